@@ -1,0 +1,147 @@
+//! The command line: global flags, the subcommand tree, and the order of config sources.
+
+use std::path::PathBuf;
+
+use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand};
+
+use crate::commands::{backend_cleanup, demo, service_delete, service_list};
+use crate::config::ConfigSource;
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0    success (with --missing-ok, also: nothing left to do)
+  1    runtime or database error (unreachable, access denied, a failed statement)
+  2    usage or configuration error (bad flag, config file, option or URL; no terminal to confirm at)
+  3    refused by a safety check (a service is up or still in use); nothing was changed
+  4    nothing matched (no live service for the hosts or backend given)
+  130  interrupted (Ctrl-C); nothing half-written
+
+Configuration is read as Cinder reads it: --config-file and --config-dir in the order given
+(default /etc/cinder/cinder.conf), then OS_<GROUP>__<OPT> environment variables
+(e.g. OS_DATABASE__CONNECTION), then flags.";
+
+/// Clean up stale OpenStack Cinder services, safely: list them as `cinder service-list` does,
+/// soft-delete a dead host's services the way Cinder does, and clean up after a removed backend.
+#[derive(Debug, Parser)]
+#[command(name = "svcctl", version, after_help = EXIT_CODES, max_term_width = 100)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct GlobalArgs {
+    /// cinder.conf to read; repeatable, later files win; before the subcommand [default: /etc/cinder/cinder.conf]
+    #[arg(long = "config-file", value_name = "PATH")]
+    pub config_file: Vec<PathBuf>,
+    /// Directory whose *.conf files are read, sorted, after the files named before it; repeatable
+    #[arg(long = "config-dir", value_name = "DIR")]
+    pub config_dir: Vec<PathBuf>,
+    /// Connection attempts at start (-1 = forever); overrides [database] max_retries
+    #[arg(long, value_name = "N", global = true, allow_negative_numbers = true,
+          value_parser = clap::value_parser!(i64).range(-1..))]
+    pub max_retries: Option<i64>,
+    /// Give up after this many seconds in all (connecting, waiting, writing); exit 1
+    #[arg(long, value_name = "SECONDS", global = true, value_parser = parse_seconds)]
+    pub timeout: Option<f64>,
+    /// Log config files read, connection attempts and each SQL statement to stderr
+    #[arg(long, global = true)]
+    pub debug: bool,
+    /// The config files and directories in command-line order (filled in by `parse`).
+    #[arg(skip)]
+    pub config_sources: Vec<ConfigSource>,
+}
+
+fn parse_seconds(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v > 0.0 && v.is_finite() => Ok(v),
+        _ => Err(format!("{s:?} is not a positive number of seconds")),
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Cinder services: list, delete
+    #[command(subcommand)]
+    Service(ServiceCommand),
+    /// Storage backends: clean up after a removed backend
+    #[command(subcommand)]
+    Backend(BackendCommand),
+    /// Create the embedded demo database (SQLite) with the seed's services and list them
+    Demo(demo::Args),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ServiceCommand {
+    List(service_list::Args),
+    Delete(service_delete::Args),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BackendCommand {
+    Cleanup(backend_cleanup::Args),
+}
+
+/// Parses the process's arguments; exits with clap's message (exit 2) on a usage error.
+pub fn parse() -> Cli {
+    parse_from(std::env::args_os())
+}
+
+pub fn parse_from<I, T>(args: I) -> Cli
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let matches = Cli::command().get_matches_from(args);
+    let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    cli.global.config_sources = ordered_sources(&matches);
+    cli
+}
+
+/// oslo.config reads `--config-file` and `--config-dir` in the order they were given, so a
+/// directory named after a file overrides it and vice versa. clap keeps each flag's values
+/// apart; their indices restore the order.
+///
+/// These two flags are not global: clap keeps only the innermost level's values of a global
+/// flag, which would lose files named on both sides of the subcommand.
+fn ordered_sources(matches: &ArgMatches) -> Vec<ConfigSource> {
+    let mut indexed: Vec<(usize, ConfigSource)> = Vec::new();
+    for (id, make) in [
+        ("config_file", ConfigSource::File as fn(PathBuf) -> ConfigSource),
+        ("config_dir", ConfigSource::Dir as fn(PathBuf) -> ConfigSource),
+    ] {
+        if let (Some(values), Some(indices)) = (matches.get_many::<PathBuf>(id), matches.indices_of(id)) {
+            indexed.extend(indices.zip(values).map(|(i, v)| (i, make(v.clone()))));
+        }
+    }
+    indexed.sort_by_key(|(i, _)| *i);
+    indexed.into_iter().map(|(_, s)| s).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cli_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn config_sources_keep_command_line_order() {
+        let cli = parse_from([
+            "svcctl", "--config-dir", "d1", "--config-file", "f1", "--config-dir", "d2",
+            "service", "list",
+        ]);
+        assert_eq!(
+            cli.global.config_sources,
+            vec![
+                ConfigSource::Dir("d1".into()),
+                ConfigSource::File("f1".into()),
+                ConfigSource::Dir("d2".into())
+            ]
+        );
+    }
+}

@@ -1,0 +1,6 @@
+//! cinder.conf: the oslo.config dialect and the settings svcctl takes from it.
+
+pub mod oslo;
+pub mod settings;
+
+pub use settings::{ConfigSource, Overrides, Settings, load};

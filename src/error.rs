@@ -1,0 +1,67 @@
+//! The errors a caller must tell apart, and the documented exit code of each.
+
+use thiserror::Error;
+
+/// Exit codes, as documented in the README and `svcctl --help`.
+pub mod code {
+    pub const OK: i32 = 0;
+    /// A runtime or database error (unreachable, access denied, a failed statement).
+    pub const RUNTIME: i32 = 1;
+    /// A usage or configuration error: bad flag, config file, option or URL.
+    pub const USAGE: i32 = 2;
+    /// A safety check refused the change; nothing was changed.
+    pub const REFUSED: i32 = 3;
+    /// Nothing matched: no live service for the hosts or backend given.
+    pub const NOTHING_MATCHED: i32 = 4;
+    /// Interrupted by Ctrl-C (128 + SIGINT); nothing half-written.
+    pub const INTERRUPTED: i32 = 130;
+}
+
+/// A failure with a documented exit code. Everything else is a runtime error (exit 1).
+#[derive(Debug, Error)]
+pub enum Failure {
+    /// Bad command-line use, e.g. a delete without `--yes` and no terminal to ask at.
+    #[error("{0}")]
+    Usage(String),
+    /// A bad config file, option value or connection URL.
+    #[error("{0}")]
+    Config(String),
+    /// A safety check refused; the database is unchanged.
+    #[error("{0}")]
+    Refused(String),
+    /// No live service matched.
+    #[error("{0}")]
+    NothingMatched(String),
+    /// Ctrl-C.
+    #[error("interrupted; nothing was changed by the step in progress")]
+    Interrupted,
+}
+
+impl Failure {
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Failure::Usage(_) | Failure::Config(_) => code::USAGE,
+            Failure::Refused(_) => code::REFUSED,
+            Failure::NothingMatched(_) => code::NOTHING_MATCHED,
+            Failure::Interrupted => code::INTERRUPTED,
+        }
+    }
+}
+
+/// The exit code for an error: the first `Failure` in its chain decides, else 1.
+pub fn exit_code(err: &anyhow::Error) -> i32 {
+    err.chain()
+        .find_map(|e| e.downcast_ref::<Failure>())
+        .map_or(code::RUNTIME, Failure::exit_code)
+}
+
+/// True when the error is only stdout having been closed (`svcctl ... | head`).
+pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| {
+        e.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            || e.downcast_ref::<csv::Error>().is_some_and(|c| {
+                matches!(c.kind(), csv::ErrorKind::Io(io) if io.kind() == std::io::ErrorKind::BrokenPipe)
+            })
+    })
+}

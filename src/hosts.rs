@@ -1,0 +1,205 @@
+//! How a host given on the command line matches a service's host: exactly and
+//! case-sensitively, or as a glob when it holds `*` or `?`. `_` and `%` are never wildcards.
+//!
+//! Unlike `cinder-manage service remove`, a host never matches by prefix: `node1` matches the
+//! service whose host is `node1`, never `node1@lvm`. Use `node1@*` for every backend of node1.
+//!
+//! The database may pre-filter (a LIKE that may match more, e.g. case-insensitively on MySQL),
+//! but the verdict is always `HostPattern::matches`, so both backends agree to the byte.
+
+use std::fmt;
+
+use crate::error::Failure;
+
+/// A host, or a glob over hosts, as given with `--host`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HostPattern {
+    Exact(String),
+    Glob(String),
+}
+
+/// The escape character used in LIKE patterns: not `\`, whose meaning in string literals
+/// differs between MySQL and SQLite.
+pub const LIKE_ESCAPE: char = '!';
+
+impl HostPattern {
+    /// Validates a `--host` value. A bad one is a usage error (exit 2).
+    pub fn parse(s: &str) -> Result<HostPattern, Failure> {
+        let bad = |why: &str| Failure::Usage(format!("invalid --host {s:?}: {why}"));
+        if s.is_empty() {
+            return Err(bad("it is empty; give a host such as node01 or node01@backend"));
+        }
+        if s.len() > 255 {
+            return Err(bad("longer than the 255 characters a Cinder host can have"));
+        }
+        if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(bad("hosts contain no spaces or control characters; check the quoting"));
+        }
+        if s.contains('#') {
+            return Err(bad(
+                "'#pool' names a volume's pool, not a service; drop the '#...' part",
+            ));
+        }
+        if s.matches('@').count() > 1 {
+            return Err(bad("a host has at most one '@' (node@backend)"));
+        }
+        Ok(if s.contains(['*', '?']) {
+            HostPattern::Glob(s.to_string())
+        } else {
+            HostPattern::Exact(s.to_string())
+        })
+    }
+
+    pub fn matches(&self, host: &str) -> bool {
+        match self {
+            HostPattern::Exact(h) => h == host,
+            HostPattern::Glob(g) => glob_match(g.as_bytes(), host.as_bytes()),
+        }
+    }
+
+    /// A LIKE pattern (with `ESCAPE '!'`) that matches at least every host this pattern matches.
+    pub fn like_pattern(&self) -> String {
+        let text = match self {
+            HostPattern::Exact(h) | HostPattern::Glob(h) => h,
+        };
+        let mut out = String::with_capacity(text.len() + 4);
+        for c in text.chars() {
+            match c {
+                '!' | '_' | '%' => {
+                    out.push(LIKE_ESCAPE);
+                    out.push(c);
+                }
+                '*' if matches!(self, HostPattern::Glob(_)) => out.push('%'),
+                '?' if matches!(self, HostPattern::Glob(_)) => out.push('_'),
+                c => out.push(c),
+            }
+        }
+        out
+    }
+}
+
+impl fmt::Display for HostPattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HostPattern::Exact(h) | HostPattern::Glob(h) => f.write_str(h),
+        }
+    }
+}
+
+/// `*` matches any run of characters (including `@`), `?` exactly one; the rest is literal.
+/// Works on bytes with `?` consuming one whole UTF-8 character.
+fn glob_match(pattern: &[u8], text: &[u8]) -> bool {
+    let (mut p, mut t) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while t < text.len() {
+        if p < pattern.len() && pattern[p] == b'*' {
+            star = Some((p, t));
+            p += 1;
+        } else if p < pattern.len() && pattern[p] == b'?' {
+            p += 1;
+            t += utf8_len(text[t]);
+        } else if p < pattern.len() && pattern[p] == text[t] {
+            p += 1;
+            t += 1;
+        } else if let Some((sp, st)) = star {
+            // Let the last star swallow one more character and try again.
+            let next = st + utf8_len(text[st]);
+            star = Some((sp, next));
+            p = sp + 1;
+            t = next;
+        } else {
+            return false;
+        }
+    }
+    pattern[p..].iter().all(|&b| b == b'*')
+}
+
+fn utf8_len(first: u8) -> usize {
+    match first {
+        b if b < 0x80 => 1,
+        b if b >= 0xF0 => 4,
+        b if b >= 0xE0 => 3,
+        _ => 2,
+    }
+}
+
+/// A service host split into its parts: `node@backend`, with any `#pool` on a volume's host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HostParts<'a> {
+    pub node: &'a str,
+    pub backend: Option<&'a str>,
+    pub pool: Option<&'a str>,
+}
+
+pub fn split(host: &str) -> HostParts<'_> {
+    let (rest, pool) = match host.split_once('#') {
+        Some((r, p)) => (r, Some(p)),
+        None => (host, None),
+    };
+    let (node, backend) = match rest.split_once('@') {
+        Some((n, b)) => (n, Some(b)),
+        None => (rest, None),
+    };
+    HostParts {
+        node,
+        backend,
+        pool,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(s: &str) -> HostPattern {
+        HostPattern::parse(s).unwrap()
+    }
+
+    #[test]
+    fn exact_is_exact_and_case_sensitive() {
+        assert!(p("node1").matches("node1"));
+        assert!(!p("node1").matches("node1@lvm"));
+        assert!(!p("node1").matches("Node1"));
+        assert!(!p("node1").matches("node10"));
+    }
+
+    #[test]
+    fn underscore_and_percent_are_literal() {
+        assert!(p("node_1").matches("node_1"));
+        assert!(!p("node_1").matches("nodeX1"));
+        assert!(!p("node%").matches("node1"));
+        assert_eq!(p("node_1%").like_pattern(), "node!_1!%");
+        assert_eq!(p("n!*").like_pattern(), "n!!%");
+    }
+
+    #[test]
+    fn globs() {
+        assert!(p("node1@*").matches("node1@lvm"));
+        assert!(!p("node1@*").matches("node1"));
+        assert!(p("*@backend-2813902f-2c94").matches("node02@backend-2813902f-2c94"));
+        assert!(p("node0?").matches("node02"));
+        assert!(!p("node0?").matches("node0"));
+        assert!(p("n*e*2").matches("node02"));
+        assert!(p("?").matches("é"));
+        assert!(!p("node_?").matches("nodeX1"));
+        assert_eq!(p("node_*").like_pattern(), "node!_%");
+    }
+
+    #[test]
+    fn bad_hosts_are_usage_errors() {
+        for bad in ["", "a b", "node01@b#pool", "a@b@c", "x\ny"] {
+            let e = HostPattern::parse(bad).unwrap_err();
+            assert!(matches!(e, Failure::Usage(_)), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn split_parts() {
+        let s = split("node01@backend-2813902f-2c94#nvme");
+        assert_eq!(
+            (s.node, s.backend, s.pool),
+            ("node01", Some("backend-2813902f-2c94"), Some("nvme"))
+        );
+        assert_eq!(split("node01").backend, None);
+    }
+}

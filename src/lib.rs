@@ -1,0 +1,96 @@
+//! svcctl: `run` takes a parsed command line, reads cinder.conf, and runs one subcommand under
+//! the global bounds (Ctrl-C, `--timeout`).
+
+pub mod audit;
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod db;
+pub mod delete;
+pub mod error;
+pub mod hosts;
+pub mod output;
+pub mod plan;
+pub mod processes;
+
+use std::time::Duration;
+
+use anyhow::Result;
+
+use crate::cli::Cli;
+use crate::config::{Overrides, Settings};
+use crate::error::Failure;
+
+/// What every subcommand gets: the settings and the global flags.
+pub struct Context {
+    pub settings: Settings,
+    pub debug: bool,
+}
+
+impl Context {
+    /// Connects with the `[database]` retry policy.
+    pub async fn connect(&self) -> Result<db::Db> {
+        db::Db::connect(&self.settings.database).await
+    }
+}
+
+pub fn run(cli: Cli) -> Result<()> {
+    init_tracing(cli.global.debug);
+    let settings = config::load(
+        &cli.global.config_sources,
+        std::env::vars(),
+        &Overrides {
+            max_retries: cli.global.max_retries,
+        },
+    )?;
+    tracing::debug!(
+        files = ?settings.files_read,
+        connection = %db::url::mask(&settings.database.connection),
+        service_down_time = settings.service_down_time,
+        host = %settings.host,
+        "configuration read"
+    );
+    let ctx = Context {
+        settings,
+        debug: cli.global.debug,
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let timeout = cli.global.timeout;
+    runtime.block_on(async move {
+        let work = commands::run(cli.command, &ctx);
+        let bounded = async {
+            match timeout {
+                None => work.await,
+                Some(secs) => tokio::time::timeout(Duration::from_secs_f64(secs), work)
+                    .await
+                    .unwrap_or_else(|_| {
+                        Err(anyhow::anyhow!(
+                            "gave up after {secs}s (--timeout); the step in progress was \
+                             abandoned and rolled back"
+                        ))
+                    }),
+            }
+        };
+        // Ctrl-C drops the work where it stands: an open transaction dies with its connection
+        // and the server rolls it back, so nothing is half-written.
+        tokio::select! {
+            result = bounded => result,
+            _ = tokio::signal::ctrl_c() => Err(Failure::Interrupted.into()),
+        }
+    })
+}
+
+fn init_tracing(debug: bool) {
+    let filter = if debug {
+        "svcctl=debug,sqlx::query=debug"
+    } else {
+        "off"
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .try_init();
+}
