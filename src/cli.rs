@@ -109,10 +109,18 @@ where
 fn ordered_sources(matches: &ArgMatches) -> Vec<ConfigSource> {
     let mut indexed: Vec<(usize, ConfigSource)> = Vec::new();
     for (id, make) in [
-        ("config_file", ConfigSource::File as fn(PathBuf) -> ConfigSource),
-        ("config_dir", ConfigSource::Dir as fn(PathBuf) -> ConfigSource),
+        (
+            "config_file",
+            ConfigSource::File as fn(PathBuf) -> ConfigSource,
+        ),
+        (
+            "config_dir",
+            ConfigSource::Dir as fn(PathBuf) -> ConfigSource,
+        ),
     ] {
-        if let (Some(values), Some(indices)) = (matches.get_many::<PathBuf>(id), matches.indices_of(id)) {
+        if let (Some(values), Some(indices)) =
+            (matches.get_many::<PathBuf>(id), matches.indices_of(id))
+        {
             indexed.extend(indices.zip(values).map(|(i, v)| (i, make(v.clone()))));
         }
     }
@@ -132,8 +140,15 @@ mod tests {
     #[test]
     fn config_sources_keep_command_line_order() {
         let cli = parse_from([
-            "svcctl", "--config-dir", "d1", "--config-file", "f1", "--config-dir", "d2",
-            "service", "list",
+            "svcctl",
+            "--config-dir",
+            "d1",
+            "--config-file",
+            "f1",
+            "--config-dir",
+            "d2",
+            "service",
+            "list",
         ]);
         assert_eq!(
             cli.global.config_sources,

@@ -27,13 +27,17 @@ impl HostPattern {
     pub fn parse(s: &str) -> Result<HostPattern, Failure> {
         let bad = |why: &str| Failure::Usage(format!("invalid --host {s:?}: {why}"));
         if s.is_empty() {
-            return Err(bad("it is empty; give a host such as node01 or node01@backend"));
+            return Err(bad(
+                "it is empty; give a host such as node01 or node01@backend",
+            ));
         }
         if s.len() > 255 {
             return Err(bad("longer than the 255 characters a Cinder host can have"));
         }
         if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return Err(bad("hosts contain no spaces or control characters; check the quoting"));
+            return Err(bad(
+                "hosts contain no spaces or control characters; check the quoting",
+            ));
         }
         if s.contains('#') {
             return Err(bad(

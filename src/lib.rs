@@ -1,6 +1,7 @@
 //! svcctl: `run` takes a parsed command line, reads cinder.conf, and runs one subcommand under
 //! the global bounds (Ctrl-C, `--timeout`).
 
+pub mod apply;
 pub mod audit;
 pub mod cli;
 pub mod commands;

@@ -123,7 +123,11 @@ pub fn select_columns(names: &[String]) -> Result<Vec<Column>, crate::error::Fai
                 .ok_or_else(|| {
                     crate::error::Failure::Usage(format!(
                         "unknown column {n:?} for -c; choose from {}",
-                        ALL_COLUMNS.iter().map(|c| c.key).collect::<Vec<_>>().join(", ")
+                        ALL_COLUMNS
+                            .iter()
+                            .map(|c| c.key)
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ))
                 })
         })
@@ -156,7 +160,8 @@ impl ServiceView {
     pub fn json(&self, c: Column) -> Value {
         let r = &self.row;
         let s = |v: &Option<String>| v.clone().map_or(Value::Null, Value::String);
-        let t = |v: &Option<NaiveDateTime>| v.map_or(Value::Null, |t| Value::String(format_time(t)));
+        let t =
+            |v: &Option<NaiveDateTime>| v.map_or(Value::Null, |t| Value::String(format_time(t)));
         match c.key {
             "id" => r.id.into(),
             "uuid" => s(&r.uuid),
@@ -190,12 +195,18 @@ impl ServiceView {
     }
 
     pub fn json_object(&self, cols: &[Column]) -> Map<String, Value> {
-        cols.iter().map(|c| (c.key.to_string(), self.json(*c))).collect()
+        cols.iter()
+            .map(|c| (c.key.to_string(), self.json(*c)))
+            .collect()
     }
 }
 
 fn status(disabled: Option<bool>) -> &'static str {
-    if disabled.unwrap_or(false) { "disabled" } else { "enabled" }
+    if disabled.unwrap_or(false) {
+        "disabled"
+    } else {
+        "enabled"
+    }
 }
 
 /// prettytable's centring: the odd leftover space goes right for odd-length text and left
@@ -228,7 +239,11 @@ pub fn prettytable(headers: &[&str], mut rows: Vec<Vec<String>>) -> String {
         })
         .collect();
     let centred = |cells: &[String]| -> Vec<String> {
-        cells.iter().zip(&widths).map(|(c, w)| center(c, *w)).collect()
+        cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| center(c, *w))
+            .collect()
     };
     let header: Vec<String> = headers.iter().map(|h| h.to_string()).collect();
     let mut builder = Builder::default();
@@ -346,7 +361,11 @@ impl<W: Write> ServiceSink<W> {
 
     pub fn finish(self) -> Result<()> {
         match self {
-            ServiceSink::Table { mut out, cols, rows } => {
+            ServiceSink::Table {
+                mut out,
+                cols,
+                rows,
+            } => {
                 let headers: Vec<&str> = cols.iter().map(|c| c.header).collect();
                 out.write_all(prettytable(&headers, rows).as_bytes())?;
                 out.flush()?;
@@ -426,11 +445,16 @@ mod tests {
             ("cinder-volume", "node02@backend-deffaf27-95b1", "13"),
             ("cinder-volume", "node02@backend-ffdc2630-def2", "14"),
         ];
-        let now = NaiveDateTime::parse_from_str("2021-01-12 09:28:20", "%Y-%m-%d %H:%M:%S").unwrap();
+        let now =
+            NaiveDateTime::parse_from_str("2021-01-12 09:28:20", "%Y-%m-%d %H:%M:%S").unwrap();
         let cols = cinder_columns(false, false);
         let mut sink = ServiceSink::new(Vec::new(), Format::Table, cols).unwrap();
         for (i, (binary, host, sec)) in data.iter().enumerate() {
-            let t = NaiveDateTime::parse_from_str(&format!("2021-01-12 09:28:{sec}"), "%Y-%m-%d %H:%M:%S").unwrap();
+            let t = NaiveDateTime::parse_from_str(
+                &format!("2021-01-12 09:28:{sec}"),
+                "%Y-%m-%d %H:%M:%S",
+            )
+            .unwrap();
             let row = ServiceRow {
                 id: i as i64,
                 uuid: None,
@@ -452,7 +476,9 @@ mod tests {
             };
             sink.push(&ServiceView::new(row, now, 60)).unwrap();
         }
-        let ServiceSink::Table { out, cols, rows } = sink else { panic!() };
+        let ServiceSink::Table { out, cols, rows } = sink else {
+            panic!()
+        };
         let headers: Vec<&str> = cols.iter().map(|c| c.header).collect();
         let _ = out;
         assert_eq!(prettytable(&headers, rows), seed);
@@ -470,7 +496,8 @@ mod tests {
     fn unknown_column_is_usage_error() {
         assert!(select_columns(&["nope".into()]).is_err());
         assert_eq!(
-            select_columns(&["Updated_at".into(), "disabled reason".into(), "host".into()]).unwrap(),
+            select_columns(&["Updated_at".into(), "disabled reason".into(), "host".into()])
+                .unwrap(),
             vec![UPDATED_AT, DISABLED_REASON, HOST]
         );
     }

@@ -1,4 +1,237 @@
-//! placeholder
+//! `svcctl demo`: builds the embedded demo database (SQLite, svcctl's own migrations) with the
+//! seed's cluster, node01 up and node02 down, then lists it. It only ever writes a database it
+//! created itself.
+
+use anyhow::{Context as _, Result};
+use chrono::{Duration, NaiveDateTime};
+use sqlx::ConnectOptions;
+use sqlx::sqlite::SqliteConnectOptions;
+
+use crate::Context;
+use crate::db::url::DbUrl;
+use crate::error::Failure;
+
+/// Create the embedded demo database (SQLite) with the seed's services, and list them
+///
+/// The database is the SQLite file named by [database] connection (cinder.conf.example names
+/// ./svcctl-demo.sqlite). It is rebuilt on every run so node01's heartbeat is fresh; a file
+/// that svcctl did not create is never touched.
 #[derive(Debug, clap::Args)]
 pub struct Args {}
-pub async fn run(_a: Args, _c: &crate::Context) -> anyhow::Result<()> { Ok(()) }
+
+/// The seed's services: (id, host, binary, uuid, node01?, deleted?). Ids, uuids and the two
+/// rows `cinder-manage service remove` soft-deleted follow the fixture rows Cinder wrote.
+const SERVICES: &[(i64, &str, &str, &str, bool, bool)] = &[
+    (
+        13,
+        "node01",
+        "cinder-backup",
+        "d8e2897e-a413-4592-be0d-db175a039c85",
+        true,
+        false,
+    ),
+    (
+        14,
+        "node01",
+        "cinder-scheduler",
+        "d85d8f2d-e619-4a30-826a-31134eeb4891",
+        true,
+        false,
+    ),
+    (
+        15,
+        "node01@backend-2813902f-2c94",
+        "cinder-volume",
+        "10cd3de7-5087-4839-bfdd-730d10c92b18",
+        true,
+        false,
+    ),
+    (
+        16,
+        "node01@backend-deffaf27-95b1",
+        "cinder-volume",
+        "3aa91e27-106f-4355-9624-7c52535dc243",
+        true,
+        false,
+    ),
+    (
+        17,
+        "node01@backend-ffdc2630-def2",
+        "cinder-volume",
+        "79d36d86-3d79-4e20-ab0e-65c0af8b70eb",
+        true,
+        false,
+    ),
+    (
+        18,
+        "node01@normal",
+        "cinder-volume",
+        "ed3b3e78-2a9f-41a2-9a94-1acd3dc88342",
+        true,
+        false,
+    ),
+    (
+        19,
+        "node02",
+        "cinder-backup",
+        "9e56b7d4-8d7b-458e-b24f-cb2a91b88e76",
+        false,
+        false,
+    ),
+    (
+        20,
+        "node02",
+        "cinder-scheduler",
+        "7ea35704-576a-4af0-8387-569a37589a28",
+        false,
+        false,
+    ),
+    (
+        21,
+        "node02@backend-2813902f-2c94",
+        "cinder-volume",
+        "810eb516-10cc-45e7-9268-b66235be9543",
+        false,
+        true,
+    ),
+    (
+        22,
+        "node02@backend-deffaf27-95b1",
+        "cinder-volume",
+        "59af8d32-047b-4e9f-9146-fe681e8038a6",
+        false,
+        false,
+    ),
+    (
+        23,
+        "node02@backend-ffdc2630-def2",
+        "cinder-volume",
+        "76d9e1a3-0564-48c7-a6c1-62881f36ffa3",
+        false,
+        false,
+    ),
+    (
+        24,
+        "node02@normal",
+        "cinder-volume",
+        "8c8c69a1-7511-440d-859a-46379ccfc4cf",
+        false,
+        true,
+    ),
+];
+
+/// Volumes: one on node01's normal backend, one on backend 2813902f's nvme pool of node02.
+const VOLUMES: &[(&str, &str)] = &[
+    (
+        "0f9c8bf5-a115-47a3-9181-a93a13d0f8d2",
+        "node01@normal#normal",
+    ),
+    (
+        "5e61041f-413e-4421-9ebb-a3e33bbdbaf1",
+        "node02@backend-2813902f-2c94#nvme",
+    ),
+];
+
+fn ts(t: NaiveDateTime) -> String {
+    t.format("%Y-%m-%d %H:%M:%S%.6f").to_string()
+}
+
+pub async fn run(_args: Args, ctx: &Context) -> Result<()> {
+    let url = DbUrl::parse(&ctx.settings.database.connection)?;
+    let DbUrl::Sqlite {
+        path: Some(path), ..
+    } = &url
+    else {
+        return Err(Failure::Usage(format!(
+            "svcctl demo builds an SQLite file, but [database] connection is {url}; use \
+             --config-file cinder.conf.example or a sqlite:///FILE connection"
+        ))
+        .into());
+    };
+    if path.exists() {
+        let mut probe = crate::db::Db::connect(&ctx.settings.database).await.ok();
+        let ours = probe.as_mut().is_some_and(|db| db.schema.is_svcctl_built());
+        drop(probe);
+        if !ours {
+            return Err(Failure::Usage(format!(
+                "{} exists and is not a svcctl demo database; refusing to touch it; point \
+                 [database] connection at a new file",
+                path.display()
+            ))
+            .into());
+        }
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            let mut p = path.clone().into_os_string();
+            p.push(suffix);
+            let _ = std::fs::remove_file(p);
+        }
+    }
+    let mut conn = SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(true)
+        .connect()
+        .await
+        .with_context(|| format!("creating the demo database {}", path.display()))?;
+    sqlx::migrate!("migrations/sqlite")
+        .run(&mut conn)
+        .await
+        .context("building the demo schema")?;
+    let now = chrono::Utc::now().naive_utc();
+    for &(id, host, binary, uuid, node01, deleted) in SERVICES {
+        let created = now - Duration::hours(1);
+        let updated = if node01 {
+            now - Duration::seconds(5)
+        } else {
+            now - Duration::minutes(30)
+        };
+        sqlx::query(
+            "INSERT INTO services (created_at, updated_at, deleted_at, deleted, id, host, \
+             `binary`, topic, report_count, disabled, availability_zone, replication_status, \
+             frozen, uuid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, 0, 'zettakit', 'not-capable', 0, ?)",
+        )
+        .bind(ts(created))
+        .bind(ts(updated))
+        .bind(deleted.then(|| ts(updated)))
+        .bind(deleted)
+        .bind(id)
+        .bind(host)
+        .bind(binary)
+        .bind(binary)
+        .bind(uuid)
+        .execute(&mut conn)
+        .await?;
+    }
+    for &(id, host) in VOLUMES {
+        sqlx::query(
+            "INSERT INTO volumes (created_at, deleted, id, user_id, project_id, host, size, \
+             status, volume_type_id, use_quota) VALUES (?, 0, ?, 'u', 'p', ?, 1, 'available', \
+             '0f50af6c-2985-4b90-8898-e58263e65db4', 1)",
+        )
+        .bind(ts(now - Duration::minutes(50)))
+        .bind(id)
+        .bind(host)
+        .execute(&mut conn)
+        .await?;
+    }
+    drop(conn);
+    eprintln!(
+        "svcctl: demo database {} ready: node01 up, node02 down for 30 minutes, a volume on \
+         node01@normal and on node02@backend-2813902f-2c94",
+        path.display()
+    );
+    let list = crate::commands::service_list::Args {
+        host: vec![],
+        binary: None,
+        state: None,
+        zone: None,
+        disabled: false,
+        enabled: false,
+        withreplication: false,
+        include_deleted: false,
+        output: crate::output::OutputArgs {
+            format: crate::output::Format::Table,
+            columns: vec![],
+        },
+    };
+    crate::commands::service_list::run(list, ctx).await
+}

@@ -93,7 +93,10 @@ pub fn parse(origin: &str, text: &str) -> Result<Vec<Assignment>, ParseError> {
         flush(&mut pending, &section, &mut out);
         if line.starts_with('[') {
             if !line.ends_with(']') {
-                return Err(err(lineno, format!("section header {line:?} has no closing ']'")));
+                return Err(err(
+                    lineno,
+                    format!("section header {line:?} has no closing ']'"),
+                ));
             }
             let name = &line[1..line.len() - 1];
             if name.is_empty() {
@@ -115,7 +118,9 @@ pub fn parse(origin: &str, text: &str) -> Result<Vec<Assignment>, ParseError> {
             if section.is_none() {
                 return Err(err(
                     lineno,
-                    format!("option {key:?} comes before any [section]; put it under [DEFAULT] or [database]"),
+                    format!(
+                        "option {key:?} comes before any [section]; put it under [DEFAULT] or [database]"
+                    ),
                 ));
             }
             pending = Some((key, vec![value], lineno));

@@ -318,7 +318,9 @@ impl Resolver<'_> {
                 let len = rest
                     .char_indices()
                     .take_while(|&(n, c)| {
-                        c == '_' || c.is_ascii_alphabetic() || (n > 0 && (c == '.' || c.is_ascii_digit()))
+                        c == '_'
+                            || c.is_ascii_alphabetic()
+                            || (n > 0 && (c == '.' || c.is_ascii_digit()))
                     })
                     .count();
                 (rest[..len].to_string(), len)
@@ -334,7 +336,9 @@ impl Resolver<'_> {
             };
             let found = match self.get_depth(&ref_group, &ref_opt, depth + 1)? {
                 Some(v) => Some(v),
-                None if !name.contains('.') => self.get_depth(DEFAULT_GROUP, &ref_opt, depth + 1)?,
+                None if !name.contains('.') => {
+                    self.get_depth(DEFAULT_GROUP, &ref_opt, depth + 1)?
+                }
                 None => None,
             };
             let Some((text, _)) = found else {
@@ -381,9 +385,7 @@ impl Settings {
         let r = Resolver { raw };
         let s = |g: &str, o: &str| -> Result<Option<String>> { Ok(r.get(g, o)?.map(|(v, _)| v)) };
         let typed = |g: &str, o: &str, want: &str, min: i64| -> Result<i64> {
-            let (text, origin) = r
-                .get(g, o)?
-                .expect("every integer option has a default");
+            let (text, origin) = r.get(g, o)?.expect("every integer option has a default");
             match text.trim().parse::<i64>() {
                 Ok(n) if n >= min => Ok(n),
                 _ => Err(Failure::Config(format!(
@@ -487,9 +489,16 @@ mod tests {
     fn defaults_are_oslo_defaults() {
         let f = conf("[DEFAULT]\nhost = node01\n");
         let s = load_files(&[&f], &[]).unwrap();
-        assert_eq!(s.database.connection, "sqlite:////var/lib/cinder/cinder.sqlite");
         assert_eq!(
-            (s.database.max_retries, s.database.retry_interval, s.database.db_max_retries),
+            s.database.connection,
+            "sqlite:////var/lib/cinder/cinder.sqlite"
+        );
+        assert_eq!(
+            (
+                s.database.max_retries,
+                s.database.retry_interval,
+                s.database.db_max_retries
+            ),
             (10, 10, 20)
         );
         assert!(!s.database.use_db_reconnect);
@@ -518,7 +527,9 @@ mod tests {
 
     #[test]
     fn later_files_win_and_repeated_sections_merge() {
-        let a = conf("[database]\nmax_retries = 3\nretry_interval = 4\n[DATABASE]\nretry_interval = 5\n");
+        let a = conf(
+            "[database]\nmax_retries = 3\nretry_interval = 4\n[DATABASE]\nretry_interval = 5\n",
+        );
         let b = conf("[Database]\nmax_retries = 7\n");
         let s = load_files(&[&a, &b], &[]).unwrap();
         assert_eq!((s.database.max_retries, s.database.retry_interval), (7, 5));
@@ -529,7 +540,10 @@ mod tests {
         let a = conf("[database]\nmax_retries = 3\n[DEFAULT]\nservice_down_time = 5\n");
         let s = load_files(
             &[&a],
-            &[("OS_DATABASE__MAX_RETRIES", "4"), ("OS_DEFAULT__SERVICE_DOWN_TIME", "9")],
+            &[
+                ("OS_DATABASE__MAX_RETRIES", "4"),
+                ("OS_DEFAULT__SERVICE_DOWN_TIME", "9"),
+            ],
         )
         .unwrap();
         assert_eq!((s.database.max_retries, s.service_down_time), (4, 9));
@@ -566,7 +580,10 @@ mod tests {
         let f = conf("[database]\nconnection = sqlite:///$nowhere/x\n");
         let e = load_files(&[&f], &[]).unwrap_err();
         let msg = format!("{e:#}");
-        assert!(msg.contains("$nowhere") && msg.contains("[database] connection"), "{msg}");
+        assert!(
+            msg.contains("$nowhere") && msg.contains("[database] connection"),
+            "{msg}"
+        );
         assert!(msg.contains(&format!("{}:2", f.path().display())), "{msg}");
         assert_eq!(crate::error::exit_code(&e), 2);
     }
@@ -584,12 +601,27 @@ mod tests {
     #[test]
     fn config_dir_reads_sorted_conf_files_after_earlier_files() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("20-b.conf"), "[database]\nmax_retries = 2\n").unwrap();
-        std::fs::write(dir.path().join("10-a.conf"), "[database]\nmax_retries = 1\nretry_interval = 1\n").unwrap();
-        std::fs::write(dir.path().join("99-z.txt"), "[database]\nmax_retries = 99\n").unwrap();
+        std::fs::write(
+            dir.path().join("20-b.conf"),
+            "[database]\nmax_retries = 2\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("10-a.conf"),
+            "[database]\nmax_retries = 1\nretry_interval = 1\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("99-z.txt"),
+            "[database]\nmax_retries = 99\n",
+        )
+        .unwrap();
         let f = conf("[database]\nretry_interval = 7\nmax_retries = 0\n");
         let s = load(
-            &[ConfigSource::File(f.path().into()), ConfigSource::Dir(dir.path().into())],
+            &[
+                ConfigSource::File(f.path().into()),
+                ConfigSource::Dir(dir.path().into()),
+            ],
             std::iter::empty(),
             &Overrides::default(),
         )

@@ -8,9 +8,9 @@ use std::pin::Pin;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
+use sqlx::ConnectOptions;
 use sqlx::mysql::{MySqlConnection, MySqlDatabaseError};
 use sqlx::sqlite::SqliteConnection;
-use sqlx::ConnectOptions;
 
 use super::schema::Schema;
 use super::url::DbUrl;
@@ -154,7 +154,7 @@ pub struct Db {
 }
 
 /// A boxed future borrowing the connection, for `Db::retrying`.
-pub type OpFuture<'c, T> = Pin<Box<dyn Future<Output = Result<T, sqlx::Error>> + Send + 'c>>;
+pub type OpFuture<'c, T> = Pin<Box<dyn Future<Output = Result<T>> + Send + 'c>>;
 
 impl Db {
     /// Connects with oslo.db's start-up retry policy, then reads the schema.
@@ -204,7 +204,11 @@ impl Db {
                 Ok(v) => return Ok(v),
                 Err(e) => e,
             };
-            let trouble = classify(&err);
+            // Only the database's own errors are retried; anything else (the audit log, a
+            // decoding bug) is final.
+            let trouble = err
+                .downcast_ref::<sqlx::Error>()
+                .map_or(Trouble::Other, classify);
             let retryable = match trouble {
                 Trouble::Deadlock => true,
                 Trouble::LostConnection | Trouble::Unreachable(_) => s.use_db_reconnect,
@@ -212,13 +216,13 @@ impl Db {
             };
             if !retryable || (s.db_max_retries >= 0 && retries >= s.db_max_retries) {
                 if matches!(trouble, Trouble::LostConnection | Trouble::Unreachable(_)) {
-                    return Err(anyhow::Error::new(err).context(format!(
+                    return Err(err.context(format!(
                         "{what}: lost the connection to {}; nothing was changed by this step \
                          (set [database] use_db_reconnect = true to retry)",
                         self.url.target()
                     )));
                 }
-                return Err(anyhow::Error::new(err).context(what.to_string()));
+                return Err(err.context(what.to_string()));
             }
             retries += 1;
             eprintln!(
@@ -297,7 +301,9 @@ async fn connect_with_retries(url: &DbUrl, settings: &DatabaseSettings) -> Resul
         };
         let trouble = match classify(&err) {
             // A connection dropped during the handshake is the server not being ready yet.
-            Trouble::LostConnection => Trouble::Unreachable("connection lost during handshake".into()),
+            Trouble::LostConnection => {
+                Trouble::Unreachable("connection lost during handshake".into())
+            }
             t => t,
         };
         match trouble {
@@ -341,8 +347,9 @@ async fn connect_with_retries(url: &DbUrl, settings: &DatabaseSettings) -> Resul
                 } else {
                     "check [database] connection"
                 };
-                return Err(anyhow::Error::new(err)
-                    .context(format!("cannot connect to the database at {target}; {hint}")));
+                return Err(anyhow::Error::new(err).context(format!(
+                    "cannot connect to the database at {target}; {hint}"
+                )));
             }
         }
     }

@@ -18,7 +18,14 @@ pub struct Schema {
 
 /// The services columns svcctl cannot work without (present since Cinder's first release).
 const REQUIRED_SERVICE_COLUMNS: &[&str] = &[
-    "id", "host", "binary", "deleted", "deleted_at", "created_at", "updated_at", "disabled",
+    "id",
+    "host",
+    "binary",
+    "deleted",
+    "deleted_at",
+    "created_at",
+    "updated_at",
+    "disabled",
 ];
 
 impl Schema {
@@ -48,7 +55,10 @@ impl Schema {
         };
         let mut tables: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         for (t, c) in rows {
-            tables.entry(t.to_lowercase()).or_default().insert(c.to_lowercase());
+            tables
+                .entry(t.to_lowercase())
+                .or_default()
+                .insert(c.to_lowercase());
         }
         Ok(Schema { tables })
     }
@@ -62,7 +72,11 @@ impl Schema {
     }
 
     pub fn columns(&self, table: &str) -> impl Iterator<Item = &str> {
-        self.tables.get(table).into_iter().flatten().map(String::as_str)
+        self.tables
+            .get(table)
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
     }
 
     /// True for a database svcctl's own migrations built (the demo and test databases).

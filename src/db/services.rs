@@ -5,11 +5,12 @@ use chrono::NaiveDateTime;
 use futures_util::TryStreamExt;
 use sqlx::Row;
 
-use super::{Db, sql};
+use super::schema::Schema;
+use super::{Conn, Db, sql};
 use crate::hosts::{HostPattern, LIKE_ESCAPE};
 
 /// One row of `services`, with the columns an old schema lacks as None.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct ServiceRow {
     pub id: i64,
     pub uuid: Option<String>,
@@ -98,11 +99,11 @@ impl ServiceFilter {
     }
 }
 
-fn select_list(db: &Db) -> String {
+fn select_list(schema: &Schema) -> String {
     COLUMNS
         .iter()
         .map(|c| {
-            if db.schema.has("services", c) {
+            if schema.has("services", c) {
                 format!("`{c}`")
             } else {
                 format!("NULL AS `{c}`")
@@ -170,7 +171,7 @@ fn build_query(db: &Db, f: &ServiceFilter) -> Query {
     Query {
         text: format!(
             "SELECT {} FROM services{filter} ORDER BY `binary`, host, id",
-            select_list(db)
+            select_list(&db.schema)
         ),
         binds,
     }
@@ -260,4 +261,28 @@ pub async fn fetch_all(db: &mut Db, filter: &ServiceFilter) -> Result<Vec<Servic
         })
         .await?;
     Ok(rows.into_iter().filter(|r| filter.accepts(r)).collect())
+}
+
+/// `SELECT ... FROM services WHERE id IN (...)`, optionally locking the rows (`FOR UPDATE`).
+pub fn select_by_ids(schema: &Schema, n: usize, lock: &str) -> String {
+    format!(
+        "SELECT {} FROM services WHERE id IN ({}) ORDER BY id{lock}",
+        select_list(schema),
+        placeholders(n)
+    )
+}
+
+/// Runs a `select_by_ids` statement on an open connection (inside a transaction).
+pub async fn read_by_ids(conn: &mut Conn, text: &str, ids: &[i64]) -> Result<Vec<ServiceRow>> {
+    let mut out = Vec::new();
+    crate::on_conn!(conn, c => {
+        let mut q = sqlx::query(sql(text.to_string()));
+        for id in ids {
+            q = q.bind(*id);
+        }
+        for r in q.fetch_all(&mut *c).await? {
+            out.push(decode_service!(r));
+        }
+    });
+    Ok(out)
 }

@@ -108,10 +108,7 @@ pub fn mask(url: &str) -> String {
 }
 
 fn bad(masked: &str, why: impl fmt::Display) -> anyhow::Error {
-    Failure::Config(format!(
-        "[database] connection {masked:?}: {why}"
-    ))
-    .into()
+    Failure::Config(format!("[database] connection {masked:?}: {why}")).into()
 }
 
 fn decode(s: &str) -> String {
@@ -122,7 +119,10 @@ fn parse_bool(masked: &str, name: &str, v: &str) -> anyhow::Result<bool> {
     match v.to_lowercase().as_str() {
         "true" | "1" | "yes" | "on" => Ok(true),
         "false" | "0" | "no" | "off" => Ok(false),
-        _ => Err(bad(masked, format!("{name}={v:?} is not a boolean; use true or false"))),
+        _ => Err(bad(
+            masked,
+            format!("{name}={v:?} is not a boolean; use true or false"),
+        )),
     }
 }
 
@@ -223,7 +223,10 @@ impl DbUrl {
         let port = match port {
             None | Some("") => 3306,
             Some(p) => p.parse::<u16>().map_err(|_| {
-                bad(&masked, format!("port {p:?} is not a number from 1 to 65535"))
+                bad(
+                    &masked,
+                    format!("port {p:?} is not a number from 1 to 65535"),
+                )
             })?,
         };
         if database.is_empty() {
@@ -247,7 +250,10 @@ impl DbUrl {
                 "unix_socket" => socket = Some(PathBuf::from(v)),
                 "connect_timeout" => {
                     let secs: f64 = v.parse().ok().filter(|s: &f64| *s > 0.0).ok_or_else(|| {
-                        bad(&masked, format!("connect_timeout={v:?} is not a positive number of seconds"))
+                        bad(
+                            &masked,
+                            format!("connect_timeout={v:?} is not a positive number of seconds"),
+                        )
                     })?;
                     connect_timeout = Some(Duration::from_secs_f64(secs));
                 }
@@ -278,7 +284,10 @@ impl DbUrl {
             }
         }
         if tls.cert.is_some() != tls.key.is_some() {
-            return Err(bad(&masked, "ssl_cert and ssl_key go together; give both or neither"));
+            return Err(bad(
+                &masked,
+                "ssl_cert and ssl_key go together; give both or neither",
+            ));
         }
         let endpoint = match socket {
             Some(path) => Endpoint::Socket(path),
@@ -397,7 +406,12 @@ mod tests {
                 endpoint,
                 database,
                 ..
-            } => (user, password.map(|p| p.expose().to_string()), endpoint, database),
+            } => (
+                user,
+                password.map(|p| p.expose().to_string()),
+                endpoint,
+                database,
+            ),
             other => panic!("not mysql: {other:?}"),
         }
     }
@@ -422,8 +436,14 @@ mod tests {
     fn every_mysql_driver_and_port_and_ipv6() {
         assert_eq!(mysql("mysql://u:p@db:3307/c").2, tcp("db", 3307));
         assert_eq!(mysql("mysql+mysqldb://u:p@db/c").2, tcp("db", 3306));
-        assert_eq!(mysql("mysql+pymysql://u:p@[::1]:3310/c").2, tcp("::1", 3310));
-        assert_eq!(mysql("mysql+pymysql://u:p@[fe80::1]/c").2, tcp("fe80::1", 3306));
+        assert_eq!(
+            mysql("mysql+pymysql://u:p@[::1]:3310/c").2,
+            tcp("::1", 3310)
+        );
+        assert_eq!(
+            mysql("mysql+pymysql://u:p@[fe80::1]/c").2,
+            tcp("fe80::1", 3306)
+        );
         assert_eq!(tcp("::1", 3310).to_string(), "[::1]:3310");
     }
 
@@ -455,7 +475,10 @@ mod tests {
         let tls = tls.clone().unwrap();
         assert_eq!(tls.ca, Some(PathBuf::from("/ca.pem")));
         assert!(tls.verify_cert && !tls.check_hostname);
-        assert!(matches!(url.mysql_options().unwrap().get_ssl_mode(), MySqlSslMode::VerifyCa));
+        assert!(matches!(
+            url.mysql_options().unwrap().get_ssl_mode(),
+            MySqlSslMode::VerifyCa
+        ));
         let sock = mysql("mysql+pymysql://u:p@/c?unix_socket=/run/mysqld/mysqld.sock").2;
         assert_eq!(sock, Endpoint::Socket("/run/mysqld/mysqld.sock".into()));
     }
@@ -467,7 +490,10 @@ mod tests {
             _ => panic!(),
         };
         assert_eq!(path("sqlite:///rel/x.db"), Some(PathBuf::from("rel/x.db")));
-        assert_eq!(path("sqlite:////abs/x.db"), Some(PathBuf::from("/abs/x.db")));
+        assert_eq!(
+            path("sqlite:////abs/x.db"),
+            Some(PathBuf::from("/abs/x.db"))
+        );
         assert_eq!(path("sqlite://"), None);
         assert_eq!(path("sqlite:///:memory:"), None);
     }

@@ -1,0 +1,334 @@
+//! Carrying out a plan, the same way for `service delete` and `backend cleanup`: refuse
+//! (exit 3) unless `--force`, confirm (prompt, `--yes`, or exit 2 with no terminal), honour
+//! `--dry-run`, write through `delete::soft_delete`, and report (table or JSON, exit code).
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+
+use anyhow::Result;
+use serde_json::{Value, json};
+
+use crate::audit::{Actor, AuditLog};
+use crate::db::Db;
+use crate::delete::{self, Outcome};
+use crate::error::Failure;
+use crate::output::{self, Format};
+use crate::plan::{self, Plan};
+
+/// The flags every deleting command shares.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DeleteFlags {
+    /// Show the plan and change nothing; exits with the code the real run would have
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Do not ask for confirmation (needed when there is no terminal)
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Delete even services that are up or still in use, and say what was overridden
+    #[arg(long)]
+    pub force: bool,
+    /// Exit 0 instead of 4 when nothing matches, so scripts can re-run
+    #[arg(long)]
+    pub missing_ok: bool,
+    /// Append one JSON line per deleted service here [default: /var/log/svcctl/audit.jsonl when writable]
+    #[arg(long, value_name = "PATH")]
+    pub audit_log: Option<PathBuf>,
+    /// Output format: table, or json for scripts
+    #[arg(short = 'f', long = "format", value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+impl DeleteFlags {
+    pub fn json(&self) -> bool {
+        self.format == Format::Json
+    }
+
+    /// csv and value describe rows, not a plan with verdicts: only table and json apply.
+    pub fn validate(&self) -> Result<()> {
+        match self.format {
+            Format::Table | Format::Json => Ok(()),
+            other => Err(Failure::Usage(format!(
+                "-f {} is not available here; use -f table or -f json",
+                format!("{other:?}").to_lowercase()
+            ))
+            .into()),
+        }
+    }
+}
+
+/// Nothing matched: exit 4, or 0 with `--missing-ok` (saying so on stderr either way).
+pub fn nothing_matched(flags: &DeleteFlags, what: String, extra: Vec<(&str, Value)>) -> Result<()> {
+    if flags.json() {
+        let mut doc = json!({
+            "dry_run": flags.dry_run, "deleted": [], "refused": [], "clusters_deleted": [],
+        });
+        for (k, v) in extra {
+            doc[k] = v;
+        }
+        output::print_json(&doc)?;
+    }
+    if flags.missing_ok {
+        eprintln!("svcctl: {what}; nothing to do (--missing-ok)");
+        Ok(())
+    } else {
+        Err(Failure::NothingMatched(format!(
+            "{what}; nothing to do (check the spelling; --missing-ok makes this exit 0)"
+        ))
+        .into())
+    }
+}
+
+/// Prints the plan (tables only; JSON prints one document at the end) and refuses, exit 3,
+/// when a service must not go and `--force` was not given.
+pub fn check(plan: &Plan, flags: &DeleteFlags, extra: &[(&str, Value)]) -> Result<()> {
+    if !flags.json() {
+        output::print(&plan.table(flags.force))?;
+    }
+    if plan.has_refusals() && !flags.force {
+        if flags.json() {
+            let mut doc = json!({
+                "dry_run": flags.dry_run,
+                "deleted": [],
+                "refused": plan.refused().map(plan::refused_json).collect::<Vec<_>>(),
+                "clusters_deleted": [],
+            });
+            for (k, v) in extra {
+                doc[*k] = v.clone();
+            }
+            output::print_json(&doc)?;
+        }
+        for item in plan.refused() {
+            eprintln!(
+                "svcctl: refusing {} {} (id {}): {}",
+                item.row().binary(),
+                item.row().host(),
+                item.row().id,
+                item.reason_texts().join("; ")
+            );
+        }
+        let n = plan.refused().count();
+        return Err(Failure::Refused(format!(
+            "refused {n} service{}; nothing was changed{} (--force deletes anyway)",
+            if n == 1 { "" } else { "s" },
+            if flags.dry_run { " (dry run)" } else { "" }
+        ))
+        .into());
+    }
+    if flags.force && plan.has_refusals() {
+        for item in plan.refused() {
+            eprintln!(
+                "svcctl: WARNING: --force: deleting {} {} (id {}) although {}",
+                item.row().binary(),
+                item.row().host(),
+                item.row().id,
+                item.reason_texts().join("; ")
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Asks `question` at a terminal unless `--yes`; with no terminal and no `--yes`, exit 2.
+pub fn confirm(question: &str, flags: &DeleteFlags) -> Result<()> {
+    if flags.yes || flags.dry_run {
+        return Ok(());
+    }
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() {
+        return Err(Failure::Usage(format!(
+            "no terminal to confirm at; nothing was changed; add --yes to {}, or --dry-run to \
+             see the plan",
+            question.trim_end_matches('?').to_lowercase()
+        ))
+        .into());
+    }
+    let mut err = std::io::stderr().lock();
+    write!(err, "{question} [y/N] ")?;
+    err.flush()?;
+    let mut answer = String::new();
+    stdin.lock().read_line(&mut answer)?;
+    if matches!(answer.trim().to_lowercase().as_str(), "y" | "yes") {
+        Ok(())
+    } else {
+        Err(Failure::Refused("not confirmed; nothing was changed".into()).into())
+    }
+}
+
+/// Writes the plan (unless `--dry-run`) and reports; exit 3 if a service changed meanwhile.
+pub async fn write_and_report(
+    db: &mut Db,
+    plan: &Plan,
+    flags: &DeleteFlags,
+    extra: Vec<(&str, Value)>,
+) -> Result<()> {
+    if flags.dry_run {
+        let would: Vec<Value> = plan
+            .items
+            .iter()
+            .filter(|i| flags.force || i.reasons.is_empty())
+            .map(|i| plan::service_json(&i.view, &[("overridden", json!(i.reason_texts()))]))
+            .collect();
+        if flags.json() {
+            let mut doc = json!({
+                "dry_run": true, "deleted": would, "refused": [], "clusters_deleted": [],
+            });
+            for (k, v) in extra {
+                doc[k] = v;
+            }
+            output::print_json(&doc)?;
+        }
+        eprintln!(
+            "svcctl: dry run: would delete {} service{}; nothing was changed",
+            would.len(),
+            if would.len() == 1 { "" } else { "s" }
+        );
+        return Ok(());
+    }
+    let audit = AuditLog::open(flags.audit_log.as_deref())?;
+    pause_for_tests().await;
+    let actor = Actor::current(db.url.to_string());
+    let (outcome, audit) = delete::soft_delete(db, plan, flags.force, audit, &actor).await?;
+    report(
+        &outcome,
+        flags,
+        extra,
+        audit.path().map(|p| p.display().to_string()),
+    )
+}
+
+fn report(
+    outcome: &Outcome,
+    flags: &DeleteFlags,
+    extra: Vec<(&str, Value)>,
+    audit_path: Option<String>,
+) -> Result<()> {
+    if flags.json() {
+        let mut doc = json!({
+            "dry_run": false,
+            "deleted": outcome.deleted.iter()
+                .map(|d| plan::service_json(&d.view, &[("overridden", json!(d.overridden))]))
+                .collect::<Vec<_>>(),
+            "refused": outcome.not_deleted.iter().map(plan::refused_json).collect::<Vec<_>>(),
+            "clusters_deleted": outcome.clusters_deleted,
+            "already_deleted": outcome.already_gone,
+        });
+        for (k, v) in extra {
+            doc[k] = v;
+        }
+        output::print_json(&doc)?;
+    } else {
+        let mut rows: Vec<Vec<String>> = outcome
+            .deleted
+            .iter()
+            .map(|d| {
+                let r = &d.view.row;
+                vec![
+                    r.id.to_string(),
+                    r.binary().to_string(),
+                    r.host().to_string(),
+                    if d.overridden.is_empty() {
+                        "deleted".into()
+                    } else {
+                        "deleted (forced)".into()
+                    },
+                ]
+            })
+            .collect();
+        rows.extend(outcome.not_deleted.iter().map(|i| {
+            vec![
+                i.row().id.to_string(),
+                i.row().binary().to_string(),
+                i.row().host().to_string(),
+                format!(
+                    "not deleted: {}",
+                    i.reasons
+                        .iter()
+                        .map(|r| r.short())
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                ),
+            ]
+        }));
+        output::print(&output::report_table(
+            &["ID", "Binary", "Host", "Result"],
+            &rows,
+        ))?;
+    }
+    let n = outcome.deleted.len();
+    eprintln!(
+        "svcctl: soft-deleted {n} service{}{}{}",
+        if n == 1 { "" } else { "s" },
+        match outcome.clusters_deleted.len() {
+            0 => String::new(),
+            c => format!(
+                " and {c} emptied cluster{} ({})",
+                if c == 1 { "" } else { "s" },
+                outcome
+                    .clusters_deleted
+                    .iter()
+                    .map(|c| c.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        },
+        audit_path.map_or(String::new(), |p| format!("; audit record in {p}"))
+    );
+    if !outcome.already_gone.is_empty() {
+        eprintln!(
+            "svcctl: {} service{} had already been deleted by someone else: ids {:?}",
+            outcome.already_gone.len(),
+            if outcome.already_gone.len() == 1 {
+                ""
+            } else {
+                "s"
+            },
+            outcome.already_gone
+        );
+    }
+    if !outcome.not_deleted.is_empty() {
+        for i in &outcome.not_deleted {
+            eprintln!(
+                "svcctl: not deleted {} {} (id {}): {}",
+                i.row().binary(),
+                i.row().host(),
+                i.row().id,
+                i.reason_texts().join("; ")
+            );
+        }
+        return Err(Failure::Refused(format!(
+            "{} service{} changed between plan and write and {} kept",
+            outcome.not_deleted.len(),
+            if outcome.not_deleted.len() == 1 {
+                ""
+            } else {
+                "s"
+            },
+            if outcome.not_deleted.len() == 1 {
+                "was"
+            } else {
+                "were"
+            }
+        ))
+        .into());
+    }
+    Ok(())
+}
+
+/// A test seam, not an interface: with `SVCCTL_TEST_PAUSE_FILE` set, create that file after the
+/// plan and wait (up to a minute) until the test removes it, so a test can change the database
+/// between plan and write and prove the write's WHERE clause catches it.
+async fn pause_for_tests() {
+    let Some(path) = std::env::var_os("SVCCTL_TEST_PAUSE_FILE") else {
+        return;
+    };
+    let path = PathBuf::from(path);
+    if std::fs::write(&path, b"paused").is_err() {
+        return;
+    }
+    for _ in 0..600 {
+        if !path.exists() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
