@@ -58,6 +58,7 @@ struct Write {
     cutoff_text: String,
     items: Vec<Item>,
     clusters_table: bool,
+    guard_binds: Vec<String>,
 }
 
 /// Soft-deletes what the plan allows (everything, with `force`), as Cinder's `service_destroy`
@@ -111,8 +112,12 @@ pub async fn soft_delete(
         if !exempt.is_empty() {
             alive.push(format!("id IN ({})", placeholders(exempt.len())));
         }
+        let guard = plan
+            .guard
+            .as_ref()
+            .map_or(String::new(), |g| format!(" AND {}", g.sql));
         format!(
-            "({}) AND {}",
+            "({}) AND {}{guard}",
             alive.join(" OR "),
             references::unreferenced_condition(&db.schema, d)
         )
@@ -130,6 +135,10 @@ pub async fn soft_delete(
         now_text: d.timestamp(chrono::Utc::now().naive_utc()),
         cutoff_text: d.timestamp(plan.cutoff),
         items,
+        guard_binds: match (&plan.guard, force) {
+            (Some(g), false) => g.binds.clone(),
+            _ => Vec::new(),
+        },
         clusters_table: db.schema.has("clusters", "race_preventer")
             && db.schema.has("services", "cluster_name"),
     };
@@ -233,6 +242,9 @@ async fn write_in_transaction(conn: &mut Conn, w: &Write) -> Result<Outcome> {
             }
             for id in w.ids.iter().filter(|id| w.heartbeat_checked.binary_search(id).is_err()) {
                 q = q.bind(*id);
+            }
+            for b in &w.guard_binds {
+                q = q.bind(b.clone());
             }
         }
         q.execute(&mut *c).await?;

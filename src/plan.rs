@@ -4,7 +4,7 @@
 use chrono::{Duration, NaiveDateTime, Timelike};
 use serde_json::{Value, json};
 
-use crate::db::references::RefCounts;
+use crate::db::references::{Guard, RefCounts};
 use crate::db::services::ServiceRow;
 use crate::output::{self, ServiceView};
 
@@ -22,6 +22,11 @@ pub enum Reason {
     },
     /// Live rows still point at it.
     InUse(RefCounts),
+    /// Live rows still sit on the backend being cleaned up, on some node.
+    BackendInUse {
+        key: String,
+        counts: RefCounts,
+    },
     /// It changed between the plan and the write (found by the write's WHERE clause).
     CameUp,
     GainedReferences,
@@ -55,6 +60,11 @@ impl Reason {
                 }
                 format!("in use: {}{hint}", c.describe())
             }
+            Reason::BackendInUse { key, counts } => format!(
+                "the backend still owns {} on some node (hosts *@{key}#*); move them first: \
+                 cinder-manage volume update_host --currenthost NODE@{key}#POOL --newhost NEWHOST",
+                counts.describe()
+            ),
             Reason::CameUp => "came up between plan and write: not deleted".into(),
             Reason::GainedReferences => {
                 "gained volumes or other references between plan and write: not deleted".into()
@@ -68,6 +78,7 @@ impl Reason {
             Reason::Up { seconds_ago } => format!("up ({seconds_ago}s ago)"),
             Reason::UpElsewhere { node, .. } => format!("up on {node}"),
             Reason::InUse(c) => format!("in use: {}", c.describe()),
+            Reason::BackendInUse { counts, .. } => format!("backend in use: {}", counts.describe()),
             Reason::CameUp => "came up".into(),
             Reason::GainedReferences => "gained references".into(),
         }
@@ -103,6 +114,8 @@ pub struct Plan {
     pub now: NaiveDateTime,
     /// Heartbeats before this are down; the write re-checks against the same instant.
     pub cutoff: NaiveDateTime,
+    /// A further condition the write must hold (backend cleanup: nothing left on the backend).
+    pub guard: Option<Guard>,
 }
 
 /// How a node-local service is treated by `backend cleanup`.
@@ -158,7 +171,12 @@ impl Plan {
                 }
             })
             .collect();
-        Plan { items, now, cutoff }
+        Plan {
+            items,
+            now,
+            cutoff,
+            guard: None,
+        }
     }
 
     pub fn refused(&self) -> impl Iterator<Item = &Item> {

@@ -1,6 +1,291 @@
-//! placeholder
+//! `svcctl backend cleanup BACKEND`: after a storage backend is removed, stop its leftover
+//! cinder-volume processes on this node and soft-delete its services on every node, through
+//! the same plan, confirmation and write as `service delete`.
+
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use serde_json::{Value, json};
+
+use crate::Context;
+use crate::apply::{self, DeleteFlags};
+use crate::db::references;
+use crate::db::services::{self, ServiceFilter, ServiceRow};
+use crate::error::Failure;
+use crate::hosts::{self, HostPattern};
+use crate::output;
+use crate::plan::{Locality, Plan, Reason, plan_now};
+use crate::processes::{self, Proc, Stopped};
+
+/// Clean up after a removed backend: stop its leftover cinder-volume processes on this node
+/// and soft-delete its cinder-volume services on every node
+///
+/// BACKEND is the backend's UUID (its first 13 characters make the host key, as in
+/// node01@backend-2813902f-2c94), that 13-character prefix, or a backend name from
+/// enabled_backends. This node is [DEFAULT] host (else the hostname): its services of the
+/// backend count as down once their processes are confirmed gone. Other nodes' services must
+/// be down by heartbeat (or go down within --wait). Refused, exit 3, while live volumes,
+/// groups, workers or cache entries remain on the backend.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
-pub async fn run(_a: Args, _c: &crate::Context) -> anyhow::Result<()> {
-    Ok(())
+pub struct Args {
+    /// Backend UUID, its first 13 characters, or its name in enabled_backends
+    #[arg(value_name = "BACKEND")]
+    pub backend: String,
+    /// Neither look for nor stop processes on this node; judge every service by its heartbeat
+    #[arg(long)]
+    pub no_kill: bool,
+    /// Seconds between SIGTERM and SIGKILL
+    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    pub kill_timeout: u64,
+    /// Wait up to SECS for other nodes' services of the backend to go down, then continue
+    #[arg(long, value_name = "SECS")]
+    pub wait: Option<u64>,
+    #[command(flatten)]
+    pub flags: DeleteFlags,
+}
+
+/// The host key of a backend: `backend-` + the UUID's first 13 characters, or the name itself.
+pub fn backend_key(arg: &str) -> Result<String, Failure> {
+    let bad = |why: &str| Failure::Usage(format!("invalid BACKEND {arg:?}: {why}"));
+    let arg = arg.trim();
+    let hex = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_hexdigit());
+    let parts: Vec<&str> = arg.split('-').collect();
+    let is_uuid = parts.len() == 5
+        && parts.iter().map(|p| p.len()).eq([8, 4, 4, 4, 12])
+        && parts.iter().all(|p| hex(p));
+    let is_prefix = parts.len() == 2
+        && parts[0].len() == 8
+        && parts[1].len() == 4
+        && parts.iter().all(|p| hex(p));
+    if is_uuid || is_prefix {
+        return Ok(format!("backend-{}", &arg[..13].to_lowercase()));
+    }
+    if arg.is_empty() {
+        return Err(bad(
+            "give a backend UUID, its first 13 characters, or its name",
+        ));
+    }
+    if arg
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control() || "@#*?/".contains(c))
+    {
+        return Err(bad(
+            "a backend name has no spaces or '@#*?/'; give the UUID (e.g. \
+             2813902f-2c94-4ff9-988a-2b475e0bd5a5) or the name from enabled_backends",
+        ));
+    }
+    Ok(arg.to_string())
+}
+
+pub async fn run(args: Args, ctx: &Context) -> Result<()> {
+    args.flags.validate()?;
+    let key = backend_key(&args.backend)?;
+    let this_node = ctx.settings.host.clone();
+    let mut db = ctx.connect().await?;
+    let read = |rows: Vec<ServiceRow>| -> Vec<ServiceRow> {
+        rows.into_iter()
+            .filter(|r| {
+                let h = hosts::split(r.host());
+                h.backend == Some(key.as_str()) && h.pool.is_none()
+            })
+            .collect()
+    };
+    let filter = ServiceFilter {
+        hosts: vec![HostPattern::Glob(format!("*@{key}"))],
+        binary: Some("cinder-volume".into()),
+        ..ServiceFilter::default()
+    };
+    let mut rows = read(services::fetch_all(&mut db, &filter).await?);
+    let procs = if args.no_kill {
+        Vec::new()
+    } else {
+        processes::find(&key)?
+    };
+    let planned_procs = |procs: &[Proc]| -> Value {
+        json!(
+            procs
+                .iter()
+                .map(|p| json!({
+                    "pid": p.pid, "cmdline": p.cmdline, "signal": null, "stopped": false,
+                }))
+                .collect::<Vec<_>>()
+        )
+    };
+    if rows.is_empty() && procs.is_empty() {
+        return apply::nothing_matched(
+            &args.flags,
+            format!(
+                "no live cinder-volume service of backend {key} on any node{}",
+                if args.no_kill {
+                    ""
+                } else {
+                    ", and no leftover process of it here"
+                }
+            ),
+            vec![("processes", json!([]))],
+        );
+    }
+    let locality = |r: &ServiceRow| {
+        if hosts::split(r.host()).node != this_node {
+            Locality::OtherNode
+        } else if args.no_kill {
+            Locality::Remote
+        } else {
+            Locality::StoppedHere
+        }
+    };
+    let down_time = ctx.settings.service_down_time;
+    if let Some(secs) = args.wait {
+        rows =
+            wait_for_other_nodes(&mut db, rows, &locality, down_time, secs, &filter, &read).await?;
+    }
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let refs = references::count(&mut db, &ids).await?;
+    let backend_refs = references::count_backend(&mut db, &key).await?;
+    let mut plan = Plan::build(rows, &refs, plan_now(), down_time, locality);
+    if backend_refs.total() > 0 {
+        for item in &mut plan.items {
+            item.reasons.push(Reason::BackendInUse {
+                key: key.clone(),
+                counts: backend_refs.clone(),
+            });
+        }
+    }
+    plan.guard = Some(references::backend_unreferenced(&db.schema, &key));
+
+    if !args.flags.json() && !procs.is_empty() {
+        output::print(&output::report_table(
+            &["PID", "Command Line", "Action"],
+            &procs
+                .iter()
+                .map(|p| {
+                    vec![
+                        p.pid.to_string(),
+                        p.cmdline.clone(),
+                        format!("SIGTERM, SIGKILL after {}s", args.kill_timeout),
+                    ]
+                })
+                .collect::<Vec<_>>(),
+        ))?;
+    }
+    apply::check(&plan, &args.flags, &[("processes", planned_procs(&procs))])?;
+    let n = plan.items.len();
+    apply::confirm(
+        &format!(
+            "Stop {} process{} on {this_node} and delete {n} service{}?",
+            procs.len(),
+            if procs.len() == 1 { "" } else { "es" },
+            if n == 1 { "" } else { "s" }
+        ),
+        &args.flags,
+    )?;
+    if args.flags.dry_run {
+        return apply::write_and_report(
+            &mut db,
+            &plan,
+            &args.flags,
+            vec![("processes", planned_procs(&procs))],
+        )
+        .await;
+    }
+    processes::check_permission(&procs)?;
+    let stopped = processes::stop(&procs, Duration::from_secs(args.kill_timeout)).await?;
+    report_processes(&stopped, &args.flags)?;
+    if let Some(p) = stopped.iter().find(|s| !s.stopped) {
+        anyhow::bail!(
+            "process {} ({}) is still running after SIGKILL; no service was deleted (it would \
+             recreate its row); find out what holds it and run the cleanup again",
+            p.pid,
+            p.cmdline
+        );
+    }
+    apply::write_and_report(
+        &mut db,
+        &plan,
+        &args.flags,
+        vec![("processes", json!(stopped))],
+    )
+    .await
+}
+
+fn report_processes(stopped: &[Stopped], flags: &DeleteFlags) -> Result<()> {
+    if flags.json() || stopped.is_empty() {
+        return Ok(());
+    }
+    output::print(&output::report_table(
+        &["PID", "Command Line", "Signal", "Stopped"],
+        &stopped
+            .iter()
+            .map(|s| {
+                vec![
+                    s.pid.to_string(),
+                    s.cmdline.clone(),
+                    s.signal.clone().unwrap_or_else(|| "-".into()),
+                    if s.stopped { "yes" } else { "NO" }.into(),
+                ]
+            })
+            .collect::<Vec<_>>(),
+    ))
+}
+
+/// `--wait`: re-reads the other nodes' services until none is up or time runs out, showing
+/// which nodes are still up and the time left.
+async fn wait_for_other_nodes(
+    db: &mut crate::db::Db,
+    mut rows: Vec<ServiceRow>,
+    locality: &impl Fn(&ServiceRow) -> Locality,
+    down_time: i64,
+    secs: u64,
+    filter: &ServiceFilter,
+    read: &impl Fn(Vec<ServiceRow>) -> Vec<ServiceRow>,
+) -> Result<Vec<ServiceRow>> {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        let now = chrono::Utc::now().naive_utc();
+        let up: Vec<String> = rows
+            .iter()
+            .filter(|r| locality(r) == Locality::OtherNode && services::is_up(r, now, down_time))
+            .map(|r| hosts::split(r.host()).node.to_string())
+            .collect();
+        if up.is_empty() {
+            return Ok(rows);
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            eprintln!(
+                "svcctl: --wait {secs}s ran out with {} still up",
+                up.join(", ")
+            );
+            return Ok(rows);
+        }
+        eprintln!(
+            "svcctl: waiting for {} node{} to go down ({}): {}s left",
+            up.len(),
+            if up.len() == 1 { "" } else { "s" },
+            up.join(", "),
+            left.as_secs()
+        );
+        tokio::time::sleep(left.min(Duration::from_secs(2))).await;
+        rows = read(services::fetch_all(db, filter).await?);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backend_keys() {
+        let k = |s| backend_key(s).unwrap();
+        assert_eq!(
+            k("2813902f-2c94-4ff9-988a-2b475e0bd5a5"),
+            "backend-2813902f-2c94"
+        );
+        assert_eq!(k("2813902f-2c94"), "backend-2813902f-2c94");
+        assert_eq!(k("normal"), "normal");
+        assert_eq!(k("backend-2813902f-2c94"), "backend-2813902f-2c94");
+        for bad in ["", "node01@normal", "a b", "x*", "pool#1"] {
+            assert!(backend_key(bad).is_err(), "{bad}");
+        }
+    }
 }
