@@ -1,1 +1,399 @@
-//! tbd
+//! `svcctl service delete` on Cinder 29's schema, SQLite and MariaDB: refusals, --force,
+//! confirmation, exact host matching, Cinder-identical soft delete, the race, concurrency.
+
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::both_backends;
+use crate::harness::{Backend, Schema, TestDb};
+
+fn deleted_ids(v: &Value) -> Vec<i64> {
+    v["deleted"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_i64().unwrap())
+        .collect()
+}
+
+fn live_ids(db: &TestDb) -> Vec<i64> {
+    db.rows("SELECT CAST(id AS CHAR) FROM services WHERE deleted = 0 ORDER BY id")
+        .into_iter()
+        .map(|r| r[0].as_ref().unwrap().parse().unwrap())
+        .collect()
+}
+
+/// A dead node02 (scheduler, backup, two backends) beside a live node01.
+fn cluster(db: &TestDb) {
+    db.service(1, "node01", "cinder-scheduler", 5);
+    db.service(2, "node01@lvm", "cinder-volume", 5);
+    db.service(3, "node02", "cinder-scheduler", 600);
+    db.service(4, "node02", "cinder-backup", 600);
+    db.service(5, "node02@lvm", "cinder-volume", 600);
+    db.service(6, "node02@ceph", "cinder-volume", 600);
+}
+
+// Every binary of the exact host, nothing of node02@...: what Cinder's `service remove` leaves,
+// row for row (deleted = 1, deleted_at = updated_at = now, in Cinder's formats), audited.
+both_backends!(deletes_exactly_the_host_like_cinder, Schema::Cinder, |db| {
+    cluster(&db);
+    let started = chrono::Utc::now().naive_utc() - chrono::Duration::seconds(1);
+    let v = db
+        .svcctl()
+        .run(&[
+            "service", "delete", "--host", "node02", "--yes", "-f", "json",
+        ])
+        .code(0)
+        .json();
+    assert_eq!(deleted_ids(&v), [4, 3], "in plan order: binary, host, id");
+    assert_eq!(v["dry_run"], false);
+    assert_eq!(v["refused"], serde_json::json!([]));
+    assert_eq!(live_ids(&db), [1, 2, 5, 6]);
+    let rows = db.rows(&format!(
+        "SELECT {}, {}, {} FROM services WHERE id IN (3, 4) ORDER BY id",
+        db.text("deleted"),
+        db.text("deleted_at"),
+        db.text("updated_at")
+    ));
+    for r in &rows {
+        assert_eq!(r[0].as_deref(), Some("1"));
+        assert_eq!(r[1], r[2], "deleted_at and updated_at are the same instant");
+        let at = r[1].clone().unwrap();
+        let (fmt, len) = match db.backend {
+            Backend::MySql => ("%Y-%m-%d %H:%M:%S", 19),
+            Backend::Sqlite => ("%Y-%m-%d %H:%M:%S%.6f", 26),
+        };
+        assert_eq!(
+            at.len(),
+            len,
+            "Cinder's timestamp format on this backend: {at}"
+        );
+        let t = chrono::NaiveDateTime::parse_from_str(&at, fmt).unwrap();
+        assert!(
+            t >= started && t <= chrono::Utc::now().naive_utc(),
+            "UTC now: {t}"
+        );
+    }
+    // Invisible to Cinder's `deleted = 0` reads; a Cinder-style purge removes them.
+    assert_eq!(
+        db.int("SELECT COUNT(*) FROM services WHERE deleted = 0 AND host = 'node02'"),
+        0
+    );
+    db.exec(&format!(
+        "DELETE FROM services WHERE deleted = 1 AND deleted_at < '{}'",
+        db.ago(-5)
+    ));
+    assert_eq!(db.int("SELECT COUNT(*) FROM services"), 4);
+    let audit = db.audit_lines();
+    assert_eq!(audit.len(), 2);
+    assert_eq!(audit[0]["event"], "service_soft_deleted");
+    assert_eq!(audit[0]["service"]["id"], 4);
+    assert_eq!(audit[0]["service"]["deleted"], false, "the row as it was");
+    assert!(
+        audit[0]["command"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a == "delete")
+    );
+    // A second identical run: nothing left (4), or 0 with --missing-ok.
+    let again = db
+        .svcctl()
+        .run(&["service", "delete", "--host", "node02", "--yes"])
+        .code(4);
+    assert!(
+        again
+            .error_line()
+            .contains("no live service on host node02"),
+        "{}",
+        again.stderr
+    );
+    db.svcctl()
+        .run(&[
+            "service",
+            "delete",
+            "--host",
+            "node02",
+            "--yes",
+            "--missing-ok",
+        ])
+        .code(0);
+    assert_eq!(db.audit_lines().len(), 2);
+});
+
+both_backends!(prefix_never_matches_and_globs_do, Schema::Cinder, |db| {
+    db.service(1, "node1@lvm", "cinder-volume", 600);
+    db.service(2, "nodeX1", "cinder-volume", 600);
+    db.service(3, "NODE1", "cinder-volume", 600);
+    let before = db.fingerprint();
+    let typo = db
+        .svcctl()
+        .run(&["service", "delete", "--host", "node1", "--yes"])
+        .code(4);
+    assert!(
+        typo.error_line()
+            .starts_with("svcctl: no live service on host node1"),
+        "{}",
+        typo.stderr
+    );
+    db.svcctl()
+        .run(&["service", "delete", "--host", "node_1", "--yes"])
+        .code(4);
+    assert_eq!(db.fingerprint(), before);
+    let v = db
+        .svcctl()
+        .run(&[
+            "service", "delete", "--host", "node1@*", "--yes", "-f", "json",
+        ])
+        .code(0)
+        .json();
+    assert_eq!(deleted_ids(&v), [1]);
+    assert_eq!(live_ids(&db), [2, 3]);
+});
+
+both_backends!(
+    refuses_up_and_in_use_and_changes_nothing,
+    Schema::Cinder,
+    |db| {
+        cluster(&db);
+        db.volume("v1", "node02@lvm#pool");
+        db.exec("INSERT INTO workers (created_at, deleted, resource_type, resource_id, status, service_id, race_preventer) VALUES ('2026-01-01 00:00:00', 0, 'Volume', 'v9', 'creating', 6, 0)");
+        let before = db.fingerprint();
+        let up = db
+            .svcctl()
+            .run(&["service", "delete", "--host", "node01", "--yes"])
+            .code(3);
+        assert!(up.stdout.contains("refuse: up"), "{}", up.stdout);
+        assert!(
+            up.stderr.contains("stop its cinder process first"),
+            "{}",
+            up.stderr
+        );
+        assert!(
+            up.error_line().contains("nothing was changed"),
+            "{}",
+            up.stderr
+        );
+        let v = db
+            .svcctl()
+            .run(&[
+                "service", "delete", "--host", "node02@*", "--yes", "-f", "json",
+            ])
+            .code(3)
+            .json();
+        let refused = v["refused"].as_array().unwrap();
+        assert_eq!(refused.len(), 2);
+        assert!(
+            refused[0]["reasons"][0]
+                .as_str()
+                .unwrap()
+                .contains("in use: 1 worker"),
+            "{v}"
+        );
+        let vol = refused[1]["reasons"][0].as_str().unwrap();
+        assert!(
+            vol.contains("1 volume")
+                && vol.contains("cinder-manage volume update_host --currenthost node02@lvm"),
+            "{vol}"
+        );
+        // The dry run says the same with the same exit code; none of it changed a thing.
+        db.svcctl()
+            .run(&["service", "delete", "--host", "node02@*", "--dry-run"])
+            .code(3);
+        assert_eq!(db.fingerprint(), before);
+        assert!(db.audit_lines().is_empty());
+        // --force deletes anyway, loudly, and records what it overrode.
+        let forced = db
+            .svcctl()
+            .run(&[
+                "service", "delete", "--host", "node02@*", "--yes", "--force", "-f", "json",
+            ])
+            .code(0);
+        assert!(
+            forced.stderr.contains("WARNING: --force"),
+            "{}",
+            forced.stderr
+        );
+        let v = forced.json();
+        assert_eq!(deleted_ids(&v), [6, 5]);
+        assert!(
+            v["deleted"][1]["overridden"][0]
+                .as_str()
+                .unwrap()
+                .contains("1 volume")
+        );
+        assert!(
+            db.audit_lines()[0]["forced_over"][0]
+                .as_str()
+                .unwrap()
+                .contains("worker")
+        );
+    }
+);
+
+both_backends!(confirmation_and_dry_run, Schema::Cinder, |db| {
+    cluster(&db);
+    let before = db.fingerprint();
+    let no_tty = db
+        .svcctl()
+        .run(&["service", "delete", "--host", "node02"])
+        .code(2);
+    assert!(
+        no_tty.error_line().contains("add --yes"),
+        "{}",
+        no_tty.stderr
+    );
+    assert!(
+        no_tty
+            .stdout
+            .contains("| 3  | cinder-scheduler | node02 | down"),
+        "the plan is shown:\n{}",
+        no_tty.stdout
+    );
+    let dry = db
+        .svcctl()
+        .run(&[
+            "service",
+            "delete",
+            "--host",
+            "node02",
+            "--dry-run",
+            "-f",
+            "json",
+        ])
+        .code(0)
+        .json();
+    assert_eq!(dry["dry_run"], true);
+    assert_eq!(deleted_ids(&dry), [4, 3]);
+    db.svcctl()
+        .run(&["service", "delete", "--host", "nobody", "--dry-run"])
+        .code(4);
+    assert_eq!(db.fingerprint(), before);
+    db.svcctl()
+        .run(&[
+            "service", "delete", "--host", "node02", "-f", "csv", "--yes",
+        ])
+        .code(2);
+    db.svcctl().run(&["service", "delete", "--yes"]).code(2);
+    db.svcctl()
+        .run(&["service", "delete", "--host", "", "--yes"])
+        .code(2);
+    assert_eq!(db.fingerprint(), before);
+});
+
+// The last live service of a cluster takes the cluster with it, as Cinder does.
+both_backends!(emptied_cluster_is_soft_deleted, Schema::Cinder, |db| {
+    db.exec("INSERT INTO clusters (created_at, deleted, id, name, `binary`, disabled, race_preventer, frozen) VALUES ('2026-01-01 00:00:00', 0, 7, 'c1@lvm', 'cinder-volume', 0, 0, 0)");
+    db.service(1, "a@lvm", "cinder-volume", 600);
+    db.service(2, "b@lvm", "cinder-volume", 600);
+    db.exec("UPDATE services SET cluster_name = 'c1@lvm'");
+    let v = db
+        .svcctl()
+        .run(&[
+            "service", "delete", "--host", "a@lvm", "--yes", "-f", "json",
+        ])
+        .code(0)
+        .json();
+    assert_eq!(v["clusters_deleted"], serde_json::json!([]));
+    let v = db
+        .svcctl()
+        .run(&[
+            "service", "delete", "--host", "b@lvm", "--yes", "-f", "json",
+        ])
+        .code(0)
+        .json();
+    assert_eq!(
+        v["clusters_deleted"],
+        serde_json::json!([{"id": 7, "name": "c1@lvm", "binary": "cinder-volume"}])
+    );
+    let c = db.rows(&format!(
+        "SELECT {}, {} FROM clusters",
+        db.text("deleted"),
+        db.text("race_preventer")
+    ));
+    assert_eq!(c, [[Some("1".to_string()), Some("7".to_string())]]);
+});
+
+// A heartbeat written between the plan and the write keeps the service: the WHERE clause sees it.
+both_backends!(
+    heartbeat_between_plan_and_write_is_not_deleted,
+    Schema::Cinder,
+    |db| {
+        cluster(&db);
+        let pause = db.dir.path().join("pause");
+        let mut child = db
+            .svcctl()
+            .env("SVCCTL_TEST_PAUSE_FILE", pause.to_str().unwrap())
+            .command(&[
+                "service", "delete", "--host", "node02", "--yes", "-f", "json",
+            ])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !pause.exists() {
+            assert!(Instant::now() < deadline, "svcctl never reached the write");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        // node02's scheduler comes back to life: Cinder's heartbeat bumps updated_at.
+        db.exec(&format!(
+            "UPDATE services SET updated_at = '{}', report_count = report_count + 1 WHERE id = 3",
+            db.ago(0)
+        ));
+        std::fs::remove_file(&pause).unwrap();
+        let run = crate::harness::Run::from(child.wait_with_output().unwrap(), &["delete"]).code(3);
+        let v = run.json();
+        assert_eq!(deleted_ids(&v), [4]);
+        assert_eq!(v["refused"][0]["id"], 3);
+        assert!(
+            v["refused"][0]["reasons"][0]
+                .as_str()
+                .unwrap()
+                .contains("came up"),
+            "{v}"
+        );
+        assert_eq!(live_ids(&db), [1, 2, 3, 5, 6]);
+    }
+);
+
+// Two deletes at once: each row is deleted once, by one of them; the other is told it was
+// already gone (or finds nothing), never an error.
+both_backends!(
+    concurrent_deletes_delete_each_row_once,
+    Schema::Cinder,
+    |db| {
+        for i in 0..40 {
+            db.service(100 + i, &format!("gone{i:02}@lvm"), "cinder-volume", 600);
+        }
+        let spawn = || {
+            db.svcctl()
+                .command(&[
+                    "service", "delete", "--host", "gone*", "--yes", "-f", "json",
+                ])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        };
+        let (a, b) = (spawn(), spawn());
+        let mut deleted = Vec::new();
+        for child in [a, b] {
+            let run = crate::harness::Run::from(child.wait_with_output().unwrap(), &["delete"]);
+            assert!(run.code == 0 || run.code == 4, "{run:?}");
+            if run.code == 0 {
+                deleted.extend(deleted_ids(&run.json()));
+            }
+        }
+        deleted.sort();
+        assert_eq!(deleted, (100..140).collect::<Vec<_>>());
+        let audited: Vec<i64> = db
+            .audit_lines()
+            .iter()
+            .map(|l| l["service"]["id"].as_i64().unwrap())
+            .collect();
+        assert_eq!(audited.len(), 40, "one audit line per row");
+        assert_eq!(db.int("SELECT COUNT(*) FROM services WHERE deleted = 0"), 0);
+    }
+);
