@@ -12,7 +12,7 @@ use crate::audit::{Actor, AuditLog};
 use crate::db::Db;
 use crate::delete::{self, Outcome};
 use crate::error::Failure;
-use crate::output::{self, Format};
+use crate::output;
 use crate::plan::{self, Plan};
 
 /// The flags every deleting command shares.
@@ -33,26 +33,23 @@ pub struct DeleteFlags {
     /// Append one JSON line per deleted service here [default: /var/log/svcctl/audit.jsonl when writable]
     #[arg(long, value_name = "PATH")]
     pub audit_log: Option<PathBuf>,
-    /// Output format: table, or json for scripts
-    #[arg(short = 'f', long = "format", value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    /// Output format
+    #[arg(short = 'f', long = "format", value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
+}
+
+/// A plan and its result are a document with verdicts, not rows: table or JSON only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    /// The plan and the result as tables; notes on stderr
+    Table,
+    /// One JSON document: dry_run, deleted, refused, clusters_deleted (and processes)
+    Json,
 }
 
 impl DeleteFlags {
     pub fn json(&self) -> bool {
-        self.format == Format::Json
-    }
-
-    /// csv and value describe rows, not a plan with verdicts: only table and json apply.
-    pub fn validate(&self) -> Result<()> {
-        match self.format {
-            Format::Table | Format::Json => Ok(()),
-            other => Err(Failure::Usage(format!(
-                "-f {} is not available here; use -f table or -f json",
-                format!("{other:?}").to_lowercase()
-            ))
-            .into()),
-        }
+        self.format == ReportFormat::Json
     }
 }
 

@@ -11,8 +11,8 @@ const EXIT_CODES: &str = "\
 Exit codes:
   0    success (with --missing-ok, also: nothing left to do)
   1    runtime or database error (unreachable, access denied, a failed statement)
-  2    usage or configuration error (bad flag, config file, option or URL; no terminal to confirm at)
-  3    refused by a safety check (a service is up or still in use); nothing was changed
+  2    usage or configuration error (bad flag, config file, option, URL; no terminal to ask at)
+  3    refused by a safety check (a service is up or in use) or at the prompt; nothing changed
   4    nothing matched (no live service for the hosts or backend given)
   130  interrupted (Ctrl-C); nothing half-written
 

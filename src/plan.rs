@@ -136,6 +136,17 @@ pub fn plan_now() -> NaiveDateTime {
     now.with_nanosecond(0).unwrap_or(now)
 }
 
+/// The plan's own rule for "still heartbeating": a heartbeat at or after the cutoff. The write
+/// repeats it in SQL; `backend cleanup --wait` polls with it, so all three agree to the second.
+pub fn heartbeat_recent(row: &ServiceRow, cutoff: NaiveDateTime) -> bool {
+    row.heartbeat().is_some_and(|hb| hb >= cutoff)
+}
+
+/// The cutoff for a plan made at `now`.
+pub fn cutoff(now: NaiveDateTime, service_down_time: i64) -> NaiveDateTime {
+    now - Duration::seconds(service_down_time)
+}
+
 impl Plan {
     pub fn build(
         rows: Vec<ServiceRow>,
@@ -144,13 +155,13 @@ impl Plan {
         service_down_time: i64,
         locality: impl Fn(&ServiceRow) -> Locality,
     ) -> Plan {
-        let cutoff = now - Duration::seconds(service_down_time);
+        let cutoff = cutoff(now, service_down_time);
         let items = rows
             .into_iter()
             .map(|row| {
                 let mut reasons = Vec::new();
                 let where_ = locality(&row);
-                let recent = row.heartbeat().is_some_and(|hb| hb >= cutoff);
+                let recent = heartbeat_recent(&row, cutoff);
                 let seconds_ago = row.heartbeat().map_or(0, |hb| (now - hb).num_seconds());
                 match where_ {
                     Locality::StoppedHere => {}

@@ -14,7 +14,7 @@ use crate::db::services::{self, ServiceFilter, ServiceRow};
 use crate::error::Failure;
 use crate::hosts::{self, HostPattern};
 use crate::output;
-use crate::plan::{Locality, Plan, Reason, plan_now};
+use crate::plan::{self, Locality, Plan, Reason, plan_now};
 use crate::processes::{self, Proc, Stopped};
 
 /// Clean up after a removed backend: stop its leftover cinder-volume processes on this node
@@ -78,7 +78,6 @@ pub fn backend_key(arg: &str) -> Result<String, Failure> {
 }
 
 pub async fn run(args: Args, ctx: &Context) -> Result<()> {
-    args.flags.validate()?;
     let key = backend_key(&args.backend)?;
     let this_node = ctx.settings.host.clone();
     let mut db = ctx.connect().await?;
@@ -241,10 +240,10 @@ async fn wait_for_other_nodes(
 ) -> Result<Vec<ServiceRow>> {
     let deadline = Instant::now() + Duration::from_secs(secs);
     loop {
-        let now = chrono::Utc::now().naive_utc();
+        let cutoff = plan::cutoff(plan_now(), down_time);
         let up: Vec<String> = rows
             .iter()
-            .filter(|r| locality(r) == Locality::OtherNode && services::is_up(r, now, down_time))
+            .filter(|r| locality(r) == Locality::OtherNode && plan::heartbeat_recent(r, cutoff))
             .map(|r| hosts::split(r.host()).node.to_string())
             .collect();
         if up.is_empty() {

@@ -29,7 +29,6 @@ pub struct Args {
 }
 
 pub async fn run(args: Args, ctx: &Context) -> Result<()> {
-    args.flags.validate()?;
     let hosts = args
         .host
         .iter()
