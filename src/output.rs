@@ -201,6 +201,23 @@ impl ServiceView {
     }
 }
 
+/// A row serialized straight to the writer: no map is built per row while streaming.
+struct JsonRow<'a> {
+    view: &'a ServiceView,
+    cols: &'a [Column],
+}
+
+impl Serialize for JsonRow<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(self.cols.len()))?;
+        for c in self.cols {
+            map.serialize_entry(c.key, &self.view.json(*c))?;
+        }
+        map.end()
+    }
+}
+
 fn status(disabled: Option<bool>) -> &'static str {
     if disabled.unwrap_or(false) {
         "disabled"
@@ -227,8 +244,15 @@ fn center(text: &str, width: usize) -> String {
 /// The seed's `cinder service-list` table: prettytable's default look (centred cells, a rule
 /// above and below the header and at the bottom), rows sorted by their cells as strings,
 /// first column first. An empty table still prints its header box.
-pub fn prettytable(headers: &[&str], mut rows: Vec<Vec<String>>) -> String {
-    rows.sort();
+///
+/// Written line by line from the cells: for 100,000 services the rows are held once, never
+/// again as a table object or one big string.
+pub fn write_prettytable(
+    out: &mut impl Write,
+    headers: &[&str],
+    rows: &mut [Vec<String>],
+) -> std::io::Result<()> {
+    rows.sort_unstable();
     let widths: Vec<usize> = (0..headers.len())
         .map(|i| {
             rows.iter()
@@ -238,32 +262,31 @@ pub fn prettytable(headers: &[&str], mut rows: Vec<Vec<String>>) -> String {
                 .unwrap_or(0)
         })
         .collect();
-    let centred = |cells: &[String]| -> Vec<String> {
-        cells
-            .iter()
-            .zip(&widths)
-            .map(|(c, w)| center(c, *w))
-            .collect()
-    };
-    let header: Vec<String> = headers.iter().map(|h| h.to_string()).collect();
-    let mut builder = Builder::default();
-    builder.push_record(centred(&header));
-    let empty = rows.is_empty();
-    for r in &rows {
-        builder.push_record(centred(r));
+    let rule: String = widths
+        .iter()
+        .fold(String::from("+"), |acc, w| acc + &"-".repeat(w + 2) + "+");
+    let line =
+        |out: &mut dyn Write, cells: &mut dyn Iterator<Item = &str>| -> std::io::Result<()> {
+            out.write_all(b"|")?;
+            for (c, w) in cells.zip(&widths) {
+                write!(out, " {} |", center(c, *w))?;
+            }
+            out.write_all(b"\n")
+        };
+    writeln!(out, "{rule}")?;
+    line(out, &mut headers.iter().copied())?;
+    writeln!(out, "{rule}")?;
+    for r in rows.iter() {
+        line(out, &mut r.iter().map(String::as_str))?;
     }
-    let rule = HorizontalLine::inherit(Style::ascii());
-    let mut table = builder.build();
-    table.with(Style::ascii().remove_horizontal().horizontals([(1, rule)]));
-    let mut out = table.to_string();
-    if empty {
-        // prettytable draws the header rule and then the bottom rule: two lines.
-        let bottom = out.lines().last().unwrap_or("").to_string();
-        out.push('\n');
-        out.push_str(&bottom);
-    }
-    out.push('\n');
-    out
+    writeln!(out, "{rule}")
+}
+
+/// `write_prettytable` into a string.
+pub fn prettytable(headers: &[&str], mut rows: Vec<Vec<String>>) -> String {
+    let mut out = Vec::new();
+    write_prettytable(&mut out, headers, &mut rows).expect("writing to memory");
+    String::from_utf8(out).expect("cells are UTF-8")
 }
 
 /// A plain boxed table for svcctl's own reports (plans, processes): left-aligned cells.
@@ -342,7 +365,7 @@ impl<W: Write> ServiceSink<W> {
             ServiceSink::Json { out, cols, first } => {
                 out.write_all(if *first { b"\n  " } else { b",\n  " })?;
                 *first = false;
-                serde_json::to_writer(&mut *out, &s.json_object(cols))?;
+                serde_json::to_writer(&mut *out, &JsonRow { view: s, cols })?;
             }
             ServiceSink::Csv { out, cols } => {
                 out.write_record(cols.iter().map(|c| match s.json(*c) {

@@ -77,7 +77,9 @@ pub async fn run(args: Args, ctx: &Context) -> Result<()> {
     let mut db = ctx.connect().await?;
     let now = chrono::Utc::now().naive_utc();
     let down_time = ctx.settings.service_down_time;
-    let mut sink = ServiceSink::new(std::io::stdout().lock(), args.output.format, cols)?;
+    // Buffered: stdout is line-buffered, and one write per row would cost a syscall per row.
+    let out = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
+    let mut sink = ServiceSink::new(out, args.output.format, cols)?;
     services::for_each(&mut db, &filter, |row| {
         let view = ServiceView::new(row, now, down_time);
         let wanted = match args.state {

@@ -35,7 +35,9 @@ impl Schema {
                 // CAST: information_schema's columns come back as binary strings on some servers.
                 sqlx::query(
                     "SELECT CAST(TABLE_NAME AS CHAR) AS t, CAST(COLUMN_NAME AS CHAR) AS c \
-                     FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE()",
+                     FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN \
+                     ('services', 'clusters', 'volumes', 'backups', 'groups', 'consistencygroups', \
+                     'workers', 'image_volume_cache_entries', '_sqlx_migrations')",
                 )
                 .fetch_all(c)
                 .await?
@@ -45,7 +47,9 @@ impl Schema {
             }
             Conn::Sqlite(c) => sqlx::query(
                 "SELECT m.name AS t, p.name AS c FROM sqlite_master m \
-                 JOIN pragma_table_info(m.name) p WHERE m.type = 'table'",
+                 JOIN pragma_table_info(m.name) p WHERE m.type = 'table' AND m.name IN \
+                 ('services', 'clusters', 'volumes', 'backups', 'groups', 'consistencygroups', \
+                 'workers', 'image_volume_cache_entries', '_sqlx_migrations')",
             )
             .fetch_all(c)
             .await?
