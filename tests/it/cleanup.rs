@@ -394,3 +394,49 @@ fn two_cleanups_at_once() {
         assert_eq!(db.audit_lines().len(), 30);
     }
 }
+
+/// Without permission to signal the leftovers (not root), svcctl fails before it deletes or
+/// signals anything.
+#[test]
+fn no_permission_to_signal_changes_nothing() {
+    use std::os::unix::fs::PermissionsExt;
+    if !nix::unistd::Uid::effective().is_root() {
+        eprintln!(
+            "*** SKIPPED no_permission_to_signal_changes_nothing: needs root to run svcctl as nobody ***"
+        );
+        return;
+    }
+    let db = TestDb::new(Backend::Sqlite, Schema::Cinder).unwrap();
+    let key = "backend-0e0e0e0e-0005";
+    db.service(1, &format!("node01@{key}"), "cinder-volume", 600);
+    let mut p = Fake::start(&leftover(key), false);
+    let conf = db.conf("node01", "");
+    for path in [db.dir.path().to_path_buf(), db.sqlite_path(), conf.clone()] {
+        let mode = if path.is_dir() { 0o777 } else { 0o666 };
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+    let before = db.fingerprint();
+    let svcctl = crate::harness::Svcctl::new()
+        .config(&conf)
+        .audit(db.audit_path());
+    let inner = svcctl.command(&["backend", "cleanup", "0e0e0e0e-0005", "--yes"]);
+    let mut cmd = Command::new("setpriv");
+    cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(inner.get_program())
+        .args(inner.get_args());
+    cmd.env_clear().stdin(Stdio::null());
+    let run = Run::from(cmd.output().unwrap(), &["cleanup"]).code(1);
+    assert!(
+        run.error_line()
+            .contains(&format!("not permitted to signal process {}", p.pid())),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.error_line().contains("nothing was changed"),
+        "{}",
+        run.stderr
+    );
+    assert!(p.running());
+    assert_eq!(db.fingerprint(), before);
+}

@@ -276,4 +276,23 @@ fn debug_logs_files_url_attempts_and_statements_without_the_password() {
         run.stderr
     );
     assert!(run.stderr.contains("rows_returned"), "{}", run.stderr);
+    // oslo.db's session setup on every new connection.
+    assert!(
+        run.stderr.contains("SET SESSION sql_mode"),
+        "{}",
+        run.stderr
+    );
+    let conf = db.conf(
+        "node01",
+        "[database]\nmysql_sql_mode = ANSI_QUOTES\nmysql_wsrep_sync_wait = 1",
+    );
+    let run = Svcctl::new()
+        .config(&conf)
+        .run(&["--debug", "service", "list"])
+        .code(0);
+    assert!(
+        run.stderr.contains("SET SESSION wsrep_sync_wait"),
+        "{}",
+        run.stderr
+    );
 }

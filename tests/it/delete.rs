@@ -397,3 +397,69 @@ both_backends!(
         assert_eq!(db.int("SELECT COUNT(*) FROM services WHERE deleted = 0"), 0);
     }
 );
+
+/// Shell-quotes a command line for `script -c`.
+fn shell_line(cmd: &std::process::Command) -> String {
+    std::iter::once(cmd.get_program())
+        .chain(cmd.get_args())
+        .map(|a| format!("'{}'", a.to_string_lossy().replace('\'', r"'\''")))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+// At a terminal svcctl asks; "n" changes nothing (exit 3), "y" deletes. `script` gives it a pty.
+#[test]
+fn asks_at_a_terminal() {
+    use std::io::Write;
+    let db = TestDb::new(Backend::Sqlite, Schema::Cinder).unwrap();
+    cluster(&db);
+    let before = db.fingerprint();
+    for (answer, code) in [("n\n", 3), ("y\n", 0)] {
+        let line = shell_line(
+            &db.svcctl()
+                .command(&["service", "delete", "--host", "node02"]),
+        );
+        let mut child = std::process::Command::new("script")
+            .args(["-qec", &line, "/dev/null"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(800));
+        child
+            .stdin
+            .as_mut()
+            .unwrap()
+            .write_all(answer.as_bytes())
+            .unwrap();
+        let run =
+            crate::harness::Run::from(child.wait_with_output().unwrap(), &["delete"]).code(code);
+        assert!(
+            run.stdout.contains("Delete 2 services? [y/N]"),
+            "{}",
+            run.stdout
+        );
+        if code == 3 {
+            assert_eq!(db.fingerprint(), before);
+        }
+    }
+    assert_eq!(live_ids(&db), [1, 2, 5, 6]);
+}
+
+// An audit log that cannot be written stops the deletion: rolled back, reported, exit 1.
+both_backends!(unwritable_audit_log_rolls_back, Schema::Cinder, |db| {
+    cluster(&db);
+    let before = db.fingerprint();
+    let run = crate::harness::Svcctl::new()
+        .config(&db.conf("node01", ""))
+        .audit("/dev/full".into())
+        .run(&["service", "delete", "--host", "node02", "--yes"])
+        .code(1);
+    assert!(
+        run.error_line().contains("writing the audit log /dev/full"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(db.fingerprint(), before);
+});
