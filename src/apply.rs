@@ -53,16 +53,49 @@ impl DeleteFlags {
     }
 }
 
+/// The JSON result document every deleting command prints: the same keys on every path.
+fn result_doc(
+    dry_run: bool,
+    deleted: Vec<Value>,
+    refused: Vec<Value>,
+    clusters: Value,
+    extra: &[(&str, Value)],
+) -> Value {
+    let mut doc = json!({
+        "dry_run": dry_run,
+        "deleted": deleted,
+        "refused": refused,
+        "clusters_deleted": clusters,
+    });
+    for (k, v) in extra {
+        doc[*k] = v.clone();
+    }
+    doc
+}
+
+/// `svcctl: <what> <binary> <host> (id N): <reasons>` for each item, on stderr.
+fn tell<'a>(what: &str, items: impl Iterator<Item = &'a crate::plan::Item>) {
+    for item in items {
+        eprintln!(
+            "svcctl: {what} {} {} (id {}): {}",
+            item.row().binary(),
+            item.row().host(),
+            item.row().id,
+            item.reason_texts().join("; ")
+        );
+    }
+}
+
 /// Nothing matched: exit 4, or 0 with `--missing-ok` (saying so on stderr either way).
 pub fn nothing_matched(flags: &DeleteFlags, what: String, extra: Vec<(&str, Value)>) -> Result<()> {
     if flags.json() {
-        let mut doc = json!({
-            "dry_run": flags.dry_run, "deleted": [], "refused": [], "clusters_deleted": [],
-        });
-        for (k, v) in extra {
-            doc[k] = v;
-        }
-        output::print_json(&doc)?;
+        output::print_json(&result_doc(
+            flags.dry_run,
+            vec![],
+            vec![],
+            json!([]),
+            &extra,
+        ))?;
     }
     if flags.missing_ok {
         eprintln!("svcctl: {what}; nothing to do (--missing-ok)");
@@ -83,26 +116,16 @@ pub fn check(plan: &Plan, flags: &DeleteFlags, extra: &[(&str, Value)]) -> Resul
     }
     if plan.has_refusals() && !flags.force {
         if flags.json() {
-            let mut doc = json!({
-                "dry_run": flags.dry_run,
-                "deleted": [],
-                "refused": plan.refused().map(plan::refused_json).collect::<Vec<_>>(),
-                "clusters_deleted": [],
-            });
-            for (k, v) in extra {
-                doc[*k] = v.clone();
-            }
-            output::print_json(&doc)?;
+            let refused = plan.refused().map(plan::refused_json).collect();
+            output::print_json(&result_doc(
+                flags.dry_run,
+                vec![],
+                refused,
+                json!([]),
+                extra,
+            ))?;
         }
-        for item in plan.refused() {
-            eprintln!(
-                "svcctl: refusing {} {} (id {}): {}",
-                item.row().binary(),
-                item.row().host(),
-                item.row().id,
-                item.reason_texts().join("; ")
-            );
-        }
+        tell("refusing", plan.refused());
         let n = plan.refused().count();
         return Err(Failure::Refused(format!(
             "refused {n} service{}; nothing was changed{} (--force deletes anyway)",
@@ -111,16 +134,8 @@ pub fn check(plan: &Plan, flags: &DeleteFlags, extra: &[(&str, Value)]) -> Resul
         ))
         .into());
     }
-    if flags.force && plan.has_refusals() {
-        for item in plan.refused() {
-            eprintln!(
-                "svcctl: WARNING: --force: deleting {} {} (id {}) although {}",
-                item.row().binary(),
-                item.row().host(),
-                item.row().id,
-                item.reason_texts().join("; ")
-            );
-        }
+    if flags.force {
+        tell("WARNING: --force: deleting", plan.refused());
     }
     Ok(())
 }
@@ -166,13 +181,7 @@ pub async fn write_and_report(
             .map(|i| plan::service_json(&i.view, &[("overridden", json!(i.reason_texts()))]))
             .collect();
         if flags.json() {
-            let mut doc = json!({
-                "dry_run": true, "deleted": would, "refused": [], "clusters_deleted": [],
-            });
-            for (k, v) in extra {
-                doc[k] = v;
-            }
-            output::print_json(&doc)?;
+            output::print_json(&result_doc(true, would.clone(), vec![], json!([]), &extra))?;
         }
         eprintln!(
             "svcctl: dry run: would delete {} service{}; nothing was changed",
@@ -200,18 +209,18 @@ fn report(
     audit_path: Option<String>,
 ) -> Result<()> {
     if flags.json() {
-        let mut doc = json!({
-            "dry_run": false,
-            "deleted": outcome.deleted.iter()
+        let mut doc = result_doc(
+            false,
+            outcome
+                .deleted
+                .iter()
                 .map(|d| plan::service_json(&d.view, &[("overridden", json!(d.overridden))]))
-                .collect::<Vec<_>>(),
-            "refused": outcome.not_deleted.iter().map(plan::refused_json).collect::<Vec<_>>(),
-            "clusters_deleted": outcome.clusters_deleted,
-            "already_deleted": outcome.already_gone,
-        });
-        for (k, v) in extra {
-            doc[k] = v;
-        }
+                .collect(),
+            outcome.not_deleted.iter().map(plan::refused_json).collect(),
+            json!(outcome.clusters_deleted),
+            &extra,
+        );
+        doc["already_deleted"] = json!(outcome.already_gone);
         output::print_json(&doc)?;
     } else {
         let mut rows: Vec<Vec<String>> = outcome
@@ -283,15 +292,7 @@ fn report(
         );
     }
     if !outcome.not_deleted.is_empty() {
-        for i in &outcome.not_deleted {
-            eprintln!(
-                "svcctl: not deleted {} {} (id {}): {}",
-                i.row().binary(),
-                i.row().host(),
-                i.row().id,
-                i.reason_texts().join("; ")
-            );
-        }
+        tell("not deleted", outcome.not_deleted.iter());
         return Err(Failure::Refused(format!(
             "{} service{} changed between plan and write and {} kept",
             outcome.not_deleted.len(),

@@ -30,33 +30,28 @@ const REQUIRED_SERVICE_COLUMNS: &[&str] = &[
 
 impl Schema {
     pub async fn read(conn: &mut Conn) -> Result<Schema, sqlx::Error> {
-        let rows = match conn {
-            Conn::MySql(c) => {
-                // CAST: information_schema's columns come back as binary strings on some servers.
-                sqlx::query(
-                    "SELECT CAST(TABLE_NAME AS CHAR) AS t, CAST(COLUMN_NAME AS CHAR) AS c \
-                     FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN \
-                     ('services', 'clusters', 'volumes', 'backups', 'groups', 'consistencygroups', \
-                     'workers', 'image_volume_cache_entries', '_sqlx_migrations')",
-                )
-                .fetch_all(c)
-                .await?
-                .iter()
-                .map(|r| Ok((r.try_get::<String, _>("t")?, r.try_get::<String, _>("c")?)))
-                .collect::<Result<Vec<_>, sqlx::Error>>()?
+        // Only the tables svcctl uses: information_schema is slow to scan on a big server.
+        let text = match conn {
+            // CAST: information_schema's columns come back as binary strings on some servers.
+            Conn::MySql(_) => {
+                "SELECT CAST(TABLE_NAME AS CHAR) AS t, CAST(COLUMN_NAME AS CHAR) AS c \
+                 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN \
+                 ('services', 'clusters', 'volumes', 'backups', 'groups', 'consistencygroups', \
+                 'workers', 'image_volume_cache_entries', '_sqlx_migrations')"
             }
-            Conn::Sqlite(c) => sqlx::query(
+            Conn::Sqlite(_) => {
                 "SELECT m.name AS t, p.name AS c FROM sqlite_master m \
                  JOIN pragma_table_info(m.name) p WHERE m.type = 'table' AND m.name IN \
                  ('services', 'clusters', 'volumes', 'backups', 'groups', 'consistencygroups', \
-                 'workers', 'image_volume_cache_entries', '_sqlx_migrations')",
-            )
-            .fetch_all(c)
-            .await?
-            .iter()
-            .map(|r| Ok((r.try_get::<String, _>("t")?, r.try_get::<String, _>("c")?)))
-            .collect::<Result<Vec<_>, sqlx::Error>>()?,
+                 'workers', 'image_volume_cache_entries', '_sqlx_migrations')"
+            }
         };
+        let mut rows = Vec::new();
+        crate::on_conn!(conn, c => {
+            for r in sqlx::query(text).fetch_all(&mut *c).await? {
+                rows.push((r.try_get::<String, _>("t")?, r.try_get::<String, _>("c")?));
+            }
+        });
         let mut tables: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         for (t, c) in rows {
             tables

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::harness::{Backend, Run, Schema, TestDb, fixture};
+use crate::harness::{Backend, Run, Schema, TestDb, load_fixture_rows};
 
 /// A process whose command line reads `title`; with `ignore_term`, it survives SIGTERM.
 struct Fake {
@@ -87,12 +87,7 @@ fn seed_cluster_cleanup_on_node01() {
         let Some(db) = TestDb::new(backend, Schema::Cinder) else {
             continue;
         };
-        let sql: String = fixture("cinder-29.0.0-mysql-rows.sql")
-            .lines()
-            .filter(|l| l.starts_with("INSERT"))
-            .collect::<Vec<_>>()
-            .join("\n");
-        db.exec(&sql);
+        load_fixture_rows(&db);
         db.exec(&format!(
             "UPDATE services SET updated_at = '{}' WHERE host LIKE 'node01%'",
             db.ago(3)

@@ -322,7 +322,7 @@ both_backends!(
     |db| {
         cluster(&db);
         let pause = db.dir.path().join("pause");
-        let mut child = db
+        let child = db
             .svcctl()
             .env("SVCCTL_TEST_PAUSE_FILE", pause.to_str().unwrap())
             .command(&[

@@ -27,6 +27,16 @@ pub fn fixture(name: &str) -> String {
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("fixture {}: {e}", path.display()))
 }
 
+/// Loads the services and volumes rows Cinder's own code wrote (the seed's two nodes).
+pub fn load_fixture_rows(db: &TestDb) {
+    let sql: String = fixture("cinder-29.0.0-mysql-rows.sql")
+        .lines()
+        .filter(|l| l.starts_with("INSERT"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    db.exec(&sql);
+}
+
 pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()

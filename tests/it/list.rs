@@ -3,17 +3,7 @@
 use serde_json::Value;
 
 use crate::both_backends;
-use crate::harness::{Schema, TestDb, fixture};
-
-/// The rows Cinder's own code wrote (the seed's two nodes, two rows soft-deleted).
-fn load_fixture_rows(db: &TestDb) {
-    let sql: String = fixture("cinder-29.0.0-mysql-rows.sql")
-        .lines()
-        .filter(|l| l.starts_with("INSERT"))
-        .collect::<Vec<_>>()
-        .join("\n");
-    db.exec(&sql);
-}
+use crate::harness::{Schema, load_fixture_rows};
 
 fn hosts_of(v: &Value) -> Vec<String> {
     v.as_array()
