@@ -272,3 +272,56 @@ fn broken_pipe_is_not_an_error() {
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(String::from_utf8_lossy(&out.stderr), "");
 }
+
+/// `svcctl demo` builds its SQLite file and lists it, rebuilds its own file, and never touches a
+/// database it did not create.
+#[test]
+fn demo_builds_only_its_own_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("demo.sqlite");
+    let conf = dir.path().join("demo.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "[DEFAULT]\nhost = node01\n[database]\nconnection = sqlite:///{}\n",
+            path.display()
+        ),
+    )
+    .unwrap();
+    for _ in 0..2 {
+        let run = Svcctl::new().config(&conf).run(&["demo"]).code(0);
+        assert_eq!(run.stdout.lines().count(), 14, "{}", run.stdout);
+        assert!(
+            run.stdout.contains(
+                "|  cinder-backup   |            node01            | zettakit | enabled |   up  |"
+            ),
+            "{}",
+            run.stdout
+        );
+        assert!(
+            run.stdout.contains(
+                "|  cinder-backup   |            node02            | zettakit | enabled |  down |"
+            ),
+            "{}",
+            run.stdout
+        );
+    }
+    // A Cinder database (no _sqlx_migrations) at that path is refused, untouched.
+    let db = sqlite();
+    let before = db.fingerprint();
+    std::fs::write(&conf, format!("[database]\nconnection = {}\n", db.url())).unwrap();
+    let run = Svcctl::new().config(&conf).run(&["demo"]).code(2);
+    assert!(
+        run.error_line()
+            .contains("is not a svcctl demo database; refusing to touch it"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(db.fingerprint(), before);
+    std::fs::write(
+        &conf,
+        "[database]\nconnection = mysql://u:p@127.0.0.1:1/cinder\n",
+    )
+    .unwrap();
+    Svcctl::new().config(&conf).run(&["demo"]).code(2);
+}

@@ -296,3 +296,61 @@ fn debug_logs_files_url_attempts_and_statements_without_the_password() {
         run.stderr
     );
 }
+
+/// Another session holds the row's lock longer than innodb_lock_wait_timeout (2 s here):
+/// svcctl's transaction fails with 1205, and is retried whole, as oslo.db retries deadlocks.
+#[test]
+fn lock_wait_timeout_retries_the_transaction() {
+    let Some(db) = mysql_db() else { return };
+    db.service(1, "dead", "cinder-scheduler", 600);
+    let locked = std::sync::Arc::new(std::sync::Barrier::new(2));
+    let holder = {
+        let locked = locked.clone();
+        let name = db.name.clone();
+        std::thread::spawn(move || {
+            crate::harness::block_on(async {
+                use sqlx::ConnectOptions;
+                let server = mariadb().unwrap();
+                let mut c = sqlx::mysql::MySqlConnectOptions::new()
+                    .socket(&server.socket)
+                    .username("root")
+                    .database(&name)
+                    .connect()
+                    .await
+                    .unwrap();
+                sqlx::raw_sql(
+                    "START TRANSACTION; SELECT id FROM services WHERE id = 1 FOR UPDATE;",
+                )
+                .execute(&mut c)
+                .await
+                .unwrap();
+                locked.wait();
+                tokio::time::sleep(Duration::from_millis(3500)).await;
+                sqlx::raw_sql("ROLLBACK").execute(&mut c).await.unwrap();
+            })
+        })
+    };
+    locked.wait();
+    let conf = db.conf(
+        "node01",
+        "[database]\ndb_max_retries = 5\ndb_retry_interval = 1",
+    );
+    let run = Svcctl::new()
+        .config(&conf)
+        .audit(db.audit_path())
+        .run(&["service", "delete", "--host", "dead", "--yes"])
+        .code(0);
+    holder.join().unwrap();
+    assert!(
+        run.stderr
+            .contains("deleting services: deadlock or lock wait; retry 1/5, in 1s"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(db.int("SELECT COUNT(*) FROM services WHERE deleted = 1"), 1);
+    assert_eq!(
+        db.audit_lines().len(),
+        1,
+        "the failed attempt wrote no audit line"
+    );
+}

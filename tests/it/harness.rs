@@ -157,6 +157,10 @@ fn start_mariadb() -> Option<MariaDb> {
                 .execute(&mut c)
                 .await?;
             }
+            // Short lock waits, so a test can provoke MySQL error 1205 and see svcctl retry it.
+            sqlx::raw_sql("SET GLOBAL innodb_lock_wait_timeout = 2")
+                .execute(&mut c)
+                .await?;
             Ok::<_, sqlx::Error>(())
         });
         match ok {
@@ -375,7 +379,7 @@ impl TestDb {
         })
     }
 
-    async fn mysql(&self) -> sqlx::MySqlConnection {
+    pub async fn mysql(&self) -> sqlx::MySqlConnection {
         let server = mariadb().unwrap();
         root_options(&server.socket)
             .database(&self.name)
