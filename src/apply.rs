@@ -141,12 +141,11 @@ pub fn check(plan: &Plan, flags: &DeleteFlags, extra: &[(&str, Value)]) -> Resul
 }
 
 /// Asks `question` at a terminal unless `--yes`; with no terminal and no `--yes`, exit 2.
-pub fn confirm(question: &str, flags: &DeleteFlags) -> Result<()> {
+pub async fn confirm(question: &str, flags: &DeleteFlags) -> Result<()> {
     if flags.yes || flags.dry_run {
         return Ok(());
     }
-    let stdin = std::io::stdin();
-    if !stdin.is_terminal() {
+    if !std::io::stdin().is_terminal() {
         return Err(Failure::Usage(format!(
             "no terminal to confirm at; nothing was changed; add --yes to {}, or --dry-run to \
              see the plan",
@@ -157,8 +156,17 @@ pub fn confirm(question: &str, flags: &DeleteFlags) -> Result<()> {
     let mut err = std::io::stderr().lock();
     write!(err, "{question} [y/N] ")?;
     err.flush()?;
-    let mut answer = String::new();
-    stdin.lock().read_line(&mut answer)?;
+    drop(err);
+    // Read on a blocking thread: the runtime's own thread must stay free to see Ctrl-C, which
+    // tokio has taken over, or svcctl would sit at the prompt until Enter.
+    let answer = tokio::task::spawn_blocking(|| {
+        let mut answer = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut answer)
+            .map(|_| answer)
+    })
+    .await??;
     if matches!(answer.trim().to_lowercase().as_str(), "y" | "yes") {
         Ok(())
     } else {

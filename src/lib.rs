@@ -59,7 +59,7 @@ pub fn run(cli: Cli) -> Result<()> {
         .enable_all()
         .build()?;
     let timeout = cli.global.timeout;
-    runtime.block_on(async move {
+    let result = runtime.block_on(async move {
         let work = commands::run(cli.command, &ctx);
         let bounded = async {
             match timeout {
@@ -80,7 +80,10 @@ pub fn run(cli: Cli) -> Result<()> {
             result = bounded => result,
             _ = tokio::signal::ctrl_c() => Err(Failure::Interrupted.into()),
         }
-    })
+    });
+    // Don't wait for blocking tasks: a prompt abandoned by Ctrl-C is still reading stdin.
+    runtime.shutdown_background();
+    result
 }
 
 fn init_tracing(debug: bool) {

@@ -177,7 +177,8 @@ pub async fn run(args: Args, ctx: &Context) -> Result<()> {
             if n == 1 { "" } else { "s" }
         ),
         &args.flags,
-    )?;
+    )
+    .await?;
     if args.flags.dry_run {
         return apply::write_and_report(
             &mut db,

@@ -69,6 +69,7 @@ pub async fn run(args: Args, ctx: &Context) -> Result<()> {
     apply::confirm(
         &format!("Delete {n} service{}?", if n == 1 { "" } else { "s" }),
         &args.flags,
-    )?;
+    )
+    .await?;
     apply::write_and_report(&mut db, &plan, &args.flags, vec![]).await
 }

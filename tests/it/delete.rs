@@ -414,7 +414,8 @@ fn asks_at_a_terminal() {
     let db = TestDb::new(Backend::Sqlite, Schema::Cinder).unwrap();
     cluster(&db);
     let before = db.fingerprint();
-    for (answer, code) in [("n\n", 3), ("y\n", 0)] {
+    // Ctrl-C at the prompt (the pty turns \x03 into SIGINT) ends svcctl at once: exit 130.
+    for (answer, code) in [("n\n", 3), ("\x03", 130), ("y\n", 0)] {
         let line = shell_line(
             &db.svcctl()
                 .command(&["service", "delete", "--host", "node02"]),
@@ -423,24 +424,62 @@ fn asks_at_a_terminal() {
             .args(["-qec", &line, "/dev/null"])
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
             .spawn()
             .unwrap();
-        std::thread::sleep(Duration::from_millis(800));
+        // Collect the terminal's output as it comes, and answer only once the prompt is shown.
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let reader = {
+            let seen = seen.clone();
+            let mut out = child.stdout.take().unwrap();
+            std::thread::spawn(move || {
+                use std::io::Read;
+                let mut buf = [0u8; 4096];
+                while let Ok(n) = out.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    seen.lock().unwrap().extend_from_slice(&buf[..n]);
+                }
+            })
+        };
+        let text = || String::from_utf8_lossy(&seen.lock().unwrap()).into_owned();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !text().contains("Delete 2 services? [y/N]") {
+            assert!(Instant::now() < deadline, "no prompt:\n{}", text());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        std::thread::sleep(Duration::from_millis(100));
         child
             .stdin
             .as_mut()
             .unwrap()
             .write_all(answer.as_bytes())
             .unwrap();
-        let run =
-            crate::harness::Run::from(child.wait_with_output().unwrap(), &["delete"]).code(code);
-        assert!(
-            run.stdout.contains("Delete 2 services? [y/N]"),
-            "{}",
-            run.stdout
-        );
-        if code == 3 {
+        // The terminal stays open (no EOF to unblock a read): svcctl must end on its own.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("svcctl did not end after answering {answer:?}:\n{}", text());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        reader.join().unwrap();
+        assert_eq!(status.code(), Some(code), "{}", text());
+        let run = crate::harness::Run {
+            code,
+            stdout: text(),
+            stderr: String::new(),
+        };
+        if code == 130 {
+            // svcctl's own message, not just a shell killed by the same SIGINT.
+            assert!(run.stdout.contains("svcctl: interrupted"), "{}", run.stdout);
+        }
+        if code != 0 {
             assert_eq!(db.fingerprint(), before);
         }
     }
