@@ -502,3 +502,43 @@ both_backends!(unwritable_audit_log_rolls_back, Schema::Cinder, |db| {
     );
     assert_eq!(db.fingerprint(), before);
 });
+
+// A volume scheduled onto the host between the plan and the write keeps the service.
+both_backends!(
+    volume_between_plan_and_write_is_not_deleted,
+    Schema::Cinder,
+    |db| {
+        cluster(&db);
+        let pause = db.dir.path().join("pause");
+        let child = db
+            .svcctl()
+            .env("SVCCTL_TEST_PAUSE_FILE", pause.to_str().unwrap())
+            .command(&[
+                "service", "delete", "--host", "node02@*", "--yes", "-f", "json",
+            ])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !pause.exists() {
+            assert!(Instant::now() < deadline, "svcctl never reached the write");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        db.volume("late", "node02@ceph#fast");
+        std::fs::remove_file(&pause).unwrap();
+        let v = crate::harness::Run::from(child.wait_with_output().unwrap(), &["delete"])
+            .code(3)
+            .json();
+        assert_eq!(deleted_ids(&v), [5]);
+        assert_eq!(v["refused"][0]["host"], "node02@ceph");
+        assert!(
+            v["refused"][0]["reasons"][0]
+                .as_str()
+                .unwrap()
+                .contains("gained volumes"),
+            "{v}"
+        );
+        assert_eq!(live_ids(&db), [1, 2, 3, 4, 6]);
+    }
+);
