@@ -231,7 +231,7 @@ fn status(disabled: Option<bool>) -> &'static str {
 fn center(text: &str, width: usize) -> String {
     let len = text.width();
     let excess = width.saturating_sub(len);
-    let (left, right) = if excess % 2 == 0 {
+    let (left, right) = if excess.is_multiple_of(2) {
         (excess / 2, excess / 2)
     } else if len % 2 == 1 {
         (excess / 2, excess / 2 + 1)
@@ -323,7 +323,8 @@ pub enum ServiceSink<W: Write> {
         first: bool,
     },
     Csv {
-        out: csv::Writer<W>,
+        // Boxed: the CSV writer carries its own buffer, much larger than the other variants.
+        out: Box<csv::Writer<W>>,
         cols: Vec<Column>,
     },
     Value {
@@ -351,7 +352,10 @@ impl<W: Write> ServiceSink<W> {
             Format::Csv => {
                 let mut w = csv::Writer::from_writer(out);
                 w.write_record(cols.iter().map(|c| c.header))?;
-                ServiceSink::Csv { out: w, cols }
+                ServiceSink::Csv {
+                    out: Box::new(w),
+                    cols,
+                }
             }
             Format::Value => ServiceSink::Value { out, cols },
         })

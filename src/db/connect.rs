@@ -275,15 +275,15 @@ async fn connect_once(url: &DbUrl, settings: &DatabaseSettings) -> Result<Conn, 
 }
 
 async fn connect_with_retries(url: &DbUrl, settings: &DatabaseSettings) -> Result<Conn> {
-    if let DbUrl::Sqlite { path: Some(p), .. } = url {
-        if !p.exists() {
-            return Err(crate::error::Failure::Config(format!(
-                "SQLite database {} does not exist; check [database] connection \
+    if let DbUrl::Sqlite { path: Some(p), .. } = url
+        && !p.exists()
+    {
+        return Err(crate::error::Failure::Config(format!(
+            "SQLite database {} does not exist; check [database] connection \
                  (svcctl never creates the database it is pointed at)",
-                p.display()
-            ))
-            .into());
-        }
+            p.display()
+        ))
+        .into());
     }
     // oslo.db: max_retries is the number of attempts; -1 tries forever.
     let attempts = settings.max_retries;

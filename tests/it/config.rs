@@ -31,7 +31,7 @@ fn oslo_rules_end_to_end() {
     let a = write(
         &db,
         "a.conf",
-        &format!("[DATABASE]\nconnection = sqlite:////nonexistent.db\n\n[DEFAULT]\nhost = x\n"),
+        "[DATABASE]\nconnection = sqlite:////nonexistent.db\n\n[DEFAULT]\nhost = x\n",
     );
     let b = write(
         &db,

@@ -137,7 +137,9 @@ fn start_mariadb() -> Option<MariaDb> {
         dir = dir.display(),
         parent = std::process::id(),
     );
-    StdCommand::new("sh")
+    // Not waited on: the watchdog outlives this function by design and ends with the run.
+    #[allow(clippy::zombie_processes)]
+    let _watchdog = StdCommand::new("sh")
         .arg("-c")
         .arg(script)
         .stdin(Stdio::null())
@@ -503,14 +505,14 @@ impl Drop for TestDb {
             // Drop runs inside tests' runtimes too: use a thread of its own.
             let _ = std::thread::spawn(move || {
                 block_on(async {
-                    if let Some(server) = mariadb() {
-                        if let Ok(mut c) = root_options(&server.socket).connect().await {
-                            let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-                                "DROP DATABASE IF EXISTS {name}"
-                            )))
-                            .execute(&mut c)
-                            .await;
-                        }
+                    if let Some(server) = mariadb()
+                        && let Ok(mut c) = root_options(&server.socket).connect().await
+                    {
+                        let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                            "DROP DATABASE IF EXISTS {name}"
+                        )))
+                        .execute(&mut c)
+                        .await;
                     }
                 })
             })
