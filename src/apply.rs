@@ -199,7 +199,7 @@ pub async fn write_and_report(
         return Ok(());
     }
     let audit = AuditLog::open(flags.audit_log.as_deref())?;
-    pause_for_tests().await;
+    delete::pause_for_tests("SVCCTL_TEST_PAUSE_FILE").await;
     let actor = Actor::current(db.url.to_string());
     let (outcome, audit) = delete::soft_delete(db, plan, flags.force, audit, &actor).await?;
     report(
@@ -318,23 +318,4 @@ fn report(
         .into());
     }
     Ok(())
-}
-
-/// A test seam, not an interface: with `SVCCTL_TEST_PAUSE_FILE` set, create that file after the
-/// plan and wait (up to a minute) until the test removes it, so a test can change the database
-/// between plan and write and prove the write's WHERE clause catches it.
-async fn pause_for_tests() {
-    let Some(path) = std::env::var_os("SVCCTL_TEST_PAUSE_FILE") else {
-        return;
-    };
-    let path = PathBuf::from(path);
-    if std::fs::write(&path, b"paused").is_err() {
-        return;
-    }
-    for _ in 0..600 {
-        if !path.exists() {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
 }

@@ -249,6 +249,7 @@ async fn write_in_transaction(conn: &mut Conn, w: &Write) -> Result<Outcome> {
         }
         q.execute(&mut *c).await?;
     });
+    pause_for_tests("SVCCTL_TEST_PAUSE_IN_TXN_FILE").await;
     let after = services::read_by_ids(conn, &w.select_locked, &w.ids).await?;
     let was_live: BTreeSet<i64> = before
         .iter()
@@ -373,4 +374,25 @@ fn uuid_ish() -> String {
             .map_or(0, |d| d.as_nanos()),
     );
     format!("{:016x}", h.finish())
+}
+
+/// A test seam, not an interface: with the environment variable `var` naming a file, create it
+/// and wait (up to a minute) until the test removes it. `SVCCTL_TEST_PAUSE_FILE` pauses between
+/// plan and write, so a test can change the database there and prove the WHERE clause catches
+/// it; `SVCCTL_TEST_PAUSE_IN_TXN_FILE` pauses inside the transaction, after the UPDATE, so a
+/// test can interrupt svcctl there and prove nothing is half-written.
+pub async fn pause_for_tests(var: &str) {
+    let Some(path) = std::env::var_os(var) else {
+        return;
+    };
+    let path = std::path::PathBuf::from(path);
+    if std::fs::write(&path, b"paused").is_err() {
+        return;
+    }
+    for _ in 0..600 {
+        if !path.exists() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
 }

@@ -542,3 +542,38 @@ both_backends!(
         assert_eq!(live_ids(&db), [1, 2, 3, 4, 6]);
     }
 );
+
+// Ctrl-C inside the transaction, after the UPDATE: exit 130, the update rolled back, no audit.
+both_backends!(
+    ctrl_c_inside_the_transaction_writes_nothing,
+    Schema::Cinder,
+    |db| {
+        cluster(&db);
+        let before = db.fingerprint();
+        let pause = db.dir.path().join("pause-in-txn");
+        let child = db
+            .svcctl()
+            .env("SVCCTL_TEST_PAUSE_IN_TXN_FILE", pause.to_str().unwrap())
+            .command(&["service", "delete", "--host", "node02", "--yes"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !pause.exists() {
+            assert!(
+                Instant::now() < deadline,
+                "svcctl never reached the transaction"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+        nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
+        let run =
+            crate::harness::Run::from(child.wait_with_output().unwrap(), &["delete"]).code(130);
+        assert!(run.error_line().contains("interrupted"), "{}", run.stderr);
+        let _ = std::fs::remove_file(&pause);
+        assert_eq!(db.fingerprint(), before);
+        assert!(db.audit_lines().is_empty());
+    }
+);
