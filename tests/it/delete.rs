@@ -577,3 +577,43 @@ both_backends!(
         assert!(db.audit_lines().is_empty());
     }
 );
+
+// An old release: services without uuid/cluster_name, volumes without service_uuid, no
+// workers or clusters tables. Deleting works; the checks that exist still refuse.
+both_backends!(old_schema_delete, Schema::Empty, |db| {
+    db.exec(
+        "CREATE TABLE services (created_at DATETIME, updated_at DATETIME, deleted_at DATETIME, \
+         deleted BOOLEAN, id INTEGER NOT NULL PRIMARY KEY, host VARCHAR(255), `binary` VARCHAR(255), \
+         topic VARCHAR(255), report_count INTEGER NOT NULL, disabled BOOLEAN, \
+         availability_zone VARCHAR(255), disabled_reason VARCHAR(255))",
+    );
+    db.exec(
+        "CREATE TABLE volumes (created_at DATETIME, deleted_at DATETIME, deleted BOOLEAN, \
+         id VARCHAR(36) NOT NULL PRIMARY KEY, host VARCHAR(255), status VARCHAR(255))",
+    );
+    let t = db.ago(600);
+    db.exec(&format!(
+        "INSERT INTO services VALUES ('{t}', '{t}', NULL, 0, 1, 'old@lvm', 'cinder-volume', 'cinder-volume', 3, 0, 'nova', NULL); \
+         INSERT INTO services VALUES ('{t}', '{t}', NULL, 0, 2, 'old@nfs', 'cinder-volume', 'cinder-volume', 3, 0, 'nova', NULL); \
+         INSERT INTO volumes VALUES ('{t}', NULL, 0, 'v1', 'old@nfs#share', 'available');"
+    ));
+    let v = db
+        .svcctl()
+        .run(&[
+            "service", "delete", "--host", "old@*", "--yes", "-f", "json",
+        ])
+        .code(3)
+        .json();
+    assert_eq!(v["refused"][0]["host"], "old@nfs");
+    assert_eq!(v["refused"][0]["uuid"], Value::Null);
+    let v = db
+        .svcctl()
+        .run(&[
+            "service", "delete", "--host", "old@lvm", "--yes", "-f", "json",
+        ])
+        .code(0)
+        .json();
+    assert_eq!(deleted_ids(&v), [1]);
+    assert_eq!(v["clusters_deleted"], serde_json::json!([]));
+    assert_eq!(db.int("SELECT COUNT(*) FROM services WHERE deleted = 1"), 1);
+});
