@@ -55,6 +55,8 @@ struct Write {
     select_locked: String,
     update: String,
     now_text: String,
+    /// The same instant for the audit log: RFC 3339, UTC.
+    now_iso: String,
     cutoff_text: String,
     items: Vec<Item>,
     clusters_table: bool,
@@ -122,6 +124,7 @@ pub async fn soft_delete(
             references::unreferenced_condition(&db.schema, d)
         )
     };
+    let now = chrono::Utc::now().naive_utc();
     let write = Write {
         dialect: d,
         select_locked: services::select_by_ids(&db.schema, ids.len(), d.for_update()),
@@ -132,7 +135,10 @@ pub async fn soft_delete(
         ids,
         heartbeat_checked,
         force,
-        now_text: d.timestamp(chrono::Utc::now().naive_utc()),
+        now_text: d.timestamp(now),
+        now_iso: now
+            .and_utc()
+            .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
         cutoff_text: d.timestamp(plan.cutoff),
         items,
         guard_binds: match (&plan.guard, force) {
@@ -190,7 +196,7 @@ async fn transaction(
                 audit::deleted_line(
                     actor,
                     &txn,
-                    &w.now_text,
+                    &w.now_iso,
                     serde_json::to_value(&d.view.row).unwrap_or(Value::Null),
                     &d.overridden,
                 )
@@ -211,7 +217,7 @@ async fn transaction(
             // Best effort: the server also rolls back when the connection is gone.
             let _ = exec(conn, "ROLLBACK").await;
             if logged {
-                let line = audit::rolled_back_line(actor, &txn, &w.now_text, &format!("{err:#}"));
+                let line = audit::rolled_back_line(actor, &txn, &w.now_iso, &format!("{err:#}"));
                 let _ = audit
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())

@@ -18,6 +18,8 @@ pub enum Reason {
     /// Up, and on another node: `backend cleanup` can only stop this node's processes.
     UpElsewhere {
         node: String,
+        /// This node's name, as svcctl knows it (`[DEFAULT] host`).
+        here: String,
         seconds_ago: i64,
     },
     /// Live rows still point at it.
@@ -39,9 +41,13 @@ impl Reason {
                 "up (heartbeat {seconds_ago}s ago): stop its cinder process first, or it \
                  recreates its row"
             ),
-            Reason::UpElsewhere { node, seconds_ago } => format!(
+            Reason::UpElsewhere {
+                node,
+                here,
+                seconds_ago,
+            } => format!(
                 "up on {node} (heartbeat {seconds_ago}s ago): run svcctl backend cleanup on \
-                 {node}, or pass --wait SECS"
+                 {node}, or pass --wait SECS (this node is {here}, from [DEFAULT] host)"
             ),
             Reason::InUse(c) => {
                 let mut hint = String::new();
@@ -116,17 +122,20 @@ pub struct Plan {
     pub cutoff: NaiveDateTime,
     /// A further condition the write must hold (backend cleanup: nothing left on the backend).
     pub guard: Option<Guard>,
+    /// What the verdict of a heartbeat-exempt service says (backend cleanup on this node).
+    pub exempt_note: String,
 }
 
 /// How a node-local service is treated by `backend cleanup`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Locality {
     /// An ordinary service: judged by its heartbeat.
     Remote,
     /// Its processes on this node are (or will be) stopped: its heartbeat does not count.
     StoppedHere,
-    /// On another node, as seen by `backend cleanup`: an up one is refused with that hint.
-    OtherNode,
+    /// On another node, as seen by `backend cleanup` from node `here`: an up one is refused
+    /// with a hint to run the cleanup there.
+    OtherNode { here: String },
 }
 
 /// "now" for a plan: whole seconds, because MySQL stores heartbeats to the second and the
@@ -161,13 +170,15 @@ impl Plan {
             .map(|row| {
                 let mut reasons = Vec::new();
                 let where_ = locality(&row);
+                let heartbeat_exempt = where_ == Locality::StoppedHere;
                 let recent = heartbeat_recent(&row, cutoff);
                 let seconds_ago = row.heartbeat().map_or(0, |hb| (now - hb).num_seconds());
                 match where_ {
                     Locality::StoppedHere => {}
                     Locality::Remote if recent => reasons.push(Reason::Up { seconds_ago }),
-                    Locality::OtherNode if recent => reasons.push(Reason::UpElsewhere {
+                    Locality::OtherNode { here } if recent => reasons.push(Reason::UpElsewhere {
                         node: crate::hosts::split(row.host()).node.to_string(),
+                        here,
                         seconds_ago,
                     }),
                     _ => {}
@@ -178,7 +189,7 @@ impl Plan {
                 Item {
                     view: ServiceView::new(row, now, service_down_time),
                     reasons,
-                    heartbeat_exempt: where_ == Locality::StoppedHere,
+                    heartbeat_exempt,
                 }
             })
             .collect();
@@ -187,6 +198,7 @@ impl Plan {
             now,
             cutoff,
             guard: None,
+            exempt_note: "on this node; its processes are stopped first".into(),
         }
     }
 
@@ -206,9 +218,7 @@ impl Plan {
             .map(|i| {
                 let r = i.row();
                 let verdict = match (i.reasons.is_empty(), force) {
-                    (true, _) if i.heartbeat_exempt => {
-                        "delete (its process here is stopped)".into()
-                    }
+                    (true, _) if i.heartbeat_exempt => format!("delete ({})", self.exempt_note),
                     (true, _) => "delete".to_string(),
                     (false, true) => format!(
                         "delete (--force over: {})",
@@ -306,7 +316,9 @@ mod tests {
         );
         let plan = Plan::build(rows, &refs, now, 60, |r| match r.host() {
             "d" => Locality::StoppedHere,
-            "e" => Locality::OtherNode,
+            "e" => Locality::OtherNode {
+                here: "node01".into(),
+            },
             _ => Locality::Remote,
         });
         let reasons: Vec<_> = plan.items.iter().map(|i| i.reasons.clone()).collect();

@@ -126,7 +126,9 @@ pub async fn run(args: Args, ctx: &Context) -> Result<()> {
     }
     let locality = |r: &ServiceRow| {
         if hosts::split(r.host()).node != this_node {
-            Locality::OtherNode
+            Locality::OtherNode {
+                here: this_node.clone(),
+            }
         } else if args.no_kill {
             Locality::Remote
         } else {
@@ -151,6 +153,11 @@ pub async fn run(args: Args, ctx: &Context) -> Result<()> {
         }
     }
     plan.guard = Some(references::backend_unreferenced(&db.schema, &key));
+    plan.exempt_note = if procs.is_empty() {
+        format!("on {this_node}; no process of it runs here")
+    } else {
+        format!("on {this_node}; after its processes here are stopped")
+    };
 
     if !args.flags.json() && !procs.is_empty() {
         output::print(&output::report_table(
@@ -244,7 +251,10 @@ async fn wait_for_other_nodes(
         let cutoff = plan::cutoff(plan_now(), down_time);
         let up: Vec<String> = rows
             .iter()
-            .filter(|r| locality(r) == Locality::OtherNode && plan::heartbeat_recent(r, cutoff))
+            .filter(|r| {
+                matches!(locality(r), Locality::OtherNode { .. })
+                    && plan::heartbeat_recent(r, cutoff)
+            })
             .map(|r| hosts::split(r.host()).node.to_string())
             .collect();
         if up.is_empty() {

@@ -264,7 +264,8 @@ fn dry_run_touches_no_process_and_no_row() {
         .code(2);
     assert!(run.stdout.contains(&leftover(key)), "{}", run.stdout);
     assert!(
-        run.stdout.contains("delete (its process here is stopped)"),
+        run.stdout
+            .contains("delete (on node01; after its processes here are stopped)"),
         "{}",
         run.stdout
     );
@@ -288,6 +289,12 @@ fn other_nodes_must_be_down_or_go_down_within_wait() {
     assert!(
         run.stderr.contains("up on node03")
             && run.stderr.contains("run svcctl backend cleanup on node03"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("(this node is node01, from [DEFAULT] host)"),
         "{}",
         run.stderr
     );

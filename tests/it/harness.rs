@@ -429,6 +429,22 @@ impl TestDb {
         }
     }
 
+    /// Like `ago`, but never older than `secs`: MySQL keeps whole seconds, and truncating
+    /// would age the heartbeat by up to a second more than asked.
+    pub fn ago_ceil(&self, secs: i64) -> String {
+        let t = chrono::Utc::now().naive_utc() - chrono::Duration::seconds(secs);
+        let t = match self.backend {
+            Backend::MySql if t.and_utc().timestamp_subsec_nanos() > 0 => {
+                t + chrono::Duration::seconds(1)
+            }
+            _ => t,
+        };
+        match self.backend {
+            Backend::MySql => t.format("%Y-%m-%d %H:%M:%S").to_string(),
+            Backend::Sqlite => t.format("%Y-%m-%d %H:%M:%S%.6f").to_string(),
+        }
+    }
+
     /// Inserts a live service, as Cinder would, whose heartbeat is `secs_ago` seconds old.
     pub fn service(&self, id: i64, host: &str, binary: &str, secs_ago: i64) {
         let t = self.ago(secs_ago);
