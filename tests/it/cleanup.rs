@@ -450,25 +450,14 @@ fn volume_on_the_backend_between_plan_and_write() {
     let key = "backend-0f0f0f0f-0006";
     db.service(1, &format!("node02@{key}"), "cinder-volume", 600);
     let pause = db.dir.path().join("pause");
-    let child = db
-        .svcctl()
-        .env("SVCCTL_TEST_PAUSE_FILE", pause.to_str().unwrap())
-        .command(&["backend", "cleanup", "0f0f0f0f-0006", "--yes", "-f", "json"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !pause.exists() {
-        assert!(Instant::now() < deadline, "svcctl never reached the write");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let child = db.svcctl().paused(
+        "SVCCTL_TEST_PAUSE_FILE",
+        &pause,
+        &["backend", "cleanup", "0f0f0f0f-0006", "--yes", "-f", "json"],
+    );
     // On node07, whose service row does not even exist: still the backend's volume.
     db.volume("late", &format!("node07@{key}#pool"));
-    std::fs::remove_file(&pause).unwrap();
-    let v = Run::from(child.wait_with_output().unwrap(), &["cleanup"])
-        .code(3)
-        .json();
+    let v = child.resume().code(3).json();
     assert_eq!(v["deleted"], serde_json::json!([]));
     assert_eq!(v["refused"][0]["id"], 1);
     assert_eq!(db.int("SELECT COUNT(*) FROM services WHERE deleted = 0"), 1);

@@ -170,28 +170,18 @@ fn lost_connection_during_the_write() {
             &format!("[database]\nuse_db_reconnect = {reconnect}"),
         );
         let pause = db.dir.path().join("pause");
-        let child = Svcctl::new()
-            .config(&conf)
-            .audit(db.audit_path())
-            .env("SVCCTL_TEST_PAUSE_FILE", pause.to_str().unwrap())
-            .command(&["service", "delete", "--host", "dead", "--yes"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while !pause.exists() {
-            assert!(Instant::now() < deadline);
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        let child = Svcctl::new().config(&conf).audit(db.audit_path()).paused(
+            "SVCCTL_TEST_PAUSE_FILE",
+            &pause,
+            &["service", "delete", "--host", "dead", "--yes"],
+        );
         for id in db.rows(&format!(
             "SELECT CAST(ID AS CHAR) FROM information_schema.PROCESSLIST WHERE USER = '{USER}' AND DB = '{}'",
             db.name
         )) {
             db.exec(&format!("KILL CONNECTION {}", id[0].as_ref().unwrap()));
         }
-        std::fs::remove_file(&pause).unwrap();
-        let run = Run::from(child.wait_with_output().unwrap(), &["delete"]);
+        let run = child.resume();
         if reconnect {
             let run = run.code(0);
             assert!(

@@ -322,28 +322,19 @@ both_backends!(
     |db| {
         cluster(&db);
         let pause = db.dir.path().join("pause");
-        let child = db
-            .svcctl()
-            .env("SVCCTL_TEST_PAUSE_FILE", pause.to_str().unwrap())
-            .command(&[
+        let child = db.svcctl().paused(
+            "SVCCTL_TEST_PAUSE_FILE",
+            &pause,
+            &[
                 "service", "delete", "--host", "node02", "--yes", "-f", "json",
-            ])
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while !pause.exists() {
-            assert!(Instant::now() < deadline, "svcctl never reached the write");
-            std::thread::sleep(Duration::from_millis(20));
-        }
+            ],
+        );
         // node02's scheduler comes back to life: Cinder's heartbeat bumps updated_at.
         db.exec(&format!(
             "UPDATE services SET updated_at = '{}', report_count = report_count + 1 WHERE id = 3",
             db.ago(0)
         ));
-        std::fs::remove_file(&pause).unwrap();
-        let run = crate::harness::Run::from(child.wait_with_output().unwrap(), &["delete"]).code(3);
+        let run = child.resume().code(3);
         let v = run.json();
         assert_eq!(deleted_ids(&v), [4]);
         assert_eq!(v["refused"][0]["id"], 3);
@@ -510,26 +501,15 @@ both_backends!(
     |db| {
         cluster(&db);
         let pause = db.dir.path().join("pause");
-        let child = db
-            .svcctl()
-            .env("SVCCTL_TEST_PAUSE_FILE", pause.to_str().unwrap())
-            .command(&[
+        let child = db.svcctl().paused(
+            "SVCCTL_TEST_PAUSE_FILE",
+            &pause,
+            &[
                 "service", "delete", "--host", "node02@*", "--yes", "-f", "json",
-            ])
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while !pause.exists() {
-            assert!(Instant::now() < deadline, "svcctl never reached the write");
-            std::thread::sleep(Duration::from_millis(20));
-        }
+            ],
+        );
         db.volume("late", "node02@ceph#fast");
-        std::fs::remove_file(&pause).unwrap();
-        let v = crate::harness::Run::from(child.wait_with_output().unwrap(), &["delete"])
-            .code(3)
-            .json();
+        let v = child.resume().code(3).json();
         assert_eq!(deleted_ids(&v), [5]);
         assert_eq!(v["refused"][0]["host"], "node02@ceph");
         assert!(
@@ -551,28 +531,14 @@ both_backends!(
         cluster(&db);
         let before = db.fingerprint();
         let pause = db.dir.path().join("pause-in-txn");
-        let child = db
-            .svcctl()
-            .env("SVCCTL_TEST_PAUSE_IN_TXN_FILE", pause.to_str().unwrap())
-            .command(&["service", "delete", "--host", "node02", "--yes"])
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while !pause.exists() {
-            assert!(
-                Instant::now() < deadline,
-                "svcctl never reached the transaction"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let pid = nix::unistd::Pid::from_raw(child.id() as i32);
-        nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
-        let run =
-            crate::harness::Run::from(child.wait_with_output().unwrap(), &["delete"]).code(130);
+        let child = db.svcctl().paused(
+            "SVCCTL_TEST_PAUSE_IN_TXN_FILE",
+            &pause,
+            &["service", "delete", "--host", "node02", "--yes"],
+        );
+        nix::sys::signal::kill(child.pid(), nix::sys::signal::Signal::SIGINT).unwrap();
+        let run = child.finish().code(130);
         assert!(run.error_line().contains("interrupted"), "{}", run.stderr);
-        let _ = std::fs::remove_file(&pause);
         assert_eq!(db.fingerprint(), before);
         assert!(db.audit_lines().is_empty());
     }

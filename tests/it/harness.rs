@@ -613,6 +613,56 @@ impl Svcctl {
     }
 }
 
+/// svcctl stopped at one of its test seams (`SVCCTL_TEST_PAUSE_FILE`, between plan and write;
+/// `SVCCTL_TEST_PAUSE_IN_TXN_FILE`, inside the transaction), for the test to act there.
+pub struct Paused {
+    child: std::process::Child,
+    pause: PathBuf,
+}
+
+impl Svcctl {
+    /// Starts svcctl with the seam `var` and returns once it has stopped there.
+    pub fn paused(self, var: &str, pause: &Path, args: &[&str]) -> Paused {
+        let child = self
+            .env(var, pause.to_str().unwrap())
+            .command(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !pause.exists() {
+            assert!(
+                Instant::now() < deadline,
+                "svcctl {args:?} never reached {var}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Paused {
+            child,
+            pause: pause.to_path_buf(),
+        }
+    }
+}
+
+impl Paused {
+    pub fn pid(&self) -> nix::unistd::Pid {
+        nix::unistd::Pid::from_raw(self.child.id() as i32)
+    }
+
+    /// Lets svcctl go on, and waits for it.
+    pub fn resume(self) -> Run {
+        std::fs::remove_file(&self.pause).unwrap();
+        self.finish()
+    }
+
+    /// Waits for svcctl without resuming it (it was signalled).
+    pub fn finish(self) -> Run {
+        let _ = std::fs::remove_file(&self.pause);
+        Run::from(self.child.wait_with_output().unwrap(), &["paused"])
+    }
+}
+
 /// What a run printed and how it exited.
 #[derive(Debug)]
 pub struct Run {
