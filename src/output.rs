@@ -483,23 +483,8 @@ mod tests {
             )
             .unwrap();
             let row = ServiceRow {
-                id: i as i64,
-                uuid: None,
-                host: Some(host.to_string()),
-                binary: Some(binary.to_string()),
-                topic: None,
                 availability_zone: Some("zettakit".into()),
-                disabled: Some(false),
-                disabled_reason: None,
-                created_at: Some(t),
-                updated_at: Some(t),
-                deleted: Some(false),
-                deleted_at: None,
-                cluster_name: None,
-                replication_status: None,
-                active_backend_id: None,
-                frozen: None,
-                report_count: Some(1),
+                ..ServiceRow::example(i as i64, host, binary, Some(t))
             };
             sink.push(&ServiceView::new(row, now, 60)).unwrap();
         }

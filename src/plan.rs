@@ -274,25 +274,7 @@ mod tests {
     use std::collections::HashMap;
 
     fn row(id: i64, host: &str, hb: Option<NaiveDateTime>) -> ServiceRow {
-        ServiceRow {
-            id,
-            uuid: None,
-            host: Some(host.into()),
-            binary: Some("cinder-volume".into()),
-            topic: None,
-            availability_zone: None,
-            disabled: None,
-            disabled_reason: None,
-            created_at: hb,
-            updated_at: hb,
-            deleted: Some(false),
-            deleted_at: None,
-            cluster_name: None,
-            replication_status: None,
-            active_backend_id: None,
-            frozen: None,
-            report_count: None,
-        }
+        ServiceRow::example(id, host, "cinder-volume", hb)
     }
 
     #[test]

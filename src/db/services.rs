@@ -46,6 +46,32 @@ impl ServiceRow {
     }
 }
 
+#[cfg(test)]
+impl ServiceRow {
+    /// A live row for unit tests: `binary` on `host`, last heartbeat `hb`.
+    pub fn example(id: i64, host: &str, binary: &str, hb: Option<NaiveDateTime>) -> ServiceRow {
+        ServiceRow {
+            id,
+            uuid: None,
+            host: Some(host.into()),
+            binary: Some(binary.into()),
+            topic: None,
+            availability_zone: None,
+            disabled: Some(false),
+            disabled_reason: None,
+            created_at: hb,
+            updated_at: hb,
+            deleted: Some(false),
+            deleted_at: None,
+            cluster_name: None,
+            replication_status: None,
+            active_backend_id: None,
+            frozen: None,
+            report_count: Some(1),
+        }
+    }
+}
+
 /// Cinder's verdict (`cinder.utils.service_is_up`): up when the last heartbeat is within
 /// `service_down_time` seconds of now, either way. A row with no timestamp at all is down.
 pub fn is_up(row: &ServiceRow, now: NaiveDateTime, service_down_time: i64) -> bool {
