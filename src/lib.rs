@@ -22,10 +22,9 @@ use crate::cli::Cli;
 use crate::config::{Overrides, Settings};
 use crate::error::Failure;
 
-/// What every subcommand gets: the settings and the global flags.
+/// What every subcommand gets: the settings.
 pub struct Context {
     pub settings: Settings,
-    pub debug: bool,
 }
 
 impl Context {
@@ -51,10 +50,7 @@ pub fn run(cli: Cli) -> Result<()> {
         host = %settings.host,
         "configuration read"
     );
-    let ctx = Context {
-        settings,
-        debug: cli.global.debug,
-    };
+    let ctx = Context { settings };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;

@@ -117,7 +117,6 @@ impl Item {
 #[derive(Debug, Clone)]
 pub struct Plan {
     pub items: Vec<Item>,
-    pub now: NaiveDateTime,
     /// Heartbeats before this are down; the write re-checks against the same instant.
     pub cutoff: NaiveDateTime,
     /// A further condition the write must hold (backend cleanup: nothing left on the backend).
@@ -195,7 +194,6 @@ impl Plan {
             .collect();
         Plan {
             items,
-            now,
             cutoff,
             guard: None,
             exempt_note: "on this node; its processes are stopped first".into(),

@@ -72,7 +72,6 @@ pub async fn run(args: Args, ctx: &Context) -> Result<()> {
             _ => None,
         },
         include_deleted: args.include_deleted,
-        ids: None,
     };
     let mut db = ctx.connect().await?;
     let now = chrono::Utc::now().naive_utc();

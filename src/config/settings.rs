@@ -3,7 +3,7 @@
 //! variables, then command-line flags; then `$opt` substitution; then typed values.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use config::{Config, Environment, File, Map, Source, Value, ValueKind};
@@ -452,17 +452,6 @@ fn this_hostname() -> String {
         .ok()
         .and_then(|h| h.into_string().ok())
         .unwrap_or_else(|| "localhost".to_string())
-}
-
-/// Where a relative `sqlite:///` path is resolved from: the current directory, as SQLAlchemy does.
-pub fn relative_to_cwd(path: &Path) -> PathBuf {
-    if path.is_absolute() {
-        path.to_path_buf()
-    } else {
-        std::env::current_dir()
-            .map(|d| d.join(path))
-            .unwrap_or_else(|_| path.to_path_buf())
-    }
 }
 
 #[cfg(test)]

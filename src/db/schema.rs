@@ -70,14 +70,6 @@ impl Schema {
         self.tables.get(table).is_some_and(|c| c.contains(column))
     }
 
-    pub fn columns(&self, table: &str) -> impl Iterator<Item = &str> {
-        self.tables
-            .get(table)
-            .into_iter()
-            .flatten()
-            .map(String::as_str)
-    }
-
     /// True for a database svcctl's own migrations built (the demo and test databases).
     pub fn is_svcctl_built(&self) -> bool {
         self.has_table("_sqlx_migrations")

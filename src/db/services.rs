@@ -109,8 +109,6 @@ pub struct ServiceFilter {
     pub zone: Option<String>,
     pub disabled: Option<bool>,
     pub include_deleted: bool,
-    /// Only these ids (used to re-read a plan's rows).
-    pub ids: Option<Vec<i64>>,
 }
 
 impl ServiceFilter {
@@ -139,16 +137,10 @@ fn select_list(schema: &Schema) -> String {
         .join(", ")
 }
 
-/// A statement and its bound string/integer values.
+/// A statement and its bound values, in order.
 struct Query {
     text: String,
-    binds: Vec<Bind>,
-}
-
-#[derive(Clone)]
-enum Bind {
-    Text(String),
-    Int(i64),
+    binds: Vec<String>,
 }
 
 fn build_query(db: &Db, f: &ServiceFilter) -> Query {
@@ -162,32 +154,24 @@ fn build_query(db: &Db, f: &ServiceFilter) -> Query {
             .hosts
             .iter()
             .map(|h| {
-                binds.push(Bind::Text(h.like_pattern()));
+                binds.push(h.like_pattern());
                 format!("host LIKE ? ESCAPE '{LIKE_ESCAPE}'")
             })
             .collect();
         clauses.push(format!("({})", ors.join(" OR ")));
     }
     if let Some(b) = &f.binary {
-        binds.push(Bind::Text(b.clone()));
+        binds.push(b.clone());
         clauses.push("`binary` = ?".into());
     }
     if let Some(z) = &f.zone {
-        binds.push(Bind::Text(z.clone()));
+        binds.push(z.clone());
         clauses.push("availability_zone = ?".into());
     }
     match f.disabled {
         Some(true) => clauses.push("disabled = 1".into()),
         Some(false) => clauses.push("(disabled = 0 OR disabled IS NULL)".into()),
         None => {}
-    }
-    if let Some(ids) = &f.ids {
-        if ids.is_empty() {
-            clauses.push("1 = 0".into());
-        } else {
-            clauses.push(format!("id IN ({})", placeholders(ids.len())));
-            binds.extend(ids.iter().map(|&i| Bind::Int(i)));
-        }
     }
     let filter = if clauses.is_empty() {
         String::new()
@@ -236,10 +220,7 @@ macro_rules! bind_all {
     ($q:expr, $binds:expr) => {{
         let mut q = $q;
         for b in $binds {
-            q = match b {
-                Bind::Text(s) => q.bind(s.clone()),
-                Bind::Int(i) => q.bind(*i),
-            };
+            q = q.bind(b.clone());
         }
         q
     }};
@@ -269,7 +250,7 @@ pub async fn for_each(
 pub async fn fetch_all(db: &mut Db, filter: &ServiceFilter) -> Result<Vec<ServiceRow>> {
     let q = build_query(db, filter);
     let text = q.text;
-    let binds: Vec<Bind> = q.binds;
+    let binds = q.binds;
     let rows = db
         .retrying("reading services", |conn| {
             let text = text.clone();
