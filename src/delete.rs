@@ -3,7 +3,7 @@
 //! that a service that heartbeats or gains a volume after the plan is not deleted. Both
 //! `service delete` and `backend cleanup` come through here.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
 use anyhow::Result;
@@ -257,10 +257,11 @@ async fn write_in_transaction(conn: &mut Conn, w: &Write) -> Result<Outcome> {
     });
     pause_for_tests("SVCCTL_TEST_PAUSE_IN_TXN_FILE").await;
     let after = services::read_by_ids(conn, &w.select_locked, &w.ids).await?;
-    let was_live: BTreeSet<i64> = before
+    // The rows as they were just before the UPDATE (locked), by id; only the live ones count.
+    let was_live: HashMap<i64, &ServiceRow> = before
         .iter()
         .filter(|r| r.deleted == Some(false))
-        .map(|r| r.id)
+        .map(|r| (r.id, r))
         .collect();
     let now_deleted: BTreeSet<i64> = after
         .iter()
@@ -270,14 +271,14 @@ async fn write_in_transaction(conn: &mut Conn, w: &Write) -> Result<Outcome> {
     let mut outcome = Outcome::default();
     for item in &w.items {
         let id = item.row().id;
-        let current: Option<&ServiceRow> = before.iter().find(|r| r.id == id);
-        if !was_live.contains(&id) {
+        let Some(&current) = was_live.get(&id) else {
             outcome.already_gone.push(id);
-        } else if now_deleted.contains(&id) {
-            let row = current.cloned().unwrap_or_else(|| item.row().clone());
+            continue;
+        };
+        if now_deleted.contains(&id) {
             outcome.deleted.push(Deleted {
                 view: ServiceView {
-                    row,
+                    row: current.clone(),
                     up: item.view.up,
                 },
                 overridden: if w.force {
@@ -291,16 +292,14 @@ async fn write_in_transaction(conn: &mut Conn, w: &Write) -> Result<Outcome> {
             let mut changed = item.clone();
             let came_up = !item.heartbeat_exempt
                 && current
-                    .and_then(ServiceRow::heartbeat)
+                    .heartbeat()
                     .is_some_and(|hb| w.dialect.timestamp(hb) >= w.cutoff_text);
             changed.reasons = vec![if came_up {
                 Reason::CameUp
             } else {
                 Reason::GainedReferences
             }];
-            if let Some(row) = current {
-                changed.view.row = row.clone();
-            }
+            changed.view.row = current.clone();
             outcome.not_deleted.push(changed);
         }
     }
