@@ -31,7 +31,7 @@ pub struct DeleteFlags {
     #[arg(long)]
     pub missing_ok: bool,
     /// Append one JSON line per deleted service here [default: /var/log/svcctl/audit.jsonl when writable]
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", value_parser = crate::limits::audit_log)]
     pub audit_log: Option<PathBuf>,
     /// Output format
     #[arg(short = 'f', long = "format", value_enum, default_value_t = ReportFormat::Table)]
@@ -153,10 +153,9 @@ pub async fn confirm(question: &str, flags: &DeleteFlags) -> Result<()> {
         ))
         .into());
     }
-    let mut err = std::io::stderr().lock();
+    let mut err = crate::term::stderr();
     write!(err, "{question} [y/N] ")?;
     err.flush()?;
-    drop(err);
     // Read on a blocking thread: the runtime's own thread must stay free to see Ctrl-C, which
     // tokio has taken over, or svcctl would sit at the prompt until Enter.
     let answer = tokio::task::spawn_blocking(|| {

@@ -1,6 +1,10 @@
 //! svcctl: `run` takes a parsed command line, reads cinder.conf, and runs one subcommand under
 //! the global bounds (Ctrl-C, `--timeout`).
 
+// First, so that its `eprintln!`/`eprint!` (fallible, redacting) replace std's in every module.
+#[macro_use]
+pub mod term;
+
 pub mod apply;
 pub mod audit;
 pub mod cli;
@@ -10,9 +14,11 @@ pub mod db;
 pub mod delete;
 pub mod error;
 pub mod hosts;
+pub mod limits;
 pub mod output;
 pub mod plan;
 pub mod processes;
+pub mod text;
 
 use std::time::Duration;
 
@@ -89,7 +95,8 @@ fn init_tracing(debug: bool) {
         "off"
     };
     let _ = tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
+        .with_writer(term::stderr)
+        .with_ansi(term::Stream::Stderr.colour())
         .with_target(false)
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
         .try_init();

@@ -410,7 +410,7 @@ impl<W: Write> ServiceSink<W> {
 
 /// Writes a JSON document to stdout.
 pub fn print_json<T: Serialize>(value: &T) -> Result<()> {
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::term::stdout();
     serde_json::to_writer_pretty(&mut out, value)?;
     out.write_all(b"\n")?;
     out.flush()?;
@@ -419,7 +419,7 @@ pub fn print_json<T: Serialize>(value: &T) -> Result<()> {
 
 /// Writes text to stdout.
 pub fn print(text: &str) -> Result<()> {
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::term::stdout();
     out.write_all(text.as_bytes())?;
     out.flush()?;
     Ok(())

@@ -34,11 +34,13 @@ pub struct Args {
     /// Neither look for nor stop processes on this node; judge every service by its heartbeat
     #[arg(long)]
     pub no_kill: bool,
-    /// Seconds between SIGTERM and SIGKILL
-    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    /// Seconds between SIGTERM and SIGKILL, 0 to 31536000 (a year)
+    #[arg(long, value_name = "SECS", default_value_t = 30, allow_negative_numbers = true,
+          value_parser = crate::limits::seconds)]
     pub kill_timeout: u64,
-    /// Wait up to SECS for other nodes' services of the backend to go down, then continue
-    #[arg(long, value_name = "SECS")]
+    /// Wait up to SECS (0 to 31536000, a year) for other nodes' services of the backend to go down, then continue
+    #[arg(long, value_name = "SECS", allow_negative_numbers = true,
+          value_parser = crate::limits::seconds)]
     pub wait: Option<u64>,
     #[command(flatten)]
     pub flags: DeleteFlags,

@@ -22,7 +22,7 @@ pub struct Args {
     #[arg(long, value_name = "HOST", required = true)]
     pub host: Vec<String>,
     /// Only this binary, e.g. cinder-volume
-    #[arg(long, value_name = "BINARY")]
+    #[arg(long, value_name = "BINARY", value_parser = crate::limits::name)]
     pub binary: Option<String>,
     #[command(flatten)]
     pub flags: DeleteFlags,

@@ -25,13 +25,13 @@ pub struct Args {
     #[arg(long, value_name = "HOST")]
     pub host: Vec<String>,
     /// Only this binary, e.g. cinder-volume
-    #[arg(long, value_name = "BINARY")]
+    #[arg(long, value_name = "BINARY", value_parser = crate::limits::name)]
     pub binary: Option<String>,
     /// Only services that are up, or down
     #[arg(long, value_enum)]
     pub state: Option<State>,
     /// Only this availability zone
-    #[arg(long, value_name = "ZONE")]
+    #[arg(long, value_name = "ZONE", value_parser = crate::limits::name)]
     pub zone: Option<String>,
     /// Only disabled services
     #[arg(long, conflicts_with = "enabled")]
@@ -77,7 +77,7 @@ pub async fn run(args: Args, ctx: &Context) -> Result<()> {
     let now = chrono::Utc::now().naive_utc();
     let down_time = ctx.settings.service_down_time;
     // Buffered: stdout is line-buffered, and one write per row would cost a syscall per row.
-    let out = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
+    let out = std::io::BufWriter::with_capacity(64 * 1024, crate::term::stdout());
     let mut sink = ServiceSink::new(out, args.output.format, cols)?;
     services::for_each(&mut db, &filter, |row| {
         let view = ServiceView::new(row, now, down_time);

@@ -2,6 +2,7 @@
 //! typed reads and the one write svcctl makes. Nothing here prints; it returns data.
 
 pub mod connect;
+pub mod diagnose;
 pub mod references;
 pub mod schema;
 pub mod services;
