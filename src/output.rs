@@ -122,7 +122,8 @@ pub fn select_columns(names: &[String]) -> Result<Vec<Column>, crate::error::Fai
                 .copied()
                 .ok_or_else(|| {
                     crate::error::Failure::Usage(format!(
-                        "unknown column {n:?} for -c; choose from {}",
+                        "unknown column {} for -c; choose from {}",
+                        crate::text::quote(n),
                         ALL_COLUMNS
                             .iter()
                             .map(|c| c.key)

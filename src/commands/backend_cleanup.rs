@@ -48,7 +48,7 @@ pub struct Args {
 
 /// The host key of a backend: `backend-` + the UUID's first 13 characters, or the name itself.
 pub fn backend_key(arg: &str) -> Result<String, Failure> {
-    let bad = |why: &str| Failure::Usage(format!("invalid BACKEND {arg:?}: {why}"));
+    let bad = |why: &str| Failure::Usage(format!("invalid BACKEND {}: {why}", crate::text::quote(arg)));
     let arg = arg.trim();
     let hex = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_hexdigit());
     let parts: Vec<&str> = arg.split('-').collect();
@@ -298,6 +298,16 @@ mod tests {
         assert_eq!(k("backend-2813902f-2c94"), "backend-2813902f-2c94");
         for bad in ["", "node01@normal", "a b", "x*", "pool#1"] {
             assert!(backend_key(bad).is_err(), "{bad}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Any BACKEND: no panic, and an error is one line.
+        #[test]
+        fn any_backend_id_gives_a_key_or_one_line(s in "(?s).{0,60}") {
+            if let Err(e) = backend_key(&s) {
+                proptest::prop_assert!(!e.to_string().contains(['\n', '\r']), "{}", e);
+            }
         }
     }
 }

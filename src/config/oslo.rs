@@ -517,4 +517,53 @@ mod tests {
         assert_eq!(parse("x.conf", " a = 1\n").unwrap_err().line, 1);
         assert_eq!(parse("x.conf", "[d]\n= 1\n").unwrap_err().line, 2);
     }
+
+    #[test]
+    fn a_huge_line_is_quoted_short() {
+        let line = "x".repeat(10_000_000);
+        let e = parse("big.conf", &format!("[d]\n{line}\n")).unwrap_err();
+        assert!(e.to_string().len() < 200, "{} characters", e.to_string().len());
+    }
+
+    proptest::proptest! {
+        /// Any text: no panic; an error names `file:line` on one line; every assignment's value
+        /// joins its lines with `\n` only when it had continuation lines.
+        #[test]
+        fn any_text_parses_or_fails_in_one_line(text in "(?s).{0,300}") {
+            match parse("t.conf", &text) {
+                Err(e) => {
+                    let msg = e.to_string();
+                    proptest::prop_assert!(msg.starts_with("t.conf:"), "{}", msg);
+                    proptest::prop_assert!(!msg.contains(['\n', '\r']), "{}", msg);
+                    proptest::prop_assert!(e.line >= 1 && e.line <= text.lines().count().max(1));
+                }
+                Ok(assignments) => {
+                    for a in assignments {
+                        proptest::prop_assert!(!a.key.is_empty());
+                    }
+                }
+            }
+        }
+
+        #[test]
+        fn ini_shaped_text_parses_or_fails_in_one_line(
+            lines in proptest::collection::vec(
+                "(\\[[A-Za-z._\\[\\]0-9]{0,8}\\]?|[ \t]{0,2}[a-z_-]{0,8} ?[=:]? ?[ -~]{0,20}|[#;].{0,10}|)",
+                0..20,
+            )
+        ) {
+            let text = lines.join("\n");
+            if let Ok(file) = OsloFile::parse("t.conf", &text) {
+                let map = Source::collect(&file).unwrap();
+                let raw = flatten(map);
+                let r = Resolver::new(&raw);
+                for (group, opt) in raw.keys() {
+                    if let Err(e) = r.get(group, opt) {
+                        let msg = format!("{e:#}");
+                        proptest::prop_assert!(!msg.contains('\n'), "{}", msg);
+                    }
+                }
+            }
+        }
+    }
 }

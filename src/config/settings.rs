@@ -415,7 +415,7 @@ fn connection_hint(r: &Resolver) -> Option<String> {
     let near = r
         .options_in("database")
         .find(|(name, _)| *name != "connection" && edit_distance(name, "connection") <= 2)
-        .map(|(name, v)| format!("is {} a misspelling?", at(&option_name("database", name), v)));
+        .map(|(name, v)| format!("is {} misspelt?", at(&option_name("database", name), v)));
     near.or_else(|| {
         r.raw(DEFAULT_GROUP, "connection").map(|v| {
             format!(

@@ -209,8 +209,8 @@ pub fn missing_sqlite(path: &Path, settings: &DatabaseSettings) -> anyhow::Error
              {origin}) (svcctl never creates the database it is pointed at)"
         ),
         Origin::Default { files, hint } => format!(
-            "[database] connection is not set ({}, nor OS_DATABASE__CONNECTION){}, and \
-             Cinder's default {path} does not exist; set [database] connection in cinder.conf",
+            "[database] connection is not set ({}, nor OS_DATABASE__CONNECTION) and Cinder's \
+             default {path} does not exist; set [database] connection in cinder.conf{}",
             match files.as_slice() {
                 [] => "no config file was read".to_string(),
                 [one] => format!("not in {}", text::one_line(&one.display().to_string(), 200)),
@@ -220,7 +220,7 @@ pub fn missing_sqlite(path: &Path, settings: &DatabaseSettings) -> anyhow::Error
                     text::one_line(&first.display().to_string(), 200)
                 ),
             },
-            hint.as_deref().map_or(String::new(), |h| format!("; {h}")),
+            hint.as_deref().map_or(String::new(), |h| format!(" ({h})")),
         ),
     })
     .into()
