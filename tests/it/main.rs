@@ -6,6 +6,7 @@ mod harness;
 mod cleanup;
 mod config;
 mod connect;
+mod corpus;
 mod delete;
 mod list;
 mod schema;
