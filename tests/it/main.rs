@@ -10,3 +10,4 @@ mod corpus;
 mod delete;
 mod list;
 mod schema;
+mod streams;
