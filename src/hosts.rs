@@ -25,7 +25,8 @@ pub const LIKE_ESCAPE: char = '!';
 impl HostPattern {
     /// Validates a `--host` value. A bad one is a usage error (exit 2).
     pub fn parse(s: &str) -> Result<HostPattern, Failure> {
-        let bad = |why: &str| Failure::Usage(format!("invalid --host {}: {why}", crate::text::quote(s)));
+        let bad =
+            |why: &str| Failure::Usage(format!("invalid --host {}: {why}", crate::text::quote(s)));
         if s.is_empty() {
             return Err(bad(
                 "it is empty; give a host such as node01 or node01@backend",

@@ -152,7 +152,10 @@ pub fn heartbeat_recent(row: &ServiceRow, cutoff: NaiveDateTime) -> bool {
 
 /// The cutoff for a plan made at `now`.
 pub fn cutoff(now: NaiveDateTime, service_down_time: i64) -> NaiveDateTime {
-    now - Duration::seconds(service_down_time)
+    // Saturating: the config holds service_down_time to 10 years, but no value may panic here.
+    Duration::try_seconds(service_down_time)
+        .and_then(|d| now.checked_sub_signed(d))
+        .unwrap_or(NaiveDateTime::MIN)
 }
 
 impl Plan {

@@ -300,8 +300,14 @@ mod tests {
             None,
         );
         assert_eq!(line.lines().count(), 1, "{line}");
-        assert!(line.starts_with("svcctl: internal error: boom connection"), "{line}");
-        assert!(!line.contains("other-pw") && !line.contains("term-rs-pw"), "{line}");
+        assert!(
+            line.starts_with("svcctl: internal error: boom connection"),
+            "{line}"
+        );
+        assert!(
+            !line.contains("other-pw") && !line.contains("term-rs-pw"),
+            "{line}"
+        );
     }
 
     #[test]
@@ -317,7 +323,10 @@ mod tests {
             let e = crate::cli::Cli::try_parse_from(args).unwrap_err();
             let line = clap_line(&e);
             assert!(line.starts_with("svcctl: "), "{line}");
-            assert!(!line.contains('\n') && !line.contains("'-- "), "{args:?}: {line}");
+            assert!(
+                !line.contains('\n') && !line.contains("'-- "),
+                "{args:?}: {line}"
+            );
         }
     }
 
@@ -337,6 +346,9 @@ mod tests {
                 .starts_with("cannot write to standard output"),
             "{full}"
         );
-        assert!(full.to_string().contains("no space left on device"), "{full}");
+        assert!(
+            full.to_string().contains("no space left on device"),
+            "{full}"
+        );
     }
 }

@@ -16,14 +16,12 @@ pub const LINE_MAX: usize = 1000;
 /// escaped as Rust does, cut to `QUOTE_MAX` characters with `…`. Always one line.
 pub fn quote(s: &str) -> String {
     let mut out = String::from("\"");
-    let mut taken = 0;
-    for c in s.chars() {
+    for (taken, c) in s.chars().enumerate() {
         if taken == QUOTE_MAX {
             out.push('…');
             break;
         }
         out.extend(c.escape_debug());
-        taken += 1;
     }
     out.push('"');
     out

@@ -48,7 +48,12 @@ pub struct Args {
 
 /// The host key of a backend: `backend-` + the UUID's first 13 characters, or the name itself.
 pub fn backend_key(arg: &str) -> Result<String, Failure> {
-    let bad = |why: &str| Failure::Usage(format!("invalid BACKEND {}: {why}", crate::text::quote(arg)));
+    let bad = |why: &str| {
+        Failure::Usage(format!(
+            "invalid BACKEND {}: {why}",
+            crate::text::quote(arg)
+        ))
+    };
     let arg = arg.trim();
     let hex = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_hexdigit());
     let parts: Vec<&str> = arg.split('-').collect();

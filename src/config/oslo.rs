@@ -522,7 +522,11 @@ mod tests {
     fn a_huge_line_is_quoted_short() {
         let line = "x".repeat(10_000_000);
         let e = parse("big.conf", &format!("[d]\n{line}\n")).unwrap_err();
-        assert!(e.to_string().len() < 200, "{} characters", e.to_string().len());
+        assert!(
+            e.to_string().len() < 200,
+            "{} characters",
+            e.to_string().len()
+        );
     }
 
     proptest::proptest! {

@@ -56,6 +56,7 @@ const RETRIES: Kind = Kind::Int {
 
 /// Every option svcctl reads, with oslo's (or Cinder's) default. The README's option list
 /// says the same. `state_path` is read only for `$state_path` in `connection`'s default.
+#[rustfmt::skip]
 const OPTIONS: &[Opt] = &[
     Opt { group: "database", name: "connection", default: Some(DEFAULT_CONNECTION), kind: Kind::Text { secret: true } },
     Opt { group: "database", name: "max_retries", default: Some("10"), kind: RETRIES },
@@ -362,7 +363,8 @@ impl Typed<'_> {
 
     fn boolean(&self, group: &str, name: &str) -> Result<bool> {
         let (text, _) = self.r.get(group, name)?.unwrap_or_default();
-        parse_bool(&text).ok_or_else(|| self.bad(group, name, "is not a boolean; use true or false"))
+        parse_bool(&text)
+            .ok_or_else(|| self.bad(group, name, "is not a boolean; use true or false"))
     }
 }
 
@@ -635,11 +637,20 @@ mod tests {
     #[test]
     fn numbers_are_range_checked_with_the_range_in_the_error() {
         for (text, want) in [
-            ("[DEFAULT]\nservice_down_time = 9223372036854775807\n", "from 1 to 315360000"),
-            ("[DEFAULT]\nservice_down_time = 9999999999999999\n", "from 1 to 315360000"),
+            (
+                "[DEFAULT]\nservice_down_time = 9223372036854775807\n",
+                "from 1 to 315360000",
+            ),
+            (
+                "[DEFAULT]\nservice_down_time = 9999999999999999\n",
+                "from 1 to 315360000",
+            ),
             ("[DEFAULT]\nservice_down_time = 0\n", "from 1 to 315360000"),
             ("[database]\nretry_interval = -1\n", "from 0 to 31536000"),
-            ("[database]\ndb_max_retry_interval = 99999999999999999999\n", "from 0 to 31536000"),
+            (
+                "[database]\ndb_max_retry_interval = 99999999999999999999\n",
+                "from 0 to 31536000",
+            ),
             ("[database]\nmax_retries = -2\n", "from -1 to 2147483647"),
             ("[database]\nmysql_wsrep_sync_wait = 16\n", "from 0 to 15"),
         ] {
@@ -650,7 +661,10 @@ mod tests {
             assert_eq!(crate::error::exit_code(&e), 2);
         }
         let f = conf("[DEFAULT]\nservice_down_time = 315360000\n");
-        assert_eq!(load_files(&[&f], &[]).unwrap().service_down_time, 315_360_000);
+        assert_eq!(
+            load_files(&[&f], &[]).unwrap().service_down_time,
+            315_360_000
+        );
     }
 
     #[test]
@@ -670,13 +684,19 @@ mod tests {
             panic!("{:?}", s.database.connection_origin)
         };
         assert_eq!(files.len(), 1);
-        assert!(hint.as_deref().unwrap().contains("[database] conection"), "{hint:?}");
+        assert!(
+            hint.as_deref().unwrap().contains("[database] conection"),
+            "{hint:?}"
+        );
         let g = conf("[DEFAULT]\nconnection = sqlite:////x.db\n");
         let s = load_files(&[&g], &[]).unwrap();
         assert!(format!("{:?}", s.database.connection_origin).contains("belongs under [database]"));
         let h = conf("[database]\nconnection = sqlite:////x.db\n");
         let s = load_files(&[&h], &[]).unwrap();
-        assert_eq!(s.database.connection_origin.set(), Some(format!("{}:2", h.path().display()).as_str()));
+        assert_eq!(
+            s.database.connection_origin.set(),
+            Some(format!("{}:2", h.path().display()).as_str())
+        );
     }
 
     #[test]
@@ -710,7 +730,10 @@ mod tests {
         let mut f = tempfile::Builder::new().suffix(".conf").tempfile().unwrap();
         f.write_all(b"[DEFAULT]\nhost = a\xff\n").unwrap();
         let msg = format!("{:#}", load_files(&[&f], &[]).unwrap_err());
-        assert!(msg.contains(&format!("{}:2: not valid UTF-8", f.path().display())), "{msg}");
+        assert!(
+            msg.contains(&format!("{}:2: not valid UTF-8", f.path().display())),
+            "{msg}"
+        );
     }
 
     #[test]
@@ -719,7 +742,11 @@ mod tests {
         let s = load_files(&[&f], &[]).unwrap();
         let debug = format!("{:?}", s);
         for opt in OPTIONS.iter().filter(|o| o.name != "state_path") {
-            assert!(debug.contains(opt.name), "{} is in OPTIONS but not in Settings", opt.name);
+            assert!(
+                debug.contains(opt.name),
+                "{} is in OPTIONS but not in Settings",
+                opt.name
+            );
         }
     }
 

@@ -13,7 +13,11 @@ use crate::text;
 const DRIVER_TEXT_MAX: usize = 300;
 
 /// The error for a connection attempt that failed for any reason but an unreachable server.
-pub fn connect_failure(err: &sqlx::Error, url: &DbUrl, settings: &DatabaseSettings) -> anyhow::Error {
+pub fn connect_failure(
+    err: &sqlx::Error,
+    url: &DbUrl,
+    settings: &DatabaseSettings,
+) -> anyhow::Error {
     anyhow::anyhow!(describe(err, url, settings))
 }
 
@@ -83,5 +87,7 @@ fn describe(err: &sqlx::Error, url: &DbUrl, settings: &DatabaseSettings) -> Stri
              in [database] connection{origin}"
         );
     }
-    format!("cannot connect to the database at {target} ({said}); check [database] connection{origin}")
+    format!(
+        "cannot connect to the database at {target} ({said}); check [database] connection{origin}"
+    )
 }

@@ -75,8 +75,9 @@ impl ServiceRow {
 /// Cinder's verdict (`cinder.utils.service_is_up`): up when the last heartbeat is within
 /// `service_down_time` seconds of now, either way. A row with no timestamp at all is down.
 pub fn is_up(row: &ServiceRow, now: NaiveDateTime, service_down_time: i64) -> bool {
-    row.heartbeat()
-        .is_some_and(|hb| (now - hb).num_milliseconds().abs() <= service_down_time * 1000)
+    row.heartbeat().is_some_and(|hb| {
+        (now - hb).num_milliseconds().abs() <= service_down_time.saturating_mul(1000)
+    })
 }
 
 /// The columns read, in order. Those an old schema lacks are read as NULL.

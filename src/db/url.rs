@@ -114,11 +114,23 @@ impl<'a> Split<'a> {
         };
         // An SQLite URL's path may hold '@'; it has no credentials unless it (wrongly) names a host.
         if head.to_ascii_lowercase().starts_with("sqlite") && rest.starts_with('/') {
-            return Split { head, userinfo: None, tail: rest };
+            return Split {
+                head,
+                userinfo: None,
+                tail: rest,
+            };
         }
         match host_at(rest) {
-            Some(at) => Split { head, userinfo: Some(&rest[..at]), tail: &rest[at + 1..] },
-            None => Split { head, userinfo: None, tail: rest },
+            Some(at) => Split {
+                head,
+                userinfo: Some(&rest[..at]),
+                tail: &rest[at + 1..],
+            },
+            None => Split {
+                head,
+                userinfo: None,
+                tail: rest,
+            },
         }
     }
 
@@ -166,7 +178,8 @@ fn host_at(rest: &str) -> Option<usize> {
         let host_end = after.find(['/', '?']).unwrap_or(after.len());
         let host = &after[..host_end];
         let at_end = host_end == after.len();
-        !host.contains(['@', '=', '&']) && !(host.is_empty() && at_end)
+        let empty_at_end = host.is_empty() && at_end;
+        !(host.contains(['@', '=', '&']) || empty_at_end)
     })
 }
 
@@ -244,7 +257,10 @@ fn parse_bool(v: &str) -> Result<bool, String> {
     match v.to_lowercase().as_str() {
         "true" | "1" | "yes" | "on" => Ok(true),
         "false" | "0" | "no" | "off" => Ok(false),
-        _ => Err(format!("{} is not a boolean; use true or false", text::quote(v))),
+        _ => Err(format!(
+            "{} is not a boolean; use true or false",
+            text::quote(v)
+        )),
     }
 }
 
@@ -297,8 +313,10 @@ impl DbUrl {
             .into());
         }
         if url.chars().any(char::is_control) {
-            return Err(fail(&"it holds a line break or control character; an indented line \
-                            after it continues it (oslo); unindent that line"));
+            return Err(fail(
+                &"it holds a line break or control character; an indented line \
+                            after it continues it (oslo); unindent that line",
+            ));
         }
         let split = Split::of(url);
         let Some(scheme) = split.head.strip_suffix("://") else {
@@ -345,12 +363,17 @@ impl DbUrl {
             Some(file) => {
                 let file = decode(file);
                 if file.contains(char::is_control) {
-                    return Err("the path holds a control character (percent-encoded); fix it".into());
+                    return Err(
+                        "the path holds a control character (percent-encoded); fix it".into(),
+                    );
                 }
                 Some(PathBuf::from(file))
             }
         };
-        Ok(DbUrl::Sqlite { masked: masked.to_string(), path })
+        Ok(DbUrl::Sqlite {
+            masked: masked.to_string(),
+            path,
+        })
     }
 
     fn parse_mysql(masked: &str, split: Split) -> Result<DbUrl, String> {
@@ -358,9 +381,11 @@ impl DbUrl {
             (None, _) => (String::new(), None),
             (Some(_), Some((u, p))) => (decode(u), p.map(|p| Secret(decode(p)))),
             (Some(ui), None) if ui.contains('@') => {
-                return Err("the user name or password holds a raw '@'; percent-encode it as \
+                return Err(
+                    "the user name or password holds a raw '@'; percent-encode it as \
                             %40 (':' as %3A, '/' as %2F)"
-                    .into());
+                        .into(),
+                );
             }
             (Some(_), None) => {
                 return Err("the user name holds a '/'; percent-encode it as %2F".into());
@@ -383,7 +408,10 @@ impl DbUrl {
             }
         };
         if host.contains(|c: char| c.is_whitespace() || "@/?#[]".contains(c)) {
-            return Err(format!("{} is not a host name or address", text::quote(host)));
+            return Err(format!(
+                "{} is not a host name or address",
+                text::quote(host)
+            ));
         }
         let port = match port {
             None | Some("") => 3306,
@@ -392,7 +420,10 @@ impl DbUrl {
                 // A number is no secret; anything else after ':' may be a password whose
                 // `@HOST` is missing, and is not quoted.
                 _ if p.bytes().all(|b| b.is_ascii_digit()) => {
-                    return Err(format!("port {} is not a number from 1 to 65535", text::quote(p)));
+                    return Err(format!(
+                        "port {} is not a number from 1 to 65535",
+                        text::quote(p)
+                    ));
                 }
                 _ => {
                     return Err("the port after ':' is not a number from 1 to 65535 (for \
@@ -430,7 +461,10 @@ impl DbUrl {
             match k {
                 "charset" => {
                     if v.is_empty() || !v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-                        return Err(format!("charset={} is not a character set name", text::quote(&v)));
+                        return Err(format!(
+                            "charset={} is not a character set name",
+                            text::quote(&v)
+                        ));
                     }
                     charset = Some(v);
                 }
@@ -469,7 +503,10 @@ impl DbUrl {
                 host: "localhost".into(),
                 port,
             },
-            None => Endpoint::Tcp { host: host.to_string(), port },
+            None => Endpoint::Tcp {
+                host: host.to_string(),
+                port,
+            },
         };
         Ok(DbUrl::MySql {
             masked: masked.to_string(),
@@ -486,10 +523,19 @@ impl DbUrl {
     /// The files the URL names must be there: a missing `ssl_ca` would otherwise surface as
     /// a TLS error that never says which file is missing.
     fn check_files(&self, origin: Option<&str>) -> anyhow::Result<()> {
-        let DbUrl::MySql { masked, tls: Some(tls), .. } = self else {
+        let DbUrl::MySql {
+            masked,
+            tls: Some(tls),
+            ..
+        } = self
+        else {
             return Ok(());
         };
-        for (name, path) in [("ssl_ca", &tls.ca), ("ssl_cert", &tls.cert), ("ssl_key", &tls.key)] {
+        for (name, path) in [
+            ("ssl_ca", &tls.ca),
+            ("ssl_cert", &tls.cert),
+            ("ssl_key", &tls.key),
+        ] {
             let Some(path) = path else { continue };
             let why = match std::fs::metadata(path) {
                 Ok(m) if m.is_file() => continue,
@@ -754,12 +800,30 @@ mod tests {
     #[test]
     fn malformed_urls_never_show_the_password() {
         for (url, masked) in [
-            ("cinder:PASSWD1@10.0.0.1/cinder", "cinder:***@10.0.0.1/cinder"),
-            ("mysql+pymysql:/cinder:PASSWD1@10.0.0.1/cinder", "mysql+pymysql:***@10.0.0.1/cinder"),
-            ("mysql+pymysql://cinder:abc@PASSWD1@127.0.0.1/cinder", "mysql+pymysql://cinder:***@127.0.0.1/cinder"),
-            ("mysql+pymysql://abc@PASSWD1@127.0.0.1/cinder", "mysql+pymysql://***@127.0.0.1/cinder"),
-            ("mysql+pymysql://cinder:PASSWD1/cinder", "mysql+pymysql://cinder:***/cinder"),
-            ("mysql+pymysql://cinder:PASSWD1", "mysql+pymysql://cinder:***"),
+            (
+                "cinder:PASSWD1@10.0.0.1/cinder",
+                "cinder:***@10.0.0.1/cinder",
+            ),
+            (
+                "mysql+pymysql:/cinder:PASSWD1@10.0.0.1/cinder",
+                "mysql+pymysql:***@10.0.0.1/cinder",
+            ),
+            (
+                "mysql+pymysql://cinder:abc@PASSWD1@127.0.0.1/cinder",
+                "mysql+pymysql://cinder:***@127.0.0.1/cinder",
+            ),
+            (
+                "mysql+pymysql://abc@PASSWD1@127.0.0.1/cinder",
+                "mysql+pymysql://***@127.0.0.1/cinder",
+            ),
+            (
+                "mysql+pymysql://cinder:PASSWD1/cinder",
+                "mysql+pymysql://cinder:***/cinder",
+            ),
+            (
+                "mysql+pymysql://cinder:PASSWD1",
+                "mysql+pymysql://cinder:***",
+            ),
             ("sqlite://u:PASSWD1@h/x.db", "sqlite://u:***@h/x.db"),
         ] {
             assert_eq!(mask(url), masked, "{url}");
@@ -769,7 +833,10 @@ mod tests {
         }
         // '?' and '=' are fine in a password: the host's '@' still ends it.
         assert_eq!(mask("mysql://u:pa?x=PASSWD1@h/c"), "mysql://u:***@h/c");
-        let msg = format!("{:#}", DbUrl::parse("mysql+pymysql://cinder:abc@def@127.0.0.1/cinder").unwrap_err());
+        let msg = format!(
+            "{:#}",
+            DbUrl::parse("mysql+pymysql://cinder:abc@def@127.0.0.1/cinder").unwrap_err()
+        );
         assert!(msg.contains("%40") && !msg.contains("def"), "{msg}");
     }
 
@@ -789,14 +856,20 @@ mod tests {
             assert_eq!(crate::error::exit_code(&err), 2, "{url}");
         }
         assert_eq!(
-            DbUrl::parse("mysql://u:p@h/c?connect_timeout=31536000").unwrap().connect_timeout(),
+            DbUrl::parse("mysql://u:p@h/c?connect_timeout=31536000")
+                .unwrap()
+                .connect_timeout(),
             Some(Duration::from_secs(crate::limits::YEAR_SECS))
         );
     }
 
     #[test]
     fn control_characters_are_refused_not_passed_on() {
-        for url in ["mysql://u:p@h/cinder\n?x", "mysql://u:p@h/cin%0Ader", "sqlite:////x%0A.db"] {
+        for url in [
+            "mysql://u:p@h/cinder\n?x",
+            "mysql://u:p@h/cin%0Ader",
+            "sqlite:////x%0A.db",
+        ] {
             let msg = format!("{:#}", DbUrl::parse(url).unwrap_err());
             assert!(!msg.contains('\n'), "{msg}");
         }

@@ -51,6 +51,7 @@ fn text(t: &str) -> Conf {
 const LIST: &[&str] = &["service", "list"];
 
 /// Config-file and option errors: exit 2.
+#[rustfmt::skip]
 fn config_cases(d: &TestDb) -> Vec<Case> {
     let url = d.url();
     let dir = d.dir.path().display().to_string();
@@ -126,6 +127,7 @@ fn growth() -> String {
 }
 
 /// `[database] connection` strings that must fail before any connection is tried: exit 2.
+#[rustfmt::skip]
 fn url_cases(d: &TestDb) -> Vec<Case> {
     let dir = d.dir.path().display().to_string();
     let s = SECRET;
@@ -173,6 +175,7 @@ fn url_cases(d: &TestDb) -> Vec<Case> {
 }
 
 /// Flags, hosts, backend IDs and audit paths: clap's and svcctl's usage errors, exit 2.
+#[rustfmt::skip]
 fn flag_cases(d: &TestDb) -> Vec<Case> {
     let dir = d.dir.path().display().to_string();
     let long_host = "h".repeat(100_000);
@@ -217,15 +220,16 @@ fn flag_cases(d: &TestDb) -> Vec<Case> {
         f("backend pool", &["backend", "cleanup", "pool#1", "--yes"], "invalid BACKEND"),
         f("backend newline", &["backend", "cleanup", "back\nend", "--yes"], "invalid BACKEND"),
         f("backend 100 kB", &["backend", "cleanup", &format!("a b{long_host}"), "--yes"], "invalid BACKEND"),
-        f("audit dir missing", &["service", "delete", "--host", "node02", "--yes", "--audit-log", "/nonexistent/dir/a.jsonl"], "directory \"/nonexistent/dir\" does not exist"),
+        f("audit dir missing", &["service", "delete", "--host", "node02", "--yes", "--audit-log", &format!("{dir}/missing/a.jsonl")], &format!("directory \"{dir}/missing\" does not exist")),
         f("audit is a dir", &["service", "delete", "--host", "node02", "--yes", "--audit-log", &dir], "is a directory"),
         f("audit empty", &["service", "delete", "--host", "node02", "--yes", "--audit-log", ""], "--audit-log"),
-        f("audit on cleanup", &["backend", "cleanup", "normal", "--yes", "--audit-log", "/nonexistent/x.jsonl"], "does not exist"),
+        f("audit on cleanup", &["backend", "cleanup", "normal", "--yes", "--audit-log", &format!("{dir}/missing/x.jsonl")], "does not exist"),
         f("audit with newline", &["service", "delete", "--host", "node02", "--yes", "--audit-log", "a\nb"], "--audit-log"),
     ]
 }
 
 /// Connecting to the private MariaDB with what its server refuses: exit 1, said once.
+#[rustfmt::skip]
 fn server_cases(d: &TestDb) -> Vec<Case> {
     let port = mariadb().map_or(1, |m| m.port);
     let name = &d.name;
@@ -260,18 +264,34 @@ fn run(d: &TestDb, c: &Case) {
     let args: Vec<&str> = c.args.iter().map(String::as_str).collect();
     let run = svcctl.run(&args);
     let what = &c.what;
-    let all = format!("{what}: exit {}\nstdout:\n{}\nstderr:\n{}", run.code, run.stdout, run.stderr);
+    let all = format!(
+        "{what}: exit {}\nstdout:\n{}\nstderr:\n{}",
+        run.code, run.stdout, run.stderr
+    );
     assert_ne!(run.code, 101, "panicked: {all}");
-    assert!(!run.stderr.contains("panicked") && !run.stderr.contains("RUST_BACKTRACE"), "{all}");
+    assert!(
+        !run.stderr.contains("panicked") && !run.stderr.contains("RUST_BACKTRACE"),
+        "{all}"
+    );
     for secret in [SECRET, PASSWORD] {
-        assert!(!run.stdout.contains(secret) && !run.stderr.contains(secret), "password shown: {all}");
+        assert!(
+            !run.stdout.contains(secret) && !run.stderr.contains(secret),
+            "password shown: {all}"
+        );
     }
     assert_eq!(run.code, c.code, "{all}");
     assert_eq!(run.stdout, "", "{all}");
     assert_eq!(run.stderr.lines().count(), 1, "one line: {all}");
-    assert!(run.stderr.starts_with("svcctl: ") && run.stderr.ends_with('\n'), "{all}");
+    assert!(
+        run.stderr.starts_with("svcctl: ") && run.stderr.ends_with('\n'),
+        "{all}"
+    );
     assert!(run.stderr.contains(&c.want), "wanted {:?}: {all}", c.want);
-    assert!(run.stderr.chars().count() <= 1100, "{what}: {} characters", run.stderr.len());
+    assert!(
+        run.stderr.chars().count() <= 1100,
+        "{what}: {} characters",
+        run.stderr.len()
+    );
 }
 
 fn corpus(d: &TestDb) {
@@ -291,8 +311,13 @@ fn corpus(d: &TestDb) {
     for c in &cases {
         run(d, c);
     }
-    assert_eq!(d.fingerprint(), before, "a malformed input changed the database");
+    assert_eq!(
+        d.fingerprint(),
+        before,
+        "a malformed input changed the database"
+    );
     assert!(!d.audit_path().exists());
+    assert!(!d.dir.path().join("missing").exists(), "an --audit-log directory was created");
 }
 
 #[test]
@@ -326,6 +351,10 @@ fn a_panic_is_one_line_without_the_password() {
     let all = format!("exit {}\n{}", run.code, run.stderr);
     assert_eq!(run.code, 1, "{all}");
     assert_eq!(run.stderr.lines().count(), 1, "{all}");
-    assert!(run.stderr.starts_with("svcctl: internal error: forced by SVCCTL_TEST_PANIC"), "{all}");
+    assert!(
+        run.stderr
+            .starts_with("svcctl: internal error: forced by SVCCTL_TEST_PANIC"),
+        "{all}"
+    );
     assert!(!run.stderr.contains(SECRET), "{all}");
 }

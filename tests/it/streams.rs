@@ -48,7 +48,12 @@ fn closed_stdout_and_stderr_keep_a_refusal_exit_3() {
             cmd.stderr(closed_pipe());
         }
         let out = cmd.output().unwrap();
-        assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(
+            out.status.code(),
+            Some(3),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         if !stderr_closed {
             let stderr = String::from_utf8_lossy(&out.stderr);
             assert!(stderr.ends_with("(--force deletes anyway)\n"), "{stderr}");
