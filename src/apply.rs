@@ -16,7 +16,10 @@ use crate::output::{self, messages};
 use crate::plan::{Item, Plan};
 use crate::processes::Stopped;
 use crate::seams::{self, Seam};
-use crate::write::{self, soft_delete::{Outcome, SoftDelete}};
+use crate::write::{
+    self,
+    soft_delete::{Outcome, SoftDelete},
+};
 
 /// The flags every deleting command shares.
 #[derive(Debug, Clone, clap::Args)]
@@ -63,7 +66,11 @@ pub(crate) fn nothing_matched(
     processes: Option<&[Stopped]>,
 ) -> Result<()> {
     if flags.json() {
-        output::print_json(&ResultDoc::unchanged(flags.dry_run, std::iter::empty(), processes))?;
+        output::print_json(&ResultDoc::unchanged(
+            flags.dry_run,
+            std::iter::empty(),
+            processes,
+        ))?;
     }
     if flags.missing_ok {
         messages::nothing_to_do(&what);

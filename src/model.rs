@@ -93,7 +93,11 @@ impl ServiceRow {
 /// `service_down_time` seconds of `now`, either way. A row with no timestamp at all is down.
 /// The one up/down rule: `service list`, the plan, `--wait` and the write's WHERE clause (its
 /// SQL twin, `heartbeat < now - service_down_time`) all follow it.
-pub(crate) fn is_up(heartbeat: Option<NaiveDateTime>, now: NaiveDateTime, service_down_time: i64) -> bool {
+pub(crate) fn is_up(
+    heartbeat: Option<NaiveDateTime>,
+    now: NaiveDateTime,
+    service_down_time: i64,
+) -> bool {
     let Some(hb) = heartbeat else {
         return false;
     };
@@ -140,7 +144,11 @@ mod tests {
         let now = chrono::Utc::now().naive_utc();
         let s = Duration::seconds;
         assert!(is_up(Some(now - s(60)), now, 60));
-        assert!(!is_up(Some(now - s(60) - Duration::microseconds(1)), now, 60));
+        assert!(!is_up(
+            Some(now - s(60) - Duration::microseconds(1)),
+            now,
+            60
+        ));
         assert!(is_up(Some(now + s(60)), now, 60));
         assert!(!is_up(Some(now + s(61)), now, 60));
         assert!(!is_up(None, now, 60));

@@ -86,7 +86,11 @@ pub(crate) fn describe_counts(c: &RefCounts) -> String {
         (c.volumes, "volume", "volumes"),
         (c.backups, "backup", "backups"),
         (c.groups, "group", "groups"),
-        (c.consistencygroups, "consistency group", "consistency groups"),
+        (
+            c.consistencygroups,
+            "consistency group",
+            "consistency groups",
+        ),
         (c.workers, "worker", "workers"),
         (
             c.image_volume_cache_entries,

@@ -37,7 +37,11 @@ pub(crate) enum Progress {
     /// SIGTERM went to this process.
     Sent { pid: i32, cmdline: String },
     /// Still waiting for `live` of `of` processes, `left_secs` before SIGKILL.
-    Waiting { live: usize, of: usize, left_secs: u64 },
+    Waiting {
+        live: usize,
+        of: usize,
+        left_secs: u64,
+    },
     /// The wait for SIGTERM is over.
     WaitOver,
     /// This process outlived SIGTERM by `after_secs`: SIGKILL follows.

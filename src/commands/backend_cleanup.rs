@@ -160,7 +160,10 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
     };
 
     if !args.flags.json() && !procs.is_empty() {
-        output::print(&report::planned_processes_table(&planned, args.kill_timeout))?;
+        output::print(&report::planned_processes_table(
+            &planned,
+            args.kill_timeout,
+        ))?;
     }
     apply::check(&plan, &args.flags, Some(&planned))?;
     let n = plan.items.len();

@@ -8,8 +8,8 @@ use sqlx::ConnectOptions;
 use sqlx::sqlite::SqliteConnectOptions;
 
 use crate::Context;
-use crate::db::{Bind, Conn, Stmt};
 use crate::db::url::DbUrl;
+use crate::db::{Bind, Conn, Stmt};
 use crate::error::Failure;
 
 /// Create the embedded demo database (SQLite) with the seed's services, and list them
@@ -187,7 +187,11 @@ pub(crate) async fn run(_args: Args, ctx: &Context) -> Result<()> {
              `binary`, topic, report_count, disabled, availability_zone, replication_status, \
              frozen, uuid) VALUES (",
         );
-        insert.push_bind(created).push(", ").push_bind(updated).push(", ");
+        insert
+            .push_bind(created)
+            .push(", ")
+            .push_bind(updated)
+            .push(", ");
         if deleted {
             insert.push_bind(updated).push(", 1, ");
         } else {

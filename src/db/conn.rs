@@ -4,9 +4,9 @@
 
 use anyhow::Result;
 use futures_util::TryStreamExt;
+use sqlx::FromRow;
 use sqlx::mysql::{MySqlConnection, MySqlRow};
 use sqlx::sqlite::{SqliteConnection, SqliteRow};
-use sqlx::FromRow;
 
 use super::dialect::Dialect;
 use super::stmt::{Bind, Stmt};
@@ -38,11 +38,19 @@ macro_rules! on_backend {
         let stmt: &Stmt = $stmt;
         match $conn {
             Conn::MySql($c) => {
-                let $q = bind_all!(dialect, $make(sqlx::AssertSqlSafe(stmt.sql().to_string())), stmt);
+                let $q = bind_all!(
+                    dialect,
+                    $make(sqlx::AssertSqlSafe(stmt.sql().to_string())),
+                    stmt
+                );
                 $body
             }
             Conn::Sqlite($c) => {
-                let $q = bind_all!(dialect, $make(sqlx::AssertSqlSafe(stmt.sql().to_string())), stmt);
+                let $q = bind_all!(
+                    dialect,
+                    $make(sqlx::AssertSqlSafe(stmt.sql().to_string())),
+                    stmt
+                );
                 $body
             }
         }
@@ -73,12 +81,16 @@ impl Conn {
 
     /// Every row of a query.
     pub async fn fetch_all<T: Record>(&mut self, stmt: &Stmt) -> Result<Vec<T>, sqlx::Error> {
-        on_backend!(self, stmt, sqlx::query_as::<_, T>, |c, q| q.fetch_all(c).await)
+        on_backend!(self, stmt, sqlx::query_as::<_, T>, |c, q| q
+            .fetch_all(c)
+            .await)
     }
 
     /// The one row a query returns (an aggregate).
     pub async fn fetch_one<T: Record>(&mut self, stmt: &Stmt) -> Result<T, sqlx::Error> {
-        on_backend!(self, stmt, sqlx::query_as::<_, T>, |c, q| q.fetch_one(c).await)
+        on_backend!(self, stmt, sqlx::query_as::<_, T>, |c, q| q
+            .fetch_one(c)
+            .await)
     }
 
     /// The rows of a query, one at a time, to `each`: nothing is held beyond the row in hand.

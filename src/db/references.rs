@@ -168,7 +168,10 @@ fn none_exist(kinds: &[RefKind]) -> Stmt {
     let parts: Vec<Stmt> = kinds
         .iter()
         .map(|k| {
-            let mut s = Stmt::new(format!("NOT EXISTS (SELECT 1 FROM {} r WHERE ", quote(k.table)));
+            let mut s = Stmt::new(format!(
+                "NOT EXISTS (SELECT 1 FROM {} r WHERE ",
+                quote(k.table)
+            ));
             s.push_stmt(&k.condition).push(")");
             s
         })

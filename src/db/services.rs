@@ -109,7 +109,11 @@ pub(crate) async fn for_each(
     let stmt = filtered(&db.schema, filter);
     db.conn
         .for_each(&stmt, |row: ServiceRow| {
-            if filter.accepts(&row) { each(row) } else { Ok(()) }
+            if filter.accepts(&row) {
+                each(row)
+            } else {
+                Ok(())
+            }
         })
         .await
 }
@@ -118,14 +122,20 @@ pub(crate) async fn for_each(
 pub(crate) async fn fetch_all(db: &mut Db, filter: &ServiceFilter) -> Result<Vec<ServiceRow>> {
     let stmt = filtered(&db.schema, filter);
     let rows: Vec<ServiceRow> = db
-        .retrying("reading services", async |conn| Ok(conn.fetch_all(&stmt).await?))
+        .retrying("reading services", async |conn| {
+            Ok(conn.fetch_all(&stmt).await?)
+        })
         .await?;
     Ok(rows.into_iter().filter(|r| filter.accepts(r)).collect())
 }
 
 /// Reads the rows with these ids, in id order, inside a write transaction: locked (`FOR
 /// UPDATE`) so that nobody changes them until it ends.
-pub(crate) async fn lock_by_ids(conn: &mut Conn, schema: &Schema, ids: &[i64]) -> Result<Vec<ServiceRow>> {
+pub(crate) async fn lock_by_ids(
+    conn: &mut Conn,
+    schema: &Schema,
+    ids: &[i64],
+) -> Result<Vec<ServiceRow>> {
     let d: Dialect = conn.dialect();
     let mut s = select(schema);
     s.push(" WHERE id IN (")

@@ -174,8 +174,8 @@ impl<W: Write> ServiceSink<W> {
 mod tests {
     use super::*;
     use crate::model::ServiceRow;
-    use chrono::NaiveDateTime;
     use crate::output::columns::{cinder_columns, select_columns};
+    use chrono::NaiveDateTime;
 
     #[test]
     fn centring_follows_prettytable() {

@@ -119,7 +119,10 @@ pub(crate) fn deleted(outcome: &Outcome, audit_path: Option<&Path>) {
                     .join(", ")
             ),
         },
-        audit_path.map_or(String::new(), |p| format!("; audit record in {}", p.display()))
+        audit_path.map_or(String::new(), |p| format!(
+            "; audit record in {}",
+            p.display()
+        ))
     ));
     let gone = &outcome.already_gone;
     if !gone.is_empty() {
@@ -162,7 +165,11 @@ pub(crate) fn process_progress(p: &Progress) {
             line(format_args!("svcctl: sent SIGTERM to {pid} ({cmdline})"));
         }
         // A countdown redrawn in place: only where someone watches it.
-        Progress::Waiting { live, of, left_secs } if stderr_is_terminal() => eprint!(
+        Progress::Waiting {
+            live,
+            of,
+            left_secs,
+        } if stderr_is_terminal() => eprint!(
             "\rsvcctl: waiting for {live} of {of} process(es) to exit, {left_secs}s left   "
         ),
         Progress::WaitOver if stderr_is_terminal() => line(""),

@@ -192,10 +192,7 @@ impl<'a> ResultDoc<'a> {
     }
 
     /// A dry run: what would be deleted.
-    pub fn dry_run(
-        would: &[&'a Item],
-        processes: Option<&'a [Stopped]>,
-    ) -> ResultDoc<'a> {
+    pub fn dry_run(would: &[&'a Item], processes: Option<&'a [Stopped]>) -> ResultDoc<'a> {
         ResultDoc {
             dry_run: true,
             deleted: would
@@ -216,10 +213,7 @@ impl<'a> ResultDoc<'a> {
     }
 
     /// What the write did.
-    pub fn done(
-        outcome: &'a Outcome,
-        processes: Option<&'a [Stopped]>,
-    ) -> ResultDoc<'a> {
+    pub fn done(outcome: &'a Outcome, processes: Option<&'a [Stopped]>) -> ResultDoc<'a> {
         ResultDoc {
             dry_run: false,
             deleted: outcome
@@ -233,11 +227,7 @@ impl<'a> ResultDoc<'a> {
                     overridden: d.overridden.clone(),
                 })
                 .collect(),
-            refused: outcome
-                .not_deleted
-                .iter()
-                .map(refused_entry)
-                .collect(),
+            refused: outcome.not_deleted.iter().map(refused_entry).collect(),
             clusters_deleted: &outcome.clusters_deleted,
             already_deleted: &outcome.already_gone,
             processes,

@@ -273,7 +273,8 @@ async fn delete_emptied_clusters(tx: &mut Tx<'_>, deleted: &[Deleted]) -> Result
             d.eq_exact("s.`binary`", "clusters.`binary`")
         ));
     tx.execute(&update).await?;
-    let mut select = Stmt::new("SELECT id, name, `binary` FROM clusters WHERE deleted = 1 AND deleted_at = ");
+    let mut select =
+        Stmt::new("SELECT id, name, `binary` FROM clusters WHERE deleted = 1 AND deleted_at = ");
     select
         .push_bind(tx.now)
         .push(" AND race_preventer = id AND (")

@@ -8,9 +8,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions, Row};
 
+use super::runner::Svcctl;
 use super::server::{log_off, mariadb, root_options};
 use super::{PASSWORD_ENCODED, USER, block_on};
-use super::runner::Svcctl;
 
 /// Runs `$body` with `$c` bound to an administrator's connection to `$db`, on whichever
 /// backend it is, and waits for it: the one place both arms are written.
@@ -159,8 +159,11 @@ impl TestDb {
     /// Runs SQL (several statements allowed) as an administrator.
     pub fn exec(&self, sql: &str) {
         let text = sqlx::AssertSqlSafe(sql.to_string());
-        on_backend!(self, |c| sqlx::raw_sql(text).execute(&mut c).await.map(|_| ()))
-            .unwrap_or_else(|e| panic!("{e}: {sql}"));
+        on_backend!(self, |c| sqlx::raw_sql(text)
+            .execute(&mut c)
+            .await
+            .map(|_| ()))
+        .unwrap_or_else(|e| panic!("{e}: {sql}"));
     }
 
     /// Rows of a query, every column read as text (NULL as None). Write the query so that
@@ -350,4 +353,3 @@ fn migration(dialect: &str) -> PathBuf {
         .join(dialect)
         .join("0001_cinder_tables.sql")
 }
-

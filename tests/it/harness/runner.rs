@@ -160,4 +160,3 @@ impl Run {
         self.stderr.lines().last().unwrap_or("")
     }
 }
-

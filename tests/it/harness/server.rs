@@ -174,4 +174,3 @@ pub(super) fn root_options(socket: &Path) -> MySqlConnectOptions {
 pub(super) fn log_off() -> log::LevelFilter {
     log::LevelFilter::Off
 }
-
