@@ -29,11 +29,7 @@ pub(crate) struct Args {
 }
 
 pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
-    let hosts = args
-        .host
-        .iter()
-        .map(|h| HostPattern::parse(h))
-        .collect::<Result<Vec<_>, _>>()?;
+    let hosts = HostPattern::parse_all(&args.host)?;
     let mut db = ctx.connect().await?;
     let filter = ServiceFilter {
         hosts: hosts.clone(),

@@ -53,11 +53,7 @@ pub(crate) struct Args {
 }
 
 pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
-    let hosts = args
-        .host
-        .iter()
-        .map(|h| HostPattern::parse(h))
-        .collect::<Result<Vec<_>, _>>()?;
+    let hosts = HostPattern::parse_all(&args.host)?;
     let cols = if !args.output.columns.is_empty() {
         select_columns(&args.output.columns)?
     } else if args.output.format == Format::Json {
