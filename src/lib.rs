@@ -5,20 +5,23 @@
 #[macro_use]
 pub mod term;
 
-pub mod apply;
-pub mod audit;
+mod apply;
+mod audit;
 pub mod cli;
-pub mod commands;
-pub mod config;
-pub mod db;
-pub mod delete;
+mod commands;
+mod config;
+mod db;
 pub mod error;
-pub mod hosts;
-pub mod limits;
-pub mod output;
-pub mod plan;
-pub mod processes;
-pub mod text;
+mod hosts;
+mod limits;
+mod model;
+mod output;
+mod plan;
+mod processes;
+mod seams;
+mod sys;
+mod text;
+mod write;
 
 use std::time::Duration;
 
@@ -29,14 +32,29 @@ use crate::config::{Overrides, Settings};
 use crate::error::Failure;
 
 /// What every subcommand gets: the settings.
-pub struct Context {
+pub(crate) struct Context {
     pub settings: Settings,
 }
 
 impl Context {
-    /// Connects with the `[database]` retry policy.
+    /// Connects with the `[database]` retry policy; waits are told on stderr.
     pub async fn connect(&self) -> Result<db::Db> {
-        db::Db::connect(&self.settings.database).await
+        let s = &self.settings.database;
+        let options = db::Options {
+            connection: s.connection.clone(),
+            connection_origin: s.connection_origin.clone(),
+            connection_unset: s.connection_unset.clone(),
+            max_retries: s.max_retries,
+            retry_interval: s.retry_interval,
+            use_db_reconnect: s.use_db_reconnect,
+            db_retry_interval: s.db_retry_interval,
+            db_inc_retry_interval: s.db_inc_retry_interval,
+            db_max_retry_interval: s.db_max_retry_interval,
+            db_max_retries: s.db_max_retries,
+            mysql_sql_mode: s.mysql_sql_mode.clone(),
+            mysql_wsrep_sync_wait: s.mysql_wsrep_sync_wait,
+        };
+        db::Db::connect(&options, output::messages::db_notice).await
     }
 }
 

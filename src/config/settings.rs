@@ -87,35 +87,15 @@ pub struct Overrides {
     pub max_retries: Option<i64>,
 }
 
-/// Where `[database] connection` came from: messages about it say so.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Origin {
-    /// `path:line`, or "the environment".
-    Set(String),
-    /// Not set anywhere: Cinder's default applies. The files that were read, and a hint
-    /// when something close was set (`conection`, or `connection` in another group).
-    Default {
-        files: Vec<PathBuf>,
-        hint: Option<String>,
-    },
-}
-
-impl Origin {
-    /// `path:line` (or "the environment") when the option was set.
-    pub fn set(&self) -> Option<&str> {
-        match self {
-            Origin::Set(o) => Some(o),
-            Origin::Default { .. } => None,
-        }
-    }
-}
-
 /// The `[database]` options of oslo.db that svcctl honours.
 #[derive(Clone)]
 pub struct DatabaseSettings {
     /// The SQLAlchemy URL. It holds the password: never print it, use `db::url` to mask it.
     pub connection: String,
-    pub connection_origin: Origin,
+    /// Where `connection` was set (`path:line`, "the environment"); None when nowhere.
+    pub connection_origin: Option<String>,
+    /// When it was set nowhere: the files read, and a near miss (`conection`), for the message.
+    pub connection_unset: String,
     pub max_retries: i64,
     pub retry_interval: u64,
     pub use_db_reconnect: bool,
@@ -134,6 +114,7 @@ impl std::fmt::Debug for DatabaseSettings {
         f.debug_struct("DatabaseSettings")
             .field("connection", &format_args!("<hidden>"))
             .field("connection_origin", &self.connection_origin)
+            .field("connection_unset", &self.connection_unset)
             .field("max_retries", &self.max_retries)
             .field("retry_interval", &self.retry_interval)
             .field("use_db_reconnect", &self.use_db_reconnect)
@@ -375,17 +356,15 @@ impl Settings {
             Some((v, _)) if v.trim().is_empty() => None,
             _ => t.int("database", "mysql_wsrep_sync_wait")?,
         };
-        let (connection, origin) = t.text("database", "connection")?.unwrap_or_default();
-        let connection_origin = match origin {
-            Some(o) => Origin::Set(o),
-            None => Origin::Default {
-                files: files_read.clone(),
-                hint: connection_hint(r),
-            },
+        let (connection, connection_origin) = t.text("database", "connection")?.unwrap_or_default();
+        let connection_unset = match connection_origin {
+            Some(_) => String::new(),
+            None => unset_note(&files_read, connection_hint(r)),
         };
         let database = DatabaseSettings {
             connection,
             connection_origin,
+            connection_unset,
             max_retries: t.required("database", "max_retries")?,
             retry_interval: t.seconds("database", "retry_interval")?,
             use_db_reconnect: t.boolean("database", "use_db_reconnect")?,
@@ -409,6 +388,21 @@ impl Settings {
             files_read,
         })
     }
+}
+
+/// Where an unset `connection` was looked for, and the near miss if any.
+fn unset_note(files: &[PathBuf], hint: Option<String>) -> String {
+    let searched = match files {
+        [] => "no config file was read".to_string(),
+        [one] => format!("not in {}", shown(one)),
+        [first, ..] => format!(
+            "not in any of the {} config files read, from {}",
+            files.len(),
+            shown(first)
+        ),
+    };
+    let hint = hint.map_or(String::new(), |h| format!("; {h}"));
+    format!("{searched}, nor OS_DATABASE__CONNECTION{hint}")
 }
 
 /// When `connection` is not set: an option set in `[database]` whose name is one or two
@@ -680,23 +674,27 @@ mod tests {
     fn unset_connection_says_so_with_a_hint() {
         let f = conf("[database]\nconection = sqlite:////x.db\n");
         let s = load_files(&[&f], &[]).unwrap();
-        let Origin::Default { files, hint } = &s.database.connection_origin else {
-            panic!("{:?}", s.database.connection_origin)
-        };
-        assert_eq!(files.len(), 1);
+        assert_eq!(s.database.connection_origin, None);
+        let unset = &s.database.connection_unset;
         assert!(
-            hint.as_deref().unwrap().contains("[database] conection"),
-            "{hint:?}"
+            unset.starts_with(&format!("not in {}", f.path().display())),
+            "{unset}"
         );
+        assert!(unset.contains("is [database] conection (from"), "{unset}");
         let g = conf("[DEFAULT]\nconnection = sqlite:////x.db\n");
         let s = load_files(&[&g], &[]).unwrap();
-        assert!(format!("{:?}", s.database.connection_origin).contains("belongs under [database]"));
+        assert!(
+            s.database
+                .connection_unset
+                .contains("belongs under [database]")
+        );
         let h = conf("[database]\nconnection = sqlite:////x.db\n");
         let s = load_files(&[&h], &[]).unwrap();
         assert_eq!(
-            s.database.connection_origin.set(),
-            Some(format!("{}:2", h.path().display()).as_str())
+            s.database.connection_origin,
+            Some(format!("{}:2", h.path().display()))
         );
+        assert_eq!(s.database.connection_unset, "");
     }
 
     #[test]

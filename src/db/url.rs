@@ -9,7 +9,7 @@ use percent_encoding::percent_decode_str;
 use sqlx::mysql::{MySqlConnectOptions, MySqlSslMode};
 use sqlx::sqlite::SqliteConnectOptions;
 
-use crate::config::settings::{DatabaseSettings, Origin};
+use super::Options;
 use crate::error::{Failure, io_reason};
 use crate::text;
 
@@ -214,26 +214,17 @@ pub fn register_secret(url: &str) {
 
 /// The error for an SQLite file that is not there. When `connection` was never set it says so:
 /// the file named is then only Cinder's default, and the fix is to set the option.
-pub fn missing_sqlite(path: &Path, settings: &DatabaseSettings) -> anyhow::Error {
+pub fn missing_sqlite(path: &Path, options: &Options) -> anyhow::Error {
     let path = text::one_line(&path.display().to_string(), 200);
-    Failure::Config(match &settings.connection_origin {
-        Origin::Set(origin) => format!(
+    Failure::Config(match &options.connection_origin {
+        Some(origin) => format!(
             "SQLite database {path} does not exist; check [database] connection (from \
              {origin}) (svcctl never creates the database it is pointed at)"
         ),
-        Origin::Default { files, hint } => format!(
-            "[database] connection is not set ({}, nor OS_DATABASE__CONNECTION) and Cinder's \
-             default {path} does not exist; set [database] connection in cinder.conf{}",
-            match files.as_slice() {
-                [] => "no config file was read".to_string(),
-                [one] => format!("not in {}", text::one_line(&one.display().to_string(), 200)),
-                [first, ..] => format!(
-                    "not in any of the {} config files read, from {}",
-                    files.len(),
-                    text::one_line(&first.display().to_string(), 200)
-                ),
-            },
-            hint.as_deref().map_or(String::new(), |h| format!(" ({h})")),
+        None => format!(
+            "[database] connection is not set ({}) and Cinder's default {path} does not exist; \
+             set [database] connection in cinder.conf",
+            options.connection_unset
         ),
     })
     .into()
@@ -289,13 +280,13 @@ impl DbUrl {
         Self::parse_from(url, None)
     }
 
-    /// The `[database] connection` of these settings, parsed, with the files it names
+    /// The `[database] connection` of these options, parsed, with the files it names
     /// (`ssl_ca`, `ssl_cert`, `ssl_key`) checked; errors say where the option was set.
-    pub fn from_settings(settings: &DatabaseSettings) -> anyhow::Result<DbUrl> {
-        let origin = settings.connection_origin.set();
-        let url = Self::parse_from(&settings.connection, origin)?;
+    pub fn from_options(options: &Options) -> anyhow::Result<DbUrl> {
+        let origin = options.connection_origin.as_deref();
+        let url = Self::parse_from(&options.connection, origin)?;
         url.check_files(origin)?;
-        test_seams::after_parse(&settings.connection);
+        crate::seams::panic_after_parse(&options.connection);
         Ok(url)
     }
 
@@ -637,23 +628,6 @@ impl DbUrl {
             DbUrl::Sqlite { .. } => None,
         }
     }
-}
-
-/// The test-only panic trigger that proves the panic hook (`test-seams` builds only).
-#[cfg(feature = "test-seams")]
-mod test_seams {
-    /// With `SVCCTL_TEST_PANIC` set, panics with the connection string, password and all, in
-    /// the message: the hook must print one line without the password, and exit 1.
-    pub fn after_parse(connection: &str) {
-        if std::env::var_os("SVCCTL_TEST_PANIC").is_some() {
-            panic!("forced by SVCCTL_TEST_PANIC;\nconnection = {connection}");
-        }
-    }
-}
-
-#[cfg(not(feature = "test-seams"))]
-mod test_seams {
-    pub fn after_parse(_: &str) {}
 }
 
 #[cfg(test)]

@@ -317,7 +317,10 @@ fn corpus(d: &TestDb) {
         "a malformed input changed the database"
     );
     assert!(!d.audit_path().exists());
-    assert!(!d.dir.path().join("missing").exists(), "an --audit-log directory was created");
+    assert!(
+        !d.dir.path().join("missing").exists(),
+        "an --audit-log directory was created"
+    );
 }
 
 #[test]
@@ -336,7 +339,6 @@ fn mysql() {
 
 /// A panic still ends in one line, without the password, exit 1: forced through the
 /// `test-seams` build's `SVCCTL_TEST_PANIC`, after the connection string was read.
-#[cfg(feature = "test-seams")]
 #[test]
 fn a_panic_is_one_line_without_the_password() {
     let d = TestDb::new(Backend::Sqlite, Schema::Cinder).unwrap();
