@@ -23,6 +23,21 @@ pub(crate) enum Reason {
         here: String,
         seconds_ago: i64,
     },
+    /// Up, on this node, and no process here names its backend: a cinder-volume serving every
+    /// enabled backend runs it, and only a restart without the backend stops its heartbeat.
+    UpHereUnnamed {
+        key: String,
+        seconds_ago: i64,
+    },
+    /// The backend is still in `[DEFAULT] enabled_backends`: the next restart of cinder-volume
+    /// would bring its service back.
+    StillEnabled {
+        key: String,
+        /// The entry as written there (the name, or the 13-character key).
+        entry: String,
+        /// The config files svcctl read.
+        files: String,
+    },
     /// Live rows still point at it.
     InUse(RefCounts),
     /// Live rows still sit on the backend being cleaned up, on some node.
@@ -37,6 +52,11 @@ pub(crate) enum Reason {
 
 impl Reason {
     pub fn describe(&self, row: &ServiceRow) -> String {
+        self.describe_for_host(row.host())
+    }
+
+    /// The description, for a service on `host`.
+    pub fn describe_for_host(&self, host: &str) -> String {
         match self {
             Reason::Up { seconds_ago } => format!(
                 "up (heartbeat {seconds_ago}s ago): stop its cinder process first, or it \
@@ -50,19 +70,27 @@ impl Reason {
                 "up on {node} (heartbeat {seconds_ago}s ago): run svcctl backend cleanup on \
                  {node}, or pass --wait SECS (this node is {here}, from [DEFAULT] host)"
             ),
+            Reason::UpHereUnnamed { key, seconds_ago } => format!(
+                "up (heartbeat {seconds_ago}s ago) and no process here names backend {key}: the \
+                 cinder-volume serving every enabled backend still runs it; remove it from \
+                 [DEFAULT] enabled_backends and restart cinder-volume, or pass --wait SECS"
+            ),
+            Reason::StillEnabled { key, entry, files } => format!(
+                "backend {key} is still in [DEFAULT] enabled_backends (as {entry:?}) of {files}: \
+                 the next restart of cinder-volume would bring its service back; remove it from \
+                 enabled_backends, restart cinder-volume, then run the cleanup"
+            ),
             Reason::InUse(c) => {
                 let mut hint = String::new();
                 if c.volumes > 0 || c.groups > 0 || c.consistencygroups > 0 {
                     hint = format!(
-                        "; move them first: cinder-manage volume update_host --currenthost {} \
-                         --newhost NEWHOST",
-                        row.host()
+                        "; move them first: cinder-manage volume update_host --currenthost {host} \
+                         --newhost NEWHOST"
                     );
                 } else if c.backups > 0 {
                     hint = format!(
                         "; move them first: cinder-manage backup update_backup_host \
-                         --currenthost {} --newhost NEWHOST",
-                        row.host()
+                         --currenthost {host} --newhost NEWHOST"
                     );
                 }
                 format!("in use: {}{hint}", describe_counts(c))
@@ -153,6 +181,9 @@ pub(crate) enum Locality {
     /// On another node, as seen by `backend cleanup` from node `here`: an up one is refused
     /// with a hint to run the cleanup there.
     OtherNode { here: String },
+    /// On this node, but no process here names backend `key` (a cinder-volume shared by
+    /// every enabled backend, or none): judged by its heartbeat like any other node's.
+    HereUnnamed { key: String },
 }
 
 /// "now" for a plan: whole seconds, because MySQL stores heartbeats to the second and the
@@ -200,6 +231,9 @@ impl Plan {
                         here,
                         seconds_ago,
                     }),
+                    Locality::HereUnnamed { key } if recent => {
+                        reasons.push(Reason::UpHereUnnamed { key, seconds_ago })
+                    }
                     _ => {}
                 }
                 if let Some(c) = refs.get(&row.id).filter(|c| c.total() > 0) {

@@ -281,6 +281,8 @@ fn other_nodes_must_be_down_or_go_down_within_wait() {
     db.service(2, &format!("node02@{key}"), "cinder-volume", 600);
     db.service(3, &format!("node03@{key}"), "cinder-volume", 5);
     db.service(4, "node03@lvm-k3b", "cinder-volume", 600);
+    // node01's own process of the backend: stopped, so node01's fresh heartbeat does not count.
+    let mut p = Fake::start(&leftover(key), false);
     let before = db.fingerprint();
     let run = db
         .svcctl()
@@ -329,6 +331,7 @@ fn other_nodes_must_be_down_or_go_down_within_wait() {
         0,
         "lvm-k3b is another backend"
     );
+    assert!(!p.running());
 }
 
 #[test]

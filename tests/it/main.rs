@@ -9,3 +9,4 @@ mod connect;
 mod delete;
 mod list;
 mod schema;
+mod shared;
