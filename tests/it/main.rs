@@ -8,5 +8,6 @@ mod config;
 mod connect;
 mod delete;
 mod list;
+mod parity;
 mod schema;
 mod shared;
