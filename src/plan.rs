@@ -3,11 +3,11 @@
 
 use std::collections::HashMap;
 
-use chrono::{Duration, NaiveDateTime, Timelike};
+use chrono::{NaiveDateTime, Timelike};
 
 use crate::db::Stmt;
 use crate::db::references::RefCounts;
-use crate::model::{Service, ServiceRow, is_up};
+use crate::model::{Heartbeat, Service, ServiceRow, down_before};
 
 /// Why a service must not be deleted (without `--force`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,6 +22,10 @@ pub(crate) enum Reason {
         /// This node's name, as svcctl knows it (`[DEFAULT] host`).
         here: String,
         seconds_ago: i64,
+    },
+    /// Its heartbeat is from the future: a clock is off, and whatever wrote it may be running.
+    FutureHeartbeat {
+        seconds: i64,
     },
     /// Up, on this node, and no process here names its backend: a cinder-volume serving every
     /// enabled backend runs it, and only a restart without the backend stops its heartbeat.
@@ -40,6 +44,12 @@ pub(crate) enum Reason {
     },
     /// Live rows still point at it.
     InUse(RefCounts),
+    /// It is its cluster's last live service, and live rows reach it only through the cluster
+    /// (their `cluster_name` names it; their host names no other live service).
+    ClusterOnly {
+        cluster: String,
+        counts: RefCounts,
+    },
     /// Live rows still sit on the backend being cleaned up, on some node.
     BackendInUse {
         key: String,
@@ -70,6 +80,9 @@ impl Reason {
                 "up on {node} (heartbeat {seconds_ago}s ago): run svcctl backend cleanup on \
                  {node}, or pass --wait SECS (this node is {here}, from [DEFAULT] host)"
             ),
+            Reason::FutureHeartbeat { seconds } => {
+                format!("heartbeat {seconds} s in the future: check this node's clock")
+            }
             Reason::UpHereUnnamed { key, seconds_ago } => format!(
                 "up (heartbeat {seconds_ago}s ago) and no process here names backend {key}: the \
                  cinder-volume serving every enabled backend still runs it; remove it from \
@@ -98,6 +111,12 @@ impl Reason {
             Reason::BackendInUse { key, counts } => format!(
                 "the backend still owns {} on some node (hosts *@{key}#*); move them first: \
                  cinder-manage volume update_host --currenthost NODE@{key}#POOL --newhost NEWHOST",
+                describe_counts(counts)
+            ),
+            Reason::ClusterOnly { cluster, counts } => format!(
+                "{} reach it only through its cluster {cluster}, whose last live service it is \
+                 (their hosts name no other live service); move them to a live service first \
+                 (cinder-manage volume update_host), or keep another service in the cluster",
                 describe_counts(counts)
             ),
             Reason::CameUp => "came up between plan and write: not deleted".into(),
@@ -193,17 +212,12 @@ pub(crate) fn plan_now() -> NaiveDateTime {
     now.with_nanosecond(0).unwrap_or(now)
 }
 
-/// The cutoff for a plan made at `now`: heartbeats before it are down.
-pub(crate) fn cutoff(now: NaiveDateTime, service_down_time: i64) -> NaiveDateTime {
-    now - Duration::seconds(service_down_time)
-}
-
-/// The deleting commands' rule for "still running": up by Cinder's verdict (`model::is_up`),
-/// or heartbeating from the future (a clock ahead: whatever runs there is alive). For a
-/// heartbeat at or before `now` it is exactly `heartbeat >= cutoff`, which the write repeats in
-/// SQL; `backend cleanup --wait` polls with it, so all three agree to the second.
+/// The deleting commands' rule for "still running": anything but down by `model::Heartbeat`
+/// (up, or heartbeating from the future: a clock ahead, whatever runs there is alive). It is
+/// exactly "not `heartbeat < down_before(now)`", which the write repeats in SQL; `backend
+/// cleanup --wait` polls with it, so all three agree to the second.
 pub(crate) fn still_running(row: &ServiceRow, now: NaiveDateTime, service_down_time: i64) -> bool {
-    is_up(row.heartbeat(), now, service_down_time) || row.heartbeat().is_some_and(|hb| hb > now)
+    Heartbeat::judge(row.heartbeat(), now, service_down_time).may_be_running()
 }
 
 impl Plan {
@@ -214,24 +228,31 @@ impl Plan {
         service_down_time: i64,
         locality: impl Fn(&ServiceRow) -> Locality,
     ) -> Plan {
-        let cutoff = cutoff(now, service_down_time);
+        let cutoff = down_before(now, service_down_time);
         let items = rows
             .into_iter()
             .map(|row| {
                 let mut reasons = Vec::new();
                 let where_ = locality(&row);
                 let heartbeat_exempt = where_ == Locality::StoppedHere;
-                let recent = still_running(&row, now, service_down_time);
+                let heartbeat = Heartbeat::judge(row.heartbeat(), now, service_down_time);
+                let recent = heartbeat.may_be_running();
                 let seconds_ago = row.heartbeat().map_or(0, |hb| (now - hb).num_seconds());
-                match where_ {
-                    Locality::StoppedHere => {}
-                    Locality::Remote if recent => reasons.push(Reason::Up { seconds_ago }),
-                    Locality::OtherNode { here } if recent => reasons.push(Reason::UpElsewhere {
-                        node: crate::hosts::split(row.host()).node.to_string(),
-                        here,
-                        seconds_ago,
-                    }),
-                    Locality::HereUnnamed { key } if recent => {
+                match (where_, heartbeat) {
+                    (Locality::StoppedHere, _) => {}
+                    // Clock skew, up or down by Cinder's rule: never deleted on a guess.
+                    (_, Heartbeat::Ahead { seconds, .. }) => {
+                        reasons.push(Reason::FutureHeartbeat { seconds })
+                    }
+                    (Locality::Remote, _) if recent => reasons.push(Reason::Up { seconds_ago }),
+                    (Locality::OtherNode { here }, _) if recent => {
+                        reasons.push(Reason::UpElsewhere {
+                            node: crate::hosts::split(row.host()).node.to_string(),
+                            here,
+                            seconds_ago,
+                        })
+                    }
+                    (Locality::HereUnnamed { key }, _) if recent => {
                         reasons.push(Reason::UpHereUnnamed { key, seconds_ago })
                     }
                     _ => {}
@@ -256,6 +277,23 @@ impl Plan {
         }
     }
 
+    /// Refuses each service that live rows would reach only through its cluster once the
+    /// plan's services are gone (`counts` by service id, from
+    /// `references::count_cluster_only`).
+    pub fn refuse_cluster_only(&mut self, counts: &HashMap<i64, RefCounts>) {
+        for item in &mut self.items {
+            let Some(c) = counts.get(&item.row().id).filter(|c| c.total() > 0) else {
+                continue;
+            };
+            if let Some(cluster) = item.row().cluster_name.clone() {
+                item.reasons.push(Reason::ClusterOnly {
+                    cluster,
+                    counts: c.clone(),
+                });
+            }
+        }
+    }
+
     pub fn refused(&self) -> impl Iterator<Item = &Item> {
         self.items.iter().filter(|i| !i.reasons.is_empty())
     }
@@ -275,6 +313,7 @@ impl Plan {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::Duration;
 
     fn row(id: i64, host: &str, hb: Option<NaiveDateTime>) -> ServiceRow {
         ServiceRow::example(id, host, "cinder-volume", hb)

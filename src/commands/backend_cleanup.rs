@@ -183,8 +183,15 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
     }
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let refs = references::count(&mut db, &ids).await?;
+    let clustered: Vec<i64> = rows
+        .iter()
+        .filter(|r| r.cluster_name.is_some())
+        .map(|r| r.id)
+        .collect();
+    let cluster_refs = references::count_cluster_only(&mut db, &clustered, &ids).await?;
     let backend_refs = references::count_backend(&mut db, &key).await?;
     let mut plan = Plan::build(rows, &refs, plan_now(), down_time, locality);
+    plan.refuse_cluster_only(&cluster_refs);
     for item in &mut plan.items {
         if backend_refs.total() > 0 {
             item.reasons.push(Reason::BackendInUse {

@@ -159,6 +159,73 @@ fn backend_kinds(schema: &Schema, key: &str) -> Vec<RefKind> {
         .collect()
 }
 
+/// The tables whose `cluster_name` can name a cluster (`c1@lvm`, or `c1@lvm#pool`). Snapshots
+/// have no `cluster_name`: they follow their volume.
+const CLUSTER_TABLES: &[&str] = &[
+    "volumes",
+    "groups",
+    "consistencygroups",
+    "image_volume_cache_entries",
+];
+
+/// Live rows that reach the outer `services` row only through its cluster once the services
+/// `going` are gone: their `cluster_name` names its cluster, no live service outside `going`
+/// is left in that cluster (same binary), and their `host` names no live service outside
+/// `going`. The outer row must have a `cluster_name` (`cluster_only_condition` checks that
+/// first). The live services are read through a derived table, which MySQL materializes
+/// before an UPDATE of `services` runs: a plain subquery on the table being updated is MySQL
+/// 8's error 1093, and DISTINCT keeps the optimizer from merging the derived table back in.
+fn cluster_kinds(schema: &Schema, d: Dialect, going: &[i64]) -> Vec<RefKind> {
+    if !schema.has("services", "cluster_name") {
+        return Vec::new();
+    }
+    let in_cluster = |col: &str| {
+        format!(
+            "({} OR {})",
+            d.eq_exact(col, "services.cluster_name"),
+            d.starts_with_then(col, "services.cluster_name", '#')
+        )
+    };
+    CLUSTER_TABLES
+        .iter()
+        .filter(|t| schema.has(t, "cluster_name"))
+        .map(|t| {
+            let mut staying = Stmt::new(
+                "SELECT 1 FROM (SELECT DISTINCT id, host, cluster_name, `binary` FROM services \
+                 WHERE deleted = 0) s WHERE ",
+            );
+            if !going.is_empty() {
+                staying
+                    .push("s.id NOT IN (")
+                    .push_list(going.iter().copied())
+                    .push(") AND ");
+            }
+            staying.push(&format!(
+                "(({} AND s.`binary` = services.`binary`)",
+                in_cluster("s.cluster_name")
+            ));
+            if schema.has(t, "host") {
+                staying.push(&format!(
+                    " OR {} OR {}",
+                    d.eq_exact("r.host", "s.host"),
+                    d.starts_with_then("r.host", "s.host", '#')
+                ));
+            }
+            staying.push(")");
+            let mut condition = Stmt::new(format!(
+                "{}{} AND NOT EXISTS (",
+                live(schema, t),
+                in_cluster("r.cluster_name")
+            ));
+            condition.push_stmt(&staying).push(")");
+            RefKind {
+                table: t,
+                condition,
+            }
+        })
+        .collect()
+}
+
 /// `NOT EXISTS (...) AND ...`: true for a row nothing live points at; "1 = 1" when the schema
 /// has nothing to check. For a write's WHERE clause.
 fn none_exist(kinds: &[RefKind]) -> Stmt {
@@ -199,6 +266,42 @@ fn count_columns(kinds: &[RefKind]) -> Stmt {
 /// The condition, on the outer `services` row, that nothing live points at it.
 pub(crate) fn unreferenced_condition(schema: &Schema, d: Dialect) -> Stmt {
     none_exist(&kinds(schema, d))
+}
+
+/// The condition, on the outer `services` row, that nothing live would reach it only through
+/// its cluster once the services `going` are gone (see `cluster_kinds`).
+pub(crate) fn cluster_only_condition(schema: &Schema, d: Dialect, going: &[i64]) -> Stmt {
+    let kinds = cluster_kinds(schema, d, going);
+    if kinds.is_empty() {
+        return Stmt::new("1 = 1");
+    }
+    let mut s = Stmt::new("(services.cluster_name IS NULL OR (");
+    s.push_stmt(&none_exist(&kinds)).push("))");
+    s
+}
+
+/// Counts, per service id in `ids` (services with a cluster), the live rows that would reach
+/// it only through its cluster once the services `going` are gone. One statement.
+pub(crate) async fn count_cluster_only(
+    db: &mut Db,
+    ids: &[i64],
+    going: &[i64],
+) -> Result<HashMap<i64, RefCounts>> {
+    let kinds = cluster_kinds(&db.schema, db.dialect, going);
+    if ids.is_empty() || kinds.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let mut stmt = Stmt::new("SELECT services.id AS id, ");
+    stmt.push_stmt(&count_columns(&kinds))
+        .push(" FROM services WHERE services.id IN (")
+        .push_list(ids.iter().copied())
+        .push(")");
+    let rows: Vec<IdCounts> = db
+        .retrying("counting what reaches the services through their clusters", async |conn| {
+            Ok(conn.fetch_all(&stmt).await?)
+        })
+        .await?;
+    Ok(rows.into_iter().map(|r| (r.id, r.counts)).collect())
 }
 
 /// The condition that nothing live sits on backend `key` on any node.

@@ -36,6 +36,7 @@ pub(crate) fn short(reason: &Reason) -> String {
     match reason {
         Reason::Up { seconds_ago } => format!("up ({seconds_ago}s ago)"),
         Reason::UpElsewhere { node, .. } => format!("up on {node}"),
+        Reason::FutureHeartbeat { seconds } => format!("heartbeat {seconds} s in the future"),
         Reason::UpHereUnnamed { seconds_ago, .. } => {
             format!("up ({seconds_ago}s ago; no process here names it)")
         }
@@ -43,6 +44,9 @@ pub(crate) fn short(reason: &Reason) -> String {
         Reason::InUse(c) => format!("in use: {}", describe_counts(c)),
         Reason::BackendInUse { counts, .. } => {
             format!("backend in use: {}", describe_counts(counts))
+        }
+        Reason::ClusterOnly { cluster, counts } => {
+            format!("cluster {cluster}: {}", describe_counts(counts))
         }
         Reason::CameUp => "came up".into(),
         Reason::GainedReferences => "gained references".into(),

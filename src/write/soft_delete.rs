@@ -91,8 +91,8 @@ fn id_in(ids: &[i64]) -> Stmt {
 }
 
 /// The condition every row must still meet at write time: each planned id; without `force`,
-/// still down (unless exempt: this node's stopped processes), still unreferenced, and the
-/// plan's own guard.
+/// still down (unless exempt: this node's stopped processes), still unreferenced (also through
+/// a cluster whose last live services go), and the plan's own guard.
 fn safety(items: &[&Item], plan: &Plan, force: bool, schema: &Schema, d: Dialect) -> Stmt {
     let sorted = |exempt: bool| {
         let mut v: Vec<i64> = items
@@ -124,10 +124,14 @@ fn safety(items: &[&Item], plan: &Plan, force: bool, schema: &Schema, d: Dialect
     if !exempt.is_empty() {
         alive.push(id_in(&exempt));
     }
+    let mut going: Vec<i64> = checked.iter().chain(&exempt).copied().collect();
+    going.sort_unstable();
     let mut s = Stmt::new("(");
     s.push_stmt(&Stmt::join(&alive, " OR "))
         .push(") AND ")
-        .push_stmt(&references::unreferenced_condition(schema, d));
+        .push_stmt(&references::unreferenced_condition(schema, d))
+        .push(" AND ")
+        .push_stmt(&references::cluster_only_condition(schema, d, &going));
     if let Some(g) = &plan.guard {
         s.push(" AND ").push_stmt(g);
     }
@@ -206,7 +210,7 @@ impl SoftDelete<'_> {
                 outcome.deleted.push(Deleted {
                     service: Service {
                         row: current.clone(),
-                        up: item.service.up,
+                        ..item.service.clone()
                     },
                     overridden: if self.force {
                         item.reason_texts()
