@@ -347,3 +347,42 @@ pub(crate) async fn count_backend(db: &mut Db, key: &str) -> Result<RefCounts> {
     })
     .await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// MySQL 8 refuses an UPDATE whose WHERE clause reads the updated table in a subquery
+    /// (error 1093; MariaDB allows it, so the tests' server cannot show it): the write's
+    /// conditions read `services` only through the materialized derived table.
+    #[test]
+    fn write_conditions_read_services_only_through_a_derived_table() {
+        let cols: &[&str] = &["id", "host", "binary", "deleted", "cluster_name", "uuid"];
+        let refs: &[&str] = &["host", "cluster_name", "deleted", "service_uuid", "service_id"];
+        let schema = Schema::of(&[
+            ("services", cols),
+            ("volumes", refs),
+            ("groups", refs),
+            ("consistencygroups", refs),
+            ("image_volume_cache_entries", refs),
+            ("backups", refs),
+            ("workers", refs),
+        ]);
+        let derived = "(SELECT DISTINCT id, host, cluster_name, `binary` FROM services \
+                       WHERE deleted = 0) s";
+        for d in [Dialect::MySql, Dialect::Sqlite] {
+            let cluster = cluster_only_condition(&schema, d, &[1, 2]);
+            assert_eq!(cluster.sql().matches(derived).count(), 4, "{}", cluster.sql());
+            assert_eq!(cluster.binds().len(), 8);
+            for cond in [
+                cluster,
+                unreferenced_condition(&schema, d),
+                backend_unreferenced(&schema, "lvm"),
+            ] {
+                let rest = cond.sql().replace(derived, "");
+                assert!(!rest.to_lowercase().contains(" services "), "{rest}");
+                assert!(!rest.to_lowercase().contains("from services"), "{rest}");
+            }
+        }
+    }
+}
