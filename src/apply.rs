@@ -85,7 +85,11 @@ pub(crate) fn nothing_matched(
 
 /// Prints the plan (tables only; JSON prints one document at the end) and refuses, exit 3,
 /// when a service must not go and `--force` was not given.
-pub(crate) fn check(plan: &Plan, flags: &DeleteFlags, processes: Option<ProcessReport<'_>>) -> Result<()> {
+pub(crate) fn check(
+    plan: &Plan,
+    flags: &DeleteFlags,
+    processes: Option<ProcessReport<'_>>,
+) -> Result<()> {
     if !flags.json() {
         output::print(&report::plan_table(plan, flags.force))?;
     }

@@ -110,7 +110,11 @@ pub(crate) enum Heartbeat {
 }
 
 impl Heartbeat {
-    pub fn judge(heartbeat: Option<NaiveDateTime>, now: NaiveDateTime, service_down_time: i64) -> Heartbeat {
+    pub fn judge(
+        heartbeat: Option<NaiveDateTime>,
+        now: NaiveDateTime,
+        service_down_time: i64,
+    ) -> Heartbeat {
         let Some(hb) = heartbeat else {
             return Heartbeat::Down;
         };
@@ -150,7 +154,11 @@ pub(crate) fn down_before(now: NaiveDateTime, service_down_time: i64) -> NaiveDa
 
 /// Cinder's verdict: up when the last heartbeat is within `service_down_time` seconds of
 /// `now`, either way. A row with no timestamp at all is down.
-pub(crate) fn is_up(heartbeat: Option<NaiveDateTime>, now: NaiveDateTime, service_down_time: i64) -> bool {
+pub(crate) fn is_up(
+    heartbeat: Option<NaiveDateTime>,
+    now: NaiveDateTime,
+    service_down_time: i64,
+) -> bool {
     Heartbeat::judge(heartbeat, now, service_down_time).is_up()
 }
 
@@ -244,8 +252,14 @@ mod tests {
         assert_eq!(shown_updated_at(&row(5, Some(0)), now), Some(now));
         assert_eq!(shown_updated_at(&row(5, Some(5)), now), Some(now - s(5)));
         assert_eq!(shown_updated_at(&row(5, Some(600)), now), Some(now - s(5)));
-        assert_eq!(shown_updated_at(&row(1800, Some(600)), now), Some(now - s(600)));
+        assert_eq!(
+            shown_updated_at(&row(1800, Some(600)), now),
+            Some(now - s(600))
+        );
         // A heartbeat from the future is far from now too.
-        assert_eq!(shown_updated_at(&row(-90, Some(30)), now), Some(now - s(30)));
+        assert_eq!(
+            shown_updated_at(&row(-90, Some(30)), now),
+            Some(now - s(30))
+        );
     }
 }

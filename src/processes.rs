@@ -113,7 +113,13 @@ fn naming_words(cmdline: &str) -> Vec<&str> {
     }
     let words: Vec<&str> = trimmed.split_whitespace().collect();
     let program_words = match words.first() {
-        Some(w) if w.rsplit('/').next().is_some_and(|b| b.starts_with("python")) => 2,
+        Some(w)
+            if w.rsplit('/')
+                .next()
+                .is_some_and(|b| b.starts_with("python")) =>
+        {
+            2
+        }
         _ => 1,
     };
     words
@@ -157,7 +163,7 @@ fn word_names_key(word: &str, key: &str) -> bool {
 fn names_some_backend(cmdline: &str, known: &[String]) -> bool {
     let seed_form = |w: &str| {
         w.match_indices("backend-").any(|(at, _)| {
-            let rest = w[at + "backend-".len()..].as_bytes();
+            let rest = &w.as_bytes()[at + "backend-".len()..];
             rest.len() >= 13
                 && rest[8] == b'-'
                 && rest[..13]
@@ -365,7 +371,9 @@ mod tests {
         ];
         for cl in shared {
             assert!(runs_cinder_volume(cl), "{cl}");
-            for key in ["cinder", "etc", "usr", "bin", "kolla", "venv", "conf", "lvm"] {
+            for key in [
+                "cinder", "etc", "usr", "bin", "kolla", "venv", "conf", "lvm",
+            ] {
                 assert!(!names_key(cl, key), "{cl} names {key}");
             }
             assert!(!names_some_backend(cl, &["lvm".into()]), "{cl}");

@@ -183,12 +183,7 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
     }
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let refs = references::count(&mut db, &ids).await?;
-    let clustered: Vec<i64> = rows
-        .iter()
-        .filter(|r| r.cluster_name.is_some())
-        .map(|r| r.id)
-        .collect();
-    let cluster_refs = references::count_cluster_only(&mut db, &clustered, &ids).await?;
+    let cluster_refs = references::count_cluster_only(&mut db, &rows).await?;
     let backend_refs = references::count_backend(&mut db, &key).await?;
     let mut plan = Plan::build(rows, &refs, plan_now(), down_time, locality);
     plan.refuse_cluster_only(&cluster_refs);
@@ -223,8 +218,7 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
     )
     .await?;
     if args.flags.dry_run {
-        return apply::write_and_report(&mut db, &plan, &args.flags, Some(found(&planned)))
-            .await;
+        return apply::write_and_report(&mut db, &plan, &args.flags, Some(found(&planned))).await;
     }
     processes::check_permission(&procs)?;
     let stopped = processes::stop(

@@ -53,12 +53,7 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
     }
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let refs = references::count(&mut db, &ids).await?;
-    let clustered: Vec<i64> = rows
-        .iter()
-        .filter(|r| r.cluster_name.is_some())
-        .map(|r| r.id)
-        .collect();
-    let cluster_refs = references::count_cluster_only(&mut db, &clustered, &ids).await?;
+    let cluster_refs = references::count_cluster_only(&mut db, &rows).await?;
     let mut plan = Plan::build(
         rows,
         &refs,

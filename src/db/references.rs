@@ -11,6 +11,7 @@ use super::schema::Schema;
 use super::stmt::Stmt;
 use super::{Db, Dialect};
 use crate::hosts::{LIKE_ESCAPE, like_literal};
+use crate::model::ServiceRow;
 
 /// Live rows pointing at one service (or backend), by table. The field names are the tables'
 /// names and the columns of the counting statements.
@@ -280,28 +281,26 @@ pub(crate) fn cluster_only_condition(schema: &Schema, d: Dialect, going: &[i64])
     s
 }
 
-/// Counts, per service id in `ids` (services with a cluster), the live rows that would reach
-/// it only through its cluster once the services `going` are gone. One statement.
+/// Counts, per service of `going` that has a cluster, the live rows that would reach it only
+/// through its cluster once all of `going` are gone. One statement.
 pub(crate) async fn count_cluster_only(
     db: &mut Db,
-    ids: &[i64],
-    going: &[i64],
+    going: &[ServiceRow],
 ) -> Result<HashMap<i64, RefCounts>> {
-    let kinds = cluster_kinds(&db.schema, db.dialect, going);
-    if ids.is_empty() || kinds.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let mut stmt = Stmt::new("SELECT services.id AS id, ");
-    stmt.push_stmt(&count_columns(&kinds))
-        .push(" FROM services WHERE services.id IN (")
-        .push_list(ids.iter().copied())
-        .push(")");
-    let rows: Vec<IdCounts> = db
-        .retrying("counting what reaches the services through their clusters", async |conn| {
-            Ok(conn.fetch_all(&stmt).await?)
-        })
-        .await?;
-    Ok(rows.into_iter().map(|r| (r.id, r.counts)).collect())
+    let ids: Vec<i64> = going.iter().map(|r| r.id).collect();
+    let clustered: Vec<i64> = going
+        .iter()
+        .filter(|r| r.cluster_name.is_some())
+        .map(|r| r.id)
+        .collect();
+    let kinds = cluster_kinds(&db.schema, db.dialect, &ids);
+    count_per_service(
+        db,
+        &clustered,
+        &kinds,
+        "counting what reaches the services through their clusters",
+    )
+    .await
 }
 
 /// The condition that nothing live sits on backend `key` on any node.
@@ -318,18 +317,27 @@ struct IdCounts {
 
 /// Counts, per service id, what still points at it. One statement for any number of ids.
 pub(crate) async fn count(db: &mut Db, ids: &[i64]) -> Result<HashMap<i64, RefCounts>> {
-    if ids.is_empty() {
+    let kinds = kinds(&db.schema, db.dialect);
+    count_per_service(db, ids, &kinds, "counting what still uses the services").await
+}
+
+/// Counts the rows of `kinds` per service id. One statement for any number of ids.
+async fn count_per_service(
+    db: &mut Db,
+    ids: &[i64],
+    kinds: &[RefKind],
+    what: &str,
+) -> Result<HashMap<i64, RefCounts>> {
+    if ids.is_empty() || kinds.is_empty() {
         return Ok(HashMap::new());
     }
     let mut stmt = Stmt::new("SELECT services.id AS id, ");
-    stmt.push_stmt(&count_columns(&kinds(&db.schema, db.dialect)))
+    stmt.push_stmt(&count_columns(kinds))
         .push(" FROM services WHERE services.id IN (")
         .push_list(ids.iter().copied())
         .push(")");
     let rows: Vec<IdCounts> = db
-        .retrying("counting what still uses the services", async |conn| {
-            Ok(conn.fetch_all(&stmt).await?)
-        })
+        .retrying(what, async |conn| Ok(conn.fetch_all(&stmt).await?))
         .await?;
     Ok(rows.into_iter().map(|r| (r.id, r.counts)).collect())
 }
@@ -358,7 +366,13 @@ mod tests {
     #[test]
     fn write_conditions_read_services_only_through_a_derived_table() {
         let cols: &[&str] = &["id", "host", "binary", "deleted", "cluster_name", "uuid"];
-        let refs: &[&str] = &["host", "cluster_name", "deleted", "service_uuid", "service_id"];
+        let refs: &[&str] = &[
+            "host",
+            "cluster_name",
+            "deleted",
+            "service_uuid",
+            "service_id",
+        ];
         let schema = Schema::of(&[
             ("services", cols),
             ("volumes", refs),
@@ -372,7 +386,12 @@ mod tests {
                        WHERE deleted = 0) s";
         for d in [Dialect::MySql, Dialect::Sqlite] {
             let cluster = cluster_only_condition(&schema, d, &[1, 2]);
-            assert_eq!(cluster.sql().matches(derived).count(), 4, "{}", cluster.sql());
+            assert_eq!(
+                cluster.sql().matches(derived).count(),
+                4,
+                "{}",
+                cluster.sql()
+            );
             assert_eq!(cluster.binds().len(), 8);
             for cond in [
                 cluster,

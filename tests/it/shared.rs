@@ -15,7 +15,8 @@ use serde_json::Value;
 use crate::harness::{Backend, Schema, Svcctl, TestDb};
 
 /// Upstream's command line: no backend in it.
-const SHARED: &str = "/usr/bin/python3 /usr/bin/cinder-volume --config-file /etc/cinder/cinder.conf";
+const SHARED: &str =
+    "/usr/bin/python3 /usr/bin/cinder-volume --config-file /etc/cinder/cinder.conf";
 
 /// A process tree like upstream's cinder-volume: a parent that forks `children` children, all
 /// showing `title` as their command line (perl's `$0` rewrites it in place; a fork keeps it, as
@@ -41,8 +42,7 @@ impl Tree {
             .unwrap();
         let tree = Tree { parent, children };
         let deadline = Instant::now() + Duration::from_secs(5);
-        while tree.pids().len() != children + 1
-            || !tree.pids().iter().all(|p| cmdline(*p) == title)
+        while tree.pids().len() != children + 1 || !tree.pids().iter().all(|p| cmdline(*p) == title)
         {
             assert!(Instant::now() < deadline, "the tree never showed {title:?}");
             std::thread::sleep(Duration::from_millis(10));
@@ -208,7 +208,9 @@ fn shared_cinder_volume_service_goes_when_its_heartbeat_stops() {
             run.stderr.contains(&format!(
                 "s ago) and no process here names backend {key}: the cinder-volume serving \
                  every enabled backend still runs it"
-            )) && run.stderr.contains("remove it from [DEFAULT] enabled_backends"),
+            )) && run
+                .stderr
+                .contains("remove it from [DEFAULT] enabled_backends"),
             "{}",
             run.stderr
         );
@@ -307,9 +309,6 @@ fn backend_still_in_enabled_backends_is_refused() {
             forced.stderr
         );
         assert!(!mine.all_running());
-        assert_eq!(
-            db.int("SELECT COUNT(*) FROM services WHERE deleted = 1"),
-            3
-        );
+        assert_eq!(db.int("SELECT COUNT(*) FROM services WHERE deleted = 1"), 3);
     }
 }
