@@ -12,6 +12,7 @@ use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 use serde_json::Value;
 
+use crate::cleanup::cleanup_seeing_go_down;
 use crate::harness::{Backend, Schema, Svcctl, TestDb};
 
 /// Upstream's command line: no backend in it.
@@ -223,23 +224,7 @@ fn shared_cinder_volume_service_goes_when_its_heartbeat_stops() {
         assert_eq!(db.fingerprint(), before);
         // The operator removed it from enabled_backends and restarted cinder-volume: its last
         // heartbeat is 56 s old, and it goes down within --wait.
-        db.exec(&format!(
-            "UPDATE services SET updated_at = '{}' WHERE id = 1",
-            db.ago_ceil(56)
-        ));
-        let run = db
-            .svcctl()
-            .run(&[
-                "backend", "cleanup", key, "--yes", "--wait", "30", "-f", "json",
-            ])
-            .code(0);
-        assert!(
-            run.stderr
-                .contains("waiting for 1 node to go down (node01)"),
-            "{}",
-            run.stderr
-        );
-        let v = run.json();
+        let v = cleanup_seeing_go_down(&db, key, 1, "node01");
         assert_eq!(deleted_hosts(&v), [format!("node01@{key}")]);
         assert_eq!(v["processes"], serde_json::json!([]));
         assert!(tree.all_running(), "the shared cinder-volume survives");
