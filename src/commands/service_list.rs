@@ -21,7 +21,9 @@ pub(crate) enum State {
 /// List services as `cinder service-list` does, with filters
 ///
 /// Only live rows (deleted = 0) unless --include-deleted. A service is up when its last
-/// heartbeat (updated_at, else created_at) is within [DEFAULT] service_down_time seconds of now.
+/// heartbeat (updated_at, else created_at) is within [DEFAULT] service_down_time seconds of now,
+/// either way; Updated_at shows modified_at (stamped by service-disable and -enable) when that is
+/// at least as close to now, as cinder service-list does.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
     /// Only this host, exact and case-sensitive; `*` and `?` make a glob (`node01@*`); repeatable

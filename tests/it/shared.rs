@@ -149,6 +149,13 @@ fn shared_cinder_volume_survives_a_per_backend_cleanup() {
         db.service(2, &format!("node02@{key}"), "cinder-volume", 600);
         db.service(3, "node01@lvm", "cinder-volume", 3);
         let mut tree = Tree::start(SHARED, 2);
+        // The same service under oslo.service's threading backend, as cotyledon titles it.
+        let mut master = Tree::start(
+            "cinder-volume: master process [/usr/bin/cinder-volume --config-file \
+             /etc/cinder/cinder.conf]",
+            0,
+        );
+        let mut worker = Tree::start("cinder-volume: ServiceWrapper worker(0)", 0);
         let mut mine = per_backend(key);
         let run = db
             .svcctl()
@@ -171,9 +178,11 @@ fn shared_cinder_volume_survives_a_per_backend_cleanup() {
         assert_eq!(pids_of(&v, "processes"), [mine.pids()[0]], "{v}");
         assert!(!mine.all_running(), "the backend's own process is stopped");
         assert!(tree.all_running(), "the shared cinder-volume survives");
-        // What the plan found: at least this tree (other tests' trees may run beside it).
+        assert!(master.all_running() && worker.all_running());
+        // What the plan found: at least these (other tests' trees may run beside them).
         let shared = pids_of(&v, "shared_processes");
-        assert!(tree.pids().iter().all(|p| shared.contains(p)), "{v}");
+        let ours = [tree.pids(), master.pids(), worker.pids()].concat();
+        assert!(ours.iter().all(|p| shared.contains(p)), "{v}");
         assert!(
             run.stderr.contains(&format!(
                 "svcctl: {} cinder-volume processes here name no backend (one service for all \
