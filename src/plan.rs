@@ -28,10 +28,12 @@ pub(crate) enum Reason {
         seconds: i64,
     },
     /// Up, on this node, and no process here names its backend: a cinder-volume serving every
-    /// enabled backend runs it, and only a restart without the backend stops its heartbeat.
+    /// enabled backend runs it (`shared` processes of it here), and only a restart without the
+    /// backend stops its heartbeat; with none here, something else writes it.
     UpHereUnnamed {
         key: String,
         seconds_ago: i64,
+        shared: usize,
     },
     /// The backend is still in `[DEFAULT] enabled_backends`: the next restart of cinder-volume
     /// would bring its service back.
@@ -83,7 +85,19 @@ impl Reason {
             Reason::FutureHeartbeat { seconds } => {
                 format!("heartbeat {seconds} s in the future: check this node's clock")
             }
-            Reason::UpHereUnnamed { key, seconds_ago } => format!(
+            Reason::UpHereUnnamed {
+                key,
+                seconds_ago,
+                shared: 0,
+            } => format!(
+                "up (heartbeat {seconds_ago}s ago), yet no cinder-volume process runs here: \
+                 whatever heartbeats for backend {key} under this node's name (a container, \
+                 another machine with the same [DEFAULT] host?) must stop first, or pass --wait \
+                 SECS"
+            ),
+            Reason::UpHereUnnamed {
+                key, seconds_ago, ..
+            } => format!(
                 "up (heartbeat {seconds_ago}s ago) and no process here names backend {key}: the \
                  cinder-volume serving every enabled backend still runs it; remove it from \
                  [DEFAULT] enabled_backends and restart cinder-volume, or pass --wait SECS"
@@ -200,9 +214,10 @@ pub(crate) enum Locality {
     /// On another node, as seen by `backend cleanup` from node `here`: an up one is refused
     /// with a hint to run the cleanup there.
     OtherNode { here: String },
-    /// On this node, but no process here names backend `key` (a cinder-volume shared by
-    /// every enabled backend, or none): judged by its heartbeat like any other node's.
-    HereUnnamed { key: String },
+    /// On this node, but no process here names backend `key` (`shared` cinder-volume processes
+    /// serve every enabled backend, or none runs): judged by its heartbeat like any other
+    /// node's.
+    HereUnnamed { key: String, shared: usize },
 }
 
 /// "now" for a plan: whole seconds, because MySQL stores heartbeats to the second and the
@@ -252,8 +267,12 @@ impl Plan {
                             seconds_ago,
                         })
                     }
-                    (Locality::HereUnnamed { key }, _) if recent => {
-                        reasons.push(Reason::UpHereUnnamed { key, seconds_ago })
+                    (Locality::HereUnnamed { key, shared }, _) if recent => {
+                        reasons.push(Reason::UpHereUnnamed {
+                            key,
+                            seconds_ago,
+                            shared,
+                        })
                     }
                     _ => {}
                 }

@@ -171,7 +171,10 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
         } else if args.no_kill {
             Locality::Remote
         } else if procs.is_empty() {
-            Locality::HereUnnamed { key: key.clone() }
+            Locality::HereUnnamed {
+                key: key.clone(),
+                shared: shared.len(),
+            }
         } else {
             Locality::StoppedHere
         }
