@@ -170,10 +170,11 @@ const CLUSTER_TABLES: &[&str] = &[
 ];
 
 /// Live rows that reach the outer `services` row only through its cluster once the services
-/// `going` are gone: their `cluster_name` names its cluster, no live service outside `going`
-/// is left in that cluster (same binary), and their `host` names no live service outside
-/// `going`. The outer row must have a `cluster_name` (`cluster_only_condition` checks that
-/// first). The live services are read through a derived table, which MySQL materializes
+/// `going` (ids of services with a cluster) are gone: their `cluster_name` names its cluster,
+/// no live service outside `going` is left in that cluster (same binary), and their `host`
+/// names no live service outside `going`. A going service without a cluster is not excluded:
+/// one whose host a row names is refused as in use, and so stays. The outer row must have a
+/// `cluster_name` (`cluster_only_condition` checks that first). The live services are read through a derived table, which MySQL materializes
 /// before an UPDATE of `services` runs: a plain subquery on the table being updated is MySQL
 /// 8's error 1093, and DISTINCT keeps the optimizer from merging the derived table back in.
 fn cluster_kinds(schema: &Schema, d: Dialect, going: &[i64]) -> Vec<RefKind> {
@@ -269,10 +270,25 @@ pub(crate) fn unreferenced_condition(schema: &Schema, d: Dialect) -> Stmt {
     none_exist(&kinds(schema, d))
 }
 
+/// The ids, sorted, of the services of `going` that belong to a cluster.
+fn clustered<'a>(going: impl IntoIterator<Item = &'a ServiceRow>) -> Vec<i64> {
+    let mut ids: Vec<i64> = going
+        .into_iter()
+        .filter(|r| r.cluster_name.is_some())
+        .map(|r| r.id)
+        .collect();
+    ids.sort_unstable();
+    ids
+}
+
 /// The condition, on the outer `services` row, that nothing live would reach it only through
 /// its cluster once the services `going` are gone (see `cluster_kinds`).
-pub(crate) fn cluster_only_condition(schema: &Schema, d: Dialect, going: &[i64]) -> Stmt {
-    let kinds = cluster_kinds(schema, d, going);
+pub(crate) fn cluster_only_condition<'a>(
+    schema: &Schema,
+    d: Dialect,
+    going: impl IntoIterator<Item = &'a ServiceRow>,
+) -> Stmt {
+    let kinds = cluster_kinds(schema, d, &clustered(going));
     if kinds.is_empty() {
         return Stmt::new("1 = 1");
     }
@@ -287,13 +303,8 @@ pub(crate) async fn count_cluster_only(
     db: &mut Db,
     going: &[ServiceRow],
 ) -> Result<HashMap<i64, RefCounts>> {
-    let ids: Vec<i64> = going.iter().map(|r| r.id).collect();
-    let clustered: Vec<i64> = going
-        .iter()
-        .filter(|r| r.cluster_name.is_some())
-        .map(|r| r.id)
-        .collect();
-    let kinds = cluster_kinds(&db.schema, db.dialect, &ids);
+    let clustered = clustered(going);
+    let kinds = cluster_kinds(&db.schema, db.dialect, &clustered);
     count_per_service(
         db,
         &clustered,
@@ -385,7 +396,10 @@ mod tests {
         let derived = "(SELECT DISTINCT id, host, cluster_name, `binary` FROM services \
                        WHERE deleted = 0) s";
         for d in [Dialect::MySql, Dialect::Sqlite] {
-            let cluster = cluster_only_condition(&schema, d, &[1, 2]);
+            let mut rows = [1, 2, 3].map(|id| ServiceRow::example(id, "h", "cinder-volume", None));
+            rows[0].cluster_name = Some("c1@lvm".into());
+            rows[1].cluster_name = Some("c1@lvm".into());
+            let cluster = cluster_only_condition(&schema, d, &rows);
             assert_eq!(
                 cluster.sql().matches(derived).count(),
                 4,

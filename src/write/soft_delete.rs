@@ -124,14 +124,16 @@ fn safety(items: &[&Item], plan: &Plan, force: bool, schema: &Schema, d: Dialect
     if !exempt.is_empty() {
         alive.push(id_in(&exempt));
     }
-    let mut going: Vec<i64> = checked.iter().chain(&exempt).copied().collect();
-    going.sort_unstable();
     let mut s = Stmt::new("(");
     s.push_stmt(&Stmt::join(&alive, " OR "))
         .push(") AND ")
         .push_stmt(&references::unreferenced_condition(schema, d))
         .push(" AND ")
-        .push_stmt(&references::cluster_only_condition(schema, d, &going));
+        .push_stmt(&references::cluster_only_condition(
+            schema,
+            d,
+            items.iter().map(|i| i.row()),
+        ));
     if let Some(g) = &plan.guard {
         s.push(" AND ").push_stmt(g);
     }
