@@ -8,7 +8,7 @@ use crate::Context;
 use crate::db::services::{self, ServiceFilter};
 use crate::hosts::HostPattern;
 use crate::model::Service;
-use crate::output::columns::{cinder_columns, json_columns, select_columns};
+use crate::output::columns::{cinder_columns, csv_columns, json_columns, select_columns};
 use crate::output::list::{ServiceSink, sort_as_table};
 use crate::output::{Format, OutputArgs};
 
@@ -61,6 +61,8 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
         select_columns(&args.output.columns)?
     } else if args.output.format == Format::Json {
         json_columns(args.include_deleted).to_vec()
+    } else if args.output.format == Format::Csv {
+        csv_columns(args.withreplication, args.include_deleted)
     } else {
         cinder_columns(args.withreplication, args.include_deleted)
     };

@@ -104,6 +104,14 @@ pub(crate) fn cinder_columns(with_replication: bool, include_deleted: bool) -> V
     cols
 }
 
+/// CSV's columns by default: the table's, with `Modified_at` (as stored) after `Updated_at`
+/// (as Cinder shows it), so scripts see both.
+pub(crate) fn csv_columns(with_replication: bool, include_deleted: bool) -> Vec<Column> {
+    let mut cols = cinder_columns(with_replication, include_deleted);
+    cols.insert(6, ModifiedAt);
+    cols
+}
+
 /// The JSON keys shown by default: every column but `deleted` and `deleted_at` (the last two)
 /// unless `include_deleted`.
 pub(crate) fn json_columns(include_deleted: bool) -> &'static [Column] {

@@ -259,6 +259,7 @@ both_backends!(formats_round_trip, Schema::Cinder, |db| {
             "Status",
             "State",
             "Updated_at",
+            "Modified_at",
             "Disabled Reason"
         ]
     );
@@ -268,8 +269,8 @@ both_backends!(formats_round_trip, Schema::Cinder, |db| {
         .collect();
     assert_eq!(rows.len(), 2);
     assert_eq!(rows[0][0], "cinder-backup");
-    assert_eq!(rows[0][6], "has, a \"comma\"");
-    assert_eq!(rows[1][6], "", "NULL is an empty CSV field");
+    assert_eq!(rows[0][7], "has, a \"comma\"");
+    assert_eq!(rows[1][7], "", "NULL is an empty CSV field");
     let v = db
         .svcctl()
         .run(&["service", "list", "-f", "json", "-c", "host", "-c", "State"])

@@ -104,25 +104,19 @@ both_backends!(
         assert_eq!(get(3, "state"), "down");
         assert_eq!(get(3, "modified_at"), Value::Null);
         assert_eq!(get(4, "state"), "up");
-        // CSV gains the column too; --state follows the same rule.
-        let csv = db
-            .svcctl()
-            .run(&[
-                "service",
-                "list",
-                "-f",
-                "csv",
-                "-c",
-                "host",
-                "-c",
-                "modified_at",
-            ])
-            .code(0);
+        // CSV gains the column too, after Updated_at; --state follows the same rule.
+        let csv = db.svcctl().run(&["service", "list", "-f", "csv"]).code(0);
+        let mut lines = csv.stdout.lines();
         assert_eq!(
-            csv.stdout.lines().next(),
-            Some("Host,Modified_at"),
+            lines.next(),
+            Some("Binary,Host,Zone,Status,State,Updated_at,Modified_at,Disabled Reason"),
             "{}",
             csv.stdout
+        );
+        let first: Vec<&str> = lines.next().unwrap().split(',').collect();
+        assert_eq!(
+            (first[5], first[6]),
+            (shown(&t1).as_str(), shown(&t1).as_str())
         );
         let up = db
             .svcctl()
