@@ -1,5 +1,6 @@
 //! Deciding, before anything is written, which services may be deleted and which must be
-//! refused, and why. The same rules are enforced again inside the delete's WHERE clause.
+//! refused, and why (`Reason`, whose `describe` is the message shown for it). The same rules are
+//! enforced again inside the write's WHERE clause.
 
 use std::collections::HashMap;
 
@@ -377,6 +378,12 @@ mod tests {
         assert!(reasons[3].is_empty() && plan.items[3].heartbeat_exempt);
         assert!(matches!(&reasons[4][0], Reason::UpElsewhere { node, .. } if node == "e"));
         assert_eq!(plan.refused().count(), 3);
+        // A heartbeat from the future, even beyond the window Cinder calls up, is running.
+        let ahead = row(6, "f", s(-600));
+        assert!(!crate::model::is_up(ahead.heartbeat(), now, 60));
+        assert!(still_running(&ahead, now, 60));
+        assert!(!still_running(&row(7, "g", s(61)), now, 60));
+        assert!(still_running(&row(8, "h", s(60)), now, 60));
         assert_eq!(plan.to_write(false).count(), 2);
         assert_eq!(plan.to_write(true).count(), 5);
     }
