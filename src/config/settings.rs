@@ -70,6 +70,7 @@ const OPTIONS: &[Opt] = &[
     Opt { group: "database", name: "mysql_wsrep_sync_wait", default: None, kind: Kind::Int { min: 0, max: 15, unit: "(Galera's causality check bits)" } },
     Opt { group: DEFAULT_GROUP, name: "service_down_time", default: Some("60"), kind: Kind::Int { min: 1, max: TEN_YEARS_SECS, unit: "seconds (10 years)" } },
     Opt { group: DEFAULT_GROUP, name: "host", default: None, kind: Kind::Text { secret: false } },
+    Opt { group: DEFAULT_GROUP, name: "enabled_backends", default: None, kind: Kind::Text { secret: false } },
     Opt { group: DEFAULT_GROUP, name: "state_path", default: Some("/var/lib/cinder"), kind: Kind::Text { secret: false } },
 ];
 
@@ -136,6 +137,9 @@ pub struct Settings {
     pub service_down_time: i64,
     /// `[DEFAULT] host`: this node's name in the services table.
     pub host: String,
+    /// `[DEFAULT] enabled_backends` (a ListOpt: comma-separated, blanks dropped): the backends
+    /// cinder-volume starts a service for; `backend cleanup` refuses a backend still listed.
+    pub enabled_backends: Vec<String>,
     /// The files actually read, in order.
     pub files_read: Vec<PathBuf>,
 }
@@ -385,6 +389,14 @@ impl Settings {
             database,
             service_down_time: t.required(DEFAULT_GROUP, "service_down_time")?,
             host,
+            enabled_backends: t
+                .text(DEFAULT_GROUP, "enabled_backends")?
+                .unwrap_or_default()
+                .0
+                .split(',')
+                .map(|b| b.trim().to_string())
+                .filter(|b| !b.is_empty())
+                .collect(),
             files_read,
         })
     }
@@ -494,6 +506,12 @@ mod tests {
         assert_eq!(s.database.mysql_wsrep_sync_wait, None);
         assert_eq!(s.service_down_time, 60);
         assert_eq!(s.host, "node01");
+        assert!(s.enabled_backends.is_empty());
+        let f = conf("[DEFAULT]\nenabled_backends = lvm, backend-2813902f-2c94,,\n");
+        assert_eq!(
+            load_files(&[&f], &[]).unwrap().enabled_backends,
+            ["lvm", "backend-2813902f-2c94"]
+        );
     }
 
     #[test]

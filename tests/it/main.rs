@@ -9,5 +9,7 @@ mod connect;
 mod corpus;
 mod delete;
 mod list;
+mod parity;
 mod schema;
+mod shared;
 mod streams;
