@@ -3,9 +3,14 @@
 
 mod harness;
 
+mod audit;
 mod cleanup;
+mod cluster;
 mod config;
 mod connect;
 mod delete;
 mod list;
+mod purge;
+mod restore;
 mod schema;
+mod sweep;
