@@ -177,9 +177,8 @@ both_backends!(restore_refused_after_service_recreated_its_row, Schema::Cinder, 
     let v = run.json();
     assert_eq!(ids(&v, "refused"), [3]);
     assert!(
-        v["refused"][0]["reasons"][0]
-            .as_str()
-            .unwrap()
+        v["refused"][0]["reasons"]
+            .to_string()
             .contains("live row (id 30)"),
         "{v}"
     );
