@@ -7,6 +7,7 @@ pub mod cli;
 mod commands;
 mod config;
 mod db;
+mod duration;
 pub mod error;
 mod hosts;
 mod model;
@@ -15,6 +16,7 @@ mod plan;
 mod processes;
 mod seams;
 mod sys;
+mod undo;
 mod write;
 
 use std::time::Duration;

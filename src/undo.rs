@@ -46,7 +46,6 @@ pub(crate) struct DeletedCluster {
 #[derive(Debug, Clone)]
 pub(crate) struct Deletion {
     pub txn: String,
-    pub time: String,
     pub services: Vec<DeletedService>,
     pub clusters: Vec<DeletedCluster>,
 }
@@ -250,7 +249,6 @@ pub(crate) fn find(
     }
     Ok(Deletion {
         txn,
-        time,
         services,
         clusters,
     })

@@ -79,6 +79,8 @@ pub(crate) fn backend_key(arg: &str) -> Result<String, Failure> {
 
 pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
     let key = backend_key(&args.backend)?;
+    // Before anything changes, processes included: no change without a record.
+    let mut log = args.flags.open_audit()?;
     let this_node = ctx.settings.host.clone();
     let mut db = ctx.connect().await?;
     let read = |rows: Vec<ServiceRow>| -> Vec<ServiceRow> {
@@ -178,7 +180,8 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
     )
     .await?;
     if args.flags.dry_run {
-        return apply::write_and_report(&mut db, &plan, &args.flags, Some(&planned)).await;
+        return apply::write_and_report(&mut db, &plan, &args.flags, Some(&planned), &mut log)
+            .await;
     }
     processes::check_permission(&procs)?;
     let stopped = processes::stop(
@@ -198,7 +201,7 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
             p.cmdline
         );
     }
-    apply::write_and_report(&mut db, &plan, &args.flags, Some(&stopped)).await
+    apply::write_and_report(&mut db, &plan, &args.flags, Some(&stopped), &mut log).await
 }
 
 /// `--wait`: re-reads the other nodes' services until none is up or time runs out, showing

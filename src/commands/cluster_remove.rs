@@ -65,7 +65,7 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
             messages::dry_run_cluster(&cluster.name);
             return Ok(());
         }
-        let actor = Actor::current(audit::database_name(&db.url, &ctx.settings.database.connection));
+        let actor = Actor::current(audit::database_name(&db.url));
         let change = ClusterDestroy {
             id: cluster.id,
             name: cluster.name.clone(),

@@ -5,8 +5,8 @@ use anyhow::Result;
 use clap::ValueEnum;
 
 use crate::Context;
+use crate::commands::service_delete::Selection;
 use crate::db::services::{self, ServiceFilter};
-use crate::hosts::HostPattern;
 use crate::model::Service;
 use crate::output::columns::{cinder_columns, json_columns, select_columns};
 use crate::output::list::ServiceSink;
@@ -48,16 +48,19 @@ pub(crate) struct Args {
     /// Also show soft-deleted rows (adds Deleted_at; JSON adds deleted and deleted_at)
     #[arg(long)]
     pub include_deleted: bool,
+    /// Only services down (no heartbeat) for at least this long: 7d, 12h, 90m
+    #[arg(long, value_name = "DURATION")]
+    pub down_for: Option<String>,
+    /// Leave out this host (exact, or a glob); repeatable
+    #[arg(long, value_name = "HOST")]
+    pub exclude: Vec<String>,
     #[command(flatten)]
     pub output: OutputArgs,
 }
 
 pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
-    let hosts = args
-        .host
-        .iter()
-        .map(|h| HostPattern::parse(h))
-        .collect::<Result<Vec<_>, _>>()?;
+    let down_time = ctx.settings.service_down_time;
+    let sel = Selection::parse(&args.host, &args.exclude, args.down_for.as_deref(), down_time)?;
     let cols = if !args.output.columns.is_empty() {
         select_columns(&args.output.columns)?
     } else if args.output.format == Format::Json {
@@ -65,9 +68,8 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
     } else {
         cinder_columns(args.withreplication, args.include_deleted)
     };
+    let now = chrono::Utc::now().naive_utc();
     let filter = ServiceFilter {
-        hosts,
-        binary: args.binary.clone(),
         zone: args.zone.clone(),
         disabled: match (args.disabled, args.enabled) {
             (true, _) => Some(true),
@@ -75,10 +77,9 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
             _ => None,
         },
         include_deleted: args.include_deleted,
+        ..sel.filter(args.binary.clone(), now)
     };
     let mut db = ctx.connect().await?;
-    let now = chrono::Utc::now().naive_utc();
-    let down_time = ctx.settings.service_down_time;
     // Buffered: stdout is line-buffered, and one write per row would cost a syscall per row.
     let out = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
     let mut sink = ServiceSink::new(out, args.output.format, cols)?;

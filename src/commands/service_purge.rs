@@ -7,7 +7,7 @@ use crate::Context;
 use crate::apply::{self, WriteFlags};
 use crate::audit::{self, Actor};
 use crate::db::clusters;
-use crate::db::foreign_keys;
+use crate::db::foreign_keys::{self, FkCounts};
 use crate::db::services;
 use crate::model::Service;
 use crate::output::{self, messages, undo::PurgeDoc};
@@ -73,13 +73,21 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
     } else {
         Vec::new()
     };
-    let doc = |dry_run, purged: &[Service], clusters: &[clusters::ClusterRow], batches| PurgeDoc {
-        dry_run,
-        purged,
-        skipped: &skipped,
-        clusters_purged: clusters,
-        batches,
-    };
+    fn doc<'a>(
+        dry_run: bool,
+        purged: &'a [Service],
+        skipped: &'a [(Service, FkCounts)],
+        clusters_purged: &'a [clusters::ClusterRow],
+        batches: usize,
+    ) -> PurgeDoc<'a> {
+        PurgeDoc {
+            dry_run,
+            purged,
+            skipped,
+            clusters_purged,
+            batches,
+        }
+    }
     if !flags.json() {
         output::print(&output::undo::purge_plan_table(&purgeable, &skipped, &dead_clusters))?;
     }
@@ -92,7 +100,7 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
                 args.older_than,
                 if args.older_than == 1 { "" } else { "s" }
             ),
-            &doc(flags.dry_run, &[], &[], 0),
+            &doc(flags.dry_run, &[], &skipped, &[], 0),
         );
     }
     apply::confirm(
@@ -102,12 +110,12 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
     .await?;
     if flags.dry_run {
         if flags.json() {
-            output::print_json(&doc(true, &purgeable, &dead_clusters, 0))?;
+            output::print_json(&doc(true, &purgeable, &skipped, &dead_clusters, 0))?;
         }
         messages::dry_run_purge(purgeable.len(), dead_clusters.len());
         return Ok(());
     }
-    let actor = Actor::current(audit::database_name(&db.url, &ctx.settings.database.connection));
+    let actor = Actor::current(audit::database_name(&db.url));
     let batch = args.batch as usize;
     let service_ids: Vec<i64> = purgeable.iter().map(|s| s.row.id).collect();
     let cluster_ids: Vec<i64> = dead_clusters.iter().map(|c| c.id).collect();
@@ -138,7 +146,7 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
         batches += 1;
     }
     if flags.json() {
-        output::print_json(&doc(false, &purged, &purged_clusters, batches))?;
+        output::print_json(&doc(false, &purged, &skipped, &purged_clusters, batches))?;
     } else {
         output::print(&output::undo::purge_result_table(&purged, &purged_clusters))?;
     }

@@ -53,7 +53,7 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
     let mut log = flags.open_audit()?;
     let path = flags.audit_path();
     let mut db = ctx.connect().await?;
-    let database = audit::database_name(&db.url, &ctx.settings.database.connection);
+    let database = audit::database_name(&db.url);
     let lines = audit::read(&path)?;
     let deletion = match undo::find(&lines, &path, &database, &sel) {
         Ok(d) => d,

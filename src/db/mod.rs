@@ -3,9 +3,11 @@
 //! schema as it is, and the typed reads. It returns data and never prints: progress (a wait
 //! before a retry) goes to the `Notify` observer the caller supplies.
 
+pub(crate) mod clusters;
 mod conn;
 mod connect;
 mod dialect;
+pub(crate) mod foreign_keys;
 pub(crate) mod references;
 mod schema;
 pub(crate) mod services;

@@ -213,7 +213,12 @@ impl<'a> ResultDoc<'a> {
     }
 
     /// What the write did.
-    pub fn done(outcome: &'a Outcome, processes: Option<&'a [Stopped]>) -> ResultDoc<'a> {
+    /// What the write did; `skipped` are the plan's refusals a `--skip-refused` run left.
+    pub fn done(
+        outcome: &'a Outcome,
+        skipped: impl Iterator<Item = &'a Item>,
+        processes: Option<&'a [Stopped]>,
+    ) -> ResultDoc<'a> {
         ResultDoc {
             dry_run: false,
             deleted: outcome
@@ -227,7 +232,10 @@ impl<'a> ResultDoc<'a> {
                     overridden: d.overridden.clone(),
                 })
                 .collect(),
-            refused: outcome.not_deleted.iter().map(refused_entry).collect(),
+            refused: skipped
+                .chain(outcome.not_deleted.iter())
+                .map(refused_entry)
+                .collect(),
             clusters_deleted: &outcome.clusters_deleted,
             already_deleted: &outcome.already_gone,
             processes,

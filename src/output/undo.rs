@@ -457,15 +457,20 @@ pub(crate) fn print_clusters(
     cols: &[ClusterColumn],
 ) -> anyhow::Result<()> {
     use std::io::Write;
-    let cells = |v: &ClusterView<'_>, f: fn(&Cell<'_>) -> String| -> Vec<String> {
-        cols.iter().map(|c| f(&c.value(v))).collect()
+    let cells = |v: &ClusterView<'_>, csv: bool| -> Vec<String> {
+        cols.iter()
+            .map(|c| {
+                let cell = c.value(v);
+                if csv { cell.csv_text() } else { cell.table_text() }
+            })
+            .collect()
     };
     let mut out = std::io::stdout().lock();
     match format {
         Format::Table => {
             let headers: Vec<&str> = cols.iter().map(|c| c.header()).collect();
             let mut rows: Vec<Vec<String>> =
-                views.iter().map(|v| cells(v, Cell::table_text)).collect();
+                views.iter().map(|v| cells(v, false)).collect();
             write_prettytable(&mut out, &headers, &mut rows)?;
         }
         Format::Json => {
@@ -478,13 +483,13 @@ pub(crate) fn print_clusters(
             let mut w = csv::Writer::from_writer(&mut out);
             w.write_record(cols.iter().map(|c| c.header()))?;
             for v in views {
-                w.write_record(cells(v, Cell::csv_text))?;
+                w.write_record(cells(v, true))?;
             }
             w.flush()?;
         }
         Format::Value => {
             for v in views {
-                writeln!(out, "{}", cells(v, Cell::table_text).join(" "))?;
+                writeln!(out, "{}", cells(v, false).join(" "))?;
             }
         }
     }
