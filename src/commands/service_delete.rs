@@ -30,7 +30,7 @@ pub(crate) struct Args {
     #[arg(long, value_name = "BINARY")]
     pub binary: Option<String>,
     /// Only services down (no heartbeat) for at least this long: 7d, 12h, 90m
-    #[arg(long, value_name = "DURATION")]
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
     pub down_for: Option<String>,
     /// Leave this host alone (exact, or a glob); repeatable
     #[arg(long, value_name = "HOST")]

@@ -49,7 +49,7 @@ pub(crate) struct Args {
     #[arg(long)]
     pub include_deleted: bool,
     /// Only services down (no heartbeat) for at least this long: 7d, 12h, 90m
-    #[arg(long, value_name = "DURATION")]
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
     pub down_for: Option<String>,
     /// Leave out this host (exact, or a glob); repeatable
     #[arg(long, value_name = "HOST")]

@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 
-pub(crate) use conn::{Conn, Record};
+pub(crate) use conn::Conn;
 pub(crate) use connect::{Trouble, classify};
 pub(crate) use dialect::Dialect;
 pub(crate) use schema::Schema;

@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use crate::both_backends;
-use crate::harness::{Run, Schema, TestDb};
+use crate::harness::{Backend, Run, Schema, TestDb};
 
 /// svcctl with `args` and `--audit-log` set to the test's log (the harness adds it only to
 /// `delete` and `cleanup`).
@@ -46,11 +46,16 @@ fn setup(db: &TestDb) {
         "UPDATE services SET cluster_name = 'c2', disabled = 1, disabled_reason = 'broken' \
          WHERE id = 3",
     );
-    db.exec(
+    // Timestamps in Cinder's format on this backend (SQLite: with microseconds).
+    let frac = match db.backend {
+        Backend::MySql => "",
+        Backend::Sqlite => ".000000",
+    };
+    db.exec(&format!(
         "INSERT INTO clusters (created_at, updated_at, deleted, id, name, `binary`, disabled, \
-         race_preventer, frozen) VALUES ('2026-01-01 00:00:00', '2026-01-02 00:00:00', 0, 7, \
-         'c2', 'cinder-scheduler', 0, 0, 0)",
-    );
+         race_preventer, frozen) VALUES ('2026-01-01 00:00:00{frac}', \
+         '2026-01-02 00:00:00{frac}', 0, 7, 'c2', 'cinder-scheduler', 0, 0, 0)"
+    ));
 }
 
 fn txns(db: &TestDb, action: &str) -> Vec<String> {
