@@ -103,7 +103,7 @@ impl std::ops::Deref for DeleteFlags {
 pub(crate) enum ReportFormat {
     /// The plan and the result as tables; notes on stderr
     Table,
-    /// One JSON document: dry_run, deleted, refused, clusters_deleted (and processes)
+    /// One JSON document with the same keys on every path (see the README)
     Json,
 }
 
