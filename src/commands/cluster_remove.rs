@@ -65,6 +65,7 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
             messages::dry_run_cluster(&cluster.name);
             return Ok(());
         }
+        crate::seams::pause(crate::seams::Seam::BeforeWrite).await;
         let actor = Actor::current(audit::database_name(&db.url));
         let change = ClusterDestroy {
             id: cluster.id,

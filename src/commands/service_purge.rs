@@ -115,6 +115,7 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
         messages::dry_run_purge(purgeable.len(), dead_clusters.len());
         return Ok(());
     }
+    crate::seams::pause(crate::seams::Seam::BeforeWrite).await;
     let actor = Actor::current(audit::database_name(&db.url));
     let batch = args.batch as usize;
     let service_ids: Vec<i64> = purgeable.iter().map(|s| s.row.id).collect();

@@ -124,6 +124,7 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
         plan: &plan,
         service_down_time: ctx.settings.service_down_time,
     };
+    crate::seams::pause(crate::seams::Seam::BeforeWrite).await;
     write::run(&mut db, &change, &mut log, &actor).await?;
     if flags.json() {
         output::print_json(&RestoreDoc::planned(&plan, false))?;

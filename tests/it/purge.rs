@@ -179,3 +179,33 @@ both_backends!(purge_usage_errors_change_nothing, Schema::Cinder, |db| {
     assert_eq!(db.fingerprint(), before);
     assert!(db.audit_lines().is_empty());
 });
+
+// A volume that names the row between the plan and the write: the DELETE's WHERE clause keeps
+// the row (reported), and the batch goes on with the rest.
+both_backends!(purge_write_repeats_the_foreign_key_check, Schema::Cinder, |db| {
+    soft_deleted(&db, 3, "old@a", 10);
+    soft_deleted(&db, 4, "old@b", 10);
+    let pause = db.dir.path().join("pause");
+    let log = db.audit_path().display().to_string();
+    let child = db.svcctl().paused(
+        "SVCCTL_TEST_PAUSE_FILE",
+        &pause,
+        &["service", "purge", "--older-than", "1", "--yes", "-f", "json", "--audit-log", &log],
+    );
+    db.exec(&format!(
+        "INSERT INTO volumes (created_at, deleted, id, host, status, volume_type_id, use_quota, \
+         service_uuid) VALUES ('{}', 0, 'late', 'old@b#p', 'available', 'vt', 1, 'uuid-4')",
+        db.ago(5)
+    ));
+    let run = child.resume().code(0);
+    let v = run.json();
+    assert_eq!(ids(&v, "purged"), [3]);
+    assert_eq!(all_ids(&db), [4]);
+    assert!(run.stderr.contains("kept ids [4]"), "{}", run.stderr);
+    let purged: Vec<Value> = db
+        .audit_lines()
+        .into_iter()
+        .filter(|l| l["action"] == "purge")
+        .collect();
+    assert_eq!(purged.len(), 1, "only what went is on record");
+});

@@ -324,3 +324,43 @@ both_backends!(restore_ignores_other_databases, Schema::Cinder, |db| {
     audited(&db, &["service", "restore", "--txn", &txn, "--yes"]).code(4);
     assert_eq!(db.fingerprint(), before);
 });
+
+// Between the plan and the write, the service comes back with a new row, or someone rewrites
+// the deleted row: the UPDATE's WHERE clause sees it, the whole restore rolls back (exit 3).
+both_backends!(restore_write_repeats_the_checks, Schema::Cinder, |db| {
+    setup(&db);
+    db.svcctl()
+        .run(&["service", "delete", "--host", "node02", "--yes"])
+        .code(0);
+    let log = db.audit_path().display().to_string();
+    for (i, change) in [
+        "INSERT INTO services (created_at, updated_at, deleted, id, host, `binary`, topic, \
+         report_count, disabled, availability_zone, uuid) VALUES (NULL, NULL, 0, 40, 'node02', \
+         'cinder-backup', 'cinder-backup', 1, 0, 'nova', 'uuid-40')",
+        "UPDATE services SET deleted_at = '2020-01-01 00:00:00' WHERE id = 3",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let before = db.fingerprint();
+        let lines = db.audit_lines().len();
+        let pause = db.dir.path().join(format!("pause-{i}"));
+        let child = db.svcctl().paused(
+            "SVCCTL_TEST_PAUSE_FILE",
+            &pause,
+            &["service", "restore", "--host", "node02", "--yes", "--audit-log", &log],
+        );
+        db.exec(change);
+        let after_change = db.fingerprint();
+        assert_ne!(after_change, before);
+        let run = child.resume().code(3);
+        assert!(run.error_line().contains("changed between plan and write"), "{}", run.stderr);
+        assert_eq!(db.fingerprint(), after_change, "nothing restored");
+        assert_eq!(db.audit_lines().len(), lines, "no line for a restore that did not happen");
+        db.exec("DELETE FROM services WHERE id = 40");
+        db.exec(
+            "UPDATE services SET deleted_at = (SELECT deleted_at FROM services WHERE id = 4) \
+             WHERE id = 3",
+        );
+    }
+});

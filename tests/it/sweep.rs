@@ -163,3 +163,23 @@ both_backends!(sweep_usage_errors, Schema::Cinder, |db| {
     db.svcctl().run(&["service", "delete", "--yes"]).code(2);
     assert_eq!(db.fingerprint(), before);
 });
+
+// A service that heartbeats between the plan and the write, still down by service_down_time
+// but no longer down for the sweep's duration, is kept by the write's WHERE clause.
+both_backends!(sweep_write_holds_its_own_duration, Schema::Cinder, |db| {
+    fleet(&db);
+    let pause = db.dir.path().join("pause");
+    let child = db.svcctl().paused(
+        "SVCCTL_TEST_PAUSE_FILE",
+        &pause,
+        &["service", "delete", "--down-for", "7d", "--host", "node02", "--yes", "-f", "json"],
+    );
+    db.exec(&format!(
+        "UPDATE services SET updated_at = '{}' WHERE id = 2",
+        db.ago(DAY)
+    ));
+    let run = child.resume().code(3);
+    let v = run.json();
+    assert_eq!(ids(&v, "deleted"), Vec::<i64>::new());
+    assert_eq!(live_ids(&db), [1, 2, 3, 4, 5]);
+});
