@@ -190,3 +190,22 @@ fn new_commands_have_help() {
         insta::assert_snapshot!(sub[..2].join("_"), run.stdout);
     }
 }
+
+// A service joins the empty cluster between the plan and the write: the UPDATE's WHERE clause
+// (Cinder's num_hosts == 0) keeps the cluster; exit 3, nothing changed.
+both_backends!(cluster_remove_write_rechecks_members, Schema::Cinder, |db| {
+    clusters(&db);
+    let pause = db.dir.path().join("pause");
+    let log = db.audit_path().display().to_string();
+    let child = db.svcctl().paused(
+        "SVCCTL_TEST_PAUSE_FILE",
+        &pause,
+        &["cluster", "remove", "c2@nfs", "--binary", "cinder-volume", "--yes", "--audit-log", &log],
+    );
+    member(&db, 13, "c@nfs", "c2@nfs", 5);
+    let before = db.fingerprint();
+    let run = child.resume().code(3);
+    assert!(run.error_line().contains("c2@nfs"), "{}", run.stderr);
+    assert_eq!(db.fingerprint(), before);
+    assert!(db.audit_lines().is_empty());
+});
