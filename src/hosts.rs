@@ -54,6 +54,11 @@ impl HostPattern {
         })
     }
 
+    /// Validates every `--host` value given.
+    pub fn parse_all(values: &[String]) -> Result<Vec<HostPattern>, Failure> {
+        values.iter().map(|h| HostPattern::parse(h)).collect()
+    }
+
     pub fn matches(&self, host: &str) -> bool {
         match self {
             HostPattern::Exact(h) => h == host,

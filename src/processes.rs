@@ -31,6 +31,18 @@ pub(crate) struct Stopped {
     pub stopped: bool,
 }
 
+impl Stopped {
+    /// A process not yet signalled: as the plan and a dry run show it.
+    pub(crate) fn planned(p: &Proc) -> Stopped {
+        Stopped {
+            pid: p.pid,
+            cmdline: p.cmdline.clone(),
+            signal: None,
+            stopped: false,
+        }
+    }
+}
+
 /// What `stop` is doing, for the caller to show.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Progress {
@@ -144,15 +156,7 @@ pub(crate) async fn stop(
     timeout: Duration,
     progress: impl Fn(&Progress),
 ) -> Result<Vec<Stopped>> {
-    let mut result: Vec<Stopped> = procs
-        .iter()
-        .map(|p| Stopped {
-            pid: p.pid,
-            cmdline: p.cmdline.clone(),
-            signal: None,
-            stopped: false,
-        })
-        .collect();
+    let mut result: Vec<Stopped> = procs.iter().map(Stopped::planned).collect();
     for (p, r) in procs.iter().zip(result.iter_mut()) {
         if alive(p) {
             send(p, Signal::SIGTERM)?;

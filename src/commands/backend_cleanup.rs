@@ -103,15 +103,7 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
         processes::find(&key)?
     };
     // The processes as the plan and a dry run show them: not yet signalled.
-    let planned: Vec<Stopped> = procs
-        .iter()
-        .map(|p| Stopped {
-            pid: p.pid,
-            cmdline: p.cmdline.clone(),
-            signal: None,
-            stopped: false,
-        })
-        .collect();
+    let planned: Vec<Stopped> = procs.iter().map(Stopped::planned).collect();
     if rows.is_empty() && procs.is_empty() {
         return apply::nothing_matched(
             &args.flags,

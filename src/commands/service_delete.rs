@@ -53,12 +53,9 @@ impl Selection {
         down_for: Option<&str>,
         service_down_time: i64,
     ) -> Result<Selection, Failure> {
-        let patterns = |v: &[String]| -> Result<Vec<HostPattern>, Failure> {
-            v.iter().map(|h| HostPattern::parse(h)).collect()
-        };
         Ok(Selection {
-            hosts: patterns(hosts)?,
-            exclude: patterns(exclude)?,
+            hosts: HostPattern::parse_all(hosts)?,
+            exclude: HostPattern::parse_all(exclude)?,
             down_for: down_for
                 .map(|d| parse_down_for(d, service_down_time).map(|dur| (d.to_string(), dur)))
                 .transpose()?,

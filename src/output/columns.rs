@@ -6,94 +6,60 @@ use serde::{Serialize, Serializer};
 use crate::error::Failure;
 use crate::model::Service;
 
-/// A column of `service list` (and of every service object in a JSON result).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Column {
-    Id,
-    Uuid,
-    Binary,
-    Host,
-    Zone,
-    Status,
-    State,
-    UpdatedAt,
-    CreatedAt,
-    DisabledReason,
-    Cluster,
-    ReplicationStatus,
-    ActiveBackendId,
-    Frozen,
-    Deleted,
-    DeletedAt,
+/// Declares `Column` (a column of `service list`, and of every service object in a JSON
+/// result), `Column::ALL` in table order, and each column's header and JSON key, from one table
+/// so that they can never disagree.
+macro_rules! columns {
+    ($($name:ident => $header:literal, $key:literal;)*) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub(crate) enum Column {
+            $($name,)*
+        }
+
+        impl Column {
+            /// Every column, in JSON key order. The keys are a stable interface: scripts
+            /// depend on them.
+            pub const ALL: &[Column] = &[$(Column::$name,)*];
+
+            /// The table header, as cinderclient prints it.
+            pub fn header(self) -> &'static str {
+                match self {
+                    $(Column::$name => $header,)*
+                }
+            }
+
+            /// The JSON key.
+            pub fn key(self) -> &'static str {
+                match self {
+                    $(Column::$name => $key,)*
+                }
+            }
+        }
+    };
+}
+
+columns! {
+    Id => "ID", "id";
+    Uuid => "UUID", "uuid";
+    Binary => "Binary", "binary";
+    Host => "Host", "host";
+    Zone => "Zone", "zone";
+    Status => "Status", "status";
+    State => "State", "state";
+    UpdatedAt => "Updated_at", "updated_at";
+    CreatedAt => "Created_at", "created_at";
+    DisabledReason => "Disabled Reason", "disabled_reason";
+    Cluster => "Cluster", "cluster_name";
+    ReplicationStatus => "Replication Status", "replication_status";
+    ActiveBackendId => "Active Backend ID", "active_backend_id";
+    Frozen => "Frozen", "frozen";
+    Deleted => "Deleted", "deleted";
+    DeletedAt => "Deleted_at", "deleted_at";
 }
 
 use Column::*;
 
 impl Column {
-    /// Every column, in JSON key order. The keys are a stable interface: scripts depend on them.
-    pub const ALL: &[Column] = &[
-        Id,
-        Uuid,
-        Binary,
-        Host,
-        Zone,
-        Status,
-        State,
-        UpdatedAt,
-        CreatedAt,
-        DisabledReason,
-        Cluster,
-        ReplicationStatus,
-        ActiveBackendId,
-        Frozen,
-        Deleted,
-        DeletedAt,
-    ];
-
-    /// The table header, as cinderclient prints it.
-    pub fn header(self) -> &'static str {
-        match self {
-            Id => "ID",
-            Uuid => "UUID",
-            Binary => "Binary",
-            Host => "Host",
-            Zone => "Zone",
-            Status => "Status",
-            State => "State",
-            UpdatedAt => "Updated_at",
-            CreatedAt => "Created_at",
-            DisabledReason => "Disabled Reason",
-            Cluster => "Cluster",
-            ReplicationStatus => "Replication Status",
-            ActiveBackendId => "Active Backend ID",
-            Frozen => "Frozen",
-            Deleted => "Deleted",
-            DeletedAt => "Deleted_at",
-        }
-    }
-
-    /// The JSON key.
-    pub fn key(self) -> &'static str {
-        match self {
-            Id => "id",
-            Uuid => "uuid",
-            Binary => "binary",
-            Host => "host",
-            Zone => "zone",
-            Status => "status",
-            State => "state",
-            UpdatedAt => "updated_at",
-            CreatedAt => "created_at",
-            DisabledReason => "disabled_reason",
-            Cluster => "cluster_name",
-            ReplicationStatus => "replication_status",
-            ActiveBackendId => "active_backend_id",
-            Frozen => "frozen",
-            Deleted => "deleted",
-            DeletedAt => "deleted_at",
-        }
-    }
-
     /// This column's value for a service.
     pub fn value(self, s: &Service) -> Cell<'_> {
         fn text(v: &Option<String>) -> Cell<'_> {

@@ -82,7 +82,8 @@ impl TestDb {
         let n = COUNTER.fetch_add(1, Ordering::SeqCst);
         let dir = tempfile::tempdir().unwrap();
         let name = format!("t{}_{n}", std::process::id());
-        let db = match backend {
+        // Create the empty database: on the server, or as a new file.
+        let port = match backend {
             Backend::MySql => {
                 let server = mariadb()?;
                 block_on(async {
@@ -92,30 +93,25 @@ impl TestDb {
                         .await
                         .unwrap();
                 });
-                TestDb {
-                    backend,
-                    name,
-                    dir,
-                    port: server.port,
-                }
+                server.port
             }
             Backend::Sqlite => {
-                let path = dir.path().join("cinder.sqlite");
                 block_on(async {
                     SqliteConnectOptions::new()
-                        .filename(&path)
+                        .filename(dir.path().join("cinder.sqlite"))
                         .create_if_missing(true)
                         .connect()
                         .await
                         .unwrap();
                 });
-                TestDb {
-                    backend,
-                    name,
-                    dir,
-                    port: 0,
-                }
+                0
             }
+        };
+        let db = TestDb {
+            backend,
+            name,
+            dir,
+            port,
         };
         match (schema, backend) {
             (Schema::Cinder, Backend::MySql) => {
