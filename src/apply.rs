@@ -147,7 +147,11 @@ pub(crate) fn check(plan: &Plan, flags: &DeleteFlags, processes: Option<&[Stoppe
         messages::items("refused", plan.refused());
         if plan.to_write(false).next().is_none() {
             if flags.json() {
-                output::print_json(&ResultDoc::unchanged(flags.dry_run, plan.refused(), processes))?;
+                output::print_json(&ResultDoc::unchanged(
+                    flags.dry_run,
+                    plan.refused(),
+                    processes,
+                ))?;
             }
             let n = plan.refused().count();
             return Err(Failure::NothingMatched(format!(
@@ -160,7 +164,11 @@ pub(crate) fn check(plan: &Plan, flags: &DeleteFlags, processes: Option<&[Stoppe
     }
     if plan.has_refusals() && !flags.force {
         if flags.json() {
-            output::print_json(&ResultDoc::unchanged(flags.dry_run, plan.refused(), processes))?;
+            output::print_json(&ResultDoc::unchanged(
+                flags.dry_run,
+                plan.refused(),
+                processes,
+            ))?;
         }
         messages::items("refusing", plan.refused());
         let n = plan.refused().count();
@@ -251,7 +259,11 @@ fn report(
         Vec::new()
     };
     if flags.json() {
-        output::print_json(&ResultDoc::done(outcome, skipped.iter().copied(), processes))?;
+        output::print_json(&ResultDoc::done(
+            outcome,
+            skipped.iter().copied(),
+            processes,
+        ))?;
     } else {
         output::print(&report::result_table(outcome))?;
     }

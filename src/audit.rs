@@ -315,7 +315,14 @@ impl ClusterRecord {
             id: c.id,
             name: c.name.clone(),
             binary: c.binary.clone(),
-            status: Some(if c.disabled.unwrap_or(false) { "disabled" } else { "enabled" }.into()),
+            status: Some(
+                if c.disabled.unwrap_or(false) {
+                    "disabled"
+                } else {
+                    "enabled"
+                }
+                .into(),
+            ),
             disabled_reason: c.disabled_reason.clone(),
             updated_at: time_text(c.updated_at),
             created_at: time_text(c.created_at),

@@ -11,7 +11,8 @@ const MAX_SECONDS: i64 = 100 * 365 * 86400;
 
 /// Parses `--down-for`; `service_down_time` is the shortest duration that means "down" at all.
 pub(crate) fn parse_down_for(s: &str, service_down_time: i64) -> Result<Duration, Failure> {
-    let secs = seconds(s).map_err(|why| Failure::Usage(format!("invalid --down-for {s:?}: {why}")))?;
+    let secs =
+        seconds(s).map_err(|why| Failure::Usage(format!("invalid --down-for {s:?}: {why}")))?;
     if secs < service_down_time {
         return Err(Failure::Usage(format!(
             "--down-for {s} is shorter than [DEFAULT] service_down_time ({service_down_time}s), \
@@ -37,7 +38,11 @@ fn seconds(s: &str) -> Result<i64, String> {
         "h" => 3600,
         "d" => 86400,
         "w" => 7 * 86400,
-        _ => return Err(format!("unknown unit {unit:?}; use s, m, h, d or w (e.g. 7d)")),
+        _ => {
+            return Err(format!(
+                "unknown unit {unit:?}; use s, m, h, d or w (e.g. 7d)"
+            ));
+        }
     };
     num.parse::<i64>()
         .ok()

@@ -71,10 +71,9 @@ impl Refusal {
             Refusal::Purged => {
                 "purged: the row no longer exists; it cannot be restored from the log".into()
             }
-            Refusal::Changed {
-                deleted: false,
-                ..
-            } => "changed since svcctl deleted it: the row is live again".into(),
+            Refusal::Changed { deleted: false, .. } => {
+                "changed since svcctl deleted it: the row is live again".into()
+            }
             Refusal::Changed {
                 deleted_at, wrote, ..
             } => format!(
@@ -129,8 +128,10 @@ pub(crate) fn find(
         .collect();
     let ours = |l: &&Line| l.detail.database == database && !rolled_back.contains(l.txn.as_str());
     let is_delete = |l: &Line| {
-        matches!(l.event, Event::ServiceSoftDeleted | Event::ClusterSoftDeleted)
-            && matches!(l.action, Action::Delete | Action::Other)
+        matches!(
+            l.event,
+            Event::ServiceSoftDeleted | Event::ClusterSoftDeleted
+        ) && matches!(l.action, Action::Delete | Action::Other)
     };
     let where_ = format!("in the audit log {} for {database}", log.display());
     let txn = match sel {
@@ -140,7 +141,11 @@ pub(crate) fn find(
                     "transaction {t} rolled back: it deleted nothing, so there is nothing to restore"
                 )));
             }
-            if !lines.iter().filter(ours).any(|l| &l.txn == t && is_delete(l)) {
+            if !lines
+                .iter()
+                .filter(ours)
+                .any(|l| &l.txn == t && is_delete(l))
+            {
                 return Err(nothing(format!("no deletion with txn {t} {where_}")));
             }
             t.clone()
@@ -152,7 +157,9 @@ pub(crate) fn find(
             .filter(|l| {
                 l.detail.service.as_ref().is_some_and(|s| {
                     host.matches(s.host.as_deref().unwrap_or(""))
-                        && binary.as_deref().is_none_or(|b| s.binary.as_deref() == Some(b))
+                        && binary
+                            .as_deref()
+                            .is_none_or(|b| s.binary.as_deref() == Some(b))
                 })
             })
             .map(|l| l.txn.clone())
@@ -160,7 +167,9 @@ pub(crate) fn find(
             .ok_or_else(|| {
                 nothing(format!(
                     "no deletion of{} host {host} {where_}",
-                    binary.as_deref().map_or(String::new(), |b| format!(" {b} on"))
+                    binary
+                        .as_deref()
+                        .map_or(String::new(), |b| format!(" {b} on"))
                 ))
             })?,
     };
@@ -205,7 +214,9 @@ pub(crate) fn find(
             (Event::ServiceSoftDeleted, Some(s), _) => {
                 if let Selector::Host { host, binary } = sel
                     && !(host.matches(s.host.as_deref().unwrap_or(""))
-                        && binary.as_deref().is_none_or(|b| s.binary.as_deref() == Some(b)))
+                        && binary
+                            .as_deref()
+                            .is_none_or(|b| s.binary.as_deref() == Some(b)))
                 {
                     continue;
                 }
@@ -292,6 +303,68 @@ fn verdict(
     twin().map(|id| Refusal::Recreated { id })
 }
 
+/// A row as the restore checks it now: a service or a cluster.
+trait Current {
+    fn id(&self) -> i64;
+    fn deleted(&self) -> (Option<bool>, Option<NaiveDateTime>);
+    /// The same service (host, binary) or cluster (name, binary).
+    fn same(&self, other: &Self) -> bool;
+}
+
+impl Current for ServiceRow {
+    fn id(&self) -> i64 {
+        self.id
+    }
+    fn deleted(&self) -> (Option<bool>, Option<NaiveDateTime>) {
+        (self.deleted, self.deleted_at)
+    }
+    fn same(&self, other: &Self) -> bool {
+        self.host == other.host && self.binary == other.binary
+    }
+}
+
+impl Current for ClusterRow {
+    fn id(&self) -> i64 {
+        self.id
+    }
+    fn deleted(&self) -> (Option<bool>, Option<NaiveDateTime>) {
+        (self.deleted, self.deleted_at)
+    }
+    fn same(&self, other: &Self) -> bool {
+        self.name == other.name && self.binary == other.binary
+    }
+}
+
+/// The verdict on each of `deleted` (id and `deleted_at` as written by `on_record`), given the
+/// rows with those ids now (`current`) and the live rows that may be their twins (`live`).
+fn judge_all<D, R: Current>(
+    deleted: Vec<D>,
+    on_record: impl Fn(&D) -> (i64, NaiveDateTime),
+    current: &[R],
+    live: &[R],
+    stored: &impl Fn(NaiveDateTime) -> String,
+) -> Vec<Item<D>> {
+    let by_id: HashMap<i64, &R> = current.iter().map(|r| (r.id(), r)).collect();
+    deleted
+        .into_iter()
+        .map(|d| {
+            let (id, wrote) = on_record(&d);
+            let row = by_id.get(&id).copied();
+            let twin = || {
+                let row = row?;
+                live.iter()
+                    .find(|l| l.id() != row.id() && l.same(row))
+                    .map(|l| l.id())
+            };
+            let refusal = verdict(row.map(Current::deleted), wrote, twin, stored);
+            Item {
+                deleted: d,
+                refusal,
+            }
+        })
+        .collect()
+}
+
 /// The verdict on each row, given the rows with those ids now (`current`), the live rows for
 /// the same hosts and binaries (`live_services`), and the same for clusters. `stored` writes an
 /// instant as the database stores it, so comparisons are the database's own.
@@ -303,60 +376,21 @@ pub(crate) fn judge(
     live_clusters: &[ClusterRow],
     stored: impl Fn(NaiveDateTime) -> String,
 ) -> RestorePlan {
-    let by_id: HashMap<i64, &ServiceRow> = current.iter().map(|r| (r.id, r)).collect();
-    let services = deletion
-        .services
-        .into_iter()
-        .map(|d| {
-            let row = by_id.get(&d.record.id);
-            let twin = || {
-                let row = row?;
-                live_services
-                    .iter()
-                    .find(|l| l.id != row.id && l.host == row.host && l.binary == row.binary)
-                    .map(|l| l.id)
-            };
-            let refusal = verdict(
-                row.map(|r| (r.deleted, r.deleted_at)),
-                d.deleted_at,
-                twin,
-                &stored,
-            );
-            Item {
-                deleted: d,
-                refusal,
-            }
-        })
-        .collect();
-    let clusters_by_id: HashMap<i64, &ClusterRow> =
-        current_clusters.iter().map(|c| (c.id, c)).collect();
-    let clusters = deletion
-        .clusters
-        .into_iter()
-        .map(|d| {
-            let row = clusters_by_id.get(&d.record.id);
-            let twin = || {
-                let row = row?;
-                live_clusters
-                    .iter()
-                    .find(|l| l.id != row.id && l.name == row.name && l.binary == row.binary)
-                    .map(|l| l.id)
-            };
-            let refusal = verdict(
-                row.map(|r| (r.deleted, r.deleted_at)),
-                d.deleted_at,
-                twin,
-                &stored,
-            );
-            Item {
-                deleted: d,
-                refusal,
-            }
-        })
-        .collect();
     RestorePlan {
         txn: deletion.txn,
-        services,
-        clusters,
+        services: judge_all(
+            deletion.services,
+            |d| (d.record.id, d.deleted_at),
+            current,
+            live_services,
+            &stored,
+        ),
+        clusters: judge_all(
+            deletion.clusters,
+            |d| (d.record.id, d.deleted_at),
+            current_clusters,
+            live_clusters,
+            &stored,
+        ),
     }
 }

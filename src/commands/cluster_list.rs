@@ -42,7 +42,9 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
     let views: Vec<ClusterView> = rows
         .iter()
         .map(|c| {
-            let of = by_name.get(c.name.as_str()).map_or(&[][..], |v| v.as_slice());
+            let of = by_name
+                .get(c.name.as_str())
+                .map_or(&[][..], |v| v.as_slice());
             let heartbeat = of.iter().filter_map(|m| m.heartbeat()).max();
             ClusterView {
                 row: c,

@@ -85,7 +85,13 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
     if !args.recursive || !others.is_empty() {
         let hosts: Vec<String> = members
             .iter()
-            .map(|m| format!("{} {}", m.binary.as_deref().unwrap_or(""), m.host.as_deref().unwrap_or("")))
+            .map(|m| {
+                format!(
+                    "{} {}",
+                    m.binary.as_deref().unwrap_or(""),
+                    m.host.as_deref().unwrap_or("")
+                )
+            })
             .collect();
         return Err(Failure::Refused(format!(
             "cluster {} still has {} live service{} ({}); nothing was changed; {}",
@@ -108,7 +114,10 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
     // removes the cluster with its last live service.
     let ids: Vec<i64> = members.iter().map(|m| m.id).collect();
     let rows = services::by_ids(&mut db, &ids).await?;
-    let rows: Vec<_> = rows.into_iter().filter(|r| r.deleted == Some(false)).collect();
+    let rows: Vec<_> = rows
+        .into_iter()
+        .filter(|r| r.deleted == Some(false))
+        .collect();
     let refs = references::count(&mut db, &ids).await?;
     let plan = Plan::build(
         rows,

@@ -76,7 +76,12 @@ impl Selection {
 
 pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
     let down_time = ctx.settings.service_down_time;
-    let sel = Selection::parse(&args.host, &args.exclude, args.down_for.as_deref(), down_time)?;
+    let sel = Selection::parse(
+        &args.host,
+        &args.exclude,
+        args.down_for.as_deref(),
+        down_time,
+    )?;
     let mut log = args.flags.open_audit()?;
     let mut db = ctx.connect().await?;
     let now = plan_now();
@@ -111,7 +116,11 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
         plan.cutoff = plan.cutoff.min(now - *d);
         plan.sweep = Some(format!(
             "sweep of services down for {text} or more{}",
-            if sel.hosts.is_empty() { " on every host" } else { "" }
+            if sel.hosts.is_empty() {
+                " on every host"
+            } else {
+                ""
+            }
         ));
     }
     apply::check(&plan, &args.flags, None)?;

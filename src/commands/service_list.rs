@@ -60,7 +60,12 @@ pub(crate) struct Args {
 
 pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
     let down_time = ctx.settings.service_down_time;
-    let sel = Selection::parse(&args.host, &args.exclude, args.down_for.as_deref(), down_time)?;
+    let sel = Selection::parse(
+        &args.host,
+        &args.exclude,
+        args.down_for.as_deref(),
+        down_time,
+    )?;
     let cols = if !args.output.columns.is_empty() {
         select_columns(&args.output.columns)?
     } else if args.output.format == Format::Json {

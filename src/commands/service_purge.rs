@@ -89,7 +89,11 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
         }
     }
     if !flags.json() {
-        output::print(&output::undo::purge_plan_table(&purgeable, &skipped, &dead_clusters))?;
+        output::print(&output::undo::purge_plan_table(
+            &purgeable,
+            &skipped,
+            &dead_clusters,
+        ))?;
     }
     messages::purge_skipped(&skipped);
     if purgeable.is_empty() && dead_clusters.is_empty() {
@@ -151,6 +155,12 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
     } else {
         output::print(&output::undo::purge_result_table(&purged, &purged_clusters))?;
     }
-    messages::purged(purged.len(), purged_clusters.len(), batches, &kept, log.path());
+    messages::purged(
+        purged.len(),
+        purged_clusters.len(),
+        batches,
+        &kept,
+        log.path(),
+    );
     Ok(())
 }

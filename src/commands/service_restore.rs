@@ -83,7 +83,10 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
     let (current_clusters, live_clusters) = if cids.is_empty() {
         (Vec::new(), Vec::new())
     } else {
-        (clusters::by_ids(&mut db, &cids).await?, clusters::live(&mut db).await?)
+        (
+            clusters::by_ids(&mut db, &cids).await?,
+            clusters::live(&mut db).await?,
+        )
     };
     let d = db.dialect;
     let plan = undo::judge(

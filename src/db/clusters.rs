@@ -53,25 +53,17 @@ pub(crate) fn supported(schema: &Schema) -> bool {
 
 /// `SELECT <every ClusterRow column> FROM clusters`.
 fn select(schema: &Schema) -> Stmt {
-    let list: Vec<String> = ClusterRow::COLUMNS
-        .iter()
-        .map(|c| {
-            if schema.has("clusters", c) {
-                format!("`{c}`")
-            } else {
-                format!("NULL AS `{c}`")
-            }
-        })
-        .collect();
-    Stmt::new(format!("SELECT {} FROM clusters", list.join(", ")))
+    schema.select("clusters", ClusterRow::COLUMNS)
 }
 
 /// Every live cluster, by name and binary.
 pub(crate) async fn live(db: &mut Db) -> Result<Vec<ClusterRow>> {
     let mut s = select(&db.schema);
     s.push(" WHERE deleted = 0 ORDER BY name, `binary`, id");
-    db.retrying("reading clusters", async |conn| Ok(conn.fetch_all(&s).await?))
-        .await
+    db.retrying("reading clusters", async |conn| {
+        Ok(conn.fetch_all(&s).await?)
+    })
+    .await
 }
 
 /// The live cluster named exactly `name` with this binary, if any.
@@ -84,7 +76,9 @@ pub(crate) async fn find_live(db: &mut Db, name: &str, binary: &str) -> Result<O
         .push_stmt(&d.eq_exact_value("`binary`", binary))
         .push(" ORDER BY id");
     let rows: Vec<ClusterRow> = db
-        .retrying("reading clusters", async |conn| Ok(conn.fetch_all(&s).await?))
+        .retrying("reading clusters", async |conn| {
+            Ok(conn.fetch_all(&s).await?)
+        })
         .await?;
     Ok(rows.into_iter().next())
 }
@@ -110,12 +104,18 @@ pub(crate) async fn by_ids(db: &mut Db, ids: &[i64]) -> Result<Vec<ClusterRow>> 
     s.push(" WHERE id IN (")
         .push_list(ids.iter().copied())
         .push(") ORDER BY id");
-    db.retrying("reading clusters", async |conn| Ok(conn.fetch_all(&s).await?))
-        .await
+    db.retrying("reading clusters", async |conn| {
+        Ok(conn.fetch_all(&s).await?)
+    })
+    .await
 }
 
 /// Locks the clusters with these ids inside a write transaction and reads them as they are.
-pub(crate) async fn lock_by_ids(conn: &mut Conn, schema: &Schema, ids: &[i64]) -> Result<Vec<ClusterRow>> {
+pub(crate) async fn lock_by_ids(
+    conn: &mut Conn,
+    schema: &Schema,
+    ids: &[i64],
+) -> Result<Vec<ClusterRow>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -186,7 +186,8 @@ pub(crate) async fn members(db: &mut Db, name: Option<&str>) -> Result<Vec<Membe
          WHERE deleted = 0 AND cluster_name IS NOT NULL",
     );
     if let Some(n) = name {
-        s.push(" AND ").push_stmt(&db.dialect.eq_exact_value("cluster_name", n));
+        s.push(" AND ")
+            .push_stmt(&db.dialect.eq_exact_value("cluster_name", n));
     }
     s.push(" ORDER BY id");
     db.retrying("reading cluster members", async |conn| {

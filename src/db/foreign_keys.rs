@@ -8,9 +8,9 @@ use std::collections::HashMap;
 
 use anyhow::Result;
 
+use super::Db;
 use super::schema::Schema;
 use super::stmt::Stmt;
-use super::Db;
 
 /// Rows naming one service through a foreign key.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, sqlx::FromRow)]
@@ -52,7 +52,9 @@ pub(crate) async fn count(db: &mut Db, ids: &[i64]) -> Result<HashMap<i64, FkCou
     }
     let kinds = kinds(&db.schema);
     let column = |name: &str| match kinds.iter().find(|k| k.0 == name) {
-        Some((_, table, cond)) => format!("(SELECT COUNT(*) FROM `{table}` r WHERE {cond}) AS {name}"),
+        Some((_, table, cond)) => {
+            format!("(SELECT COUNT(*) FROM `{table}` r WHERE {cond}) AS {name}")
+        }
         None => format!("0 AS {name}"),
     };
     let mut s = Stmt::new(format!(

@@ -52,6 +52,22 @@ impl Schema {
         self.tables.get(table).is_some_and(|c| c.contains(column))
     }
 
+    /// `SELECT <columns> FROM <table>`, reading a column this schema lacks (an older release's)
+    /// as NULL, so one row type serves every release.
+    pub fn select(&self, table: &str, columns: &[&str]) -> Stmt {
+        let list: Vec<String> = columns
+            .iter()
+            .map(|c| {
+                if self.has(table, c) {
+                    format!("`{c}`")
+                } else {
+                    format!("NULL AS `{c}`")
+                }
+            })
+            .collect();
+        Stmt::new(format!("SELECT {} FROM {table}", list.join(", ")))
+    }
+
     /// True for a database svcctl's own migrations built (the demo and test databases).
     pub fn is_svcctl_built(&self) -> bool {
         self.has_table("_sqlx_migrations")

@@ -95,17 +95,7 @@ impl ServiceFilter {
 /// `SELECT <every ServiceRow column> FROM services`: the columns an old schema lacks are read
 /// as NULL.
 fn select(schema: &Schema) -> Stmt {
-    let list: Vec<String> = ServiceRow::COLUMNS
-        .iter()
-        .map(|c| {
-            if schema.has("services", c) {
-                format!("`{c}`")
-            } else {
-                format!("NULL AS `{c}`")
-            }
-        })
-        .collect();
-    Stmt::new(format!("SELECT {} FROM services", list.join(", ")))
+    schema.select("services", ServiceRow::COLUMNS)
 }
 
 fn filtered(schema: &Schema, d: Dialect, f: &ServiceFilter) -> Stmt {
@@ -170,8 +160,10 @@ pub(crate) async fn by_ids(db: &mut Db, ids: &[i64]) -> Result<Vec<ServiceRow>> 
     s.push(" WHERE id IN (")
         .push_list(ids.iter().copied())
         .push(") ORDER BY id");
-    db.retrying("reading services", async |conn| Ok(conn.fetch_all(&s).await?))
-        .await
+    db.retrying("reading services", async |conn| {
+        Ok(conn.fetch_all(&s).await?)
+    })
+    .await
 }
 
 /// Soft-deleted rows whose `deleted_at` is before `cutoff`, in id order (purge's candidates,

@@ -9,9 +9,9 @@ use std::path::Path;
 use crate::db::Notice;
 use crate::db::foreign_keys::FkCounts;
 use crate::model::Service;
-use crate::undo::RestorePlan;
 use crate::plan::Item;
 use crate::processes::Progress;
+use crate::undo::RestorePlan;
 use crate::write::soft_delete::Outcome;
 
 /// One line on stderr.
@@ -258,7 +258,10 @@ pub(crate) fn restored(plan: &RestorePlan, audit_path: Option<&Path>) {
         "svcctl: restored {} of deletion {}{}",
         counts(plan.services.len(), plan.clusters.len()),
         plan.txn,
-        audit_path.map_or(String::new(), |p| format!("; audit record in {}", p.display()))
+        audit_path.map_or(String::new(), |p| format!(
+            "; audit record in {}",
+            p.display()
+        ))
     ));
 }
 
@@ -299,7 +302,10 @@ pub(crate) fn purged(
         } else {
             format!("; kept ids {kept:?}, which changed or gained a reference since the plan")
         },
-        audit_path.map_or(String::new(), |p| format!("; audit record in {}", p.display()))
+        audit_path.map_or(String::new(), |p| format!(
+            "; audit record in {}",
+            p.display()
+        ))
     ));
 }
 
@@ -312,7 +318,10 @@ pub(crate) fn dry_run_cluster(name: &str) {
 pub(crate) fn cluster_removed(name: &str, audit_path: Option<&Path>) {
     line(format_args!(
         "svcctl: removed cluster {name}{}",
-        audit_path.map_or(String::new(), |p| format!("; audit record in {}", p.display()))
+        audit_path.map_or(String::new(), |p| format!(
+            "; audit record in {}",
+            p.display()
+        ))
     ));
 }
 

@@ -5,7 +5,7 @@ use chrono::NaiveDateTime;
 use serde::{Serialize, Serializer};
 
 use super::Format;
-use super::columns::{Cell, ServiceJson, format_time, json_columns};
+use super::columns::{Cell, ServiceJson, format_time, json_columns, resolve_columns};
 use super::list::write_prettytable;
 use super::report::report_table;
 use crate::audit::{ClusterRecord, ServiceRecord};
@@ -13,7 +13,7 @@ use crate::db::clusters::ClusterRow;
 use crate::db::foreign_keys::FkCounts;
 use crate::error::Failure;
 use crate::model::Service;
-use crate::undo::RestorePlan;
+use crate::undo::{Item, RestorePlan};
 
 fn time(t: Option<NaiveDateTime>) -> String {
     t.map_or("-".into(), format_time)
@@ -38,7 +38,13 @@ pub(crate) fn restore_plan_table(plan: &RestorePlan) -> String {
         .iter()
         .map(|i| {
             let [id, binary, host] = service_cells(&i.deleted.record);
-            vec![id, binary, host, format_time(i.deleted.deleted_at), verdict(&i.refusal)]
+            vec![
+                id,
+                binary,
+                host,
+                format_time(i.deleted.deleted_at),
+                verdict(&i.refusal),
+            ]
         })
         .collect();
     rows.extend(plan.clusters.iter().map(|i| {
@@ -109,26 +115,8 @@ impl<'a> RestoreDoc<'a> {
         RestoreDoc {
             dry_run,
             txn: Some(&plan.txn),
-            refused: plan
-                .services
-                .iter()
-                .filter_map(|i| {
-                    i.refusal.as_ref().map(|r| RefusedRecord {
-                        row: &i.deleted.record,
-                        reasons: vec![r.describe()],
-                    })
-                })
-                .collect(),
-            clusters_refused: plan
-                .clusters
-                .iter()
-                .filter_map(|i| {
-                    i.refusal.as_ref().map(|r| RefusedRecord {
-                        row: &i.deleted.record,
-                        reasons: vec![r.describe()],
-                    })
-                })
-                .collect(),
+            refused: refusals(&plan.services, |d| &d.record),
+            clusters_refused: refusals(&plan.clusters, |d| &d.record),
             ..RestoreDoc::default()
         }
     }
@@ -145,12 +133,36 @@ impl<'a> RestoreDoc<'a> {
     }
 }
 
+/// The refused items of a restore plan, each with its reason.
+fn refusals<'a, T, R: Serialize>(
+    items: &'a [Item<T>],
+    record: impl Fn(&'a T) -> &'a R,
+) -> Vec<RefusedRecord<'a, R>> {
+    items
+        .iter()
+        .filter_map(|i| {
+            i.refusal.as_ref().map(|r| RefusedRecord {
+                row: record(&i.deleted),
+                reasons: vec![r.describe()],
+            })
+        })
+        .collect()
+}
+
 /// Why a purge skips a service: the foreign keys naming it.
 pub(crate) fn fk_reasons(c: &FkCounts) -> Vec<String> {
     let mut out = Vec::new();
     for (n, what, hint) in [
-        (c.volumes, "volumes.service_uuid", "cinder-manage volume update_service"),
-        (c.workers, "workers.service_id", "cinder-manage db purge once the workers are gone"),
+        (
+            c.volumes,
+            "volumes.service_uuid",
+            "cinder-manage volume update_service",
+        ),
+        (
+            c.workers,
+            "workers.service_id",
+            "cinder-manage db purge once the workers are gone",
+        ),
     ] {
         if n > 0 {
             out.push(format!(
@@ -394,9 +406,11 @@ impl ClusterColumn {
         match self {
             ClusterColumn::Name => Cell::Text(&v.row.name),
             ClusterColumn::Binary => Cell::Text(&v.row.binary),
-            ClusterColumn::Status => {
-                Cell::Text(if v.row.disabled.unwrap_or(false) { "disabled" } else { "enabled" })
-            }
+            ClusterColumn::Status => Cell::Text(if v.row.disabled.unwrap_or(false) {
+                "disabled"
+            } else {
+                "enabled"
+            }),
             ClusterColumn::State => Cell::Text(if v.up { "up" } else { "down" }),
             ClusterColumn::Heartbeat => t(v.heartbeat),
             ClusterColumn::Hosts => Cell::Int(v.hosts as i64),
@@ -411,26 +425,12 @@ pub(crate) fn cluster_columns(names: &[String]) -> Result<Vec<ClusterColumn>, Fa
     if names.is_empty() {
         return Ok(ClusterColumn::ALL.to_vec());
     }
-    let norm = |s: &str| s.to_lowercase().replace([' ', '-'], "_");
-    names
-        .iter()
-        .map(|n| {
-            ClusterColumn::ALL
-                .iter()
-                .find(|c| norm(c.header()) == norm(n) || c.key() == norm(n))
-                .copied()
-                .ok_or_else(|| {
-                    Failure::Usage(format!(
-                        "unknown column {n:?} for -c; choose from {}",
-                        ClusterColumn::ALL
-                            .iter()
-                            .map(|c| c.key())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ))
-                })
-        })
-        .collect()
+    resolve_columns(
+        names,
+        ClusterColumn::ALL,
+        ClusterColumn::header,
+        ClusterColumn::key,
+    )
 }
 
 /// A cluster as a JSON object of the given columns.
@@ -461,7 +461,11 @@ pub(crate) fn print_clusters(
         cols.iter()
             .map(|c| {
                 let cell = c.value(v);
-                if csv { cell.csv_text() } else { cell.table_text() }
+                if csv {
+                    cell.csv_text()
+                } else {
+                    cell.table_text()
+                }
             })
             .collect()
     };
@@ -469,13 +473,14 @@ pub(crate) fn print_clusters(
     match format {
         Format::Table => {
             let headers: Vec<&str> = cols.iter().map(|c| c.header()).collect();
-            let mut rows: Vec<Vec<String>> =
-                views.iter().map(|v| cells(v, false)).collect();
+            let mut rows: Vec<Vec<String>> = views.iter().map(|v| cells(v, false)).collect();
             write_prettytable(&mut out, &headers, &mut rows)?;
         }
         Format::Json => {
-            let docs: Vec<ClusterJson<'_>> =
-                views.iter().map(|view| ClusterJson { view, cols }).collect();
+            let docs: Vec<ClusterJson<'_>> = views
+                .iter()
+                .map(|view| ClusterJson { view, cols })
+                .collect();
             serde_json::to_writer_pretty(&mut out, &docs)?;
             out.write_all(b"\n")?;
         }

@@ -28,12 +28,12 @@ pub(crate) mod purge;
 pub(crate) mod restore;
 pub(crate) mod soft_delete;
 
-use anyhow::Result;
-use chrono::NaiveDateTime;
 use crate::audit::{self, Actor, AuditLog, Detail, Event, Stamp};
 use crate::db::clusters::{self, ClusterRow};
 use crate::db::{Conn, Db, Dialect, Schema, Stmt, services};
 use crate::model::ServiceRow;
+use anyhow::Result;
+use chrono::NaiveDateTime;
 
 /// One writing transaction's own part; see the module documentation.
 pub(crate) trait Change {
@@ -78,7 +78,10 @@ impl Tx<'_> {
     }
 
     /// Locks the live clusters among these (name, binary) pairs.
-    pub async fn lock_live_clusters(&mut self, pairs: &[(String, String)]) -> Result<Vec<ClusterRow>> {
+    pub async fn lock_live_clusters(
+        &mut self,
+        pairs: &[(String, String)],
+    ) -> Result<Vec<ClusterRow>> {
         clusters::lock_live_named(self.conn, self.schema, pairs).await
     }
 

@@ -45,7 +45,10 @@ impl PurgeBatch {
 
 /// The ids among `ids` that are still there.
 fn still_there(ids: &[i64], after: &[i64]) -> Vec<i64> {
-    ids.iter().copied().filter(|id| after.contains(id)).collect()
+    ids.iter()
+        .copied()
+        .filter(|id| after.contains(id))
+        .collect()
 }
 
 impl Change for PurgeBatch {

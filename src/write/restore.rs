@@ -54,7 +54,9 @@ fn update(
     deleted_at: chrono::NaiveDateTime,
     updated_at: Option<chrono::NaiveDateTime>,
 ) -> Stmt {
-    let mut s = Stmt::new(format!("UPDATE {table} SET deleted = 0, deleted_at = NULL, updated_at = "));
+    let mut s = Stmt::new(format!(
+        "UPDATE {table} SET deleted = 0, deleted_at = NULL, updated_at = "
+    ));
     match updated_at {
         Some(t) => s.push_bind(t),
         None => s.push("NULL"),
@@ -70,7 +72,11 @@ fn update(
 }
 
 /// What the restore sets, as stored.
-fn written(d: Dialect, updated_at: Option<chrono::NaiveDateTime>, race_preventer: Option<i64>) -> Written {
+fn written(
+    d: Dialect,
+    updated_at: Option<chrono::NaiveDateTime>,
+    race_preventer: Option<i64>,
+) -> Written {
     Written {
         deleted: false,
         deleted_at: None,
@@ -96,7 +102,8 @@ impl Change for Restore<'_> {
 
     async fn apply(&self, tx: &mut Tx<'_>) -> Result<Outcome> {
         let d = tx.dialect();
-        let services: Vec<&DeletedService> = self.plan.services.iter().map(|i| &i.deleted).collect();
+        let services: Vec<&DeletedService> =
+            self.plan.services.iter().map(|i| &i.deleted).collect();
         let mut ids: Vec<i64> = services.iter().map(|s| s.record.id).collect();
         ids.sort_unstable();
         let before: Vec<ServiceRow> = if ids.is_empty() {
@@ -153,7 +160,12 @@ impl Change for Restore<'_> {
                 (1, Some(row)) => outcome
                     .clusters
                     .push((row.clone(), written(d, c.updated_at, Some(0)))),
-                _ => return Err(changed(format!("cluster {} (id {})", c.record.name, c.record.id))),
+                _ => {
+                    return Err(changed(format!(
+                        "cluster {} (id {})",
+                        c.record.name, c.record.id
+                    )));
+                }
             }
         }
         Ok(outcome)

@@ -59,12 +59,7 @@ pub(crate) struct SoftDelete<'a> {
 }
 
 impl<'a> SoftDelete<'a> {
-    pub fn new(
-        plan: &'a Plan,
-        force: bool,
-        schema: &Schema,
-        d: Dialect,
-    ) -> SoftDelete<'a> {
+    pub fn new(plan: &'a Plan, force: bool, schema: &Schema, d: Dialect) -> SoftDelete<'a> {
         let items: Vec<&Item> = plan.to_write(force).collect();
         let mut ids: Vec<i64> = items.iter().map(|i| i.row().id).collect();
         ids.sort_unstable();
@@ -298,5 +293,8 @@ async fn delete_emptied_clusters(tx: &mut Tx<'_>, deleted: &[Deleted]) -> Result
         .filter(|c| c.deleted == Some(true))
         .map(|c| c.id)
         .collect();
-    Ok(before.into_iter().filter(|c| gone.contains(&c.id)).collect())
+    Ok(before
+        .into_iter()
+        .filter(|c| gone.contains(&c.id))
+        .collect())
 }

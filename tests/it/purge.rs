@@ -57,9 +57,11 @@ both_backends!(purge_skips_rows_still_referenced, Schema::Cinder, |db| {
          'uuid-4')",
         t = db.ago(20 * 86400)
     ));
-    db.exec("INSERT INTO workers (created_at, deleted, resource_type, resource_id, status, \
+    db.exec(
+        "INSERT INTO workers (created_at, deleted, resource_type, resource_id, status, \
              service_id, race_preventer) VALUES ('2026-01-01 00:00:00', 0, 'Volume', 'v9', \
-             'creating', 5, 0)");
+             'creating', 5, 0)",
+    );
     db.exec(&format!(
         "INSERT INTO clusters (created_at, deleted, deleted_at, id, name, `binary`, disabled, \
          race_preventer, frozen) VALUES ('2026-01-01 00:00:00', 1, '{}', 8, 'gone', \
@@ -71,7 +73,15 @@ both_backends!(purge_skips_rows_still_referenced, Schema::Cinder, |db| {
     let before = db.fingerprint();
     let dry = audited(
         &db,
-        &["service", "purge", "--older-than", "7", "--dry-run", "-f", "json"],
+        &[
+            "service",
+            "purge",
+            "--older-than",
+            "7",
+            "--dry-run",
+            "-f",
+            "json",
+        ],
     )
     .code(0)
     .json();
@@ -86,7 +96,15 @@ both_backends!(purge_skips_rows_still_referenced, Schema::Cinder, |db| {
     assert_eq!(db.fingerprint(), before);
     let run = audited(
         &db,
-        &["service", "purge", "--older-than", "7", "--yes", "-f", "json"],
+        &[
+            "service",
+            "purge",
+            "--older-than",
+            "7",
+            "--yes",
+            "-f",
+            "json",
+        ],
     )
     .code(0);
     let v = run.json();
@@ -112,7 +130,15 @@ both_backends!(purge_skips_rows_still_referenced, Schema::Cinder, |db| {
     // DAYS 0: the young row goes too; the referenced ones still stay.
     let v = audited(
         &db,
-        &["service", "purge", "--older-than", "0", "--yes", "-f", "json"],
+        &[
+            "service",
+            "purge",
+            "--older-than",
+            "0",
+            "--yes",
+            "-f",
+            "json",
+        ],
     )
     .code(0)
     .json();
@@ -122,12 +148,31 @@ both_backends!(purge_skips_rows_still_referenced, Schema::Cinder, |db| {
     // which are reported again.
     let v = audited(
         &db,
-        &["service", "purge", "--older-than", "0", "--yes", "-f", "json"],
+        &[
+            "service",
+            "purge",
+            "--older-than",
+            "0",
+            "--yes",
+            "-f",
+            "json",
+        ],
     )
     .code(4)
     .json();
     assert_eq!(ids(&v, "skipped"), [4, 5]);
-    audited(&db, &["service", "purge", "--older-than", "0", "--yes", "--missing-ok"]).code(0);
+    audited(
+        &db,
+        &[
+            "service",
+            "purge",
+            "--older-than",
+            "0",
+            "--yes",
+            "--missing-ok",
+        ],
+    )
+    .code(0);
     assert_eq!(other_tables(&db), others);
 });
 
@@ -138,7 +183,17 @@ both_backends!(purge_in_batches, Schema::Cinder, |db| {
     }
     let v = audited(
         &db,
-        &["service", "purge", "--older-than", "2", "--batch", "10", "--yes", "-f", "json"],
+        &[
+            "service",
+            "purge",
+            "--older-than",
+            "2",
+            "--batch",
+            "10",
+            "--yes",
+            "-f",
+            "json",
+        ],
     )
     .code(0)
     .json();
@@ -174,7 +229,11 @@ both_backends!(purge_usage_errors_change_nothing, Schema::Cinder, |db| {
         let mut args = vec!["service", "purge", "--yes"];
         args.extend_from_slice(bad);
         let run = audited(&db, &args).code(2);
-        assert!(run.stderr.starts_with("error:") || run.stderr.contains("svcctl: "), "{}", run.stderr);
+        assert!(
+            run.stderr.starts_with("error:") || run.stderr.contains("svcctl: "),
+            "{}",
+            run.stderr
+        );
     }
     assert_eq!(db.fingerprint(), before);
     assert!(db.audit_lines().is_empty());
@@ -182,30 +241,44 @@ both_backends!(purge_usage_errors_change_nothing, Schema::Cinder, |db| {
 
 // A volume that names the row between the plan and the write: the DELETE's WHERE clause keeps
 // the row (reported), and the batch goes on with the rest.
-both_backends!(purge_write_repeats_the_foreign_key_check, Schema::Cinder, |db| {
-    soft_deleted(&db, 3, "old@a", 10);
-    soft_deleted(&db, 4, "old@b", 10);
-    let pause = db.dir.path().join("pause");
-    let log = db.audit_path().display().to_string();
-    let child = db.svcctl().paused(
-        "SVCCTL_TEST_PAUSE_FILE",
-        &pause,
-        &["service", "purge", "--older-than", "1", "--yes", "-f", "json", "--audit-log", &log],
-    );
-    db.exec(&format!(
+both_backends!(
+    purge_write_repeats_the_foreign_key_check,
+    Schema::Cinder,
+    |db| {
+        soft_deleted(&db, 3, "old@a", 10);
+        soft_deleted(&db, 4, "old@b", 10);
+        let pause = db.dir.path().join("pause");
+        let log = db.audit_path().display().to_string();
+        let child = db.svcctl().paused(
+            "SVCCTL_TEST_PAUSE_FILE",
+            &pause,
+            &[
+                "service",
+                "purge",
+                "--older-than",
+                "1",
+                "--yes",
+                "-f",
+                "json",
+                "--audit-log",
+                &log,
+            ],
+        );
+        db.exec(&format!(
         "INSERT INTO volumes (created_at, deleted, id, host, status, volume_type_id, use_quota, \
          service_uuid) VALUES ('{}', 0, 'late', 'old@b#p', 'available', 'vt', 1, 'uuid-4')",
         db.ago(5)
     ));
-    let run = child.resume().code(0);
-    let v = run.json();
-    assert_eq!(ids(&v, "purged"), [3]);
-    assert_eq!(all_ids(&db), [4]);
-    assert!(run.stderr.contains("kept ids [4]"), "{}", run.stderr);
-    let purged: Vec<Value> = db
-        .audit_lines()
-        .into_iter()
-        .filter(|l| l["action"] == "purge")
-        .collect();
-    assert_eq!(purged.len(), 1, "only what went is on record");
-});
+        let run = child.resume().code(0);
+        let v = run.json();
+        assert_eq!(ids(&v, "purged"), [3]);
+        assert_eq!(all_ids(&db), [4]);
+        assert!(run.stderr.contains("kept ids [4]"), "{}", run.stderr);
+        let purged: Vec<Value> = db
+            .audit_lines()
+            .into_iter()
+            .filter(|l| l["action"] == "purge")
+            .collect();
+        assert_eq!(purged.len(), 1, "only what went is on record");
+    }
+);

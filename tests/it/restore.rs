@@ -36,12 +36,7 @@ fn listing(db: &TestDb) -> Value {
 
 /// node01 up; node02's scheduler and backup down, in cluster `c2` with its cluster row.
 fn setup(db: &TestDb) {
-    db.service(1, "node01", "cinder-scheduler", 5);
-    db.service(2, "node01@lvm", "cinder-volume", 5);
-    db.service(3, "node02", "cinder-scheduler", 600);
-    db.service(4, "node02", "cinder-backup", 600);
-    db.service(5, "node02@lvm", "cinder-volume", 600);
-    db.service(6, "node02@ceph", "cinder-volume", 600);
+    crate::delete::cluster(db);
     db.exec(
         "UPDATE services SET cluster_name = 'c2', disabled = 1, disabled_reason = 'broken' \
          WHERE id = 3",
@@ -58,6 +53,15 @@ fn setup(db: &TestDb) {
     ));
 }
 
+/// `setup`, then `service delete --host HOST`; returns the deletion's txn.
+fn setup_and_delete(db: &TestDb, host: &str) -> String {
+    setup(db);
+    db.svcctl()
+        .run(&["service", "delete", "--host", host, "--yes"])
+        .code(0);
+    txns(db, "delete")[0].clone()
+}
+
 fn txns(db: &TestDb, action: &str) -> Vec<String> {
     let mut out: Vec<String> = db
         .audit_lines()
@@ -72,163 +76,211 @@ fn txns(db: &TestDb, action: &str) -> Vec<String> {
 // The demo's round trip: delete node02, restore it, and the table is as before, row for row,
 // the cluster included; a second restore has nothing left (4, or 0 with --missing-ok); the
 // restored rows are live, so a Cinder-style purge cannot take them.
-both_backends!(restore_brings_back_exactly_the_deleted_rows, Schema::Cinder, |db| {
-    setup(&db);
-    let before = listing(&db);
-    let before_clusters = db.rows(&format!(
-        "SELECT {}, {}, {}, {}, {} FROM clusters ORDER BY id",
-        db.text("id"),
-        db.text("deleted"),
-        db.text("deleted_at"),
-        db.text("updated_at"),
-        db.text("race_preventer")
-    ));
-    let v = db
-        .svcctl()
-        .run(&["service", "delete", "--host", "node02", "--yes", "-f", "json"])
+both_backends!(
+    restore_brings_back_exactly_the_deleted_rows,
+    Schema::Cinder,
+    |db| {
+        setup(&db);
+        let before = listing(&db);
+        let before_clusters = db.rows(&format!(
+            "SELECT {}, {}, {}, {}, {} FROM clusters ORDER BY id",
+            db.text("id"),
+            db.text("deleted"),
+            db.text("deleted_at"),
+            db.text("updated_at"),
+            db.text("race_preventer")
+        ));
+        let v = db
+            .svcctl()
+            .run(&[
+                "service", "delete", "--host", "node02", "--yes", "-f", "json",
+            ])
+            .code(0)
+            .json();
+        assert_eq!(ids(&v, "deleted"), [4, 3]);
+        assert_eq!(v["clusters_deleted"][0]["name"], "c2");
+        assert_ne!(listing(&db), before);
+        // Also present: an unrelated later deletion of another host, which must stay deleted.
+        db.svcctl()
+            .run(&["service", "delete", "--host", "node02@ceph", "--yes"])
+            .code(0);
+        let v = audited(
+            &db,
+            &[
+                "service", "restore", "--host", "node02", "--yes", "-f", "json",
+            ],
+        )
         .code(0)
         .json();
-    assert_eq!(ids(&v, "deleted"), [4, 3]);
-    assert_eq!(v["clusters_deleted"][0]["name"], "c2");
-    assert_ne!(listing(&db), before);
-    // Also present: an unrelated later deletion of another host, which must stay deleted.
-    db.svcctl()
-        .run(&["service", "delete", "--host", "node02@ceph", "--yes"])
+        assert_eq!(v["dry_run"], false);
+        let mut restored = ids(&v, "restored");
+        restored.sort();
+        assert_eq!(restored, [3, 4]);
+        assert_eq!(v["refused"], serde_json::json!([]));
+        assert_eq!(v["clusters_restored"][0]["name"], "c2");
+        let after = listing(&db);
+        let without_6 = |l: &Value| -> Vec<Value> {
+            l.as_array()
+                .unwrap()
+                .iter()
+                .filter(|r| r["id"] != 6)
+                .cloned()
+                .collect()
+        };
+        assert_eq!(
+            without_6(&after),
+            without_6(&before),
+            "every restored row as before"
+        );
+        assert_eq!(
+            db.int("SELECT deleted FROM services WHERE id = 6"),
+            1,
+            "a row another deletion took stays deleted"
+        );
+        let clusters_after = db.rows(&format!(
+            "SELECT {}, {}, {}, {}, {} FROM clusters ORDER BY id",
+            db.text("id"),
+            db.text("deleted"),
+            db.text("deleted_at"),
+            db.text("updated_at"),
+            db.text("race_preventer")
+        ));
+        assert_eq!(clusters_after, before_clusters, "the cluster as before");
+        // Audited: one restore line per service and one for the cluster, naming the deletion.
+        let deletion = txns(&db, "delete")[0].clone();
+        let lines: Vec<Value> = db
+            .audit_lines()
+            .into_iter()
+            .filter(|l| l["action"] == "restore")
+            .collect();
+        assert_eq!(lines.len(), 3, "{lines:?}");
+        for l in &lines {
+            assert_eq!(l["restores"], deletion.as_str());
+        }
+        let svc = lines.iter().find(|l| l["service"]["id"] == 3).unwrap();
+        assert_eq!(
+            svc["service"]["deleted"], true,
+            "the row as it was before the restore"
+        );
+        assert_eq!(svc["service"]["zone"], "nova");
+        assert_eq!(svc["service"]["status"], "disabled");
+        // Again: the newest deletion of node02 was restored already.
+        let before_again = db.fingerprint();
+        let again = audited(&db, &["service", "restore", "--host", "node02", "--yes"]).code(4);
+        assert!(
+            again.error_line().contains("already restored"),
+            "{}",
+            again.stderr
+        );
+        audited(
+            &db,
+            &[
+                "service",
+                "restore",
+                "--host",
+                "node02",
+                "--yes",
+                "--missing-ok",
+            ],
+        )
         .code(0);
-    let v = audited(
-        &db,
-        &["service", "restore", "--host", "node02", "--yes", "-f", "json"],
-    )
-    .code(0)
-    .json();
-    assert_eq!(v["dry_run"], false);
-    let mut restored = ids(&v, "restored");
-    restored.sort();
-    assert_eq!(restored, [3, 4]);
-    assert_eq!(v["refused"], serde_json::json!([]));
-    assert_eq!(v["clusters_restored"][0]["name"], "c2");
-    let after = listing(&db);
-    let without_6 = |l: &Value| -> Vec<Value> {
-        l.as_array()
-            .unwrap()
-            .iter()
-            .filter(|r| r["id"] != 6)
-            .cloned()
-            .collect()
-    };
-    assert_eq!(without_6(&after), without_6(&before), "every restored row as before");
-    assert_eq!(
-        db.int("SELECT deleted FROM services WHERE id = 6"),
-        1,
-        "a row another deletion took stays deleted"
-    );
-    let clusters_after = db.rows(&format!(
-        "SELECT {}, {}, {}, {}, {} FROM clusters ORDER BY id",
-        db.text("id"),
-        db.text("deleted"),
-        db.text("deleted_at"),
-        db.text("updated_at"),
-        db.text("race_preventer")
-    ));
-    assert_eq!(clusters_after, before_clusters, "the cluster as before");
-    // Audited: one restore line per service and one for the cluster, naming the deletion.
-    let deletion = txns(&db, "delete")[0].clone();
-    let lines: Vec<Value> = db
-        .audit_lines()
-        .into_iter()
-        .filter(|l| l["action"] == "restore")
-        .collect();
-    assert_eq!(lines.len(), 3, "{lines:?}");
-    for l in &lines {
-        assert_eq!(l["restores"], deletion.as_str());
+        assert_eq!(db.fingerprint(), before_again);
+        // Cinder's own purge (deleted rows older than now) cannot take live rows.
+        db.exec(&format!(
+            "DELETE FROM services WHERE deleted = 1 AND deleted_at < '{}'",
+            db.ago(-5)
+        ));
+        assert_eq!(
+            db.int("SELECT COUNT(*) FROM services WHERE id IN (3, 4) AND deleted = 0"),
+            2
+        );
     }
-    let svc = lines.iter().find(|l| l["service"]["id"] == 3).unwrap();
-    assert_eq!(svc["service"]["deleted"], true, "the row as it was before the restore");
-    assert_eq!(svc["service"]["zone"], "nova");
-    assert_eq!(svc["service"]["status"], "disabled");
-    // Again: the newest deletion of node02 was restored already.
-    let before_again = db.fingerprint();
-    let again = audited(&db, &["service", "restore", "--host", "node02", "--yes"]).code(4);
-    assert!(again.error_line().contains("already restored"), "{}", again.stderr);
-    audited(
-        &db,
-        &["service", "restore", "--host", "node02", "--yes", "--missing-ok"],
-    )
-    .code(0);
-    assert_eq!(db.fingerprint(), before_again);
-    // Cinder's own purge (deleted rows older than now) cannot take live rows.
-    db.exec(&format!(
-        "DELETE FROM services WHERE deleted = 1 AND deleted_at < '{}'",
-        db.ago(-5)
-    ));
-    assert_eq!(
-        db.int("SELECT COUNT(*) FROM services WHERE id IN (3, 4) AND deleted = 0"),
-        2
-    );
-});
+);
 
 // The service came back on its own and made a new row: restoring the old one would leave two
 // live rows for one service. Refused, exit 3, naming the row; nothing changes.
-both_backends!(restore_refused_after_service_recreated_its_row, Schema::Cinder, |db| {
-    setup(&db);
-    db.svcctl()
-        .run(&["service", "delete", "--host", "node02", "--yes"])
-        .code(0);
-    db.service(30, "node02", "cinder-scheduler", 1);
-    let before = db.fingerprint();
-    let lines_before = db.audit_lines().len();
-    let run = audited(&db, &["service", "restore", "--host", "node02", "--yes", "-f", "json"])
+both_backends!(
+    restore_refused_after_service_recreated_its_row,
+    Schema::Cinder,
+    |db| {
+        setup_and_delete(&db, "node02");
+        db.service(30, "node02", "cinder-scheduler", 1);
+        let before = db.fingerprint();
+        let lines_before = db.audit_lines().len();
+        let run = audited(
+            &db,
+            &[
+                "service", "restore", "--host", "node02", "--yes", "-f", "json",
+            ],
+        )
         .code(3);
-    let v = run.json();
-    assert_eq!(ids(&v, "refused"), [3]);
-    assert!(
-        v["refused"][0]["reasons"]
-            .to_string()
-            .contains("live row (id 30)"),
-        "{v}"
-    );
-    assert!(run.stderr.contains("cinder-scheduler node02 (id 3)"), "{}", run.stderr);
-    assert_eq!(ids(&v, "restored"), Vec::<i64>::new());
-    assert_eq!(db.fingerprint(), before);
-    assert_eq!(db.audit_lines().len(), lines_before);
-});
+        let v = run.json();
+        assert_eq!(ids(&v, "refused"), [3]);
+        assert!(
+            v["refused"][0]["reasons"]
+                .to_string()
+                .contains("live row (id 30)"),
+            "{v}"
+        );
+        assert!(
+            run.stderr.contains("cinder-scheduler node02 (id 3)"),
+            "{}",
+            run.stderr
+        );
+        assert_eq!(ids(&v, "restored"), Vec::<i64>::new());
+        assert_eq!(db.fingerprint(), before);
+        assert_eq!(db.audit_lines().len(), lines_before);
+    }
+);
 
 // A row changed since svcctl deleted it (deleted_at rewritten) or purged is refused, by --txn.
-both_backends!(restore_refuses_changed_and_purged_rows, Schema::Cinder, |db| {
-    setup(&db);
-    db.svcctl()
-        .run(&["service", "delete", "--host", "node02@*", "--yes"])
-        .code(0);
-    let txn = txns(&db, "delete")[0].clone();
-    db.exec("UPDATE services SET deleted_at = '2020-01-01 00:00:00' WHERE id = 5");
-    db.exec("DELETE FROM services WHERE id = 6");
-    let before = db.fingerprint();
-    let run = audited(&db, &["service", "restore", "--txn", &txn, "--yes", "-f", "json"]).code(3);
-    let v = run.json();
-    let mut refused = ids(&v, "refused");
-    refused.sort();
-    assert_eq!(refused, [5, 6]);
-    let reasons = v["refused"].to_string();
-    assert!(reasons.contains("purged"), "{reasons}");
-    assert!(reasons.contains("changed since"), "{reasons}");
-    assert!(run.error_line().contains("nothing was changed"), "{}", run.stderr);
-    assert_eq!(db.fingerprint(), before);
-});
+both_backends!(
+    restore_refuses_changed_and_purged_rows,
+    Schema::Cinder,
+    |db| {
+        let txn = setup_and_delete(&db, "node02@*");
+        db.exec("UPDATE services SET deleted_at = '2020-01-01 00:00:00' WHERE id = 5");
+        db.exec("DELETE FROM services WHERE id = 6");
+        let before = db.fingerprint();
+        let run = audited(
+            &db,
+            &["service", "restore", "--txn", &txn, "--yes", "-f", "json"],
+        )
+        .code(3);
+        let v = run.json();
+        let mut refused = ids(&v, "refused");
+        refused.sort();
+        assert_eq!(refused, [5, 6]);
+        let reasons = v["refused"].to_string();
+        assert!(reasons.contains("purged"), "{reasons}");
+        assert!(reasons.contains("changed since"), "{reasons}");
+        assert!(
+            run.error_line().contains("nothing was changed"),
+            "{}",
+            run.stderr
+        );
+        assert_eq!(db.fingerprint(), before);
+    }
+);
 
 // --txn picks one deletion; --dry-run shows it and changes nothing; --binary narrows --host.
 both_backends!(restore_by_txn_binary_and_dry_run, Schema::Cinder, |db| {
-    setup(&db);
-    db.svcctl()
-        .run(&["service", "delete", "--host", "node02@*", "--yes"])
-        .code(0);
+    let first = setup_and_delete(&db, "node02@*");
     db.svcctl()
         .run(&["service", "delete", "--host", "node02", "--yes"])
         .code(0);
-    let first = txns(&db, "delete")[0].clone();
     let before = db.fingerprint();
     let dry = audited(
         &db,
-        &["service", "restore", "--txn", &first, "--dry-run", "-f", "json"],
+        &[
+            "service",
+            "restore",
+            "--txn",
+            &first,
+            "--dry-run",
+            "-f",
+            "json",
+        ],
     )
     .code(0)
     .json();
@@ -245,7 +297,14 @@ both_backends!(restore_by_txn_binary_and_dry_run, Schema::Cinder, |db| {
     let v = audited(
         &db,
         &[
-            "service", "restore", "--host", "node02", "--binary", "cinder-backup", "--yes", "-f",
+            "service",
+            "restore",
+            "--host",
+            "node02",
+            "--binary",
+            "cinder-backup",
+            "--yes",
+            "-f",
             "json",
         ],
     )
@@ -255,7 +314,13 @@ both_backends!(restore_by_txn_binary_and_dry_run, Schema::Cinder, |db| {
     assert_eq!(db.int("SELECT deleted FROM services WHERE id = 3"), 1);
     // Usage: --txn and --host are exclusive; one of them is needed.
     audited(&db, &["service", "restore", "--yes"]).code(2);
-    audited(&db, &["service", "restore", "--txn", &first, "--host", "x", "--yes"]).code(2);
+    audited(
+        &db,
+        &[
+            "service", "restore", "--txn", &first, "--host", "x", "--yes",
+        ],
+    )
+    .code(2);
     // A transaction the log does not hold: nothing matched.
     let none = audited(&db, &["service", "restore", "--txn", "nope", "--yes"]).code(4);
     assert!(none.error_line().contains("nope"), "{}", none.stderr);
@@ -264,10 +329,7 @@ both_backends!(restore_by_txn_binary_and_dry_run, Schema::Cinder, |db| {
 // A transaction that rolled back deleted nothing and is never restored; a hand-edited or
 // truncated line is a clear error naming the file and line, never a panic.
 both_backends!(rolled_back_and_damaged_audit_lines, Schema::Cinder, |db| {
-    setup(&db);
-    db.svcctl()
-        .run(&["service", "delete", "--host", "node02", "--yes"])
-        .code(0);
+    setup_and_delete(&db, "node02");
     let good = std::fs::read_to_string(db.audit_path()).unwrap();
     let txn = txns(&db, "delete")[0].clone();
     // Rewrite history: the same transaction, marked rolled back.
@@ -305,11 +367,7 @@ both_backends!(rolled_back_and_damaged_audit_lines, Schema::Cinder, |db| {
 
 // A restore only ever reads deletions of the database it is pointed at.
 both_backends!(restore_ignores_other_databases, Schema::Cinder, |db| {
-    setup(&db);
-    db.svcctl()
-        .run(&["service", "delete", "--host", "node02", "--yes"])
-        .code(0);
-    let txn = txns(&db, "delete")[0].clone();
+    let txn = setup_and_delete(&db, "node02");
     let text = std::fs::read_to_string(db.audit_path()).unwrap();
     let elsewhere: String = text
         .lines()
@@ -328,10 +386,7 @@ both_backends!(restore_ignores_other_databases, Schema::Cinder, |db| {
 // Between the plan and the write, the service comes back with a new row, or someone rewrites
 // the deleted row: the UPDATE's WHERE clause sees it, the whole restore rolls back (exit 3).
 both_backends!(restore_write_repeats_the_checks, Schema::Cinder, |db| {
-    setup(&db);
-    db.svcctl()
-        .run(&["service", "delete", "--host", "node02", "--yes"])
-        .code(0);
+    setup_and_delete(&db, "node02");
     let log = db.audit_path().display().to_string();
     for (i, change) in [
         "INSERT INTO services (created_at, updated_at, deleted, id, host, `binary`, topic, \
@@ -348,15 +403,31 @@ both_backends!(restore_write_repeats_the_checks, Schema::Cinder, |db| {
         let child = db.svcctl().paused(
             "SVCCTL_TEST_PAUSE_FILE",
             &pause,
-            &["service", "restore", "--host", "node02", "--yes", "--audit-log", &log],
+            &[
+                "service",
+                "restore",
+                "--host",
+                "node02",
+                "--yes",
+                "--audit-log",
+                &log,
+            ],
         );
         db.exec(change);
         let after_change = db.fingerprint();
         assert_ne!(after_change, before);
         let run = child.resume().code(3);
-        assert!(run.error_line().contains("changed between plan and write"), "{}", run.stderr);
+        assert!(
+            run.error_line().contains("changed between plan and write"),
+            "{}",
+            run.stderr
+        );
         assert_eq!(db.fingerprint(), after_change, "nothing restored");
-        assert_eq!(db.audit_lines().len(), lines, "no line for a restore that did not happen");
+        assert_eq!(
+            db.audit_lines().len(),
+            lines,
+            "no line for a restore that did not happen"
+        );
         db.exec("DELETE FROM services WHERE id = 40");
         db.exec(
             "UPDATE services SET deleted_at = (SELECT deleted_at FROM services WHERE id = 4) \

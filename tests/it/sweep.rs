@@ -2,17 +2,11 @@
 //! `--skip-refused` (delete what passes, report the rest). SQLite and MariaDB.
 
 use crate::both_backends;
+use crate::delete::live_ids;
 use crate::harness::{Schema, TestDb};
 use crate::restore::ids;
 
 const DAY: i64 = 86400;
-
-fn live_ids(db: &TestDb) -> Vec<i64> {
-    db.rows("SELECT CAST(id AS CHAR) FROM services WHERE deleted = 0 ORDER BY id")
-        .into_iter()
-        .map(|r| r[0].as_ref().unwrap().parse().unwrap())
-        .collect()
-}
 
 /// 1 up; 2 down 8 days; 3 down 2 days; 4 down 10 days but owning a volume; 5 down 9 days.
 fn fleet(db: &TestDb) {
@@ -26,83 +20,119 @@ fn fleet(db: &TestDb) {
 
 // The cron sweep: everything down for a week that nothing uses goes; a service down for less
 // than the duration, an up one and one in use stay; the refusal is reported, exit 0.
-both_backends!(sweep_deletes_only_services_down_long_enough, Schema::Cinder, |db| {
-    fleet(&db);
-    let run = db
-        .svcctl()
-        .run(&[
-            "service", "delete", "--down-for", "7d", "--skip-refused", "--exclude", "node05",
-            "--yes", "-f", "json",
-        ])
-        .code(0);
-    let v = run.json();
-    assert_eq!(ids(&v, "deleted"), [2]);
-    assert_eq!(ids(&v, "refused"), [4]);
-    assert!(
-        v["refused"][0]["reasons"]
-            .to_string()
-            .contains("1 volume"),
-        "{v}"
-    );
-    assert_eq!(live_ids(&db), [1, 3, 4, 5]);
-    assert!(
-        run.stderr.contains("refused cinder-volume node04@lvm (id 4)"),
-        "the refusal on stderr, for the cron mail:\n{}",
-        run.stderr
-    );
-    let summary = run.stderr.lines().last().unwrap();
-    assert!(
-        summary.contains("deleted 1 service") && summary.contains("refused 1"),
-        "one summary line: {summary}"
-    );
-    assert_eq!(db.audit_lines().len(), 1);
-    // Again: node05 (not excluded now) goes; 4 is still refused.
-    let v = db
-        .svcctl()
-        .run(&[
-            "service", "delete", "--down-for", "7d", "--skip-refused", "--yes", "-f", "json",
-        ])
-        .code(0)
-        .json();
-    assert_eq!(ids(&v, "deleted"), [5]);
-    // Nothing passes any more: exit 4, nothing changed.
-    let before = db.fingerprint();
-    let v = db
-        .svcctl()
-        .run(&[
-            "service", "delete", "--down-for", "7d", "--skip-refused", "--yes", "-f", "json",
-        ])
-        .code(4)
-        .json();
-    assert_eq!(ids(&v, "refused"), [4]);
-    assert_eq!(db.fingerprint(), before);
-});
+both_backends!(
+    sweep_deletes_only_services_down_long_enough,
+    Schema::Cinder,
+    |db| {
+        fleet(&db);
+        let run = db
+            .svcctl()
+            .run(&[
+                "service",
+                "delete",
+                "--down-for",
+                "7d",
+                "--skip-refused",
+                "--exclude",
+                "node05",
+                "--yes",
+                "-f",
+                "json",
+            ])
+            .code(0);
+        let v = run.json();
+        assert_eq!(ids(&v, "deleted"), [2]);
+        assert_eq!(ids(&v, "refused"), [4]);
+        assert!(
+            v["refused"][0]["reasons"].to_string().contains("1 volume"),
+            "{v}"
+        );
+        assert_eq!(live_ids(&db), [1, 3, 4, 5]);
+        assert!(
+            run.stderr
+                .contains("refused cinder-volume node04@lvm (id 4)"),
+            "the refusal on stderr, for the cron mail:\n{}",
+            run.stderr
+        );
+        let summary = run.stderr.lines().last().unwrap();
+        assert!(
+            summary.contains("deleted 1 service") && summary.contains("refused 1"),
+            "one summary line: {summary}"
+        );
+        assert_eq!(db.audit_lines().len(), 1);
+        // Again: node05 (not excluded now) goes; 4 is still refused.
+        let v = db
+            .svcctl()
+            .run(&[
+                "service",
+                "delete",
+                "--down-for",
+                "7d",
+                "--skip-refused",
+                "--yes",
+                "-f",
+                "json",
+            ])
+            .code(0)
+            .json();
+        assert_eq!(ids(&v, "deleted"), [5]);
+        // Nothing passes any more: exit 4, nothing changed.
+        let before = db.fingerprint();
+        let v = db
+            .svcctl()
+            .run(&[
+                "service",
+                "delete",
+                "--down-for",
+                "7d",
+                "--skip-refused",
+                "--yes",
+                "-f",
+                "json",
+            ])
+            .code(4)
+            .json();
+        assert_eq!(ids(&v, "refused"), [4]);
+        assert_eq!(db.fingerprint(), before);
+    }
+);
 
 // Without --skip-refused one refusal refuses the whole sweep: exit 3, nothing changed.
-both_backends!(sweep_without_skip_refused_is_all_or_nothing, Schema::Cinder, |db| {
-    fleet(&db);
-    let before = db.fingerprint();
-    let run = db
-        .svcctl()
-        .run(&["service", "delete", "--down-for", "7d", "--yes"])
-        .code(3);
-    assert!(run.stderr.contains("--skip-refused"), "{}", run.stderr);
-    assert_eq!(db.fingerprint(), before);
-    // --skip-refused also works for a --host delete.
-    let v = db
-        .svcctl()
-        .run(&[
-            "service", "delete", "--host", "node0?*", "--skip-refused", "--yes", "-f", "json",
-        ])
-        .code(0)
-        .json();
-    let mut deleted = ids(&v, "deleted");
-    deleted.sort();
-    assert_eq!(deleted, [2, 3, 5]);
-    let mut refused = ids(&v, "refused");
-    refused.sort();
-    assert_eq!(refused, [1, 4]);
-});
+both_backends!(
+    sweep_without_skip_refused_is_all_or_nothing,
+    Schema::Cinder,
+    |db| {
+        fleet(&db);
+        let before = db.fingerprint();
+        let run = db
+            .svcctl()
+            .run(&["service", "delete", "--down-for", "7d", "--yes"])
+            .code(3);
+        assert!(run.stderr.contains("--skip-refused"), "{}", run.stderr);
+        assert_eq!(db.fingerprint(), before);
+        // --skip-refused also works for a --host delete.
+        let v = db
+            .svcctl()
+            .run(&[
+                "service",
+                "delete",
+                "--host",
+                "node0?*",
+                "--skip-refused",
+                "--yes",
+                "-f",
+                "json",
+            ])
+            .code(0)
+            .json();
+        let mut deleted = ids(&v, "deleted");
+        deleted.sort();
+        assert_eq!(deleted, [2, 3, 5]);
+        let mut refused = ids(&v, "refused");
+        refused.sort();
+        assert_eq!(refused, [1, 4]);
+    }
+);
 
 // `service list --down-for` selects the same rows, with --host, --binary and --exclude.
 both_backends!(list_down_for_with_filters, Schema::Cinder, |db| {
@@ -122,7 +152,10 @@ both_backends!(list_down_for_with_filters, Schema::Cinder, |db| {
     };
     assert_eq!(list(&[]), [2, 4, 5]);
     assert_eq!(list(&["--exclude", "node05", "--exclude", "node04@*"]), [2]);
-    assert_eq!(list(&["--host", "node0*", "--binary", "cinder-scheduler"]), [2]);
+    assert_eq!(
+        list(&["--host", "node0*", "--binary", "cinder-scheduler"]),
+        [2]
+    );
     let v = db
         .svcctl()
         .run(&["service", "list", "-f", "json", "--down-for", "36h"])
@@ -152,7 +185,11 @@ both_backends!(sweep_usage_errors, Schema::Cinder, |db| {
         .svcctl()
         .run(&["service", "list", "--down-for", "30s"])
         .code(2);
-    assert!(short.error_line().contains("service_down_time"), "{}", short.stderr);
+    assert!(
+        short.error_line().contains("service_down_time"),
+        "{}",
+        short.stderr
+    );
     // Without --host the sweep covers the whole cloud: it needs --yes or a terminal.
     let no_tty = db
         .svcctl()
@@ -172,7 +209,17 @@ both_backends!(sweep_write_holds_its_own_duration, Schema::Cinder, |db| {
     let child = db.svcctl().paused(
         "SVCCTL_TEST_PAUSE_FILE",
         &pause,
-        &["service", "delete", "--down-for", "7d", "--host", "node02", "--yes", "-f", "json"],
+        &[
+            "service",
+            "delete",
+            "--down-for",
+            "7d",
+            "--host",
+            "node02",
+            "--yes",
+            "-f",
+            "json",
+        ],
     );
     db.exec(&format!(
         "UPDATE services SET updated_at = '{}' WHERE id = 2",
