@@ -100,10 +100,9 @@ pub(crate) async fn by_ids(db: &mut Db, ids: &[i64]) -> Result<Vec<ClusterRow>> 
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let mut s = select(&db.schema);
-    s.push(" WHERE id IN (")
-        .push_list(ids.iter().copied())
-        .push(") ORDER BY id");
+    let s = db
+        .schema
+        .select_ids("clusters", ClusterRow::COLUMNS, ids, "");
     db.retrying("reading clusters", async |conn| {
         Ok(conn.fetch_all(&s).await?)
     })
@@ -119,11 +118,12 @@ pub(crate) async fn lock_by_ids(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let mut s = select(schema);
-    s.push(" WHERE id IN (")
-        .push_list(ids.iter().copied())
-        .push(") ORDER BY id")
-        .push(conn.dialect().for_update());
+    let s = schema.select_ids(
+        "clusters",
+        ClusterRow::COLUMNS,
+        ids,
+        conn.dialect().for_update(),
+    );
     Ok(conn.fetch_all(&s).await?)
 }
 

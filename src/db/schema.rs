@@ -68,6 +68,17 @@ impl Schema {
         Stmt::new(format!("SELECT {} FROM {table}", list.join(", ")))
     }
 
+    /// `select(table, columns)` of the rows with these ids, in id order, with `lock` appended
+    /// (`Dialect::for_update` inside a write, "" for a plan's read).
+    pub fn select_ids(&self, table: &str, columns: &[&str], ids: &[i64], lock: &str) -> Stmt {
+        let mut s = self.select(table, columns);
+        s.push(" WHERE id IN (")
+            .push_list(ids.iter().copied())
+            .push(") ORDER BY id")
+            .push(lock);
+        s
+    }
+
     /// True for a database svcctl's own migrations built (the demo and test databases).
     pub fn is_svcctl_built(&self) -> bool {
         self.has_table("_sqlx_migrations")

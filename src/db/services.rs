@@ -142,12 +142,12 @@ pub(crate) async fn lock_by_ids(
     schema: &Schema,
     ids: &[i64],
 ) -> Result<Vec<ServiceRow>> {
-    let d: Dialect = conn.dialect();
-    let mut s = select(schema);
-    s.push(" WHERE id IN (")
-        .push_list(ids.iter().copied())
-        .push(") ORDER BY id")
-        .push(d.for_update());
+    let s = schema.select_ids(
+        "services",
+        ServiceRow::COLUMNS,
+        ids,
+        conn.dialect().for_update(),
+    );
     Ok(conn.fetch_all(&s).await?)
 }
 
@@ -156,10 +156,9 @@ pub(crate) async fn by_ids(db: &mut Db, ids: &[i64]) -> Result<Vec<ServiceRow>> 
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let mut s = select(&db.schema);
-    s.push(" WHERE id IN (")
-        .push_list(ids.iter().copied())
-        .push(") ORDER BY id");
+    let s = db
+        .schema
+        .select_ids("services", ServiceRow::COLUMNS, ids, "");
     db.retrying("reading services", async |conn| {
         Ok(conn.fetch_all(&s).await?)
     })
