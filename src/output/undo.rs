@@ -161,7 +161,7 @@ pub(crate) fn fk_reasons(c: &FkCounts) -> Vec<String> {
         (
             c.workers,
             "workers.service_id",
-            "cinder-manage db purge once the workers are gone",
+            "Cinder removes a worker when its cleanup is done",
         ),
     ] {
         if n > 0 {
