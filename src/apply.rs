@@ -1,14 +1,16 @@
-//! The shared flow of every writing command: refuse (exit 3) unless `--force`, confirm (prompt,
-//! `--yes`, or exit 2 with no terminal), honour `--dry-run`, write through the `write` runner,
-//! and report (exit 3 if a service changed meanwhile). It decides and sequences; `output`
-//! renders.
+//! The shared flow of every writing command: open the audit log before anything changes
+//! (`--audit-log`, `--no-audit`), refuse (exit 3) unless `--force` (or, with `--skip-refused`,
+//! go on without the refused), confirm (prompt, `--yes`, or exit 2 with no terminal), honour
+//! `--dry-run`, write through the `write` runner, and report (exit 3 if a service changed
+//! meanwhile). It decides and sequences; `output` renders.
 
 use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
 
 use anyhow::Result;
+use serde::Serialize;
 
-use crate::audit::{Actor, AuditLog};
+use crate::audit::{self, Actor, AuditLog};
 use crate::db::Db;
 use crate::error::Failure;
 use crate::output::report::{self, ResultDoc};
@@ -21,27 +23,79 @@ use crate::write::{
     soft_delete::{Outcome, SoftDelete},
 };
 
-/// The flags every deleting command shares.
+/// The flags every writing command shares.
 #[derive(Debug, Clone, clap::Args)]
-pub(crate) struct DeleteFlags {
+pub(crate) struct WriteFlags {
     /// Show the plan and change nothing; exits with the code the real run would have
     #[arg(long)]
     pub dry_run: bool,
     /// Do not ask for confirmation (needed when there is no terminal)
     #[arg(long, short = 'y')]
     pub yes: bool,
-    /// Delete even services that are up or still in use, and say what was overridden
-    #[arg(long)]
-    pub force: bool,
     /// Exit 0 instead of 4 when nothing matches, so scripts can re-run
     #[arg(long)]
     pub missing_ok: bool,
-    /// Append one JSON line per deleted service here [default: /var/log/svcctl/audit.jsonl when writable]
+    /// The audit log: one JSON line per changed row, written before the change commits; it must be writable [default: /var/log/svcctl/audit.jsonl]
     #[arg(long, value_name = "PATH", value_parser = crate::limits::audit_log)]
     pub audit_log: Option<PathBuf>,
+    /// Change the database without an audit record (and so without service restore)
+    #[arg(long, conflicts_with = "audit_log")]
+    pub no_audit: bool,
     /// Output format
     #[arg(short = 'f', long = "format", value_enum, default_value_t = ReportFormat::Table)]
     pub format: ReportFormat,
+}
+
+impl WriteFlags {
+    pub fn json(&self) -> bool {
+        self.format == ReportFormat::Json
+    }
+
+    /// The audit log's path: `--audit-log`, else the default.
+    pub fn audit_path(&self) -> PathBuf {
+        self.audit_log
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(audit::DEFAULT_AUDIT_LOG))
+    }
+
+    /// Opens the audit log, before anything changes: a log that cannot be appended to stops
+    /// the command (exit 1, naming the path and `--audit-log`). None is needed for a dry run;
+    /// `--no-audit` goes without, saying so.
+    pub fn open_audit(&self) -> Result<AuditLog> {
+        if self.dry_run {
+            return Ok(AuditLog::none());
+        }
+        if self.no_audit {
+            messages::no_audit();
+            return Ok(AuditLog::none());
+        }
+        let log = AuditLog::open(&self.audit_path())?;
+        if !log.created.is_empty() {
+            messages::audit_created(&log.created);
+        }
+        Ok(log)
+    }
+}
+
+/// The flags every deleting command shares: those of every writing command, and the verdicts'.
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct DeleteFlags {
+    #[command(flatten)]
+    pub write: WriteFlags,
+    /// Delete even services that are up or still in use, and say what was overridden
+    #[arg(long)]
+    pub force: bool,
+    /// Delete what passes every check and only list the refused (exit 0; 4 if none passed)
+    #[arg(long, conflicts_with = "force")]
+    pub skip_refused: bool,
+}
+
+impl std::ops::Deref for DeleteFlags {
+    type Target = WriteFlags;
+
+    fn deref(&self) -> &WriteFlags {
+        &self.write
+    }
 }
 
 /// A plan and its result are a document with verdicts, not rows: table or JSON only.
@@ -49,28 +103,15 @@ pub(crate) struct DeleteFlags {
 pub(crate) enum ReportFormat {
     /// The plan and the result as tables; notes on stderr
     Table,
-    /// One JSON document: dry_run, deleted, refused, clusters_deleted (and processes)
+    /// One JSON document with the same keys on every path (see the README)
     Json,
 }
 
-impl DeleteFlags {
-    pub fn json(&self) -> bool {
-        self.format == ReportFormat::Json
-    }
-}
-
-/// Nothing matched: exit 4, or 0 with `--missing-ok` (saying so on stderr either way).
-pub(crate) fn nothing_matched(
-    flags: &DeleteFlags,
-    what: String,
-    processes: Option<ProcessReport<'_>>,
-) -> Result<()> {
+/// Nothing matched: exit 4, or 0 with `--missing-ok` (saying so on stderr either way), after
+/// the command's JSON document `doc`.
+pub(crate) fn nothing(flags: &WriteFlags, what: String, doc: &impl Serialize) -> Result<()> {
     if flags.json() {
-        output::print_json(&ResultDoc::unchanged(
-            flags.dry_run,
-            std::iter::empty(),
-            processes,
-        ))?;
+        output::print_json(doc)?;
     }
     if flags.missing_ok {
         messages::nothing_to_do(&what);
@@ -83,6 +124,19 @@ pub(crate) fn nothing_matched(
     }
 }
 
+/// Nothing matched a deleting command.
+pub(crate) fn nothing_matched(
+    flags: &DeleteFlags,
+    what: String,
+    processes: Option<ProcessReport<'_>>,
+) -> Result<()> {
+    nothing(
+        flags,
+        what,
+        &ResultDoc::unchanged(flags.dry_run, std::iter::empty(), processes),
+    )
+}
+
 /// Prints the plan (tables only; JSON prints one document at the end) and refuses, exit 3,
 /// when a service must not go and `--force` was not given.
 pub(crate) fn check(
@@ -92,6 +146,25 @@ pub(crate) fn check(
 ) -> Result<()> {
     if !flags.json() {
         output::print(&report::plan_table(plan, flags.force))?;
+    }
+    if plan.has_refusals() && flags.skip_refused {
+        messages::items("refused", plan.refused());
+        if plan.to_write(false).next().is_none() {
+            if flags.json() {
+                output::print_json(&ResultDoc::unchanged(
+                    flags.dry_run,
+                    plan.refused(),
+                    processes,
+                ))?;
+            }
+            let n = plan.refused().count();
+            return Err(Failure::NothingMatched(format!(
+                "all {n} service{} refused (listed above); nothing was changed",
+                if n == 1 { "" } else { "s" }
+            ))
+            .into());
+        }
+        return Ok(());
     }
     if plan.has_refusals() && !flags.force {
         if flags.json() {
@@ -104,7 +177,8 @@ pub(crate) fn check(
         messages::items("refusing", plan.refused());
         let n = plan.refused().count();
         return Err(Failure::Refused(format!(
-            "refused {n} service{}; nothing was changed{} (--force deletes anyway)",
+            "refused {n} service{}; nothing was changed{} (--force deletes anyway; \
+             --skip-refused deletes the others)",
             if n == 1 { "" } else { "s" },
             if flags.dry_run { " (dry run)" } else { "" }
         ))
@@ -117,7 +191,7 @@ pub(crate) fn check(
 }
 
 /// Asks `question` at a terminal unless `--yes`; with no terminal and no `--yes`, exit 2.
-pub(crate) async fn confirm(question: &str, flags: &DeleteFlags) -> Result<()> {
+pub(crate) async fn confirm(question: &str, flags: &WriteFlags) -> Result<()> {
     if flags.yes || flags.dry_run {
         return Ok(());
     }
@@ -147,12 +221,14 @@ pub(crate) async fn confirm(question: &str, flags: &DeleteFlags) -> Result<()> {
     }
 }
 
-/// Writes the plan (unless `--dry-run`) and reports; exit 3 if a service changed meanwhile.
+/// Writes the plan (unless `--dry-run`), recording it in `audit` (opened by the command before
+/// anything changed), and reports; exit 3 if a service changed meanwhile.
 pub(crate) async fn write_and_report(
     db: &mut Db,
     plan: &Plan,
     flags: &DeleteFlags,
     processes: Option<ProcessReport<'_>>,
+    audit: &mut AuditLog,
 ) -> Result<()> {
     if flags.dry_run {
         let would: Vec<&Item> = plan.to_write(flags.force).collect();
@@ -162,29 +238,36 @@ pub(crate) async fn write_and_report(
         messages::dry_run(would.len());
         return Ok(());
     }
-    let mut audit = AuditLog::open(flags.audit_log.as_deref())?;
-    if let Some((path, err)) = &audit.unavailable {
-        messages::audit_unavailable(path, err);
-    }
     seams::pause(Seam::BeforeWrite).await;
-    let actor = Actor::current(db.url.to_string());
-    let change = SoftDelete::new(plan, flags.force, &db.schema, db.dialect, &actor);
+    let actor = Actor::current(audit::database_name(&db.url));
+    let change = SoftDelete::new(plan, flags.force, &db.schema, db.dialect);
     let outcome = if change.is_empty() {
         Outcome::default()
     } else {
-        write::run(db, &change, &mut audit, &actor).await?
+        write::run(db, &change, audit, &actor).await?
     };
-    report(&outcome, flags, processes, &audit)
+    report(&outcome, plan, flags, processes, audit)
 }
 
 fn report(
     outcome: &Outcome,
+    plan: &Plan,
     flags: &DeleteFlags,
     processes: Option<ProcessReport<'_>>,
     audit: &AuditLog,
 ) -> Result<()> {
+    // With --skip-refused the plan's refusals are part of the result.
+    let skipped: Vec<&Item> = if flags.skip_refused {
+        plan.refused().collect()
+    } else {
+        Vec::new()
+    };
     if flags.json() {
-        output::print_json(&ResultDoc::done(outcome, processes))?;
+        output::print_json(&ResultDoc::done(
+            outcome,
+            skipped.iter().copied(),
+            processes,
+        ))?;
     } else {
         output::print(&report::result_table(outcome))?;
     }
@@ -198,6 +281,13 @@ fn report(
             if n == 1 { "was" } else { "were" }
         ))
         .into());
+    }
+    if flags.skip_refused || plan.sweep.is_some() {
+        messages::sweep_summary(
+            outcome.deleted.len(),
+            skipped.len(),
+            plan.sweep.as_deref().unwrap_or("skip-refused"),
+        );
     }
     Ok(())
 }

@@ -10,10 +10,12 @@ use crate::config::ConfigSource;
 const EXIT_CODES: &str = "\
 Exit codes:
   0    success (with --missing-ok, also: nothing left to do)
-  1    runtime or database error (unreachable, access denied, a failed statement)
+  1    runtime or database error (unreachable, access denied, a failed statement, an audit log
+       that cannot be written)
   2    usage or configuration error (bad flag, config file, option, URL; no terminal to ask at)
   3    refused by a safety check (a service is up or in use) or at the prompt; nothing changed
-  4    nothing matched (no live service for the hosts or backend given)
+  4    nothing matched (no live service for the hosts or backend given; nothing left to restore
+       or purge)
   130  interrupted (Ctrl-C); nothing half-written
 
 Ranges: --timeout more than 0 up to 31536000 seconds (a year); --max-retries -1 (forever) to
@@ -27,7 +29,9 @@ Configuration is read as Cinder reads it: --config-file and --config-dir in the 
 (e.g. OS_DATABASE__CONNECTION), then flags.";
 
 /// Clean up stale OpenStack Cinder services, safely: list them as `cinder service-list` does,
-/// soft-delete a dead host's services the way Cinder does, and clean up after a removed backend.
+/// soft-delete a dead host's services the way Cinder does (or sweep those down for days), undo
+/// a deletion from the audit log, purge old deleted rows, remove clusters, and clean up after a
+/// removed backend.
 #[derive(Debug, Parser)]
 #[command(name = "svcctl", version, after_help = EXIT_CODES, max_term_width = 100)]
 pub struct Cli {

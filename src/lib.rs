@@ -11,6 +11,7 @@ pub mod cli;
 mod commands;
 mod config;
 mod db;
+mod duration;
 pub mod error;
 mod hosts;
 mod limits;
@@ -21,6 +22,7 @@ mod processes;
 mod seams;
 mod sys;
 mod text;
+mod undo;
 mod write;
 
 use std::time::Duration;

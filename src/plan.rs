@@ -203,6 +203,8 @@ pub(crate) struct Plan {
     pub guard: Option<Stmt>,
     /// What the verdict of a heartbeat-exempt service says (backend cleanup on this node).
     pub exempt_note: String,
+    /// A sweep (`--down-for`): its scope, for the one summary line a cron mail shows.
+    pub sweep: Option<String>,
 }
 
 /// How a node-local service is treated by `backend cleanup`.
@@ -294,6 +296,7 @@ impl Plan {
             cutoff,
             guard: None,
             exempt_note: "on this node; its processes are stopped first".into(),
+            sweep: None,
         }
     }
 

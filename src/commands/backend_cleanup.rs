@@ -88,6 +88,8 @@ pub(crate) fn backend_key(arg: &str) -> Result<String, Failure> {
 
 pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
     let key = backend_key(&args.backend)?;
+    // Before anything changes, processes included: no change without a record.
+    let mut log = args.flags.open_audit()?;
     let this_node = ctx.settings.host.clone();
     let mut db = ctx.connect().await?;
     let read = |rows: Vec<ServiceRow>| -> Vec<ServiceRow> {
@@ -228,7 +230,8 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
     )
     .await?;
     if args.flags.dry_run {
-        return apply::write_and_report(&mut db, &plan, &args.flags, Some(found(&planned))).await;
+        return apply::write_and_report(&mut db, &plan, &args.flags, Some(found(&planned)), &mut log)
+            .await;
     }
     processes::check_permission(&procs)?;
     let stopped = processes::stop(
@@ -248,7 +251,7 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
             p.cmdline
         );
     }
-    apply::write_and_report(&mut db, &plan, &args.flags, Some(found(&stopped))).await
+    apply::write_and_report(&mut db, &plan, &args.flags, Some(found(&stopped)), &mut log).await
 }
 
 /// `--wait`: re-reads the services judged by heartbeat (other nodes', and this node's when no

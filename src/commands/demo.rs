@@ -231,6 +231,8 @@ pub(crate) async fn run(_args: Args, ctx: &Context) -> Result<()> {
         enabled: false,
         withreplication: false,
         include_deleted: false,
+        down_for: None,
+        exclude: vec![],
         output: crate::output::OutputArgs {
             format: crate::output::Format::Table,
             columns: vec![],

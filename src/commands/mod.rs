@@ -2,9 +2,13 @@
 //! `run`; the command tree beside the dispatcher that runs it.
 
 pub(crate) mod backend_cleanup;
+pub(crate) mod cluster_list;
+pub(crate) mod cluster_remove;
 pub(crate) mod demo;
 pub(crate) mod service_delete;
 pub(crate) mod service_list;
+pub(crate) mod service_purge;
+pub(crate) mod service_restore;
 
 use anyhow::Result;
 use clap::Subcommand;
@@ -13,9 +17,12 @@ use crate::Context;
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
-    /// Cinder services: list, delete
+    /// Cinder services: list, delete, restore, purge
     #[command(subcommand)]
     Service(ServiceCommand),
+    /// Cinder clusters: list, remove
+    #[command(subcommand)]
+    Cluster(ClusterCommand),
     /// Storage backends: clean up after a removed backend
     #[command(subcommand)]
     Backend(BackendCommand),
@@ -27,6 +34,14 @@ pub(crate) enum Command {
 pub(crate) enum ServiceCommand {
     List(service_list::Args),
     Delete(service_delete::Args),
+    Restore(service_restore::Args),
+    Purge(service_purge::Args),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum ClusterCommand {
+    List(cluster_list::Args),
+    Remove(cluster_remove::Args),
 }
 
 #[derive(Debug, Subcommand)]
@@ -38,6 +53,10 @@ pub(crate) async fn run(command: Command, ctx: &Context) -> Result<()> {
     match command {
         Command::Service(ServiceCommand::List(args)) => service_list::run(args, ctx).await,
         Command::Service(ServiceCommand::Delete(args)) => service_delete::run(args, ctx).await,
+        Command::Service(ServiceCommand::Restore(args)) => service_restore::run(args, ctx).await,
+        Command::Service(ServiceCommand::Purge(args)) => service_purge::run(args, ctx).await,
+        Command::Cluster(ClusterCommand::List(args)) => cluster_list::run(args, ctx).await,
+        Command::Cluster(ClusterCommand::Remove(args)) => cluster_remove::run(args, ctx).await,
         Command::Backend(BackendCommand::Cleanup(args)) => backend_cleanup::run(args, ctx).await,
         Command::Demo(args) => demo::run(args, ctx).await,
     }

@@ -5,8 +5,8 @@ use anyhow::Result;
 use clap::ValueEnum;
 
 use crate::Context;
+use crate::commands::service_delete::Selection;
 use crate::db::services::{self, ServiceFilter};
-use crate::hosts::HostPattern;
 use crate::model::Service;
 use crate::output::columns::{cinder_columns, csv_columns, json_columns, select_columns};
 use crate::output::list::{ServiceSink, sort_as_table};
@@ -50,12 +50,24 @@ pub(crate) struct Args {
     /// Also show soft-deleted rows (adds Deleted_at; JSON adds deleted and deleted_at)
     #[arg(long)]
     pub include_deleted: bool,
+    /// Only services down (no heartbeat) for at least this long: 7d, 12h, 90m
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
+    pub down_for: Option<String>,
+    /// Leave out this host (exact, or a glob); repeatable
+    #[arg(long, value_name = "HOST")]
+    pub exclude: Vec<String>,
     #[command(flatten)]
     pub output: OutputArgs,
 }
 
 pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
-    let hosts = HostPattern::parse_all(&args.host)?;
+    let down_time = ctx.settings.service_down_time;
+    let sel = Selection::parse(
+        &args.host,
+        &args.exclude,
+        args.down_for.as_deref(),
+        down_time,
+    )?;
     let selected = !args.output.columns.is_empty();
     let cols = if selected {
         select_columns(&args.output.columns)?
@@ -66,9 +78,8 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
     } else {
         cinder_columns(args.withreplication, args.include_deleted)
     };
+    let now = chrono::Utc::now().naive_utc();
     let filter = ServiceFilter {
-        hosts,
-        binary: args.binary.clone(),
         zone: args.zone.clone(),
         disabled: match (args.disabled, args.enabled) {
             (true, _) => Some(true),
@@ -76,10 +87,9 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
             _ => None,
         },
         include_deleted: args.include_deleted,
+        ..sel.filter(args.binary.clone(), now)
     };
     let mut db = ctx.connect().await?;
-    let now = chrono::Utc::now().naive_utc();
-    let down_time = ctx.settings.service_down_time;
     // Buffered: stdout is line-buffered, and one write per row would cost a syscall per row.
     let out = std::io::BufWriter::with_capacity(64 * 1024, crate::term::stdout());
     // The table sorts its rows by their cells; JSON, CSV and value come in that same order,

@@ -3,10 +3,12 @@
 //! schema as it is, and the typed reads. It returns data and never prints: progress (a wait
 //! before a retry) goes to the `Notify` observer the caller supplies.
 
+pub(crate) mod clusters;
 mod conn;
 mod connect;
 mod diagnose;
 mod dialect;
+pub(crate) mod foreign_keys;
 pub(crate) mod references;
 mod schema;
 pub(crate) mod services;
@@ -17,7 +19,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 
-pub(crate) use conn::{Conn, Record};
+pub(crate) use conn::Conn;
 pub(crate) use connect::{Trouble, classify};
 pub(crate) use dialect::Dialect;
 pub(crate) use schema::Schema;

@@ -65,6 +65,33 @@ impl Schema {
         self.tables.get(table).is_some_and(|c| c.contains(column))
     }
 
+    /// `SELECT <columns> FROM <table>`, reading a column this schema lacks (an older release's)
+    /// as NULL, so one row type serves every release.
+    pub fn select(&self, table: &str, columns: &[&str]) -> Stmt {
+        let list: Vec<String> = columns
+            .iter()
+            .map(|c| {
+                if self.has(table, c) {
+                    format!("`{c}`")
+                } else {
+                    format!("NULL AS `{c}`")
+                }
+            })
+            .collect();
+        Stmt::new(format!("SELECT {} FROM {table}", list.join(", ")))
+    }
+
+    /// `select(table, columns)` of the rows with these ids, in id order, with `lock` appended
+    /// (`Dialect::for_update` inside a write, "" for a plan's read).
+    pub fn select_ids(&self, table: &str, columns: &[&str], ids: &[i64], lock: &str) -> Stmt {
+        let mut s = self.select(table, columns);
+        s.push(" WHERE id IN (")
+            .push_list(ids.iter().copied())
+            .push(") ORDER BY id")
+            .push(lock);
+        s
+    }
+
     /// True for a database svcctl's own migrations built (the demo and test databases).
     pub fn is_svcctl_built(&self) -> bool {
         self.has_table("_sqlx_migrations")

@@ -1,6 +1,7 @@
 //! Reading the services table: which rows (`ServiceFilter`), as typed `ServiceRow`s.
 
 use anyhow::Result;
+use chrono::NaiveDateTime;
 
 use super::schema::Schema;
 use super::stmt::Stmt;
@@ -17,6 +18,11 @@ pub(crate) struct ServiceFilter {
     pub zone: Option<String>,
     pub disabled: Option<bool>,
     pub include_deleted: bool,
+    /// None of these hosts.
+    pub exclude: Vec<HostPattern>,
+    /// Only services whose last heartbeat is before this (or that never had one): a sweep's
+    /// `--down-for`.
+    pub heartbeat_before: Option<NaiveDateTime>,
 }
 
 impl ServiceFilter {
@@ -28,10 +34,14 @@ impl ServiceFilter {
                 .zone
                 .as_deref()
                 .is_none_or(|z| row.availability_zone.as_deref() == Some(z))
+            && !self.exclude.iter().any(|h| h.matches(row.host()))
+            && self
+                .heartbeat_before
+                .is_none_or(|t| row.heartbeat().is_none_or(|hb| hb < t))
     }
 
     /// The SQL pre-filter: it may let through more than `accepts` (LIKE ignores case on MySQL).
-    fn condition(&self) -> Stmt {
+    fn condition(&self, d: Dialect) -> Stmt {
         let mut clauses = Vec::new();
         if !self.include_deleted {
             clauses.push(Stmt::new("deleted = 0"));
@@ -61,6 +71,12 @@ impl ServiceFilter {
             s.push_bind(z.as_str());
             clauses.push(s);
         }
+        if let Some(t) = self.heartbeat_before {
+            let hb = "COALESCE(updated_at, created_at)";
+            let mut s = Stmt::new(format!("({hb} IS NULL OR "));
+            s.push_stmt(&d.before(hb, t)).push(")");
+            clauses.push(s);
+        }
         match self.disabled {
             Some(true) => clauses.push(Stmt::new("disabled = 1")),
             Some(false) => clauses.push(Stmt::new("(disabled = 0 OR disabled IS NULL)")),
@@ -79,22 +95,12 @@ impl ServiceFilter {
 /// `SELECT <every ServiceRow column> FROM services`: the columns an old schema lacks are read
 /// as NULL.
 fn select(schema: &Schema) -> Stmt {
-    let list: Vec<String> = ServiceRow::COLUMNS
-        .iter()
-        .map(|c| {
-            if schema.has("services", c) {
-                format!("`{c}`")
-            } else {
-                format!("NULL AS `{c}`")
-            }
-        })
-        .collect();
-    Stmt::new(format!("SELECT {} FROM services", list.join(", ")))
+    schema.select("services", ServiceRow::COLUMNS)
 }
 
-fn filtered(schema: &Schema, f: &ServiceFilter) -> Stmt {
+fn filtered(schema: &Schema, d: Dialect, f: &ServiceFilter) -> Stmt {
     let mut s = select(schema);
-    s.push_stmt(&f.condition())
+    s.push_stmt(&f.condition(d))
         .push(" ORDER BY `binary`, host, id");
     s
 }
@@ -106,7 +112,7 @@ pub(crate) async fn for_each(
     filter: &ServiceFilter,
     mut each: impl FnMut(ServiceRow) -> Result<()>,
 ) -> Result<()> {
-    let stmt = filtered(&db.schema, filter);
+    let stmt = filtered(&db.schema, db.dialect, filter);
     db.conn
         .for_each(&stmt, |row: ServiceRow| {
             if filter.accepts(&row) {
@@ -120,7 +126,7 @@ pub(crate) async fn for_each(
 
 /// Reads every matching row, retrying per the `[database]` policy.
 pub(crate) async fn fetch_all(db: &mut Db, filter: &ServiceFilter) -> Result<Vec<ServiceRow>> {
-    let stmt = filtered(&db.schema, filter);
+    let stmt = filtered(&db.schema, db.dialect, filter);
     let rows: Vec<ServiceRow> = db
         .retrying("reading services", async |conn| {
             Ok(conn.fetch_all(&stmt).await?)
@@ -136,11 +142,38 @@ pub(crate) async fn lock_by_ids(
     schema: &Schema,
     ids: &[i64],
 ) -> Result<Vec<ServiceRow>> {
-    let d: Dialect = conn.dialect();
-    let mut s = select(schema);
-    s.push(" WHERE id IN (")
-        .push_list(ids.iter().copied())
-        .push(") ORDER BY id")
-        .push(d.for_update());
+    let s = schema.select_ids(
+        "services",
+        ServiceRow::COLUMNS,
+        ids,
+        conn.dialect().for_update(),
+    );
     Ok(conn.fetch_all(&s).await?)
+}
+
+/// The rows with these ids, deleted or not, in id order (no lock: for a plan).
+pub(crate) async fn by_ids(db: &mut Db, ids: &[i64]) -> Result<Vec<ServiceRow>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let s = db
+        .schema
+        .select_ids("services", ServiceRow::COLUMNS, ids, "");
+    db.retrying("reading services", async |conn| {
+        Ok(conn.fetch_all(&s).await?)
+    })
+    .await
+}
+
+/// Soft-deleted rows whose `deleted_at` is before `cutoff`, in id order (purge's candidates,
+/// as `cinder-manage db purge` picks them).
+pub(crate) async fn deleted_before(db: &mut Db, cutoff: NaiveDateTime) -> Result<Vec<ServiceRow>> {
+    let mut s = select(&db.schema);
+    s.push(" WHERE deleted = 1 AND deleted_at IS NOT NULL AND ")
+        .push_stmt(&db.dialect.before("deleted_at", cutoff))
+        .push(" ORDER BY id");
+    db.retrying("reading deleted services", async |conn| {
+        Ok(conn.fetch_all(&s).await?)
+    })
+    .await
 }

@@ -125,23 +125,29 @@ pub(crate) fn json_columns(include_deleted: bool) -> &'static [Column] {
 
 /// Resolves `-c` names; an unknown one is a usage error listing the valid names.
 pub(crate) fn select_columns(names: &[String]) -> Result<Vec<Column>, Failure> {
+    resolve_columns(names, Column::ALL, Column::header, Column::key)
+}
+
+/// Resolves `-c` names among `all`, by header or key; an unknown one is a usage error listing
+/// the keys. Every list command's `-c` goes through here.
+pub(crate) fn resolve_columns<C: Copy>(
+    names: &[String],
+    all: &[C],
+    header: fn(C) -> &'static str,
+    key: fn(C) -> &'static str,
+) -> Result<Vec<C>, Failure> {
     let norm = |s: &str| s.to_lowercase().replace([' ', '-'], "_");
     names
         .iter()
         .map(|n| {
-            Column::ALL
-                .iter()
-                .find(|c| norm(c.header()) == norm(n) || c.key() == norm(n))
+            all.iter()
+                .find(|c| norm(header(**c)) == norm(n) || key(**c) == norm(n))
                 .copied()
                 .ok_or_else(|| {
                     Failure::Usage(format!(
                         "unknown column {} for -c; choose from {}",
                         crate::text::quote(n),
-                        Column::ALL
-                            .iter()
-                            .map(|c| c.key())
-                            .collect::<Vec<_>>()
-                            .join(", ")
+                        all.iter().map(|c| key(*c)).collect::<Vec<_>>().join(", ")
                     ))
                 })
         })

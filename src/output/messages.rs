@@ -7,8 +7,11 @@ use std::io::Write;
 use std::path::Path;
 
 use crate::db::Notice;
+use crate::db::foreign_keys::FkCounts;
+use crate::model::Service;
 use crate::plan::Item;
 use crate::processes::Progress;
+use crate::undo::RestorePlan;
 use crate::write::soft_delete::Outcome;
 
 /// One line on stderr.
@@ -88,15 +91,6 @@ pub(crate) fn dry_run(n: usize) {
     line(format_args!(
         "svcctl: dry run: would delete {n} service{}; nothing was changed",
         plural(n)
-    ));
-}
-
-/// The default audit log cannot be written: the deletion goes ahead without a record.
-pub(crate) fn audit_unavailable(path: &Path, err: &std::io::Error) {
-    line(format_args!(
-        "svcctl: warning: cannot write the audit log {} ({err}); no record of this deletion \
-         will be kept; pass --audit-log PATH to keep one",
-        path.display()
     ));
 }
 
@@ -195,5 +189,157 @@ pub(crate) fn demo_ready(path: &Path) {
         "svcctl: demo database {} ready: node01 up (but for removed backend deffaf27), node02 \
          down for 30 minutes, a volume on node01@normal and on node02@backend-2813902f-2c94",
         path.display()
+    ));
+}
+
+/// `--no-audit`: the change goes ahead without a record, said once.
+pub(crate) fn no_audit() {
+    line("svcctl: --no-audit: no audit record of this change will be kept");
+}
+
+/// What svcctl created for the audit log, said once.
+pub(crate) fn audit_created(created: &[std::path::PathBuf]) {
+    let what: Vec<String> = created
+        .iter()
+        .map(|p| {
+            let kind = if p.is_dir() { "0750" } else { "0640" };
+            format!("{} (mode {kind})", p.display())
+        })
+        .collect();
+    line(format_args!(
+        "svcctl: created {} for the audit log",
+        what.join(" and ")
+    ));
+}
+
+/// `2 services and 1 cluster`.
+fn counts(services: usize, clusters: usize) -> String {
+    let mut parts = Vec::new();
+    if services > 0 || clusters == 0 {
+        parts.push(format!("{services} service{}", plural(services)));
+    }
+    if clusters > 0 {
+        parts.push(format!("{clusters} cluster{}", plural(clusters)));
+    }
+    parts.join(" and ")
+}
+
+/// `Restore 2 services and 1 cluster?`
+pub(crate) fn count_question(verb: &str, services: usize, clusters: usize) -> String {
+    format!("{verb} {}?", counts(services, clusters))
+}
+
+/// The rows a restore refuses, one line each.
+pub(crate) fn restore_refusals(plan: &RestorePlan) {
+    for i in &plan.services {
+        if let Some(r) = &i.refusal {
+            let s = &i.deleted.record;
+            line(format_args!(
+                "svcctl: refusing {} {} (id {}): {}",
+                s.binary.as_deref().unwrap_or(""),
+                s.host.as_deref().unwrap_or(""),
+                s.id,
+                r.describe()
+            ));
+        }
+    }
+    for i in &plan.clusters {
+        if let Some(r) = &i.refusal {
+            let c = &i.deleted.record;
+            line(format_args!(
+                "svcctl: refusing cluster {} (id {}): {}",
+                c.name,
+                c.id,
+                r.describe()
+            ));
+        }
+    }
+}
+
+pub(crate) fn dry_run_restore(services: usize, clusters: usize) {
+    line(format_args!(
+        "svcctl: dry run: would restore {}; nothing was changed",
+        counts(services, clusters)
+    ));
+}
+
+pub(crate) fn restored(plan: &RestorePlan, audit_path: Option<&Path>) {
+    line(format_args!(
+        "svcctl: restored {} of deletion {}{}",
+        counts(plan.services.len(), plan.clusters.len()),
+        plan.txn,
+        audit_path.map_or(String::new(), |p| format!(
+            "; audit record in {}",
+            p.display()
+        ))
+    ));
+}
+
+/// The services a purge skips, one line each.
+pub(crate) fn purge_skipped(skipped: &[(Service, FkCounts)]) {
+    for (s, c) in skipped {
+        line(format_args!(
+            "svcctl: skipped {} {} (id {}): {}",
+            s.row.binary(),
+            s.row.host(),
+            s.row.id,
+            crate::output::undo::fk_reasons(c).join("; ")
+        ));
+    }
+}
+
+pub(crate) fn dry_run_purge(services: usize, clusters: usize) {
+    line(format_args!(
+        "svcctl: dry run: would purge {}; nothing was changed",
+        counts(services, clusters)
+    ));
+}
+
+/// What the purge did, in one line; `kept` are rows that changed since the plan.
+pub(crate) fn purged(
+    services: usize,
+    clusters: usize,
+    batches: usize,
+    kept: &[i64],
+    audit_path: Option<&Path>,
+) {
+    line(format_args!(
+        "svcctl: purged {} in {batches} transaction{}{}{}",
+        counts(services, clusters),
+        plural(batches),
+        if kept.is_empty() {
+            String::new()
+        } else {
+            format!("; kept ids {kept:?}, which changed or gained a reference since the plan")
+        },
+        audit_path.map_or(String::new(), |p| format!(
+            "; audit record in {}",
+            p.display()
+        ))
+    ));
+}
+
+pub(crate) fn dry_run_cluster(name: &str) {
+    line(format_args!(
+        "svcctl: dry run: would remove cluster {name}; nothing was changed"
+    ));
+}
+
+pub(crate) fn cluster_removed(name: &str, audit_path: Option<&Path>) {
+    line(format_args!(
+        "svcctl: removed cluster {name}{}",
+        audit_path.map_or(String::new(), |p| format!(
+            "; audit record in {}",
+            p.display()
+        ))
+    ));
+}
+
+/// The last line of a sweep (`--down-for`, `--skip-refused`): one summary for a cron mail.
+pub(crate) fn sweep_summary(deleted: usize, refused: usize, scope: &str) {
+    line(format_args!(
+        "svcctl: {scope}: deleted {deleted} service{}, refused {refused}{}",
+        plural(deleted),
+        if refused > 0 { " (listed above)" } else { "" }
     ));
 }

@@ -7,6 +7,7 @@ pub(crate) mod columns;
 pub(crate) mod list;
 pub(crate) mod messages;
 pub(crate) mod report;
+pub(crate) mod undo;
 
 use std::io::Write;
 

@@ -222,7 +222,12 @@ impl<'a> ResultDoc<'a> {
     }
 
     /// What the write did.
-    pub fn done(outcome: &'a Outcome, processes: Option<ProcessReport<'a>>) -> ResultDoc<'a> {
+    /// What the write did; `skipped` are the plan's refusals a `--skip-refused` run left.
+    pub fn done(
+        outcome: &'a Outcome,
+        skipped: impl Iterator<Item = &'a Item>,
+        processes: Option<ProcessReport<'a>>,
+    ) -> ResultDoc<'a> {
         ResultDoc {
             dry_run: false,
             deleted: outcome
@@ -236,7 +241,10 @@ impl<'a> ResultDoc<'a> {
                     overridden: d.overridden.clone(),
                 })
                 .collect(),
-            refused: outcome.not_deleted.iter().map(refused_entry).collect(),
+            refused: skipped
+                .chain(outcome.not_deleted.iter())
+                .map(refused_entry)
+                .collect(),
             clusters_deleted: &outcome.clusters_deleted,
             already_deleted: &outcome.already_gone,
             processes,

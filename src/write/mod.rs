@@ -21,24 +21,24 @@
 //! To add a writing command (restore, purge, disable/enable, volume moves): implement
 //! `Change` for a struct holding what the plan decided (ids, the safety condition as a
 //! `Stmt`), with `apply` building its statements from `Tx::dialect`, and call `run`.
-//! `soft_delete` is the worked example.
+//! `soft_delete` is the worked example; `restore`, `purge` and `cluster_destroy` follow it.
 
+pub(crate) mod cluster_destroy;
+pub(crate) mod purge;
+pub(crate) mod restore;
 pub(crate) mod soft_delete;
 
+use crate::audit::{self, Actor, AuditLog, Detail, Event, Stamp};
+use crate::db::clusters::{self, ClusterRow};
+use crate::db::{Conn, Db, Dialect, Schema, Stmt, services};
+use crate::model::ServiceRow;
 use anyhow::Result;
 use chrono::NaiveDateTime;
-use serde::Serialize;
-
-use crate::audit::{self, Actor, AuditLog, Stamp};
-use crate::db::{Conn, Db, Dialect, Record, Schema, Stmt, services};
-use crate::model::ServiceRow;
 
 /// One writing transaction's own part; see the module documentation.
 pub(crate) trait Change {
     /// What one attempt found and did, returned by `run` once it committed.
     type Outcome;
-    /// The fields of this change's audit lines (beside event, time, txn, user, hostname).
-    type Detail: Serialize;
 
     /// The step, as messages name it: "deleting services".
     fn what(&self) -> &str;
@@ -47,8 +47,9 @@ pub(crate) trait Change {
     /// back. Must not commit or roll back.
     async fn apply(&self, tx: &mut Tx<'_>) -> Result<Self::Outcome>;
 
-    /// The audit lines (event name, detail) recording what `apply` did.
-    fn audit(&self, outcome: &Self::Outcome) -> Vec<(&'static str, Self::Detail)>;
+    /// The audit lines (event, detail) recording what `apply` did; the runner adds who, when,
+    /// which transaction and which database.
+    fn audit(&self, outcome: &Self::Outcome) -> Vec<(Event, Detail)>;
 }
 
 /// The open transaction, as `Change::apply` sees it.
@@ -71,13 +72,26 @@ impl Tx<'_> {
         services::lock_by_ids(self.conn, self.schema, ids).await
     }
 
+    /// Locks the clusters with these ids (in id order) and reads them as they are now.
+    pub async fn lock_clusters(&mut self, ids: &[i64]) -> Result<Vec<ClusterRow>> {
+        clusters::lock_by_ids(self.conn, self.schema, ids).await
+    }
+
+    /// Locks the live clusters among these (name, binary) pairs.
+    pub async fn lock_live_clusters(
+        &mut self,
+        pairs: &[(String, String)],
+    ) -> Result<Vec<ClusterRow>> {
+        clusters::lock_live_named(self.conn, self.schema, pairs).await
+    }
+
+    pub fn schema(&self) -> &Schema {
+        self.schema
+    }
+
     /// Runs a statement; returns the number of rows it changed.
     pub async fn execute(&mut self, stmt: &Stmt) -> Result<u64> {
         Ok(self.conn.execute(stmt).await?)
-    }
-
-    pub async fn fetch_all<T: Record>(&mut self, stmt: &Stmt) -> Result<Vec<T>> {
-        Ok(self.conn.fetch_all(stmt).await?)
     }
 }
 
@@ -135,10 +149,11 @@ async fn attempt<C: Change>(
             // Best effort: the server also rolls back when the connection is gone.
             let _ = conn.control("ROLLBACK").await;
             if logged {
-                let detail = audit::RolledBack {
-                    error: format!("{err:#}"),
+                let detail = Detail {
+                    error: Some(format!("{err:#}")),
+                    ..Detail::default()
                 };
-                let _ = log.append(&[audit::Line::new("rolled_back", &stamp, actor, detail)]);
+                let _ = log.append(&[audit::Line::new(Event::RolledBack, &stamp, actor, detail)]);
             }
             Err(err)
         }

@@ -10,13 +10,14 @@ use anyhow::Result;
 use serde::Serialize;
 
 use super::{Change, Tx};
-use crate::audit::{Actor, ServiceDeleted};
+use crate::audit::{ClusterRecord, Detail, Event, ServiceRecord, Written};
+use crate::db::clusters::{self, ClusterRow};
 use crate::db::{Dialect, Schema, Stmt, references};
 use crate::model::{Service, ServiceRow};
 use crate::plan::{self, Item, Plan, Reason};
 
 /// A cluster soft-deleted because its last live service went.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub(crate) struct ClusterGone {
     pub id: i64,
     pub name: String,
@@ -39,6 +40,10 @@ pub(crate) struct Outcome {
     /// Planned, but deleted (or purged) by someone else meanwhile. Harmless.
     pub already_gone: Vec<i64>,
     pub clusters_deleted: Vec<ClusterGone>,
+    /// The deleted clusters as they were just before, for the audit log.
+    pub clusters_before: Vec<ClusterRow>,
+    /// What the UPDATEs set, as stored.
+    pub set: Option<Written>,
 }
 
 /// The soft delete of what a plan allows (everything, with `force`).
@@ -51,17 +56,10 @@ pub(crate) struct SoftDelete<'a> {
     /// The WHERE clause's safety condition, decided once from the plan.
     safety: Stmt,
     clusters_table: bool,
-    actor: &'a Actor,
 }
 
 impl<'a> SoftDelete<'a> {
-    pub fn new(
-        plan: &'a Plan,
-        force: bool,
-        schema: &Schema,
-        d: Dialect,
-        actor: &'a Actor,
-    ) -> SoftDelete<'a> {
+    pub fn new(plan: &'a Plan, force: bool, schema: &Schema, d: Dialect) -> SoftDelete<'a> {
         let items: Vec<&Item> = plan.to_write(force).collect();
         let mut ids: Vec<i64> = items.iter().map(|i| i.row().id).collect();
         ids.sort_unstable();
@@ -71,9 +69,7 @@ impl<'a> SoftDelete<'a> {
             items,
             ids,
             force,
-            clusters_table: schema.has("clusters", "race_preventer")
-                && schema.has("services", "cluster_name"),
-            actor,
+            clusters_table: clusters::supported(schema),
         }
     }
 
@@ -142,7 +138,6 @@ fn safety(items: &[&Item], plan: &Plan, force: bool, schema: &Schema, d: Dialect
 
 impl Change for SoftDelete<'_> {
     type Outcome = Outcome;
-    type Detail = ServiceDeleted;
 
     fn what(&self) -> &str {
         "deleting services"
@@ -161,28 +156,54 @@ impl Change for SoftDelete<'_> {
         tx.execute(&update).await?;
         let after = tx.lock_services(&self.ids).await?;
         let mut outcome = self.judge(&before, &after);
+        let at = Some(tx.dialect().timestamp(tx.now));
+        outcome.set = Some(Written {
+            deleted: true,
+            deleted_at: at.clone(),
+            updated_at: at,
+            race_preventer: None,
+        });
         if self.clusters_table {
-            outcome.clusters_deleted = delete_emptied_clusters(tx, &outcome.deleted).await?;
+            outcome.clusters_before = delete_emptied_clusters(tx, &outcome.deleted).await?;
+            outcome.clusters_deleted = outcome
+                .clusters_before
+                .iter()
+                .map(|c| ClusterGone {
+                    id: c.id,
+                    name: c.name.clone(),
+                    binary: c.binary.clone(),
+                })
+                .collect();
         }
         Ok(outcome)
     }
 
-    fn audit(&self, outcome: &Outcome) -> Vec<(&'static str, ServiceDeleted)> {
-        outcome
-            .deleted
-            .iter()
-            .map(|d| {
-                (
-                    "service_soft_deleted",
-                    ServiceDeleted {
-                        command: self.actor.command.clone(),
-                        database: self.actor.database.clone(),
-                        service: d.service.row.clone(),
-                        forced_over: d.overridden.clone(),
-                    },
-                )
-            })
-            .collect()
+    fn audit(&self, outcome: &Outcome) -> Vec<(Event, Detail)> {
+        let services = outcome.deleted.iter().map(|d| {
+            (
+                Event::ServiceSoftDeleted,
+                Detail {
+                    service: Some(ServiceRecord::new(&d.service, Some(d.overridden.clone()))),
+                    set: outcome.set.clone(),
+                    forced_over: Some(d.overridden.clone()),
+                    ..Detail::default()
+                },
+            )
+        });
+        let clusters = outcome.clusters_before.iter().map(|c| {
+            (
+                Event::ClusterSoftDeleted,
+                Detail {
+                    cluster: Some(ClusterRecord::new(c)),
+                    set: outcome.set.clone().map(|set| Written {
+                        race_preventer: Some(c.id),
+                        ..set
+                    }),
+                    ..Detail::default()
+                },
+            )
+        });
+        services.chain(clusters).collect()
     }
 }
 
@@ -239,33 +260,24 @@ impl SoftDelete<'_> {
 }
 
 /// Soft-deletes, as Cinder's `cluster_destroy` does (`deleted = 1, deleted_at = now,
-/// race_preventer = id`), each cluster whose last live service this transaction deleted.
-async fn delete_emptied_clusters(tx: &mut Tx<'_>, deleted: &[Deleted]) -> Result<Vec<ClusterGone>> {
-    let pairs: BTreeSet<(String, String)> = deleted
+/// race_preventer = id`), each cluster whose last live service this transaction deleted;
+/// returns them as they were just before.
+async fn delete_emptied_clusters(tx: &mut Tx<'_>, deleted: &[Deleted]) -> Result<Vec<ClusterRow>> {
+    let pairs: Vec<(String, String)> = deleted
         .iter()
         .filter_map(|d| {
             let r = &d.service.row;
             Some((r.cluster_name.clone()?, r.binary.clone()?))
         })
+        .collect::<BTreeSet<_>>()
+        .into_iter()
         .collect();
     if pairs.is_empty() {
         return Ok(Vec::new());
     }
     let d = tx.dialect();
-    let match_pairs = Stmt::join(
-        &pairs
-            .iter()
-            .map(|(name, binary)| {
-                let mut s = Stmt::new("(");
-                s.push_stmt(&d.eq_exact_value("name", name.as_str()))
-                    .push(" AND ")
-                    .push_stmt(&d.eq_exact_value("`binary`", binary.as_str()))
-                    .push(")");
-                s
-            })
-            .collect::<Vec<_>>(),
-        " OR ",
-    );
+    let before = tx.lock_live_clusters(&pairs).await?;
+    let match_pairs = clusters::named(d, &pairs);
     let mut update = Stmt::new("UPDATE clusters SET deleted = 1, deleted_at = ");
     update
         .push_bind(tx.now)
@@ -279,12 +291,16 @@ async fn delete_emptied_clusters(tx: &mut Tx<'_>, deleted: &[Deleted]) -> Result
             d.eq_exact("s.`binary`", "clusters.`binary`")
         ));
     tx.execute(&update).await?;
-    let mut select =
-        Stmt::new("SELECT id, name, `binary` FROM clusters WHERE deleted = 1 AND deleted_at = ");
-    select
-        .push_bind(tx.now)
-        .push(" AND race_preventer = id AND (")
-        .push_stmt(&match_pairs)
-        .push(") ORDER BY id");
-    tx.fetch_all(&select).await
+    let ids: Vec<i64> = before.iter().map(|c| c.id).collect();
+    let gone: BTreeSet<i64> = tx
+        .lock_clusters(&ids)
+        .await?
+        .iter()
+        .filter(|c| c.deleted == Some(true))
+        .map(|c| c.id)
+        .collect();
+    Ok(before
+        .into_iter()
+        .filter(|c| gone.contains(&c.id))
+        .collect())
 }

@@ -17,7 +17,7 @@ fn deleted_ids(v: &Value) -> Vec<i64> {
         .collect()
 }
 
-fn live_ids(db: &TestDb) -> Vec<i64> {
+pub(crate) fn live_ids(db: &TestDb) -> Vec<i64> {
     db.rows("SELECT CAST(id AS CHAR) FROM services WHERE deleted = 0 ORDER BY id")
         .into_iter()
         .map(|r| r[0].as_ref().unwrap().parse().unwrap())
@@ -25,7 +25,7 @@ fn live_ids(db: &TestDb) -> Vec<i64> {
 }
 
 /// A dead node02 (scheduler, backup, two backends) beside a live node01.
-fn cluster(db: &TestDb) {
+pub(crate) fn cluster(db: &TestDb) {
     db.service(1, "node01", "cinder-scheduler", 5);
     db.service(2, "node01@lvm", "cinder-volume", 5);
     db.service(3, "node02", "cinder-scheduler", 600);

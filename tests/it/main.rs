@@ -3,13 +3,18 @@
 
 mod harness;
 
+mod audit;
 mod cleanup;
+mod cluster;
 mod config;
 mod connect;
 mod corpus;
 mod delete;
 mod list;
 mod parity;
+mod purge;
+mod restore;
 mod schema;
 mod shared;
 mod streams;
+mod sweep;

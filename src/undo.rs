@@ -1,0 +1,396 @@
+//! Deciding what `service restore` puts back: which deletion on record (by `--txn`, or the
+//! newest of a host), which of its rows are still to restore, and which must be refused because
+//! the row is no longer as svcctl left it (purged, changed since) or its service came back on
+//! its own with a new row. The write repeats every condition inside its WHERE clause.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::Path;
+
+use chrono::NaiveDateTime;
+
+use crate::audit::{Action, ClusterRecord, Event, Line, ServiceRecord, parse_time};
+use crate::db::clusters::ClusterRow;
+use crate::error::Failure;
+use crate::hosts::HostPattern;
+use crate::model::ServiceRow;
+
+/// Which deletion to undo.
+#[derive(Debug, Clone)]
+pub(crate) enum Selector {
+    Txn(String),
+    /// The newest deletion of services on this host (of this binary).
+    Host {
+        host: HostPattern,
+        binary: Option<String>,
+    },
+}
+
+/// A row a deletion soft-deleted, as its audit line recorded it.
+#[derive(Debug, Clone)]
+pub(crate) struct DeletedService {
+    pub record: ServiceRecord,
+    /// `deleted_at` as the deletion wrote it.
+    pub deleted_at: NaiveDateTime,
+    /// `updated_at` as it was before the deletion: what the restore puts back.
+    pub updated_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct DeletedCluster {
+    pub record: ClusterRecord,
+    pub deleted_at: NaiveDateTime,
+    pub updated_at: Option<NaiveDateTime>,
+}
+
+/// A committed deletion on record, narrowed to what is left to restore.
+#[derive(Debug, Clone)]
+pub(crate) struct Deletion {
+    pub txn: String,
+    pub services: Vec<DeletedService>,
+    pub clusters: Vec<DeletedCluster>,
+}
+
+/// Why a row cannot be restored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Refusal {
+    /// The row is gone (hard-deleted, e.g. purged).
+    Purged,
+    /// The row is not as the deletion left it: someone changed or restored it since.
+    Changed {
+        deleted: bool,
+        deleted_at: Option<String>,
+        wrote: String,
+    },
+    /// A live row for the same host and binary (cluster: name and binary) exists again.
+    Recreated { id: i64 },
+}
+
+impl Refusal {
+    pub fn describe(&self) -> String {
+        match self {
+            Refusal::Purged => {
+                "purged: the row no longer exists; it cannot be restored from the log".into()
+            }
+            Refusal::Changed { deleted: false, .. } => {
+                "changed since svcctl deleted it: the row is live again".into()
+            }
+            Refusal::Changed {
+                deleted_at, wrote, ..
+            } => format!(
+                "changed since svcctl deleted it: deleted_at is {}, svcctl wrote {wrote}",
+                deleted_at.as_deref().unwrap_or("NULL")
+            ),
+            Refusal::Recreated { id } => format!(
+                "a live row (id {id}) exists for it again: the service came back on its own; \
+                 restoring would make two"
+            ),
+        }
+    }
+}
+
+/// One row of the restore plan: what is on record, and the verdict.
+#[derive(Debug, Clone)]
+pub(crate) struct Item<T> {
+    pub deleted: T,
+    pub refusal: Option<Refusal>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct RestorePlan {
+    pub txn: String,
+    pub services: Vec<Item<DeletedService>>,
+    pub clusters: Vec<Item<DeletedCluster>>,
+}
+
+impl RestorePlan {
+    pub fn refused(&self) -> usize {
+        self.services.iter().filter(|i| i.refusal.is_some()).count()
+            + self.clusters.iter().filter(|i| i.refusal.is_some()).count()
+    }
+}
+
+fn nothing(what: String) -> Failure {
+    Failure::NothingMatched(what)
+}
+
+/// Finds the deletion `sel` names among `lines` (those of `database` only) and narrows it to
+/// the rows no later restore already put back.
+pub(crate) fn find(
+    lines: &[Line],
+    log: &Path,
+    database: &str,
+    sel: &Selector,
+) -> Result<Deletion, Failure> {
+    let rolled_back: BTreeSet<&str> = lines
+        .iter()
+        .filter(|l| l.event == Event::RolledBack)
+        .map(|l| l.txn.as_str())
+        .collect();
+    let ours = |l: &&Line| l.detail.database == database && !rolled_back.contains(l.txn.as_str());
+    let is_delete = |l: &Line| {
+        matches!(
+            l.event,
+            Event::ServiceSoftDeleted | Event::ClusterSoftDeleted
+        ) && matches!(l.action, Action::Delete | Action::Other)
+    };
+    let where_ = format!("in the audit log {} for {database}", log.display());
+    let txn = match sel {
+        Selector::Txn(t) => {
+            if rolled_back.contains(t.as_str()) {
+                return Err(nothing(format!(
+                    "transaction {t} rolled back: it deleted nothing, so there is nothing to restore"
+                )));
+            }
+            if !lines
+                .iter()
+                .filter(ours)
+                .any(|l| &l.txn == t && is_delete(l))
+            {
+                return Err(nothing(format!("no deletion with txn {t} {where_}")));
+            }
+            t.clone()
+        }
+        Selector::Host { host, binary } => lines
+            .iter()
+            .filter(ours)
+            .filter(|l| l.event == Event::ServiceSoftDeleted && is_delete(l))
+            .filter(|l| {
+                l.detail.service.as_ref().is_some_and(|s| {
+                    host.matches(s.host.as_deref().unwrap_or(""))
+                        && binary
+                            .as_deref()
+                            .is_none_or(|b| s.binary.as_deref() == Some(b))
+                })
+            })
+            .map(|l| l.txn.clone())
+            .next_back()
+            .ok_or_else(|| {
+                nothing(format!(
+                    "no deletion of{} host {host} {where_}",
+                    binary
+                        .as_deref()
+                        .map_or(String::new(), |b| format!(" {b} on"))
+                ))
+            })?,
+    };
+    let of_txn: Vec<&Line> = lines.iter().filter(ours).filter(|l| l.txn == txn).collect();
+    let time = of_txn.first().map(|l| l.time.clone()).unwrap_or_default();
+    // What later restores (that committed) already put back.
+    let mut restore_txns = Vec::new();
+    let (mut done_services, mut done_clusters) = (BTreeSet::new(), BTreeSet::new());
+    for l in lines.iter().filter(ours) {
+        if l.detail.restores.as_deref() != Some(txn.as_str()) {
+            continue;
+        }
+        match (l.event, &l.detail.service, &l.detail.cluster) {
+            (Event::ServiceRestored, Some(s), _) => done_services.insert(s.id),
+            (Event::ClusterRestored, _, Some(c)) => done_clusters.insert(c.id),
+            _ => continue,
+        };
+        if !restore_txns.contains(&l.txn) {
+            restore_txns.push(l.txn.clone());
+        }
+    }
+    let bad = |what: &str| {
+        Failure::Usage(format!(
+            "the audit record of deletion {txn} lacks {what}; it was not written by svcctl as \
+             it stands: restore by hand from the record"
+        ))
+    };
+    let mut services = Vec::new();
+    let mut clusters = Vec::new();
+    for l in &of_txn {
+        if !is_delete(l) {
+            continue;
+        }
+        let deleted_at = l
+            .detail
+            .set
+            .as_ref()
+            .and_then(|s| s.deleted_at.as_deref())
+            .map_or_else(|| recorded_instant(&l.time), parse_time)
+            .ok_or_else(|| bad("a readable deleted_at"))?;
+        match (l.event, &l.detail.service, &l.detail.cluster) {
+            (Event::ServiceSoftDeleted, Some(s), _) => {
+                if let Selector::Host { host, binary } = sel
+                    && !(host.matches(s.host.as_deref().unwrap_or(""))
+                        && binary
+                            .as_deref()
+                            .is_none_or(|b| s.binary.as_deref() == Some(b)))
+                {
+                    continue;
+                }
+                if done_services.contains(&s.id) {
+                    continue;
+                }
+                services.push(DeletedService {
+                    record: s.clone(),
+                    deleted_at,
+                    updated_at: time_field(&s.updated_at).map_err(|_| bad("updated_at"))?,
+                });
+            }
+            (Event::ClusterSoftDeleted, _, Some(c)) => {
+                if done_clusters.contains(&c.id) {
+                    continue;
+                }
+                clusters.push(DeletedCluster {
+                    record: c.clone(),
+                    deleted_at,
+                    updated_at: time_field(&c.updated_at).map_err(|_| bad("updated_at"))?,
+                });
+            }
+            _ => return Err(bad("the row it deleted")),
+        }
+    }
+    // Narrowed to a host: only the clusters of the services restored come back.
+    if let Selector::Host { .. } = sel {
+        let named: BTreeSet<(Option<&str>, Option<&str>)> = services
+            .iter()
+            .map(|s| (s.record.cluster_name.as_deref(), s.record.binary.as_deref()))
+            .collect();
+        clusters.retain(|c| {
+            named.contains(&(Some(c.record.name.as_str()), Some(c.record.binary.as_str())))
+        });
+    }
+    if services.is_empty() && clusters.is_empty() {
+        return Err(nothing(format!(
+            "deletion {txn} ({time}) was already restored (by {}); nothing left to restore",
+            restore_txns.join(", ")
+        )));
+    }
+    Ok(Deletion {
+        txn,
+        services,
+        clusters,
+    })
+}
+
+/// The instant a line's `time` names (lines written before `set` existed wrote it there).
+fn recorded_instant(time: &str) -> Option<NaiveDateTime> {
+    chrono::DateTime::parse_from_rfc3339(time)
+        .ok()
+        .map(|t| t.naive_utc())
+}
+
+/// An optional time field: absent or null is None; anything else must parse.
+fn time_field(v: &Option<String>) -> Result<Option<NaiveDateTime>, ()> {
+    match v {
+        None => Ok(None),
+        Some(s) => parse_time(s).map(Some).ok_or(()),
+    }
+}
+
+/// The verdict on one row: `now` is the row as it is (deleted, deleted_at), None when gone;
+/// `twin` finds a live row for the same service (or cluster) other than this one.
+fn verdict(
+    now: Option<(Option<bool>, Option<NaiveDateTime>)>,
+    wrote: NaiveDateTime,
+    twin: impl FnOnce() -> Option<i64>,
+    stored: &impl Fn(NaiveDateTime) -> String,
+) -> Option<Refusal> {
+    let Some((deleted, deleted_at)) = now else {
+        return Some(Refusal::Purged);
+    };
+    let wrote = stored(wrote);
+    let now_at = deleted_at.map(stored);
+    if deleted != Some(true) || now_at.as_deref() != Some(wrote.as_str()) {
+        return Some(Refusal::Changed {
+            deleted: deleted == Some(true),
+            deleted_at: now_at,
+            wrote,
+        });
+    }
+    twin().map(|id| Refusal::Recreated { id })
+}
+
+/// A row as the restore checks it now: a service or a cluster.
+trait Current {
+    fn id(&self) -> i64;
+    fn deleted(&self) -> (Option<bool>, Option<NaiveDateTime>);
+    /// The same service (host, binary) or cluster (name, binary).
+    fn same(&self, other: &Self) -> bool;
+}
+
+impl Current for ServiceRow {
+    fn id(&self) -> i64 {
+        self.id
+    }
+    fn deleted(&self) -> (Option<bool>, Option<NaiveDateTime>) {
+        (self.deleted, self.deleted_at)
+    }
+    fn same(&self, other: &Self) -> bool {
+        self.host == other.host && self.binary == other.binary
+    }
+}
+
+impl Current for ClusterRow {
+    fn id(&self) -> i64 {
+        self.id
+    }
+    fn deleted(&self) -> (Option<bool>, Option<NaiveDateTime>) {
+        (self.deleted, self.deleted_at)
+    }
+    fn same(&self, other: &Self) -> bool {
+        self.name == other.name && self.binary == other.binary
+    }
+}
+
+/// The verdict on each of `deleted` (id and `deleted_at` as written by `on_record`), given the
+/// rows with those ids now (`current`) and the live rows that may be their twins (`live`).
+fn judge_all<D, R: Current>(
+    deleted: Vec<D>,
+    on_record: impl Fn(&D) -> (i64, NaiveDateTime),
+    current: &[R],
+    live: &[R],
+    stored: &impl Fn(NaiveDateTime) -> String,
+) -> Vec<Item<D>> {
+    let by_id: HashMap<i64, &R> = current.iter().map(|r| (r.id(), r)).collect();
+    deleted
+        .into_iter()
+        .map(|d| {
+            let (id, wrote) = on_record(&d);
+            let row = by_id.get(&id).copied();
+            let twin = || {
+                let row = row?;
+                live.iter()
+                    .find(|l| l.id() != row.id() && l.same(row))
+                    .map(|l| l.id())
+            };
+            let refusal = verdict(row.map(Current::deleted), wrote, twin, stored);
+            Item {
+                deleted: d,
+                refusal,
+            }
+        })
+        .collect()
+}
+
+/// The verdict on each row, given the rows with those ids now (`current`), the live rows for
+/// the same hosts and binaries (`live_services`), and the same for clusters. `stored` writes an
+/// instant as the database stores it, so comparisons are the database's own.
+pub(crate) fn judge(
+    deletion: Deletion,
+    current: &[ServiceRow],
+    live_services: &[ServiceRow],
+    current_clusters: &[ClusterRow],
+    live_clusters: &[ClusterRow],
+    stored: impl Fn(NaiveDateTime) -> String,
+) -> RestorePlan {
+    RestorePlan {
+        txn: deletion.txn,
+        services: judge_all(
+            deletion.services,
+            |d| (d.record.id, d.deleted_at),
+            current,
+            live_services,
+            &stored,
+        ),
+        clusters: judge_all(
+            deletion.clusters,
+            |d| (d.record.id, d.deleted_at),
+            current_clusters,
+            live_clusters,
+            &stored,
+        ),
+    }
+}

@@ -1,0 +1,200 @@
+//! Undoing a soft delete svcctl made (`service restore`): `deleted = 0, deleted_at = NULL`,
+//! `updated_at` as the deletion's audit line recorded it, for services and for the clusters the
+//! same transaction soft-deleted (`race_preventer = 0` again). Each UPDATE's WHERE clause holds
+//! the plan's conditions: the row is still exactly as the deletion left it (its `deleted_at` is
+//! the one svcctl wrote) and no live row exists for the same service (cluster) again. Any row
+//! that fails them rolls the whole restore back: exit 3, nothing changed.
+
+use anyhow::Result;
+
+use super::{Change, Tx};
+use crate::audit::{ClusterRecord, Detail, Event, ServiceRecord, Written};
+use crate::db::clusters::ClusterRow;
+use crate::db::{Dialect, Stmt};
+use crate::error::Failure;
+use crate::model::{Service, ServiceRow};
+use crate::undo::{DeletedCluster, DeletedService, RestorePlan};
+
+/// The restore of what a plan allows (a plan with refusals is never written).
+pub(crate) struct Restore<'a> {
+    pub plan: &'a RestorePlan,
+    pub service_down_time: i64,
+}
+
+/// What the restore did: the rows as they were just before it (still deleted).
+#[derive(Debug, Default)]
+pub(crate) struct Outcome {
+    pub services: Vec<(Service, Written)>,
+    pub clusters: Vec<(ClusterRow, Written)>,
+}
+
+/// `NOT EXISTS` a live row other than the outer one with the same `cols`, compared exactly.
+/// Read through a derived table: MySQL refuses a subquery on the table being updated.
+fn no_live_twin(d: Dialect, table: &str, cols: &[&str]) -> String {
+    let same: Vec<String> = cols
+        .iter()
+        .map(|c| d.eq_exact(&format!("live.{c}"), &format!("{table}.{c}")))
+        .collect();
+    format!(
+        "NOT EXISTS (SELECT 1 FROM (SELECT DISTINCT id, {} FROM {table} WHERE deleted = 0) live \
+         WHERE live.id <> {table}.id AND {})",
+        cols.join(", "),
+        same.join(" AND ")
+    )
+}
+
+/// `UPDATE <table> SET deleted = 0, deleted_at = NULL, updated_at = <as before><extra>
+/// WHERE id = ? AND deleted = 1 AND deleted_at = <as written> AND <no live twin>`.
+fn update(
+    d: Dialect,
+    table: &str,
+    extra_set: &str,
+    twin_cols: &[&str],
+    id: i64,
+    deleted_at: chrono::NaiveDateTime,
+    updated_at: Option<chrono::NaiveDateTime>,
+) -> Stmt {
+    let mut s = Stmt::new(format!(
+        "UPDATE {table} SET deleted = 0, deleted_at = NULL, updated_at = "
+    ));
+    match updated_at {
+        Some(t) => s.push_bind(t),
+        None => s.push("NULL"),
+    };
+    s.push(extra_set)
+        .push(" WHERE id = ")
+        .push_bind(id)
+        .push(" AND deleted = 1 AND deleted_at = ")
+        .push_bind(deleted_at)
+        .push(" AND ")
+        .push(&no_live_twin(d, table, twin_cols));
+    s
+}
+
+/// What the restore sets, as stored.
+fn written(
+    d: Dialect,
+    updated_at: Option<chrono::NaiveDateTime>,
+    race_preventer: Option<i64>,
+) -> Written {
+    Written {
+        deleted: false,
+        deleted_at: None,
+        updated_at: updated_at.map(|t| d.timestamp(t)),
+        race_preventer,
+    }
+}
+
+fn changed(what: String) -> anyhow::Error {
+    Failure::Refused(format!(
+        "{what} changed between plan and write; nothing was changed; run svcctl service restore \
+         again for a new plan"
+    ))
+    .into()
+}
+
+impl Change for Restore<'_> {
+    type Outcome = Outcome;
+
+    fn what(&self) -> &str {
+        "restoring services"
+    }
+
+    async fn apply(&self, tx: &mut Tx<'_>) -> Result<Outcome> {
+        let d = tx.dialect();
+        let services: Vec<&DeletedService> =
+            self.plan.services.iter().map(|i| &i.deleted).collect();
+        let mut ids: Vec<i64> = services.iter().map(|s| s.record.id).collect();
+        ids.sort_unstable();
+        let before: Vec<ServiceRow> = if ids.is_empty() {
+            Vec::new()
+        } else {
+            tx.lock_services(&ids).await?
+        };
+        let mut outcome = Outcome::default();
+        for s in services {
+            let n = tx
+                .execute(&update(
+                    d,
+                    "services",
+                    "",
+                    &["host", "`binary`"],
+                    s.record.id,
+                    s.deleted_at,
+                    s.updated_at,
+                ))
+                .await?;
+            let row = before.iter().find(|r| r.id == s.record.id);
+            match (n, row) {
+                (1, Some(row)) => outcome.services.push((
+                    Service::judge(row.clone(), tx.now, self.service_down_time),
+                    written(d, s.updated_at, None),
+                )),
+                _ => {
+                    return Err(changed(format!(
+                        "{} {} (id {})",
+                        s.record.binary.as_deref().unwrap_or(""),
+                        s.record.host.as_deref().unwrap_or(""),
+                        s.record.id
+                    )));
+                }
+            }
+        }
+        let list: Vec<&DeletedCluster> = self.plan.clusters.iter().map(|i| &i.deleted).collect();
+        let mut cids: Vec<i64> = list.iter().map(|c| c.record.id).collect();
+        cids.sort_unstable();
+        let before = tx.lock_clusters(&cids).await?;
+        for c in list {
+            let n = tx
+                .execute(&update(
+                    d,
+                    "clusters",
+                    ", race_preventer = 0",
+                    &["name", "`binary`"],
+                    c.record.id,
+                    c.deleted_at,
+                    c.updated_at,
+                ))
+                .await?;
+            match (n, before.iter().find(|r| r.id == c.record.id)) {
+                (1, Some(row)) => outcome
+                    .clusters
+                    .push((row.clone(), written(d, c.updated_at, Some(0)))),
+                _ => {
+                    return Err(changed(format!(
+                        "cluster {} (id {})",
+                        c.record.name, c.record.id
+                    )));
+                }
+            }
+        }
+        Ok(outcome)
+    }
+
+    fn audit(&self, outcome: &Outcome) -> Vec<(Event, Detail)> {
+        let restores = Some(self.plan.txn.clone());
+        let services = outcome.services.iter().map(|(s, set)| {
+            (
+                Event::ServiceRestored,
+                Detail {
+                    service: Some(ServiceRecord::new(s, None)),
+                    set: Some(set.clone()),
+                    restores: restores.clone(),
+                    ..Detail::default()
+                },
+            )
+        });
+        let clusters = outcome.clusters.iter().map(|(c, set)| {
+            (
+                Event::ClusterRestored,
+                Detail {
+                    cluster: Some(ClusterRecord::new(c)),
+                    set: Some(set.clone()),
+                    restores: restores.clone(),
+                    ..Detail::default()
+                },
+            )
+        });
+        services.chain(clusters).collect()
+    }
+}

@@ -1,0 +1,296 @@
+//! `svcctl cluster list` and `cluster remove NAME --binary B [--recursive]`, on SQLite and
+//! MariaDB: Cinder's columns and soft delete, refusing a cluster with live hosts unless
+//! `--recursive`, which goes through `service delete`'s checks.
+
+use serde_json::Value;
+
+use crate::both_backends;
+use crate::harness::{Schema, Svcctl, TestDb};
+use crate::restore::{audited, ids};
+
+fn cluster_row(db: &TestDb, id: i64, name: &str, binary: &str, deleted: bool) {
+    db.exec(&format!(
+        "INSERT INTO clusters (created_at, updated_at, deleted, deleted_at, id, name, `binary`, \
+         disabled, race_preventer, frozen) VALUES ('2026-01-01 00:00:00', \
+         '2026-01-02 03:04:05', {d}, {at}, {id}, '{name}', '{binary}', 0, {rp}, 0)",
+        d = deleted as i32,
+        at = if deleted {
+            "'2026-01-03 00:00:00'"
+        } else {
+            "NULL"
+        },
+        rp = if deleted { id } else { 0 },
+    ));
+}
+
+fn member(db: &TestDb, id: i64, host: &str, cluster: &str, secs_ago: i64) {
+    db.service(id, host, "cinder-volume", secs_ago);
+    db.exec(&format!(
+        "UPDATE services SET cluster_name = '{cluster}' WHERE id = {id}"
+    ));
+}
+
+/// c1: one member up, one down; c2: no members; c3: soft-deleted.
+fn clusters(db: &TestDb) {
+    cluster_row(db, 1, "c1@lvm", "cinder-volume", false);
+    cluster_row(db, 2, "c2@nfs", "cinder-volume", false);
+    cluster_row(db, 3, "c3@old", "cinder-volume", true);
+    member(db, 11, "a@lvm", "c1@lvm", 5);
+    member(db, 12, "b@lvm", "c1@lvm", 600);
+}
+
+both_backends!(
+    cluster_list_counts_hosts_like_cinder_manage,
+    Schema::Cinder,
+    |db| {
+        clusters(&db);
+        let v = db
+            .svcctl()
+            .run(&["cluster", "list", "-f", "json"])
+            .code(0)
+            .json();
+        let rows = v.as_array().unwrap();
+        assert_eq!(rows.len(), 2, "the deleted cluster is not listed: {v}");
+        let c1 = &rows[0];
+        let keys: Vec<&str> = c1.as_object().unwrap().keys().map(|k| k.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "name",
+                "binary",
+                "status",
+                "state",
+                "heartbeat",
+                "hosts",
+                "down_hosts",
+                "updated_at"
+            ]
+        );
+        assert_eq!(c1["name"], "c1@lvm");
+        assert_eq!(c1["status"], "enabled");
+        assert_eq!(c1["state"], "up");
+        assert_eq!(c1["hosts"], 2);
+        assert_eq!(c1["down_hosts"], 1);
+        assert_eq!(c1["updated_at"], "2026-01-02T03:04:05.000000");
+        let c2 = &rows[1];
+        assert_eq!(c2["state"], "down");
+        assert_eq!(c2["hosts"], 0);
+        assert_eq!(c2["heartbeat"], Value::Null);
+        let table = db.svcctl().run(&["cluster", "list"]).code(0).stdout;
+        let header = table.lines().nth(1).unwrap();
+        for h in [
+            "Name",
+            "Binary",
+            "Status",
+            "State",
+            "Heartbeat",
+            "Hosts",
+            "Down Hosts",
+            "Updated At",
+        ] {
+            assert!(header.contains(h), "{header}");
+        }
+        assert!(table.contains("c2@nfs"), "{table}");
+        let names = db
+            .svcctl()
+            .run(&["cluster", "list", "-f", "value", "-c", "name"])
+            .code(0)
+            .stdout;
+        assert_eq!(names, "c1@lvm\nc2@nfs\n");
+        db.svcctl().run(&["cluster", "list", "-c", "nope"]).code(2);
+    }
+);
+
+// Cinder's cluster_destroy on an empty cluster: deleted = 1, deleted_at, race_preventer = id.
+both_backends!(cluster_remove_empty_and_missing, Schema::Cinder, |db| {
+    clusters(&db);
+    let v = audited(
+        &db,
+        &[
+            "cluster",
+            "remove",
+            "c2@nfs",
+            "--binary",
+            "cinder-volume",
+            "--yes",
+            "-f",
+            "json",
+        ],
+    )
+    .code(0)
+    .json();
+    assert_eq!(ids(&v, "clusters_deleted"), [2]);
+    let r = db.rows(&format!(
+        "SELECT {}, {}, {} FROM clusters WHERE id = 2",
+        db.text("deleted"),
+        db.text("race_preventer"),
+        db.text("deleted_at")
+    ));
+    assert_eq!(r[0][0].as_deref(), Some("1"));
+    assert_eq!(r[0][1].as_deref(), Some("2"));
+    assert!(r[0][2].is_some());
+    assert!(
+        db.audit_lines()
+            .iter()
+            .any(|l| l["cluster"]["name"] == "c2@nfs")
+    );
+    let before = db.fingerprint();
+    for (name, binary) in [
+        ("c2@nfs", "cinder-volume"),
+        ("c1@lvm", "cinder-backup"),
+        ("nope", "cinder-volume"),
+    ] {
+        let run = audited(
+            &db,
+            &["cluster", "remove", name, "--binary", binary, "--yes"],
+        )
+        .code(4);
+        assert!(run.error_line().contains(name), "{}", run.stderr);
+    }
+    audited(
+        &db,
+        &[
+            "cluster",
+            "remove",
+            "nope",
+            "--binary",
+            "cinder-volume",
+            "--yes",
+            "--missing-ok",
+        ],
+    )
+    .code(0);
+    audited(&db, &["cluster", "remove", "c1@lvm", "--yes"]).code(2);
+    assert_eq!(db.fingerprint(), before);
+});
+
+// A cluster with live hosts is refused unless --recursive; --recursive takes the path
+// `service delete` takes, so an up member refuses the whole removal.
+both_backends!(
+    cluster_remove_refuses_live_hosts_unless_recursive,
+    Schema::Cinder,
+    |db| {
+        clusters(&db);
+        let before = db.fingerprint();
+        let run = audited(
+            &db,
+            &[
+                "cluster",
+                "remove",
+                "c1@lvm",
+                "--binary",
+                "cinder-volume",
+                "--yes",
+            ],
+        )
+        .code(3);
+        assert!(run.error_line().contains("--recursive"), "{}", run.stderr);
+        assert_eq!(db.fingerprint(), before);
+        let run = audited(
+            &db,
+            &[
+                "cluster",
+                "remove",
+                "c1@lvm",
+                "--binary",
+                "cinder-volume",
+                "--recursive",
+                "--yes",
+                "-f",
+                "json",
+            ],
+        )
+        .code(3);
+        let v = run.json();
+        assert_eq!(ids(&v, "refused"), [11]);
+        assert_eq!(db.fingerprint(), before);
+        assert!(db.audit_lines().is_empty());
+        // The up member stops heartbeating; now the recursive removal goes through.
+        db.exec(&format!(
+            "UPDATE services SET updated_at = '{}' WHERE id = 11",
+            db.ago(600)
+        ));
+        let v = audited(
+            &db,
+            &[
+                "cluster",
+                "remove",
+                "c1@lvm",
+                "--binary",
+                "cinder-volume",
+                "--recursive",
+                "--yes",
+                "-f",
+                "json",
+            ],
+        )
+        .code(0)
+        .json();
+        let mut deleted = ids(&v, "deleted");
+        deleted.sort();
+        assert_eq!(deleted, [11, 12]);
+        assert_eq!(ids(&v, "clusters_deleted"), [1]);
+        assert_eq!(
+            db.int("SELECT COUNT(*) FROM services WHERE deleted = 0 AND cluster_name = 'c1@lvm'"),
+            0
+        );
+        assert_eq!(
+            db.int("SELECT race_preventer FROM clusters WHERE id = 1"),
+            1
+        );
+        let lines = db.audit_lines();
+        assert_eq!(
+            lines
+                .iter()
+                .filter(|l| l["service"]["id"].is_number())
+                .count(),
+            2
+        );
+        assert!(lines.iter().any(|l| l["cluster"]["name"] == "c1@lvm"));
+    }
+);
+
+#[test]
+fn new_commands_have_help() {
+    for sub in [
+        &["service", "restore", "--help"][..],
+        &["service", "purge", "--help"],
+        &["cluster", "list", "--help"],
+        &["cluster", "remove", "--help"],
+    ] {
+        let run = Svcctl::new().run(sub).code(0);
+        insta::assert_snapshot!(sub[..2].join("_"), run.stdout);
+    }
+}
+
+// A service joins the empty cluster between the plan and the write: the UPDATE's WHERE clause
+// (Cinder's num_hosts == 0) keeps the cluster; exit 3, nothing changed.
+both_backends!(
+    cluster_remove_write_rechecks_members,
+    Schema::Cinder,
+    |db| {
+        clusters(&db);
+        let pause = db.dir.path().join("pause");
+        let log = db.audit_path().display().to_string();
+        let child = db.svcctl().paused(
+            "SVCCTL_TEST_PAUSE_FILE",
+            &pause,
+            &[
+                "cluster",
+                "remove",
+                "c2@nfs",
+                "--binary",
+                "cinder-volume",
+                "--yes",
+                "--audit-log",
+                &log,
+            ],
+        );
+        member(&db, 13, "c@nfs", "c2@nfs", 5);
+        let before = db.fingerprint();
+        let run = child.resume().code(3);
+        assert!(run.error_line().contains("c2@nfs"), "{}", run.stderr);
+        assert_eq!(db.fingerprint(), before);
+        assert!(db.audit_lines().is_empty());
+    }
+);

@@ -1,0 +1,232 @@
+//! Stale-service sweeps for cron: `service list/delete --down-for DURATION`, `--exclude`, and
+//! `--skip-refused` (delete what passes, report the rest). SQLite and MariaDB.
+
+use crate::both_backends;
+use crate::delete::live_ids;
+use crate::harness::{Schema, TestDb};
+use crate::restore::ids;
+
+const DAY: i64 = 86400;
+
+/// 1 up; 2 down 8 days; 3 down 2 days; 4 down 10 days but owning a volume; 5 down 9 days.
+fn fleet(db: &TestDb) {
+    db.service(1, "node01", "cinder-scheduler", 5);
+    db.service(2, "node02", "cinder-scheduler", 8 * DAY);
+    db.service(3, "node03", "cinder-scheduler", 2 * DAY);
+    db.service(4, "node04@lvm", "cinder-volume", 10 * DAY);
+    db.service(5, "node05", "cinder-backup", 9 * DAY);
+    db.volume("v1", "node04@lvm#pool");
+}
+
+// The cron sweep: everything down for a week that nothing uses goes; a service down for less
+// than the duration, an up one and one in use stay; the refusal is reported, exit 0.
+both_backends!(
+    sweep_deletes_only_services_down_long_enough,
+    Schema::Cinder,
+    |db| {
+        fleet(&db);
+        let run = db
+            .svcctl()
+            .run(&[
+                "service",
+                "delete",
+                "--down-for",
+                "7d",
+                "--skip-refused",
+                "--exclude",
+                "node05",
+                "--yes",
+                "-f",
+                "json",
+            ])
+            .code(0);
+        let v = run.json();
+        assert_eq!(ids(&v, "deleted"), [2]);
+        assert_eq!(ids(&v, "refused"), [4]);
+        assert!(
+            v["refused"][0]["reasons"].to_string().contains("1 volume"),
+            "{v}"
+        );
+        assert_eq!(live_ids(&db), [1, 3, 4, 5]);
+        assert!(
+            run.stderr
+                .contains("refused cinder-volume node04@lvm (id 4)"),
+            "the refusal on stderr, for the cron mail:\n{}",
+            run.stderr
+        );
+        let summary = run.stderr.lines().last().unwrap();
+        assert!(
+            summary.contains("deleted 1 service") && summary.contains("refused 1"),
+            "one summary line: {summary}"
+        );
+        assert_eq!(db.audit_lines().len(), 1);
+        // Again: node05 (not excluded now) goes; 4 is still refused.
+        let v = db
+            .svcctl()
+            .run(&[
+                "service",
+                "delete",
+                "--down-for",
+                "7d",
+                "--skip-refused",
+                "--yes",
+                "-f",
+                "json",
+            ])
+            .code(0)
+            .json();
+        assert_eq!(ids(&v, "deleted"), [5]);
+        // Nothing passes any more: exit 4, nothing changed.
+        let before = db.fingerprint();
+        let v = db
+            .svcctl()
+            .run(&[
+                "service",
+                "delete",
+                "--down-for",
+                "7d",
+                "--skip-refused",
+                "--yes",
+                "-f",
+                "json",
+            ])
+            .code(4)
+            .json();
+        assert_eq!(ids(&v, "refused"), [4]);
+        assert_eq!(db.fingerprint(), before);
+    }
+);
+
+// Without --skip-refused one refusal refuses the whole sweep: exit 3, nothing changed.
+both_backends!(
+    sweep_without_skip_refused_is_all_or_nothing,
+    Schema::Cinder,
+    |db| {
+        fleet(&db);
+        let before = db.fingerprint();
+        let run = db
+            .svcctl()
+            .run(&["service", "delete", "--down-for", "7d", "--yes"])
+            .code(3);
+        assert!(run.stderr.contains("--skip-refused"), "{}", run.stderr);
+        assert_eq!(db.fingerprint(), before);
+        // --skip-refused also works for a --host delete.
+        let v = db
+            .svcctl()
+            .run(&[
+                "service",
+                "delete",
+                "--host",
+                "node0?*",
+                "--skip-refused",
+                "--yes",
+                "-f",
+                "json",
+            ])
+            .code(0)
+            .json();
+        let mut deleted = ids(&v, "deleted");
+        deleted.sort();
+        assert_eq!(deleted, [2, 3, 5]);
+        let mut refused = ids(&v, "refused");
+        refused.sort();
+        assert_eq!(refused, [1, 4]);
+    }
+);
+
+// `service list --down-for` selects the same rows, with --host, --binary and --exclude.
+both_backends!(list_down_for_with_filters, Schema::Cinder, |db| {
+    fleet(&db);
+    let list = |extra: &[&str]| {
+        let mut args = vec!["service", "list", "-f", "json", "--down-for", "7d"];
+        args.extend_from_slice(extra);
+        let v = db.svcctl().run(&args).code(0).json();
+        let mut out: Vec<i64> = v
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["id"].as_i64().unwrap())
+            .collect();
+        out.sort();
+        out
+    };
+    assert_eq!(list(&[]), [2, 4, 5]);
+    assert_eq!(list(&["--exclude", "node05", "--exclude", "node04@*"]), [2]);
+    assert_eq!(
+        list(&["--host", "node0*", "--binary", "cinder-scheduler"]),
+        [2]
+    );
+    let v = db
+        .svcctl()
+        .run(&["service", "list", "-f", "json", "--down-for", "36h"])
+        .code(0)
+        .json();
+    assert_eq!(v.as_array().unwrap().len(), 4);
+    let v = db
+        .svcctl()
+        .run(&["service", "list", "-f", "json", "--down-for", "90m"])
+        .code(0)
+        .json();
+    assert_eq!(v.as_array().unwrap().len(), 4);
+});
+
+// Bad durations and a sweep with no terminal and no --yes are usage errors; nothing changes.
+both_backends!(sweep_usage_errors, Schema::Cinder, |db| {
+    fleet(&db);
+    let before = db.fingerprint();
+    for bad in ["30s", "59s", "7x", "d", "-7d", "0d", "99999999d"] {
+        let run = db
+            .svcctl()
+            .run(&["service", "delete", "--down-for", bad, "--yes"])
+            .code(2);
+        assert!(run.stderr.contains("--down-for"), "{bad}: {}", run.stderr);
+    }
+    let short = db
+        .svcctl()
+        .run(&["service", "list", "--down-for", "30s"])
+        .code(2);
+    assert!(
+        short.error_line().contains("service_down_time"),
+        "{}",
+        short.stderr
+    );
+    // Without --host the sweep covers the whole cloud: it needs --yes or a terminal.
+    let no_tty = db
+        .svcctl()
+        .run(&["service", "delete", "--down-for", "7d", "--skip-refused"])
+        .code(2);
+    assert!(no_tty.error_line().contains("--yes"), "{}", no_tty.stderr);
+    // Neither --host nor --down-for: a usage error, not a cloud-wide delete.
+    db.svcctl().run(&["service", "delete", "--yes"]).code(2);
+    assert_eq!(db.fingerprint(), before);
+});
+
+// A service that heartbeats between the plan and the write, still down by service_down_time
+// but no longer down for the sweep's duration, is kept by the write's WHERE clause.
+both_backends!(sweep_write_holds_its_own_duration, Schema::Cinder, |db| {
+    fleet(&db);
+    let pause = db.dir.path().join("pause");
+    let child = db.svcctl().paused(
+        "SVCCTL_TEST_PAUSE_FILE",
+        &pause,
+        &[
+            "service",
+            "delete",
+            "--down-for",
+            "7d",
+            "--host",
+            "node02",
+            "--yes",
+            "-f",
+            "json",
+        ],
+    );
+    db.exec(&format!(
+        "UPDATE services SET updated_at = '{}' WHERE id = 2",
+        db.ago(DAY)
+    ));
+    let run = child.resume().code(3);
+    let v = run.json();
+    assert_eq!(ids(&v, "deleted"), Vec::<i64>::new());
+    assert_eq!(live_ids(&db), [1, 2, 3, 4, 5]);
+});
