@@ -93,6 +93,14 @@ pub(crate) struct ServiceDeleted {
     pub forced_over: Vec<String>,
 }
 
+/// `outcome_unknown`: the connection was lost after a logged transaction's COMMIT was sent,
+/// and svcctl could not find out whether it committed; `note` says what to check. Its
+/// `service_soft_deleted` lines may or may not be in the database: never undo them unread.
+#[derive(Debug, Serialize)]
+pub(crate) struct OutcomeUnknown {
+    pub note: String,
+}
+
 /// `rolled_back`: a transaction whose lines were already written did not commit after all.
 #[derive(Debug, Serialize)]
 pub(crate) struct RolledBack {

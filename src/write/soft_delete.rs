@@ -9,7 +9,7 @@ use std::collections::{BTreeSet, HashMap};
 use anyhow::Result;
 use serde::Serialize;
 
-use super::{Change, Tx};
+use super::{Change, Landed, Tx};
 use crate::audit::{Actor, ServiceDeleted};
 use crate::db::{Dialect, Schema, Stmt, references};
 use crate::model::{Service, ServiceRow};
@@ -159,6 +159,41 @@ impl Change for SoftDelete<'_> {
             outcome.clusters_deleted = delete_emptied_clusters(tx, &outcome.deleted).await?;
         }
         Ok(outcome)
+    }
+
+    /// All or nothing: one planned service that came up or gained a reference keeps them all.
+    fn refuses(&self, outcome: &Outcome) -> bool {
+        !outcome.not_deleted.is_empty()
+    }
+
+    /// This attempt's `deleted_at` (and `updated_at`, the same instant) on exactly the rows it
+    /// deleted. Nobody else writes that pair on them: the rows stay locked until the attempt
+    /// ends, and a later writer would be a later instant (or, on MySQL's whole seconds, would
+    /// have to soft-delete these very rows within the same second after a rollback).
+    fn landed(&self, outcome: &Outcome, now: chrono::NaiveDateTime, d: Dialect) -> Option<Landed> {
+        let mut ids: Vec<i64> = outcome.deleted.iter().map(|x| x.service.row.id).collect();
+        if ids.is_empty() {
+            return None;
+        }
+        ids.sort_unstable();
+        let mut count = Stmt::new("SELECT COUNT(*) FROM services WHERE ");
+        count
+            .push_stmt(&id_in(&ids))
+            .push(" AND deleted = 1 AND deleted_at = ")
+            .push_bind(now)
+            .push(" AND updated_at = ")
+            .push_bind(now)
+            .push(d.for_update());
+        let list: Vec<String> = ids.iter().map(i64::to_string).collect();
+        Some(Landed {
+            count,
+            expect: ids.len() as i64,
+            check: format!(
+                "services {}: deleted = 1 with deleted_at = '{}' means the deletion committed",
+                list.join(", "),
+                d.timestamp(now)
+            ),
+        })
     }
 
     fn audit(&self, outcome: &Outcome) -> Vec<(&'static str, ServiceDeleted)> {
