@@ -236,8 +236,16 @@ pub(crate) async fn run<C: Change>(
                         "{n} of the {} rows it changed carry its timestamp now",
                         landed.expect
                     ),
-                    Err(e) => match e.downcast_ref::<GaveUp>() {
-                        Some(g) => format!("could not check ({})", g.cause),
+                    Err(e) => match e.downcast_ref::<GaveUp>().map(|g| &g.cause) {
+                        Some(Cause::Reconnect { reason, .. }) => {
+                            format!("could not reconnect to check ({reason})")
+                        }
+                        Some(Cause::Lost { reason, .. }) => {
+                            format!("lost the connection again while checking ({reason})")
+                        }
+                        Some(Cause::Deadlock) => {
+                            "the rows stayed locked while checking (lock wait)".into()
+                        }
                         None => format!("could not check ({e:#})"),
                     },
                 };
