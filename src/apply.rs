@@ -17,8 +17,7 @@ use crate::plan::{Item, Plan};
 use crate::processes::Stopped;
 use crate::seams::{self, Seam};
 use crate::write::{
-    self,
-    Written,
+    self, Written,
     soft_delete::{Outcome, SoftDelete},
 };
 

@@ -144,8 +144,16 @@ impl Db {
     ) -> Result<T> {
         let mut budget = self.budget();
         let reconnect = self.options.use_db_reconnect;
-        self.retrying_within(what, &mut budget, Retry { lost: false, reconnect }, op)
-            .await
+        self.retrying_within(
+            what,
+            &mut budget,
+            Retry {
+                lost: false,
+                reconnect,
+            },
+            op,
+        )
+        .await
     }
 
     /// The one retry loop. Each failure of `op` that oslo.db retries (a deadlock, a lock-wait
@@ -180,7 +188,13 @@ impl Db {
                                 Trouble::Unreachable(r) => r,
                                 _ => "connection lost during handshake".into(),
                             };
-                            (e, Cause::Reconnect { target: target.clone(), reason })
+                            (
+                                e,
+                                Cause::Reconnect {
+                                    target: target.clone(),
+                                    reason,
+                                },
+                            )
                         }
                         _ => {
                             return Err(anyhow::anyhow!(
@@ -232,7 +246,12 @@ impl Db {
 
     /// Counts one retry of `what` for `cause`: a notice, then the wait, the next one longer;
     /// `GaveUp` when `db_max_retries` are spent.
-    pub async fn spend_retry(&mut self, what: &str, budget: &mut Budget, cause: Cause) -> Result<()> {
+    pub async fn spend_retry(
+        &mut self,
+        what: &str,
+        budget: &mut Budget,
+        cause: Cause,
+    ) -> Result<()> {
         let s = &self.options;
         if s.db_max_retries >= 0 && budget.retries >= s.db_max_retries {
             return Err(GaveUp {

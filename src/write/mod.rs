@@ -149,9 +149,15 @@ pub(crate) async fn run<C: Change>(
     let reconnect = db.reconnects();
     loop {
         let tried = db
-            .retrying_within(&what, &mut budget, Retry { lost: false, reconnect }, async |conn| {
-                attempt(conn, &schema, change, audit, actor).await
-            })
+            .retrying_within(
+                &what,
+                &mut budget,
+                Retry {
+                    lost: false,
+                    reconnect,
+                },
+                async |conn| attempt(conn, &schema, change, audit, actor).await,
+            )
             .await?;
         let (outcome, stamp, reason, logged) = match tried {
             Attempt::Done(written) => return Ok(written),
@@ -325,7 +331,12 @@ async fn attempt<C: Change>(
         logged = !lines.is_empty();
         match conn.control("COMMIT").await {
             Ok(()) => Ok(Attempt::Done(Written::Committed(outcome))),
-            Err(e) if matches!(classify(&e), Trouble::LostConnection | Trouble::Unreachable(_)) => {
+            Err(e)
+                if matches!(
+                    classify(&e),
+                    Trouble::LostConnection | Trouble::Unreachable(_)
+                ) =>
+            {
                 Ok(Attempt::CommitLost {
                     outcome,
                     reason: crate::db::driver_text(&e),

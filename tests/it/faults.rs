@@ -32,15 +32,18 @@ enum Ask {
 
 type Rows = Vec<Vec<Option<String>>>;
 
+/// A question to the session's thread, and where its answer goes.
+type Asked = (Ask, mpsc::Sender<Result<Rows, String>>);
+
 /// A MySQL session kept open across calls (on a thread with its own runtime).
 struct Session {
-    tx: Option<mpsc::Sender<(Ask, mpsc::Sender<Result<Rows, String>>)>>,
+    tx: Option<mpsc::Sender<Asked>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Session {
     fn open(opts: MySqlConnectOptions) -> Session {
-        let (tx, rx) = mpsc::channel::<(Ask, mpsc::Sender<Result<Rows, String>>)>();
+        let (tx, rx) = mpsc::channel::<Asked>();
         let (ready_tx, ready_rx) = mpsc::channel();
         let thread = std::thread::spawn(move || {
             crate::harness::block_on(async move {
@@ -225,7 +228,10 @@ fn retry_numbers(lines: &[String]) -> Vec<u64> {
         .iter()
         .filter_map(|l| {
             let rest = l.split("; retry ").nth(1)?;
-            rest.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
+            rest.split(|c: char| !c.is_ascii_digit())
+                .next()?
+                .parse()
+                .ok()
         })
         .collect()
 }
@@ -235,7 +241,9 @@ fn assert_said_once(line: &str) {
     let parts: Vec<&str> = line.split(": ").filter(|p| p.len() >= 12).collect();
     for (i, p) in parts.iter().enumerate() {
         assert!(
-            !parts[i + 1..].iter().any(|q| q.contains(p) || p.contains(q)),
+            !parts[i + 1..]
+                .iter()
+                .any(|q| q.contains(p) || p.contains(q)),
             "{p:?} repeated in: {line}"
         );
     }
@@ -262,14 +270,17 @@ fn assert_audit_agrees(deleted: &DeletedRows, audit: &[Value]) {
     let rolled_back = marked("rolled_back");
     let unknown = marked("outcome_unknown");
     let mut committed: BTreeMap<i64, Vec<String>> = BTreeMap::new();
-    for l in audit.iter().filter(|l| l["event"] == "service_soft_deleted") {
+    for l in audit
+        .iter()
+        .filter(|l| l["event"] == "service_soft_deleted")
+    {
         let txn = l["txn"].as_str().unwrap().to_string();
         let id = l["service"]["id"].as_i64().unwrap();
         if rolled_back.contains(&txn) {
-            assert!(
-                !deleted
-                    .get(&id)
-                    .is_some_and(|at| at == &second(l["time"].as_str().unwrap())),
+            let at = second(l["time"].as_str().unwrap());
+            assert_ne!(
+                deleted.get(&id),
+                Some(&at),
                 "row {id} is deleted with the time of txn {txn}, which the audit log says \
                  rolled back:\n{audit:#?}"
             );
@@ -389,7 +400,9 @@ fn heartbeat_on_one_of_two_rows_changes_nothing() {
     };
     assert_eq!(without_3(db.fingerprint()), without_3(before));
     assert_eq!(
-        db.rows("SELECT CAST(deleted AS CHAR), CAST(deleted_at AS CHAR) FROM services WHERE id = 3"),
+        db.rows(
+            "SELECT CAST(deleted AS CHAR), CAST(deleted_at AS CHAR) FROM services WHERE id = 3"
+        ),
         [[Some("0".to_string()), None]]
     );
     assert_eq!(
@@ -438,9 +451,13 @@ fn a_retried_attempt_writes_its_own_time() {
     holder.exec("ROLLBACK");
     let run = bg.finish().code(0);
     assert_eq!(deleted_ids(&run.json()), [3, 4]);
-    assert_eq!(retry_numbers(&run.stderr.lines().map(String::from).collect::<Vec<_>>())[0], 1);
+    assert_eq!(
+        retry_numbers(&run.stderr.lines().map(String::from).collect::<Vec<_>>())[0],
+        1
+    );
     let deleted = deleted_in(&db);
-    let first_wait = chrono::NaiveDateTime::parse_from_str(&first_wait, "%Y-%m-%d %H:%M:%S").unwrap();
+    let first_wait =
+        chrono::NaiveDateTime::parse_from_str(&first_wait, "%Y-%m-%d %H:%M:%S").unwrap();
     for (id, at) in &deleted {
         let at = chrono::NaiveDateTime::parse_from_str(at, "%Y-%m-%d %H:%M:%S").unwrap();
         // The first attempt waited 2 s for the lock, and the retry began 1 s after it failed:
@@ -451,7 +468,9 @@ fn a_retried_attempt_writes_its_own_time() {
              {first_wait})"
         );
     }
-    let updated = db.rows("SELECT CAST(deleted_at AS CHAR), CAST(updated_at AS CHAR) FROM services WHERE deleted = 1");
+    let updated = db.rows(
+        "SELECT CAST(deleted_at AS CHAR), CAST(updated_at AS CHAR) FROM services WHERE deleted = 1",
+    );
     for r in updated {
         assert_eq!(r[0], r[1], "deleted_at and updated_at are the same instant");
     }
@@ -489,7 +508,8 @@ impl Relay {
                 let commit_sent = Arc::new(AtomicBool::new(false));
                 // Client to server: packet by packet, so a COMMIT is seen before it is sent.
                 {
-                    let (mut from, mut to) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+                    let (mut from, mut to) =
+                        (client.try_clone().unwrap(), server.try_clone().unwrap());
                     let (armed, commit_sent) = (armed.clone(), commit_sent.clone());
                     std::thread::spawn(move || {
                         let mut buf = Vec::new();
@@ -674,12 +694,20 @@ impl OwnServer {
             .tempdir()
             .unwrap();
         let out = Command::new(install)
-            .args(["--no-defaults", "--auth-root-authentication-method=normal", "--skip-test-db"])
+            .args([
+                "--no-defaults",
+                "--auth-root-authentication-method=normal",
+                "--skip-test-db",
+            ])
             .arg(format!("--datadir={}", dir.path().join("data").display()))
             .arg(format!("--user={}", user()))
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let mut s = OwnServer {
             dir,
             port: free_port(),
@@ -887,7 +915,10 @@ fn server_restart_during_the_write_with_finite_retries() {
         run.stderr
     );
     let root = server.root("cinder");
-    assert_eq!(root.int("SELECT CAST(COUNT(*) AS CHAR) FROM services WHERE deleted = 0"), 3);
+    assert_eq!(
+        root.int("SELECT CAST(COUNT(*) AS CHAR) FROM services WHERE deleted = 0"),
+        3
+    );
     let deleted = deleted_rows(root.rows(DELETED_SQL));
     assert!(deleted.is_empty());
     assert_audit_agrees(&deleted, &audit_of(&audit));
