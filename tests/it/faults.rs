@@ -15,11 +15,11 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use sqlx::mysql::MySqlConnectOptions;
-use sqlx::{ConnectOptions, Row};
+use sqlx::ConnectOptions;
 
 use crate::harness::{
     Backend, PASSWORD, PASSWORD_ENCODED, Run, Schema, Svcctl, TestDb, USER, fixture, free_port,
-    mariadb,
+    mariadb, text_rows,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -66,15 +66,7 @@ impl Session {
                         Ask::Rows(sql) => sqlx::query(sqlx::AssertSqlSafe(sql))
                             .fetch_all(&mut c)
                             .await
-                            .map(|rows| {
-                                rows.iter()
-                                    .map(|r| {
-                                        (0..r.len())
-                                            .map(|i| r.try_get::<Option<String>, _>(i).unwrap())
-                                            .collect()
-                                    })
-                                    .collect()
-                            }),
+                            .map(|rows| text_rows(&rows)),
                     };
                     let _ = reply.send(answer.map_err(|e| e.to_string()));
                 }
@@ -597,16 +589,25 @@ fn relay_conf(db: &TestDb, relay: &Relay, retries: i64) -> PathBuf {
     path
 }
 
-#[test]
-fn a_commit_whose_answer_is_lost_is_reported_as_done() {
-    let Some(db) = mysql_db() else { return };
+/// `service delete --host node02` (two dead services) through a relay that drops the answer
+/// to svcctl's COMMIT (and, with `refuse_after_cut`, every later connection).
+fn delete_through_relay(refuse_after_cut: bool, retries: i64) -> Option<(TestDb, Run)> {
+    let db = mysql_db()?;
     two_dead(&db);
-    let relay = Relay::start(db.port, false);
+    let relay = Relay::start(db.port, refuse_after_cut);
     let run = Svcctl::new()
-        .config(&relay_conf(&db, &relay, 3))
+        .config(&relay_conf(&db, &relay, retries))
         .audit(db.audit_path())
         .run(DELETE_NODE02);
     assert!(relay.did_cut(), "the relay never saw svcctl's COMMIT");
+    Some((db, run))
+}
+
+#[test]
+fn a_commit_whose_answer_is_lost_is_reported_as_done() {
+    let Some((db, run)) = delete_through_relay(false, 3) else {
+        return;
+    };
     let run = run.code(0);
     let v = run.json();
     assert_eq!(deleted_ids(&v), [3, 4], "{}", run.stderr);
@@ -628,14 +629,9 @@ fn a_commit_whose_answer_is_lost_is_reported_as_done() {
 
 #[test]
 fn a_lost_commit_that_cannot_be_checked_is_outcome_unknown() {
-    let Some(db) = mysql_db() else { return };
-    two_dead(&db);
-    let relay = Relay::start(db.port, true);
-    let run = Svcctl::new()
-        .config(&relay_conf(&db, &relay, 1))
-        .audit(db.audit_path())
-        .run(DELETE_NODE02);
-    assert!(relay.did_cut(), "the relay never saw svcctl's COMMIT");
+    let Some((db, run)) = delete_through_relay(true, 1) else {
+        return;
+    };
     let run = run.code(1);
     let last = run.error_line();
     assert!(last.contains("outcome unknown"), "{}", run.stderr);
