@@ -14,8 +14,8 @@ use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use sqlx::mysql::MySqlConnectOptions;
 use sqlx::ConnectOptions;
+use sqlx::mysql::MySqlConnectOptions;
 
 use crate::harness::{
     Backend, PASSWORD, PASSWORD_ENCODED, Run, Schema, Svcctl, TestDb, USER, fixture, free_port,
@@ -410,6 +410,54 @@ fn heartbeat_on_one_of_two_rows_changes_nothing() {
         "a refused write is never audited as a deletion: {:#?}",
         db.audit_lines()
     );
+}
+
+// The same rule for `backend cleanup`: a backend on two other nodes, one of which heartbeats
+// while svcctl waits for the rows' locks.
+#[test]
+fn cleanup_is_all_or_nothing_too() {
+    let Some(db) = mysql_db() else { return };
+    let key = "backend-0d0d0d0d-0004";
+    db.service(5, &format!("node02@{key}"), "cinder-volume", 600);
+    db.service(6, &format!("node03@{key}"), "cinder-volume", 600);
+    let before = db.fingerprint();
+    let holder = shared_root(&db);
+    holder.exec("START TRANSACTION");
+    holder.exec("SELECT id FROM services WHERE id = 6 FOR UPDATE");
+    let mut bg = Background::start(
+        &db.svcctl(),
+        &[
+            "backend",
+            "cleanup",
+            "0d0d0d0d-0004",
+            "--no-kill",
+            "--yes",
+            "-f",
+            "json",
+        ],
+    );
+    bg.wait_for_lock(&holder, &db.name);
+    holder.exec(&format!(
+        "UPDATE services SET updated_at = '{}' WHERE id = 6",
+        db.ago(0)
+    ));
+    holder.exec("COMMIT");
+    let run = bg.finish().code(3);
+    let v = run.json();
+    assert_eq!(v["deleted"], serde_json::json!([]), "{v}");
+    assert_eq!(v["refused"][0]["id"], 6, "{v}");
+    assert!(
+        run.error_line().contains("run the command again"),
+        "{}",
+        run.stderr
+    );
+    let without_6 = |mut fp: Rows| {
+        fp.retain(|r| r[0].as_deref() != Some("6"));
+        fp
+    };
+    assert_eq!(without_6(db.fingerprint()), without_6(before));
+    assert_audit_agrees(&deleted_in(&db), &db.audit_lines());
+    assert!(db.audit_lines().is_empty(), "{:#?}", db.audit_lines());
 }
 
 // ---------------------------------------------------------------------------------------------
