@@ -14,7 +14,7 @@ use crate::error::Failure;
 use crate::output::report::{self, ResultDoc};
 use crate::output::{self, messages};
 use crate::plan::{Item, Plan};
-use crate::processes::Stopped;
+use crate::processes::ProcessReport;
 use crate::seams::{self, Seam};
 use crate::write::{
     self, Written,
@@ -63,7 +63,7 @@ impl DeleteFlags {
 pub(crate) fn nothing_matched(
     flags: &DeleteFlags,
     what: String,
-    processes: Option<&[Stopped]>,
+    processes: Option<ProcessReport<'_>>,
 ) -> Result<()> {
     if flags.json() {
         output::print_json(&ResultDoc::unchanged(
@@ -85,7 +85,11 @@ pub(crate) fn nothing_matched(
 
 /// Prints the plan (tables only; JSON prints one document at the end) and refuses, exit 3,
 /// when a service must not go and `--force` was not given.
-pub(crate) fn check(plan: &Plan, flags: &DeleteFlags, processes: Option<&[Stopped]>) -> Result<()> {
+pub(crate) fn check(
+    plan: &Plan,
+    flags: &DeleteFlags,
+    processes: Option<ProcessReport<'_>>,
+) -> Result<()> {
     if !flags.json() {
         output::print(&report::plan_table(plan, flags.force))?;
     }
@@ -148,7 +152,7 @@ pub(crate) async fn write_and_report(
     db: &mut Db,
     plan: &Plan,
     flags: &DeleteFlags,
-    processes: Option<&[Stopped]>,
+    processes: Option<ProcessReport<'_>>,
 ) -> Result<()> {
     if flags.dry_run {
         let would: Vec<&Item> = plan.to_write(flags.force).collect();
@@ -209,7 +213,7 @@ fn refused_at_write(
 fn report(
     outcome: &Outcome,
     flags: &DeleteFlags,
-    processes: Option<&[Stopped]>,
+    processes: Option<ProcessReport<'_>>,
     audit: &AuditLog,
 ) -> Result<()> {
     if flags.json() {

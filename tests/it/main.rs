@@ -9,4 +9,6 @@ mod connect;
 mod delete;
 mod faults;
 mod list;
+mod parity;
 mod schema;
+mod shared;
