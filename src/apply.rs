@@ -185,7 +185,7 @@ pub(crate) async fn write_and_report(
 fn refused_at_write(
     mut outcome: Outcome,
     flags: &DeleteFlags,
-    processes: Option<&[Stopped]>,
+    processes: Option<ProcessReport<'_>>,
 ) -> Result<()> {
     outcome.deleted.clear();
     outcome.clusters_deleted.clear();
