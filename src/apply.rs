@@ -19,7 +19,7 @@ use crate::plan::{Item, Plan};
 use crate::processes::ProcessReport;
 use crate::seams::{self, Seam};
 use crate::write::{
-    self,
+    self, Written,
     soft_delete::{Outcome, SoftDelete},
 };
 
@@ -241,12 +241,45 @@ pub(crate) async fn write_and_report(
     seams::pause(Seam::BeforeWrite).await;
     let actor = Actor::current(audit::database_name(&db.url));
     let change = SoftDelete::new(plan, flags.force, &db.schema, db.dialect);
-    let outcome = if change.is_empty() {
-        Outcome::default()
+    let written = if change.is_empty() {
+        Written::Committed(Outcome::default())
     } else {
         write::run(db, &change, audit, &actor).await?
     };
-    report(&outcome, plan, flags, processes, audit)
+    match written {
+        Written::Committed(outcome) => report(&outcome, plan, flags, processes, audit),
+        Written::RolledBack(outcome) => refused_at_write(outcome, flags, processes),
+    }
+}
+
+/// All or nothing: a planned service changed between plan and write, so the whole write was
+/// rolled back. Reports the changed ones; exit 3.
+fn refused_at_write(
+    mut outcome: Outcome,
+    flags: &DeleteFlags,
+    processes: Option<ProcessReport<'_>>,
+) -> Result<()> {
+    outcome.deleted.clear();
+    outcome.clusters_deleted.clear();
+    if flags.json() {
+        output::print_json(&ResultDoc::done(&outcome, std::iter::empty(), processes))?;
+    } else {
+        output::print(&report::result_table(&outcome))?;
+    }
+    messages::items("not deleted", outcome.not_deleted.iter());
+    let n = outcome.not_deleted.len();
+    let ids: Vec<String> = outcome
+        .not_deleted
+        .iter()
+        .map(|i| i.row().id.to_string())
+        .collect();
+    Err(Failure::Refused(format!(
+        "{n} planned service{} changed between plan and write (id {}); nothing was changed: \
+         the whole write was rolled back; run the command again for a new plan",
+        if n == 1 { "" } else { "s" },
+        ids.join(", ")
+    ))
+    .into())
 }
 
 fn report(

@@ -98,6 +98,10 @@ pub(crate) enum Event {
     ServicePurged,
     ClusterPurged,
     RolledBack,
+    /// The connection was lost after a logged transaction's COMMIT was sent and svcctl could
+    /// not find out whether it committed (`note` says what to check): its lines may or may
+    /// not be in the database.
+    OutcomeUnknown,
     /// A line of a kind this svcctl does not know (a newer release's): kept, never acted on.
     #[serde(other)]
     Other,
@@ -111,6 +115,7 @@ pub(crate) enum Action {
     Restore,
     Purge,
     RolledBack,
+    OutcomeUnknown,
     /// Lines written before `action` existed, or of a kind this svcctl does not know.
     #[default]
     #[serde(other)]
@@ -124,6 +129,7 @@ impl Event {
             Event::ServiceRestored | Event::ClusterRestored => Action::Restore,
             Event::ServicePurged | Event::ClusterPurged => Action::Purge,
             Event::RolledBack => Action::RolledBack,
+            Event::OutcomeUnknown => Action::OutcomeUnknown,
             Event::Other => Action::Other,
         }
     }
@@ -185,6 +191,9 @@ pub(crate) struct Detail {
     /// Why a transaction already logged did not commit (`rolled_back`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// What to check when the outcome of a logged transaction is unknown (`outcome_unknown`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// The columns a write set, with their values as stored (Cinder's timestamp format on that

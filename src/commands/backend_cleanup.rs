@@ -230,8 +230,14 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
     )
     .await?;
     if args.flags.dry_run {
-        return apply::write_and_report(&mut db, &plan, &args.flags, Some(found(&planned)), &mut log)
-            .await;
+        return apply::write_and_report(
+            &mut db,
+            &plan,
+            &args.flags,
+            Some(found(&planned)),
+            &mut log,
+        )
+        .await;
     }
     processes::check_permission(&procs)?;
     let stopped = processes::stop(

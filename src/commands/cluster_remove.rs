@@ -71,7 +71,9 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
             id: cluster.id,
             name: cluster.name.clone(),
         };
-        write::run(&mut db, &change, &mut log, &actor).await?;
+        write::run(&mut db, &change, &mut log, &actor)
+            .await?
+            .into_outcome();
         if flags.json() {
             output::print_json(&ClusterGoneDoc::new(&cluster, false))?;
         }

@@ -133,7 +133,9 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
             cutoff,
             service_down_time: down_time,
         };
-        let out = write::run(&mut db, &change, &mut log, &actor).await?;
+        let out = write::run(&mut db, &change, &mut log, &actor)
+            .await?
+            .into_outcome();
         purged.extend(out.services);
         kept.extend(out.kept_services);
         batches += 1;
@@ -145,7 +147,9 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
             cutoff,
             service_down_time: down_time,
         };
-        let out = write::run(&mut db, &change, &mut log, &actor).await?;
+        let out = write::run(&mut db, &change, &mut log, &actor)
+            .await?
+            .into_outcome();
         purged_clusters.extend(out.clusters);
         kept.extend(out.kept_clusters);
         batches += 1;

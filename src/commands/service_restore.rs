@@ -128,7 +128,9 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
         service_down_time: ctx.settings.service_down_time,
     };
     crate::seams::pause(crate::seams::Seam::BeforeWrite).await;
-    write::run(&mut db, &change, &mut log, &actor).await?;
+    write::run(&mut db, &change, &mut log, &actor)
+        .await?
+        .into_outcome();
     if flags.json() {
         output::print_json(&RestoreDoc::planned(&plan, false))?;
     } else {

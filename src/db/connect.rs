@@ -18,7 +18,8 @@ use super::{Notice, Notify, Options};
 pub(crate) enum Trouble {
     /// The server could not be reached (refused, timed out, unknown host, Galera not ready).
     Unreachable(String),
-    /// The connection broke during an operation (MySQL 2006/2013, an I/O error).
+    /// The connection broke during an operation (MySQL 2006/2013, the server shutting down or
+    /// killing it).
     LostConnection,
     /// A deadlock or lock wait timeout (MySQL 1213/1205/1020, SQLite busy): retry the transaction.
     Deadlock,
@@ -37,7 +38,9 @@ pub(crate) fn classify(e: &sqlx::Error) -> Trouble {
                     1044 | 1045 | 1698 => Trouble::AccessDenied,
                     1049 => Trouble::UnknownDatabase,
                     2002 | 2003 | 1047 => Trouble::Unreachable(my.message().to_string()),
-                    2006 | 2013 => Trouble::LostConnection,
+                    // Gone away, lost during a query, server shutting down, connection killed,
+                    // disconnected for inactivity: the connection is no more.
+                    2006 | 2013 | 1053 | 1927 | 4031 => Trouble::LostConnection,
                     1213 | 1205 | 1020 => Trouble::Deadlock,
                     _ => Trouble::Other,
                 }
@@ -50,6 +53,17 @@ pub(crate) fn classify(e: &sqlx::Error) -> Trouble {
             }
         }
         _ => Trouble::Other,
+    }
+}
+
+/// The driver's own words for an error, once: sqlx's `Database` error repeats its source in
+/// its own text, and an I/O error's kind says more to an operator than its message.
+pub(crate) fn driver_text(e: &sqlx::Error) -> String {
+    match e {
+        sqlx::Error::Io(io) => io_reason(io),
+        sqlx::Error::Database(db) => db.to_string(),
+        sqlx::Error::Protocol(p) => p.clone(),
+        other => other.to_string(),
     }
 }
 
@@ -67,7 +81,7 @@ fn io_reason(io: &std::io::Error) -> String {
     }
 }
 
-async fn connect_once(url: &DbUrl, settings: &Options) -> Result<Conn, sqlx::Error> {
+pub(super) async fn connect_once(url: &DbUrl, settings: &Options) -> Result<Conn, sqlx::Error> {
     if let Some(opts) = url.mysql_options() {
         let connecting = opts.connect();
         let mut conn = match url.connect_timeout() {

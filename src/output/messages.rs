@@ -48,18 +48,22 @@ pub(crate) fn db_notice(notice: &Notice) {
                 "database {target} unreachable ({reason}); attempt {attempt}{of}, next in {wait_secs}s"
             ));
         }
+        Notice::CommitChecked { what, committed } => line(format_args!(
+            "svcctl: {what}: the answer to COMMIT was lost; read back after reconnecting, it {}",
+            if *committed {
+                "committed"
+            } else {
+                "did not commit"
+            }
+        )),
         Notice::Retrying {
             what,
-            lost,
+            cause,
             retry,
             max,
             wait_secs,
         } => line(format_args!(
-            "svcctl: {what}: {}; retry {retry}{}, in {wait_secs}s",
-            match lost {
-                None => "deadlock or lock wait".to_string(),
-                Some(target) => format!("lost the connection to {target}"),
-            },
+            "svcctl: {what}: {cause}; retry {retry}{}, in {wait_secs}s",
             if *max < 0 {
                 String::new()
             } else {

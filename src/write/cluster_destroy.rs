@@ -5,10 +5,10 @@
 
 use anyhow::Result;
 
-use super::{Change, Tx};
+use super::{Change, Landed, Tx};
 use crate::audit::{ClusterRecord, Detail, Event, Written};
-use crate::db::Stmt;
 use crate::db::clusters::{self, ClusterRow};
+use crate::db::{Dialect, Stmt};
 use crate::error::Failure;
 
 pub(crate) struct ClusterDestroy {
@@ -60,6 +60,23 @@ impl Change for ClusterDestroy {
             ))
             .into()),
         }
+    }
+
+    /// A cluster that gained a service fails `apply` (exit 3) and rolls back.
+    fn refuses(&self, _: &Outcome) -> bool {
+        false
+    }
+
+    fn landed(&self, _: &Outcome, now: chrono::NaiveDateTime, d: Dialect) -> Option<Landed> {
+        let mut mark = Stmt::new("deleted = 1 AND deleted_at = ");
+        mark.push_bind(now);
+        let check = format!(
+            "cluster {} (id {}): deleted = 1 with deleted_at = '{}' means the removal committed",
+            self.name,
+            self.id,
+            d.timestamp(now)
+        );
+        Landed::marked("clusters", &[self.id], &mark, d, check)
     }
 
     fn audit(&self, outcome: &Outcome) -> Vec<(Event, Detail)> {

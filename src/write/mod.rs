@@ -1,22 +1,33 @@
 //! The writing transactions, and the one runner every one of them goes through.
 //!
 //! A command that changes the database describes its change as a [`Change`]: the statements
-//! of one attempt (`apply`, run inside an open transaction through a [`Tx`]) and the audit
-//! lines that record what they did (`audit`). [`run`] supplies everything else, the same way
-//! for every change:
+//! of one attempt (`apply`, run inside an open transaction through a [`Tx`]), whether what
+//! they found refuses the whole change (`refuses`), the audit lines that record what they did
+//! (`audit`), and how to recognise the attempt's write in the database (`landed`). [`run`]
+//! supplies everything else, the same way for every change:
 //!
 //! 1. `BEGIN` (`BEGIN IMMEDIATE` on SQLite, so two writers queue instead of failing at COMMIT);
 //! 2. `apply`: lock the rows by id in id order (`Tx::lock_services`), run the guarded UPDATE
 //!    whose WHERE clause repeats the plan's safety conditions (`Tx::execute`), read the rows
 //!    back to see what changed, and return that as the change's `Outcome`;
-//! 3. append `audit(outcome)` to the audit log and sync it, *before* COMMIT: a change that is
+//! 3. all or nothing: when any planned row no longer qualified (`refuses`), `ROLLBACK` and
+//!    return `Written::RolledBack`: nothing changed, nothing audited, the caller exits 3;
+//! 4. append `audit(outcome)` to the audit log and sync it, *before* COMMIT: a change that is
 //!    not on record is never committed;
-//! 4. `COMMIT`.
+//! 5. `COMMIT`.
 //!
 //! Any failure rolls back; when the attempt's lines were already appended, a `rolled_back`
 //! line follows them. The whole attempt is retried under the `[database]` policy
-//! (`Db::retrying`: deadlocks, and lost connections with `use_db_reconnect`), each attempt with
-//! its own transaction id and timestamp (`Tx::now`, `Stamp`).
+//! (`Db::retrying_within`: deadlocks, lock-wait timeouts, and lost connections and failed
+//! reconnects with `use_db_reconnect`, one retry each), each attempt with its own transaction
+//! id and timestamp (`Tx::now`, `Stamp`).
+//!
+//! A connection lost after COMMIT was sent leaves the outcome open: the server may have
+//! committed. Before anything is reported or retried, `run` connects again (same policy, even
+//! without `use_db_reconnect`) and runs `landed`'s locking read: this attempt's own timestamp
+//! on exactly the rows it changed. All there: committed (the lines already appended are the
+//! record). None: rolled back (a `rolled_back` line), and retried. Anything else, or no
+//! connection: exit 1 with an `outcome_unknown` line, never `rolled_back`.
 //!
 //! To add a writing command (restore, purge, disable/enable, volume moves): implement
 //! `Change` for a struct holding what the plan decided (ids, the safety condition as a
@@ -28,12 +39,15 @@ pub(crate) mod purge;
 pub(crate) mod restore;
 pub(crate) mod soft_delete;
 
+use anyhow::{Result, anyhow};
+use chrono::NaiveDateTime;
+
 use crate::audit::{self, Actor, AuditLog, Detail, Event, Stamp};
 use crate::db::clusters::{self, ClusterRow};
-use crate::db::{Conn, Db, Dialect, Schema, Stmt, services};
+use crate::db::{
+    Cause, Conn, Db, Dialect, GaveUp, Retry, Schema, Stmt, Trouble, classify, services,
+};
 use crate::model::ServiceRow;
-use anyhow::Result;
-use chrono::NaiveDateTime;
 
 /// One writing transaction's own part; see the module documentation.
 pub(crate) trait Change {
@@ -50,6 +64,92 @@ pub(crate) trait Change {
     /// The audit lines (event, detail) recording what `apply` did; the runner adds who, when,
     /// which transaction and which database.
     fn audit(&self, outcome: &Self::Outcome) -> Vec<(Event, Detail)>;
+
+    /// All or nothing: true when a planned row no longer qualified at write time (came up,
+    /// gained a reference), so that the whole transaction is rolled back.
+    fn refuses(&self, outcome: &Self::Outcome) -> bool;
+
+    /// How to tell whether the attempt that wrote `outcome` at `now` committed, when the
+    /// answer to its COMMIT was lost; None when it changed nothing.
+    fn landed(&self, outcome: &Self::Outcome, now: NaiveDateTime, d: Dialect) -> Option<Landed>;
+}
+
+/// A read that finds one attempt's write by what identifies it.
+pub(crate) struct Landed {
+    /// `SELECT COUNT(*) ...` of the rows carrying the attempt's mark, locking them (so it
+    /// waits for a transaction the server still holds open).
+    pub count: Stmt,
+    /// The count when the attempt committed (0 when it did not).
+    pub expect: i64,
+    /// What an operator should look at when svcctl cannot tell, in a phrase.
+    pub check: String,
+}
+
+impl Landed {
+    /// Counts the rows of `table` among `ids` whose columns match `mark` (what this attempt
+    /// wrote on them), locking them; the attempt committed when all of them match.
+    /// `expect` is `ids.len()`; None when there are no rows.
+    pub fn marked(
+        table: &str,
+        ids: &[i64],
+        mark: &Stmt,
+        d: Dialect,
+        check: String,
+    ) -> Option<Landed> {
+        if ids.is_empty() {
+            return None;
+        }
+        let mut count = Stmt::new(format!("SELECT COUNT(*) FROM {table} WHERE id IN ("));
+        count
+            .push_list(ids.iter().copied())
+            .push(") AND ")
+            .push_stmt(mark)
+            .push(d.for_update());
+        Some(Landed {
+            count,
+            expect: i64::try_from(ids.len()).unwrap_or(i64::MAX),
+            check,
+        })
+    }
+}
+
+/// The ids as a message lists them: `3, 4, 9`.
+pub(crate) fn id_list(ids: &[i64]) -> String {
+    ids.iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// How a change ended.
+#[derive(Debug)]
+pub(crate) enum Written<O> {
+    /// Committed (and audited).
+    Committed(O),
+    /// Refused at write time, all or nothing: rolled back; nothing changed or audited.
+    RolledBack(O),
+}
+
+impl<O> Written<O> {
+    /// The outcome of a change whose `refuses` is never true (it fails `apply` instead, or
+    /// reports what it kept): only `Committed` can come back.
+    pub fn into_outcome(self) -> O {
+        match self {
+            Written::Committed(o) | Written::RolledBack(o) => o,
+        }
+    }
+}
+
+/// How one attempt ended, for `run`.
+enum Attempt<O> {
+    Done(Written<O>),
+    /// COMMIT was sent and the connection went before its answer came.
+    CommitLost {
+        outcome: O,
+        stamp: Stamp,
+        reason: String,
+        logged: bool,
+    },
 }
 
 /// The open transaction, as `Change::apply` sees it.
@@ -96,28 +196,170 @@ impl Tx<'_> {
 }
 
 /// Runs `change` in one transaction, retried under the `[database]` policy, audited before
-/// COMMIT; see the module documentation.
+/// COMMIT, a lost COMMIT resolved; see the module documentation.
 pub(crate) async fn run<C: Change>(
     db: &mut Db,
     change: &C,
     audit: &mut AuditLog,
     actor: &Actor,
-) -> Result<C::Outcome> {
+) -> Result<Written<C::Outcome>> {
     let schema = db.schema.clone();
-    db.retrying(change.what(), async |conn| {
-        attempt(conn, &schema, change, audit, actor).await
-    })
-    .await
+    let what = change.what().to_string();
+    let target = db.url.target();
+    let mut budget = db.budget();
+    let reconnect = db.reconnects();
+    loop {
+        let tried = db
+            .retrying_within(
+                &what,
+                &mut budget,
+                Retry {
+                    lost: false,
+                    reconnect,
+                },
+                async |conn| attempt(conn, &schema, change, audit, actor).await,
+            )
+            .await?;
+        let (outcome, stamp, reason, logged) = match tried {
+            Attempt::Done(written) => return Ok(written),
+            Attempt::CommitLost {
+                outcome,
+                stamp,
+                reason,
+                logged,
+            } => (outcome, stamp, reason, logged),
+        };
+        let lost = format!("lost the connection to {target} after COMMIT was sent ({reason})");
+        let Some(landed) = change.landed(&outcome, stamp.now, db.dialect) else {
+            // It changed nothing: committed or not, the outcome is the same.
+            return Ok(Written::Committed(outcome));
+        };
+        let checking = format!("{what}: checking whether its COMMIT landed");
+        let found = db
+            .retrying_within(
+                &checking,
+                &mut budget,
+                Retry {
+                    lost: true,
+                    reconnect: true,
+                },
+                async |conn| count_locked(conn, &landed.count).await,
+            )
+            .await;
+        let unknown = |why: String| {
+            let detail = Detail {
+                note: Some(format!(
+                    "outcome unknown: {lost}; {why}; check {}",
+                    landed.check
+                )),
+                ..Detail::default()
+            };
+            let line = audit::Line::new(Event::OutcomeUnknown, &stamp, actor, detail);
+            (line, why)
+        };
+        match found {
+            Ok(n) if n == landed.expect => {
+                db.note(&crate::db::Notice::CommitChecked {
+                    what: what.clone(),
+                    committed: true,
+                });
+                return Ok(Written::Committed(outcome));
+            }
+            Ok(0) => {
+                db.note(&crate::db::Notice::CommitChecked {
+                    what: what.clone(),
+                    committed: false,
+                });
+                if logged {
+                    let detail = Detail {
+                        error: Some(format!("{lost}; it did not commit")),
+                        ..Detail::default()
+                    };
+                    let line = audit::Line::new(Event::RolledBack, &stamp, actor, detail);
+                    audit.append(&[line])?;
+                }
+                if !reconnect {
+                    return Err(anyhow!(
+                        "{what}: {lost}; it did not commit, nothing was changed (set [database] \
+                         use_db_reconnect = true to retry)"
+                    ));
+                }
+                db.spend_retry(
+                    &what,
+                    &mut budget,
+                    Cause::Lost {
+                        target: target.clone(),
+                        reason,
+                    },
+                )
+                .await?;
+            }
+            other => {
+                let why = match other {
+                    Ok(n) => format!(
+                        "{n} of the {} rows it changed carry its timestamp now",
+                        landed.expect
+                    ),
+                    Err(e) => match e.downcast_ref::<GaveUp>().map(|g| &g.cause) {
+                        Some(Cause::Reconnect { reason, .. }) => {
+                            format!("could not reconnect to check ({reason})")
+                        }
+                        Some(Cause::Lost { reason, .. }) => {
+                            format!("lost the connection again while checking ({reason})")
+                        }
+                        Some(Cause::Deadlock) => {
+                            "the rows stayed locked while checking (lock wait)".into()
+                        }
+                        None => format!("could not check ({e:#})"),
+                    },
+                };
+                let (line, why) = unknown(why);
+                let kept = if logged {
+                    audit.append(&[line]).map_or_else(
+                        |e| format!("; the audit log could not say so ({e:#})"),
+                        |()| format!("; audit txn {} is marked outcome_unknown", stamp.txn),
+                    )
+                } else {
+                    String::new()
+                };
+                return Err(anyhow!(
+                    "{what}: outcome unknown: {lost}; {why}; check {}{kept}",
+                    landed.check
+                ));
+            }
+        }
+    }
 }
 
-/// One attempt: BEGIN, apply, audit, COMMIT; on failure ROLLBACK (and `rolled_back`).
+/// The locking count that finds an attempt's write (`Landed::count`), in a transaction of its
+/// own that changes nothing. On Galera it first waits until this node has applied everything
+/// committed in the cluster (`wsrep_sync_wait`), so a COMMIT made through another node is seen.
+async fn count_locked(conn: &mut Conn, count: &Stmt) -> Result<i64> {
+    if conn.dialect() == Dialect::MySql
+        && let Err(e) = conn
+            .control("SET SESSION wsrep_sync_wait = @@wsrep_sync_wait | 1")
+            .await
+        && !matches!(e, sqlx::Error::Database(_))
+    {
+        // A server without Galera has no such variable (an error, harmless); a lost
+        // connection is not harmless.
+        return Err(e.into());
+    }
+    conn.control(conn.dialect().begin()).await?;
+    let (n,): (i64,) = conn.fetch_one(count).await?;
+    let _ = conn.control("ROLLBACK").await;
+    Ok(n)
+}
+
+/// One attempt: BEGIN, apply, (all or nothing), audit, COMMIT; on failure ROLLBACK (and
+/// `rolled_back`); a connection lost at COMMIT is `CommitLost`, for `run` to resolve.
 async fn attempt<C: Change>(
     conn: &mut Conn,
     schema: &Schema,
     change: &C,
     log: &mut AuditLog,
     actor: &Actor,
-) -> Result<C::Outcome> {
+) -> Result<Attempt<C::Outcome>> {
     let stamp = Stamp {
         txn: format!("{}-{}", std::process::id(), uuid_ish()),
         now: chrono::Utc::now().naive_utc(),
@@ -132,6 +374,12 @@ async fn attempt<C: Change>(
         };
         let outcome = change.apply(&mut tx).await?;
         crate::seams::pause(crate::seams::Seam::InTransaction).await;
+        if change.refuses(&outcome) {
+            // Uncommitted either way: a failed ROLLBACK means a lost connection, and the
+            // server rolls back what it loses.
+            let _ = conn.control("ROLLBACK").await;
+            return Ok(Attempt::Done(Written::RolledBack(outcome)));
+        }
         let lines: Vec<_> = change
             .audit(&outcome)
             .into_iter()
@@ -139,12 +387,27 @@ async fn attempt<C: Change>(
             .collect();
         log.append(&lines)?;
         logged = !lines.is_empty();
-        conn.control("COMMIT").await?;
-        Ok::<_, anyhow::Error>(outcome)
+        match conn.control("COMMIT").await {
+            Ok(()) => Ok(Attempt::Done(Written::Committed(outcome))),
+            Err(e)
+                if matches!(
+                    classify(&e),
+                    Trouble::LostConnection | Trouble::Unreachable(_)
+                ) =>
+            {
+                Ok(Attempt::CommitLost {
+                    outcome,
+                    reason: crate::db::driver_text(&e),
+                    stamp: stamp.clone(),
+                    logged,
+                })
+            }
+            Err(e) => Err(e.into()),
+        }
     }
     .await;
     match result {
-        Ok(outcome) => Ok(outcome),
+        Ok(done) => Ok(done),
         Err(err) => {
             // Best effort: the server also rolls back when the connection is gone.
             let _ = conn.control("ROLLBACK").await;

@@ -7,7 +7,7 @@
 
 use anyhow::Result;
 
-use super::{Change, Tx};
+use super::{Change, Landed, Tx};
 use crate::audit::{ClusterRecord, Detail, Event, ServiceRecord, Written};
 use crate::db::clusters::ClusterRow;
 use crate::db::{Dialect, Stmt};
@@ -169,6 +169,22 @@ impl Change for Restore<'_> {
             }
         }
         Ok(outcome)
+    }
+
+    /// A row that no longer qualifies fails `apply` (exit 3) and rolls everything back.
+    fn refuses(&self, _: &Outcome) -> bool {
+        false
+    }
+
+    /// Restored rows are live again; after a rollback they would still be deleted.
+    fn landed(&self, outcome: &Outcome, _: chrono::NaiveDateTime, d: Dialect) -> Option<Landed> {
+        let mut ids: Vec<i64> = outcome.services.iter().map(|(s, _)| s.row.id).collect();
+        ids.sort_unstable();
+        let check = format!(
+            "services {}: deleted = 0 means the restore committed",
+            super::id_list(&ids)
+        );
+        Landed::marked("services", &ids, &Stmt::new("deleted = 0"), d, check)
     }
 
     fn audit(&self, outcome: &Outcome) -> Vec<(Event, Detail)> {

@@ -315,7 +315,8 @@ both_backends!(emptied_cluster_is_soft_deleted, Schema::Cinder, |db| {
     assert_eq!(c, [[Some("1".to_string()), Some("7".to_string())]]);
 });
 
-// A heartbeat written between the plan and the write keeps the service: the WHERE clause sees it.
+// A heartbeat written between the plan and the write keeps the service (the WHERE clause sees
+// it), and, all or nothing, every other planned service too.
 both_backends!(
     heartbeat_between_plan_and_write_is_not_deleted,
     Schema::Cinder,
@@ -334,10 +335,18 @@ both_backends!(
             "UPDATE services SET updated_at = '{}', report_count = report_count + 1 WHERE id = 3",
             db.ago(0)
         ));
+        // All or nothing: node02's backup is not deleted either, and nothing is audited.
         let run = child.resume().code(3);
         let v = run.json();
-        assert_eq!(deleted_ids(&v), [4]);
+        assert_eq!(deleted_ids(&v), [] as [i64; 0]);
         assert_eq!(v["refused"][0]["id"], 3);
+        assert!(
+            run.error_line()
+                .contains("nothing was changed: the whole write was rolled back"),
+            "{}",
+            run.stderr
+        );
+        assert!(db.audit_lines().is_empty());
         assert!(
             v["refused"][0]["reasons"][0]
                 .as_str()
@@ -345,7 +354,7 @@ both_backends!(
                 .contains("came up"),
             "{v}"
         );
-        assert_eq!(live_ids(&db), [1, 2, 3, 5, 6]);
+        assert_eq!(live_ids(&db), [1, 2, 3, 4, 5, 6]);
     }
 );
 
@@ -494,7 +503,8 @@ both_backends!(unwritable_audit_log_rolls_back, Schema::Cinder, |db| {
     assert_eq!(db.fingerprint(), before);
 });
 
-// A volume scheduled onto the host between the plan and the write keeps the service.
+// A volume scheduled onto the host between the plan and the write keeps the service, and the
+// rest of the plan with it.
 both_backends!(
     volume_between_plan_and_write_is_not_deleted,
     Schema::Cinder,
@@ -510,7 +520,7 @@ both_backends!(
         );
         db.volume("late", "node02@ceph#fast");
         let v = child.resume().code(3).json();
-        assert_eq!(deleted_ids(&v), [5]);
+        assert_eq!(deleted_ids(&v), [] as [i64; 0], "all or nothing");
         assert_eq!(v["refused"][0]["host"], "node02@ceph");
         assert!(
             v["refused"][0]["reasons"][0]
@@ -519,7 +529,7 @@ both_backends!(
                 .contains("gained volumes"),
             "{v}"
         );
-        assert_eq!(live_ids(&db), [1, 2, 3, 4, 6]);
+        assert_eq!(live_ids(&db), [1, 2, 3, 4, 5, 6]);
     }
 );
 

@@ -10,6 +10,7 @@ mod config;
 mod connect;
 mod corpus;
 mod delete;
+mod faults;
 mod list;
 mod parity;
 mod purge;

@@ -5,8 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use sqlx::ConnectOptions;
 use sqlx::sqlite::SqliteConnectOptions;
-use sqlx::{ConnectOptions, Row};
 
 use super::runner::Svcctl;
 use super::server::{log_off, mariadb, root_options};
@@ -66,6 +66,21 @@ pub enum Schema {
 pub enum Backend {
     MySql,
     Sqlite,
+}
+
+/// Rows with every column read as text (NULL as None), on either backend.
+pub fn text_rows<R: sqlx::Row>(rows: &[R]) -> Vec<Vec<Option<String>>>
+where
+    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    usize: sqlx::ColumnIndex<R>,
+{
+    rows.iter()
+        .map(|r| {
+            (0..r.len())
+                .map(|i| r.try_get::<Option<String>, _>(i).unwrap())
+                .collect()
+        })
+        .collect()
 }
 
 /// A database for one test, dropped (MySQL) or deleted (SQLite) when the test ends.
@@ -167,14 +182,7 @@ impl TestDb {
     pub fn rows(&self, sql: &str) -> Vec<Vec<Option<String>>> {
         let text = sqlx::AssertSqlSafe(sql.to_string());
         on_backend!(self, |c| {
-            let rows = sqlx::query(text).fetch_all(&mut c).await.unwrap();
-            rows.iter()
-                .map(|r| {
-                    (0..r.len())
-                        .map(|i| r.try_get::<Option<String>, _>(i).unwrap())
-                        .collect()
-                })
-                .collect()
+            text_rows(&sqlx::query(text).fetch_all(&mut c).await.unwrap())
         })
     }
 

@@ -6,7 +6,7 @@ mod database;
 mod runner;
 mod server;
 
-pub use database::{Backend, Schema, TestDb, load_fixture_rows};
+pub use database::{Backend, Schema, TestDb, fixture, load_fixture_rows, text_rows};
 pub use runner::{Run, Svcctl};
 pub use server::{free_port, mariadb};
 
