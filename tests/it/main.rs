@@ -8,4 +8,5 @@ mod config;
 mod connect;
 mod delete;
 mod list;
+mod output_cli;
 mod schema;
