@@ -13,6 +13,7 @@ pub mod hosts;
 pub mod output;
 pub mod plan;
 pub mod processes;
+pub(crate) mod table;
 
 use std::time::Duration;
 
