@@ -3,8 +3,7 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli = svcctl::cli::parse();
-    match svcctl::run(cli) {
+    match svcctl::cli::parse().and_then(svcctl::run) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) if svcctl::error::is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
