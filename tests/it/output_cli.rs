@@ -429,7 +429,7 @@ fn usage_errors_are_one_svcctl_line_with_a_hint() {
     }
 }
 
-/// Notes and progress on stderr carry no `svcctl:` prefix; only the error line does.
+// Notes and progress on stderr carry no `svcctl:` prefix; only the error line does.
 both_backends!(notes_are_not_errors, Schema::Cinder, |db| {
     load_fixture_rows(&db);
     let ok = db
@@ -477,7 +477,7 @@ fn doc_keys(extra: &[&str]) -> BTreeSet<String> {
     DOC_KEYS.iter().chain(extra).map(|s| s.to_string()).collect()
 }
 
-/// The result document has the same keys on every path: dry run, nothing matched, refused, done.
+// The result document has the same keys on every path: dry run, nothing matched, refused, done.
 both_backends!(one_json_vocabulary_on_every_path, Schema::Cinder, |db| {
     load_fixture_rows(&db);
     let want = doc_keys(&[]);
