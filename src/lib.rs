@@ -14,6 +14,7 @@ pub mod output;
 pub mod plan;
 pub mod processes;
 pub(crate) mod table;
+pub(crate) mod formatter;
 
 use std::time::Duration;
 
