@@ -1,20 +1,23 @@
-//! The append-only audit log: one JSON line per deleted service (the row as it was, who ran
-//! what, when), written inside the deleting transaction before it commits, so that every
-//! committed deletion is on record. Undo will be built on it.
+//! The append-only audit log: one JSON line per changed row (the row as it was, who ran what,
+//! when), written inside the changing transaction before it commits, so that every committed
+//! change is on record. Undo will be built on it.
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use serde_json::{Value, json};
+use chrono::NaiveDateTime;
+use serde::Serialize;
+
+use crate::model::ServiceRow;
 
 /// Where the audit log goes unless `--audit-log` says otherwise.
-pub const DEFAULT_AUDIT_LOG: &str = "/var/log/svcctl/audit.jsonl";
+pub(crate) const DEFAULT_AUDIT_LOG: &str = "/var/log/svcctl/audit.jsonl";
 
-/// Who ran the deletion, recorded on every line.
+/// Who ran the change, recorded on every line.
 #[derive(Debug, Clone)]
-pub struct Actor {
+pub(crate) struct Actor {
     pub user: String,
     pub hostname: String,
     pub command: Vec<String>,
@@ -32,24 +35,81 @@ impl Actor {
             .unwrap_or_else(|| format!("uid {uid}"));
         Actor {
             user,
-            hostname: nix::unistd::gethostname()
-                .ok()
-                .and_then(|h| h.into_string().ok())
-                .unwrap_or_default(),
+            hostname: crate::sys::hostname().unwrap_or_default(),
             command: std::env::args().collect(),
             database,
         }
     }
 }
 
-/// An open audit log, or the decision (already warned about) to go without one.
-pub struct AuditLog {
+/// One transaction attempt, as the audit log names it: its id and the instant it writes.
+#[derive(Debug, Clone)]
+pub(crate) struct Stamp {
+    pub txn: String,
+    pub now: NaiveDateTime,
+}
+
+impl Stamp {
+    /// The instant as the audit log writes it: RFC 3339, UTC, microseconds.
+    pub fn time(&self) -> String {
+        self.now
+            .and_utc()
+            .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+    }
+}
+
+/// One audit line: what happened (`event`), when, in which transaction, by whom, and the
+/// event's own fields (`detail`, flattened into the same object).
+#[derive(Debug, Serialize)]
+pub(crate) struct Line<D: Serialize> {
+    pub event: &'static str,
+    pub time: String,
+    pub txn: String,
+    pub user: String,
+    pub hostname: String,
+    #[serde(flatten)]
+    pub detail: D,
+}
+
+impl<D: Serialize> Line<D> {
+    pub fn new(event: &'static str, stamp: &Stamp, actor: &Actor, detail: D) -> Line<D> {
+        Line {
+            event,
+            time: stamp.time(),
+            txn: stamp.txn.clone(),
+            user: actor.user.clone(),
+            hostname: actor.hostname.clone(),
+            detail,
+        }
+    }
+}
+
+/// `service_soft_deleted`: the row as it was just before, and what `--force` overrode.
+#[derive(Debug, Serialize)]
+pub(crate) struct ServiceDeleted {
+    pub command: Vec<String>,
+    pub database: String,
+    pub service: ServiceRow,
+    pub forced_over: Vec<String>,
+}
+
+/// `rolled_back`: a transaction whose lines were already written did not commit after all.
+#[derive(Debug, Serialize)]
+pub(crate) struct RolledBack {
+    pub error: String,
+}
+
+/// An open audit log, or the decision to go without one (`unavailable` says why, for the
+/// caller to warn about).
+pub(crate) struct AuditLog {
     file: Option<(PathBuf, File)>,
+    /// The default log could not be opened: its path and the error.
+    pub unavailable: Option<(PathBuf, std::io::Error)>,
 }
 
 impl AuditLog {
     /// Opens `explicit` (which must work: a bad `--audit-log` is a usage error), or the default
-    /// path when it can be written, else warns once and goes without.
+    /// path when it can be written, else goes without (see `unavailable`).
     pub fn open(explicit: Option<&Path>) -> Result<AuditLog> {
         let open = |p: &Path| -> std::io::Result<File> {
             if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -67,6 +127,7 @@ impl AuditLog {
                 })?;
                 Ok(AuditLog {
                     file: Some((p.to_path_buf(), f)),
+                    unavailable: None,
                 })
             }
             None => {
@@ -74,15 +135,12 @@ impl AuditLog {
                 match open(p) {
                     Ok(f) => Ok(AuditLog {
                         file: Some((p.to_path_buf(), f)),
+                        unavailable: None,
                     }),
-                    Err(e) => {
-                        eprintln!(
-                            "svcctl: warning: cannot write the audit log {} ({e}); no record \
-                             of this deletion will be kept; pass --audit-log PATH to keep one",
-                            p.display()
-                        );
-                        Ok(AuditLog { file: None })
-                    }
+                    Err(e) => Ok(AuditLog {
+                        file: None,
+                        unavailable: Some((p.to_path_buf(), e)),
+                    }),
                 }
             }
         }
@@ -93,8 +151,8 @@ impl AuditLog {
     }
 
     /// Appends lines and syncs them to disk. A failure is an error: the caller must not
-    /// report (or commit) a deletion that is not on record.
-    pub fn append(&mut self, lines: &[Value]) -> Result<()> {
+    /// report (or commit) a change that is not on record.
+    pub fn append<D: Serialize>(&mut self, lines: &[Line<D>]) -> Result<()> {
         let Some((path, file)) = self.file.as_mut() else {
             return Ok(());
         };
@@ -107,37 +165,4 @@ impl AuditLog {
             .and_then(|_| file.sync_data())
             .with_context(|| format!("writing the audit log {}", path.display()))
     }
-}
-
-/// The audit line for one deleted service.
-pub fn deleted_line(
-    actor: &Actor,
-    txn: &str,
-    at: &str,
-    row: Value,
-    overridden: &[String],
-) -> Value {
-    json!({
-        "event": "service_soft_deleted",
-        "time": at,
-        "txn": txn,
-        "user": actor.user,
-        "hostname": actor.hostname,
-        "command": actor.command,
-        "database": actor.database,
-        "service": row,
-        "forced_over": overridden,
-    })
-}
-
-/// The audit line saying a transaction already logged did not commit after all.
-pub fn rolled_back_line(actor: &Actor, txn: &str, at: &str, error: &str) -> Value {
-    json!({
-        "event": "rolled_back",
-        "time": at,
-        "txn": txn,
-        "user": actor.user,
-        "hostname": actor.hostname,
-        "error": error,
-    })
 }

@@ -3,9 +3,9 @@
 use std::path::PathBuf;
 
 use clap::error::ErrorKind;
-use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand};
+use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser};
 
-use crate::commands::{backend_cleanup, demo, service_delete, service_list};
+use crate::commands::Command;
 use crate::config::ConfigSource;
 use crate::error::Failure;
 
@@ -31,33 +31,33 @@ Configuration is read as Cinder reads it: --config-file and --config-dir in the 
 #[command(name = "svcctl", version, after_help = EXIT_CODES, max_term_width = 100)]
 pub struct Cli {
     #[command(flatten)]
-    pub global: GlobalArgs,
+    pub(crate) global: GlobalArgs,
     #[command(subcommand)]
-    pub command: Command,
+    pub(crate) command: Command,
 }
 
 #[derive(Debug, clap::Args)]
-pub struct GlobalArgs {
+pub(crate) struct GlobalArgs {
     /// cinder.conf to read; repeatable, later files win [default: /etc/cinder/cinder.conf]
     #[arg(long = "config-file", value_name = "PATH", help_heading = GLOBAL)]
-    pub config_file: Vec<PathBuf>,
+    pub(crate) config_file: Vec<PathBuf>,
     /// Directory whose *.conf files are read, sorted, after the files named before it; repeatable
     #[arg(long = "config-dir", value_name = "DIR", help_heading = GLOBAL)]
-    pub config_dir: Vec<PathBuf>,
+    pub(crate) config_dir: Vec<PathBuf>,
     /// Connection attempts at start (-1 = forever); overrides [database] max_retries
     #[arg(long, value_name = "N", global = true, allow_negative_numbers = true, help_heading = GLOBAL,
           value_parser = clap::value_parser!(i64).range(-1..))]
-    pub max_retries: Option<i64>,
+    pub(crate) max_retries: Option<i64>,
     /// Give up after this many seconds in all (connecting, waiting, writing); exit 1
     #[arg(long, value_name = "SECONDS", global = true, value_parser = parse_seconds,
           help_heading = GLOBAL)]
-    pub timeout: Option<f64>,
+    pub(crate) timeout: Option<f64>,
     /// Log config files read, connection attempts and each SQL statement to stderr
     #[arg(long, global = true, help_heading = GLOBAL)]
-    pub debug: bool,
+    pub(crate) debug: bool,
     /// The config files and directories in command-line order (filled in by `parse`).
     #[arg(skip)]
-    pub config_sources: Vec<ConfigSource>,
+    pub(crate) config_sources: Vec<ConfigSource>,
 }
 
 fn parse_seconds(s: &str) -> Result<f64, String> {
@@ -67,36 +67,13 @@ fn parse_seconds(s: &str) -> Result<f64, String> {
     }
 }
 
-#[derive(Debug, Subcommand)]
-pub enum Command {
-    /// Cinder services: list, delete
-    #[command(subcommand)]
-    Service(ServiceCommand),
-    /// Storage backends: clean up after a removed backend
-    #[command(subcommand)]
-    Backend(BackendCommand),
-    /// Create the embedded demo database (SQLite) with the seed's services and list them
-    Demo(demo::Args),
-}
-
-#[derive(Debug, Subcommand)]
-pub enum ServiceCommand {
-    List(service_list::Args),
-    Delete(service_delete::Args),
-}
-
-#[derive(Debug, Subcommand)]
-pub enum BackendCommand {
-    Cleanup(backend_cleanup::Args),
-}
-
 /// Parses the process's arguments. `--help` and `--version` print and exit 0; a usage error is
 /// a `Failure::Usage` of one line with a hint, for main to print as every error is printed.
 pub fn parse() -> anyhow::Result<Cli> {
     parse_from(std::env::args_os())
 }
 
-pub fn parse_from<I, T>(args: I) -> anyhow::Result<Cli>
+pub(crate) fn parse_from<I, T>(args: I) -> anyhow::Result<Cli>
 where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
@@ -117,7 +94,7 @@ where
 
 /// The command tree as parsed and as `--help` shows it: `--config-file` and `--config-dir` on
 /// every level (see `ordered_sources`), and every subcommand's help ending with the exit codes.
-pub fn command() -> clap::Command {
+pub(crate) fn command() -> clap::Command {
     let top = Cli::command();
     let shared: Vec<clap::Arg> = top
         .get_arguments()

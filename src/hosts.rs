@@ -13,14 +13,14 @@ use crate::error::Failure;
 
 /// A host, or a glob over hosts, as given with `--host`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum HostPattern {
+pub(crate) enum HostPattern {
     Exact(String),
     Glob(String),
 }
 
 /// The escape character used in LIKE patterns: not `\`, whose meaning in string literals
 /// differs between MySQL and SQLite.
-pub const LIKE_ESCAPE: char = '!';
+pub(crate) const LIKE_ESCAPE: char = '!';
 
 impl HostPattern {
     /// Validates a `--host` value. A bad one is a usage error (exit 2).
@@ -54,6 +54,11 @@ impl HostPattern {
         })
     }
 
+    /// Validates every `--host` value given.
+    pub fn parse_all(values: &[String]) -> Result<Vec<HostPattern>, Failure> {
+        values.iter().map(|h| HostPattern::parse(h)).collect()
+    }
+
     pub fn matches(&self, host: &str) -> bool {
         match self {
             HostPattern::Exact(h) => h == host,
@@ -61,7 +66,7 @@ impl HostPattern {
         }
     }
 
-    /// A LIKE pattern (with `ESCAPE '!'`) that matches at least every host this pattern matches.
+    /// A LIKE pattern (with `ESCAPE LIKE_ESCAPE`) that matches at least every host this pattern matches.
     pub fn like_pattern(&self) -> String {
         let text = match self {
             HostPattern::Exact(h) | HostPattern::Glob(h) => h,
@@ -69,17 +74,30 @@ impl HostPattern {
         let mut out = String::with_capacity(text.len() + 4);
         for c in text.chars() {
             match c {
-                '!' | '_' | '%' => {
-                    out.push(LIKE_ESCAPE);
-                    out.push(c);
-                }
                 '*' if matches!(self, HostPattern::Glob(_)) => out.push('%'),
                 '?' if matches!(self, HostPattern::Glob(_)) => out.push('_'),
-                c => out.push(c),
+                c => push_like_literal(&mut out, c),
             }
         }
         out
     }
+}
+
+/// Appends `c` to a LIKE pattern (`ESCAPE LIKE_ESCAPE`) so that it matches only itself.
+fn push_like_literal(out: &mut String, c: char) {
+    if matches!(c, LIKE_ESCAPE | '_' | '%') {
+        out.push(LIKE_ESCAPE);
+    }
+    out.push(c);
+}
+
+/// `text` as a LIKE pattern (`ESCAPE LIKE_ESCAPE`) matching exactly `text`.
+pub(crate) fn like_literal(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 4);
+    for c in text.chars() {
+        push_like_literal(&mut out, c);
+    }
+    out
 }
 
 impl fmt::Display for HostPattern {
@@ -129,13 +147,13 @@ fn utf8_len(first: u8) -> usize {
 
 /// A service host split into its parts: `node@backend`, with any `#pool` on a volume's host.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct HostParts<'a> {
+pub(crate) struct HostParts<'a> {
     pub node: &'a str,
     pub backend: Option<&'a str>,
     pub pool: Option<&'a str>,
 }
 
-pub fn split(host: &str) -> HostParts<'_> {
+pub(crate) fn split(host: &str) -> HostParts<'_> {
     let (rest, pool) = match host.split_once('#') {
         Some((r, p)) => (r, Some(p)),
         None => (host, None),
@@ -174,6 +192,7 @@ mod tests {
         assert!(!p("node%").matches("node1"));
         assert_eq!(p("node_1%").like_pattern(), "node!_1!%");
         assert_eq!(p("n!*").like_pattern(), "n!!%");
+        assert_eq!(like_literal("a_b%c!d"), "a!_b!%c!!d");
     }
 
     #[test]

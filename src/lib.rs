@@ -1,20 +1,21 @@
 //! svcctl: `run` takes a parsed command line, reads cinder.conf, and runs one subcommand under
 //! the global bounds (Ctrl-C, `--timeout`).
 
-pub mod apply;
-pub mod audit;
+mod apply;
+mod audit;
 pub mod cli;
-pub mod commands;
-pub mod config;
-pub mod db;
-pub mod delete;
+mod commands;
+mod config;
+mod db;
 pub mod error;
-pub mod hosts;
-pub mod output;
-pub mod plan;
-pub mod processes;
-pub(crate) mod table;
-pub(crate) mod formatter;
+mod hosts;
+mod model;
+mod output;
+mod plan;
+mod processes;
+mod seams;
+mod sys;
+mod write;
 
 use std::time::Duration;
 
@@ -25,14 +26,27 @@ use crate::config::{Overrides, Settings};
 use crate::error::Failure;
 
 /// What every subcommand gets: the settings.
-pub struct Context {
+pub(crate) struct Context {
     pub settings: Settings,
 }
 
 impl Context {
-    /// Connects with the `[database]` retry policy.
+    /// Connects with the `[database]` retry policy; waits are told on stderr.
     pub async fn connect(&self) -> Result<db::Db> {
-        db::Db::connect(&self.settings.database).await
+        let s = &self.settings.database;
+        let options = db::Options {
+            connection: s.connection.clone(),
+            max_retries: s.max_retries,
+            retry_interval: s.retry_interval,
+            use_db_reconnect: s.use_db_reconnect,
+            db_retry_interval: s.db_retry_interval,
+            db_inc_retry_interval: s.db_inc_retry_interval,
+            db_max_retry_interval: s.db_max_retry_interval,
+            db_max_retries: s.db_max_retries,
+            mysql_sql_mode: s.mysql_sql_mode.clone(),
+            mysql_wsrep_sync_wait: s.mysql_wsrep_sync_wait,
+        };
+        db::Db::connect(&options, output::messages::db_notice).await
     }
 }
 

@@ -1,16 +1,17 @@
 //! Deciding, before anything is written, which services may be deleted and which must be
 //! refused, and why. The same rules are enforced again inside the delete's WHERE clause.
 
-use chrono::{Duration, NaiveDateTime, Timelike};
-use serde_json::{Value, json};
+use std::collections::HashMap;
 
-use crate::db::references::{Guard, RefCounts};
-use crate::db::services::ServiceRow;
-use crate::output::{self, ServiceView};
+use chrono::{Duration, NaiveDateTime, Timelike};
+
+use crate::db::Stmt;
+use crate::db::references::RefCounts;
+use crate::model::{Service, ServiceRow, is_up};
 
 /// Why a service must not be deleted (without `--force`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Reason {
+pub(crate) enum Reason {
     /// Its heartbeat is recent: the running service would recreate its row within seconds.
     Up {
         seconds_ago: i64,
@@ -64,12 +65,12 @@ impl Reason {
                         row.host()
                     );
                 }
-                format!("in use: {}{hint}", c.describe())
+                format!("in use: {}{hint}", describe_counts(c))
             }
             Reason::BackendInUse { key, counts } => format!(
                 "the backend still owns {} on some node (hosts *@{key}#*); move them first: \
                  cinder-manage volume update_host --currenthost NODE@{key}#POOL --newhost NEWHOST",
-                counts.describe()
+                describe_counts(counts)
             ),
             Reason::CameUp => "came up between plan and write: not deleted".into(),
             Reason::GainedReferences => {
@@ -77,24 +78,37 @@ impl Reason {
             }
         }
     }
+}
 
-    /// A short form for the plan table.
-    pub fn short(&self) -> String {
-        match self {
-            Reason::Up { seconds_ago } => format!("up ({seconds_ago}s ago)"),
-            Reason::UpElsewhere { node, .. } => format!("up on {node}"),
-            Reason::InUse(c) => format!("in use: {}", c.describe()),
-            Reason::BackendInUse { counts, .. } => format!("backend in use: {}", counts.describe()),
-            Reason::CameUp => "came up".into(),
-            Reason::GainedReferences => "gained references".into(),
-        }
-    }
+/// `3 volumes, 1 backup`: the non-zero counts.
+pub(crate) fn describe_counts(c: &RefCounts) -> String {
+    let parts: Vec<String> = [
+        (c.volumes, "volume", "volumes"),
+        (c.backups, "backup", "backups"),
+        (c.groups, "group", "groups"),
+        (
+            c.consistencygroups,
+            "consistency group",
+            "consistency groups",
+        ),
+        (c.workers, "worker", "workers"),
+        (
+            c.image_volume_cache_entries,
+            "image cache entry",
+            "image cache entries",
+        ),
+    ]
+    .iter()
+    .filter(|(n, _, _)| *n > 0)
+    .map(|(n, one, many)| format!("{n} {}", if *n == 1 { one } else { many }))
+    .collect();
+    parts.join(", ")
 }
 
 /// One service and the verdict on it.
 #[derive(Debug, Clone)]
-pub struct Item {
-    pub view: ServiceView,
+pub(crate) struct Item {
+    pub service: Service,
     pub reasons: Vec<Reason>,
     /// Its heartbeat does not count: this node's processes of it were stopped (backend cleanup).
     pub heartbeat_exempt: bool,
@@ -102,7 +116,7 @@ pub struct Item {
 
 impl Item {
     pub fn row(&self) -> &ServiceRow {
-        &self.view.row
+        &self.service.row
     }
 
     pub fn reason_texts(&self) -> Vec<String> {
@@ -115,19 +129,23 @@ impl Item {
 
 /// The whole plan: every matched service with its verdict, and the instant it was judged at.
 #[derive(Debug, Clone)]
-pub struct Plan {
+pub(crate) struct Plan {
     pub items: Vec<Item>,
-    /// Heartbeats before this are down; the write re-checks against the same instant.
+    /// The instant the plan was made (whole seconds); the write re-checks against it.
+    pub now: NaiveDateTime,
+    /// `[DEFAULT] service_down_time`, as judged with.
+    pub service_down_time: i64,
+    /// Heartbeats before this are down; the write's WHERE clause repeats it.
     pub cutoff: NaiveDateTime,
     /// A further condition the write must hold (backend cleanup: nothing left on the backend).
-    pub guard: Option<Guard>,
+    pub guard: Option<Stmt>,
     /// What the verdict of a heartbeat-exempt service says (backend cleanup on this node).
     pub exempt_note: String,
 }
 
 /// How a node-local service is treated by `backend cleanup`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Locality {
+pub(crate) enum Locality {
     /// An ordinary service: judged by its heartbeat.
     Remote,
     /// Its processes on this node are (or will be) stopped: its heartbeat does not count.
@@ -139,26 +157,28 @@ pub enum Locality {
 
 /// "now" for a plan: whole seconds, because MySQL stores heartbeats to the second and the
 /// write must draw the up/down line exactly where the plan drew it.
-pub fn plan_now() -> NaiveDateTime {
+pub(crate) fn plan_now() -> NaiveDateTime {
     let now = chrono::Utc::now().naive_utc();
     now.with_nanosecond(0).unwrap_or(now)
 }
 
-/// The plan's own rule for "still heartbeating": a heartbeat at or after the cutoff. The write
-/// repeats it in SQL; `backend cleanup --wait` polls with it, so all three agree to the second.
-pub fn heartbeat_recent(row: &ServiceRow, cutoff: NaiveDateTime) -> bool {
-    row.heartbeat().is_some_and(|hb| hb >= cutoff)
+/// The cutoff for a plan made at `now`: heartbeats before it are down.
+pub(crate) fn cutoff(now: NaiveDateTime, service_down_time: i64) -> NaiveDateTime {
+    now - Duration::seconds(service_down_time)
 }
 
-/// The cutoff for a plan made at `now`.
-pub fn cutoff(now: NaiveDateTime, service_down_time: i64) -> NaiveDateTime {
-    now - Duration::seconds(service_down_time)
+/// The deleting commands' rule for "still running": up by Cinder's verdict (`model::is_up`),
+/// or heartbeating from the future (a clock ahead: whatever runs there is alive). For a
+/// heartbeat at or before `now` it is exactly `heartbeat >= cutoff`, which the write repeats in
+/// SQL; `backend cleanup --wait` polls with it, so all three agree to the second.
+pub(crate) fn still_running(row: &ServiceRow, now: NaiveDateTime, service_down_time: i64) -> bool {
+    is_up(row.heartbeat(), now, service_down_time) || row.heartbeat().is_some_and(|hb| hb > now)
 }
 
 impl Plan {
     pub fn build(
         rows: Vec<ServiceRow>,
-        refs: &std::collections::HashMap<i64, RefCounts>,
+        refs: &HashMap<i64, RefCounts>,
         now: NaiveDateTime,
         service_down_time: i64,
         locality: impl Fn(&ServiceRow) -> Locality,
@@ -170,7 +190,7 @@ impl Plan {
                 let mut reasons = Vec::new();
                 let where_ = locality(&row);
                 let heartbeat_exempt = where_ == Locality::StoppedHere;
-                let recent = heartbeat_recent(&row, cutoff);
+                let recent = still_running(&row, now, service_down_time);
                 let seconds_ago = row.heartbeat().map_or(0, |hb| (now - hb).num_seconds());
                 match where_ {
                     Locality::StoppedHere => {}
@@ -186,7 +206,7 @@ impl Plan {
                     reasons.push(Reason::InUse(c.clone()));
                 }
                 Item {
-                    view: ServiceView::new(row, now, service_down_time),
+                    service: Service::judge(row, now, service_down_time),
                     reasons,
                     heartbeat_exempt,
                 }
@@ -194,6 +214,8 @@ impl Plan {
             .collect();
         Plan {
             items,
+            now,
+            service_down_time,
             cutoff,
             guard: None,
             exempt_note: "on this node; its processes are stopped first".into(),
@@ -208,68 +230,17 @@ impl Plan {
         self.refused().next().is_some()
     }
 
-    /// The plan as a table: what will happen to each service.
-    pub fn table(&self, force: bool) -> String {
-        let rows: Vec<Vec<String>> = self
-            .items
+    /// The items the write is to change: the allowed ones, or all with `force`.
+    pub fn to_write(&self, force: bool) -> impl Iterator<Item = &Item> {
+        self.items
             .iter()
-            .map(|i| {
-                let r = i.row();
-                let verdict = match (i.reasons.is_empty(), force) {
-                    (true, _) if i.heartbeat_exempt => format!("delete ({})", self.exempt_note),
-                    (true, _) => "delete".to_string(),
-                    (false, true) => format!(
-                        "delete (--force over: {})",
-                        i.reasons
-                            .iter()
-                            .map(Reason::short)
-                            .collect::<Vec<_>>()
-                            .join("; ")
-                    ),
-                    (false, false) => format!(
-                        "refuse: {}",
-                        i.reasons
-                            .iter()
-                            .map(Reason::short)
-                            .collect::<Vec<_>>()
-                            .join("; ")
-                    ),
-                };
-                vec![
-                    r.id.to_string(),
-                    r.binary().to_string(),
-                    r.host().to_string(),
-                    i.view.state().to_string(),
-                    r.heartbeat().map_or("-".into(), output::format_time),
-                    verdict,
-                ]
-            })
-            .collect();
-        output::report_table(
-            &["ID", "Binary", "Host", "State", "Last Heartbeat", "Verdict"],
-            &rows,
-        )
+            .filter(move |i| force || i.reasons.is_empty())
     }
-}
-
-/// A service as JSON with the keys of `service list`, plus `extra`.
-pub fn service_json(view: &ServiceView, extra: &[(&str, Value)]) -> Value {
-    let mut obj = view.json_object(&output::json_columns(false));
-    for (k, v) in extra {
-        obj.insert(k.to_string(), v.clone());
-    }
-    Value::Object(obj)
-}
-
-/// The JSON of a refused item.
-pub fn refused_json(item: &Item) -> Value {
-    service_json(&item.view, &[("reasons", json!(item.reason_texts()))])
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
 
     fn row(id: i64, host: &str, hb: Option<NaiveDateTime>) -> ServiceRow {
         ServiceRow::example(id, host, "cinder-volume", hb)
@@ -313,6 +284,8 @@ mod tests {
         assert!(reasons[2].is_empty());
         assert!(reasons[3].is_empty() && plan.items[3].heartbeat_exempt);
         assert!(matches!(&reasons[4][0], Reason::UpElsewhere { node, .. } if node == "e"));
-        assert!(plan.table(false).contains("refuse: in use: 2 volumes"));
+        assert_eq!(plan.refused().count(), 3);
+        assert_eq!(plan.to_write(false).count(), 2);
+        assert_eq!(plan.to_write(true).count(), 5);
     }
 }

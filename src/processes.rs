@@ -2,7 +2,6 @@
 //! (never an editor, a `less` on a log, a grep, or another backend's service), and stopping
 //! them: SIGTERM, a bounded wait, SIGKILL, and confirmation that each is gone.
 
-use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
@@ -13,7 +12,7 @@ use serde::Serialize;
 
 /// A process found on this node.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Proc {
+pub(crate) struct Proc {
     pub pid: i32,
     /// The command line, arguments joined by spaces.
     pub cmdline: String,
@@ -24,7 +23,7 @@ pub struct Proc {
 
 /// What happened to one process.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct Stopped {
+pub(crate) struct Stopped {
     pub pid: i32,
     pub cmdline: String,
     /// The last signal sent: SIGTERM, or SIGKILL when SIGTERM was not enough; none in a dry run.
@@ -32,11 +31,40 @@ pub struct Stopped {
     pub stopped: bool,
 }
 
+impl Stopped {
+    /// A process not yet signalled: as the plan and a dry run show it.
+    pub(crate) fn planned(p: &Proc) -> Stopped {
+        Stopped {
+            pid: p.pid,
+            cmdline: p.cmdline.clone(),
+            signal: None,
+            stopped: false,
+        }
+    }
+}
+
+/// What `stop` is doing, for the caller to show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Progress {
+    /// SIGTERM went to this process.
+    Sent { pid: i32, cmdline: String },
+    /// Still waiting for `live` of `of` processes, `left_secs` before SIGKILL.
+    Waiting {
+        live: usize,
+        of: usize,
+        left_secs: u64,
+    },
+    /// The wait for SIGTERM is over.
+    WaitOver,
+    /// This process outlived SIGTERM by `after_secs`: SIGKILL follows.
+    Escalating { pid: i32, after_secs: u64 },
+}
+
 /// True when the command line runs cinder-volume: its program (or, for `python3
 /// /usr/bin/cinder-volume`, the script) is named cinder-volume. `exec -a` titles such as
 /// `cinder-volume --config-file ...` put the whole title in argv[0], so the words of the
 /// joined command line are what is examined.
-pub fn runs_cinder_volume(cmdline: &str) -> bool {
+pub(crate) fn runs_cinder_volume(cmdline: &str) -> bool {
     let words: Vec<&str> = cmdline.split_whitespace().collect();
     let base = |w: &str| {
         w.rsplit('/')
@@ -58,7 +86,7 @@ pub fn runs_cinder_volume(cmdline: &str) -> bool {
 /// True when `key` appears in the command line as a whole name: not preceded by a letter,
 /// digit, `_` or `-`, and not followed by a letter, digit or `_` (a following `-`, as in the
 /// full backend UUID, or `.`/`@`/`/`, still counts). So `normal` does not match `abnormal`.
-pub fn names_key(cmdline: &str, key: &str) -> bool {
+pub(crate) fn names_key(cmdline: &str, key: &str) -> bool {
     let is_word = |c: char| c.is_ascii_alphanumeric() || c == '_';
     cmdline.match_indices(key).any(|(at, _)| {
         let before = cmdline[..at].chars().next_back();
@@ -68,7 +96,7 @@ pub fn names_key(cmdline: &str, key: &str) -> bool {
 }
 
 /// The cinder-volume processes of backend `key` on this node, never svcctl itself.
-pub fn find(key: &str) -> Result<Vec<Proc>> {
+pub(crate) fn find(key: &str) -> Result<Vec<Proc>> {
     let me = std::process::id() as i32;
     let mut out = Vec::new();
     for p in procfs::process::all_processes()? {
@@ -97,7 +125,7 @@ pub fn find(key: &str) -> Result<Vec<Proc>> {
 }
 
 /// Fails, before anything is signalled or deleted, when svcctl may not signal a process.
-pub fn check_permission(procs: &[Proc]) -> Result<()> {
+pub(crate) fn check_permission(procs: &[Proc]) -> Result<()> {
     for p in procs {
         match kill(Pid::from_raw(p.pid), None) {
             Ok(()) | Err(Errno::ESRCH) => {}
@@ -114,56 +142,48 @@ pub fn check_permission(procs: &[Proc]) -> Result<()> {
 }
 
 /// True while this very process (same pid, same start time) exists and is not a zombie.
-pub fn alive(p: &Proc) -> bool {
+pub(crate) fn alive(p: &Proc) -> bool {
     match procfs::process::Process::new(p.pid).and_then(|q| q.stat()) {
         Ok(stat) => stat.starttime == p.start && stat.state != 'Z',
         Err(_) => false,
     }
 }
 
-/// SIGTERM to each, wait up to `timeout` with a progress line, SIGKILL what is left, and
+/// SIGTERM to each, wait up to `timeout` (telling `progress`), SIGKILL what is left, and
 /// confirm every one is gone.
-pub async fn stop(procs: &[Proc], timeout: Duration) -> Result<Vec<Stopped>> {
-    let mut result: Vec<Stopped> = procs
-        .iter()
-        .map(|p| Stopped {
-            pid: p.pid,
-            cmdline: p.cmdline.clone(),
-            signal: None,
-            stopped: false,
-        })
-        .collect();
+pub(crate) async fn stop(
+    procs: &[Proc],
+    timeout: Duration,
+    progress: impl Fn(&Progress),
+) -> Result<Vec<Stopped>> {
+    let mut result: Vec<Stopped> = procs.iter().map(Stopped::planned).collect();
     for (p, r) in procs.iter().zip(result.iter_mut()) {
         if alive(p) {
             send(p, Signal::SIGTERM)?;
             r.signal = Some("SIGTERM".into());
-            eprintln!("svcctl: sent SIGTERM to {} ({})", p.pid, p.cmdline);
+            progress(&Progress::Sent {
+                pid: p.pid,
+                cmdline: p.cmdline.clone(),
+            });
         }
     }
     let live = |procs: &[Proc]| procs.iter().filter(|p| alive(p)).count();
     let started = Instant::now();
-    let tty = std::io::stderr().is_terminal();
     while live(procs) > 0 && started.elapsed() < timeout {
-        if tty {
-            eprint!(
-                "\rsvcctl: waiting for {} of {} process(es) to exit, {}s left   ",
-                live(procs),
-                procs.len(),
-                (timeout - started.elapsed()).as_secs()
-            );
-        }
+        progress(&Progress::Waiting {
+            live: live(procs),
+            of: procs.len(),
+            left_secs: (timeout - started.elapsed()).as_secs(),
+        });
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    if tty {
-        eprintln!();
-    }
+    progress(&Progress::WaitOver);
     for (p, r) in procs.iter().zip(result.iter_mut()) {
         if alive(p) {
-            eprintln!(
-                "svcctl: {} did not exit within {}s of SIGTERM; sending SIGKILL",
-                p.pid,
-                timeout.as_secs()
-            );
+            progress(&Progress::Escalating {
+                pid: p.pid,
+                after_secs: timeout.as_secs(),
+            });
             send(p, Signal::SIGKILL)?;
             r.signal = Some("SIGKILL".into());
         }

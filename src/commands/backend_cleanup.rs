@@ -5,17 +5,17 @@
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
-use serde_json::{Value, json};
 
 use crate::Context;
 use crate::apply::{self, DeleteFlags};
 use crate::db::references;
-use crate::db::services::{self, ServiceFilter, ServiceRow};
+use crate::db::services::{self, ServiceFilter};
 use crate::error::Failure;
 use crate::hosts::{self, HostPattern};
-use crate::output;
+use crate::model::ServiceRow;
+use crate::output::{self, messages, report};
 use crate::plan::{self, Locality, Plan, Reason, plan_now};
-use crate::processes::{self, Proc, Stopped};
+use crate::processes::{self, Stopped};
 
 /// Clean up after a removed backend: stop its leftover cinder-volume processes on this node
 /// and soft-delete its cinder-volume services on every node
@@ -27,7 +27,7 @@ use crate::processes::{self, Proc, Stopped};
 /// be down by heartbeat (or go down within --wait). Refused, exit 3, while live volumes,
 /// groups, workers or cache entries remain on the backend.
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// Backend UUID, its first 13 characters, or its name in enabled_backends
     #[arg(value_name = "BACKEND")]
     pub backend: String,
@@ -45,7 +45,7 @@ pub struct Args {
 }
 
 /// The host key of a backend: `backend-` + the UUID's first 13 characters, or the name itself.
-pub fn backend_key(arg: &str) -> Result<String, Failure> {
+pub(crate) fn backend_key(arg: &str) -> Result<String, Failure> {
     let bad = |why: &str| Failure::Usage(format!("invalid BACKEND {arg:?}: {why}"));
     let arg = arg.trim();
     let hex = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_hexdigit());
@@ -77,7 +77,7 @@ pub fn backend_key(arg: &str) -> Result<String, Failure> {
     Ok(arg.to_string())
 }
 
-pub async fn run(args: Args, ctx: &Context) -> Result<()> {
+pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
     let key = backend_key(&args.backend)?;
     let this_node = ctx.settings.host.clone();
     let mut db = ctx.connect().await?;
@@ -100,16 +100,8 @@ pub async fn run(args: Args, ctx: &Context) -> Result<()> {
     } else {
         processes::find(&key)?
     };
-    let planned_procs = |procs: &[Proc]| -> Value {
-        json!(
-            procs
-                .iter()
-                .map(|p| json!({
-                    "pid": p.pid, "cmdline": p.cmdline, "signal": null, "stopped": false,
-                }))
-                .collect::<Vec<_>>()
-        )
-    };
+    // The processes as the plan and a dry run show them: not yet signalled.
+    let planned: Vec<Stopped> = procs.iter().map(Stopped::planned).collect();
     if rows.is_empty() && procs.is_empty() {
         return apply::nothing_matched(
             &args.flags,
@@ -121,7 +113,7 @@ pub async fn run(args: Args, ctx: &Context) -> Result<()> {
                     ", and no leftover process of it here"
                 }
             ),
-            vec![("processes", json!([]))],
+            Some(&[]),
         );
     }
     let locality = |r: &ServiceRow| {
@@ -160,21 +152,12 @@ pub async fn run(args: Args, ctx: &Context) -> Result<()> {
     };
 
     if !args.flags.json() && !procs.is_empty() {
-        output::print(&output::report_table(
-            &["PID", "Command Line", "Action"],
-            &procs
-                .iter()
-                .map(|p| {
-                    vec![
-                        p.pid.to_string(),
-                        p.cmdline.clone(),
-                        format!("SIGTERM, SIGKILL after {}s", args.kill_timeout),
-                    ]
-                })
-                .collect::<Vec<_>>(),
+        output::print(&report::planned_processes_table(
+            &planned,
+            args.kill_timeout,
         ))?;
     }
-    apply::check(&plan, &args.flags, &[("processes", planned_procs(&procs))])?;
+    apply::check(&plan, &args.flags, Some(&planned))?;
     let n = plan.items.len();
     apply::confirm(
         &format!(
@@ -187,17 +170,18 @@ pub async fn run(args: Args, ctx: &Context) -> Result<()> {
     )
     .await?;
     if args.flags.dry_run {
-        return apply::write_and_report(
-            &mut db,
-            &plan,
-            &args.flags,
-            vec![("processes", planned_procs(&procs))],
-        )
-        .await;
+        return apply::write_and_report(&mut db, &plan, &args.flags, Some(&planned)).await;
     }
     processes::check_permission(&procs)?;
-    let stopped = processes::stop(&procs, Duration::from_secs(args.kill_timeout)).await?;
-    report_processes(&stopped, &args.flags)?;
+    let stopped = processes::stop(
+        &procs,
+        Duration::from_secs(args.kill_timeout),
+        messages::process_progress,
+    )
+    .await?;
+    if !args.flags.json() && !stopped.is_empty() {
+        output::print(&report::stopped_processes_table(&stopped))?;
+    }
     if let Some(p) = stopped.iter().find(|s| !s.stopped) {
         anyhow::bail!(
             "process {} ({}) is still running after SIGKILL; no service was deleted (it would \
@@ -206,33 +190,7 @@ pub async fn run(args: Args, ctx: &Context) -> Result<()> {
             p.cmdline
         );
     }
-    apply::write_and_report(
-        &mut db,
-        &plan,
-        &args.flags,
-        vec![("processes", json!(stopped))],
-    )
-    .await
-}
-
-fn report_processes(stopped: &[Stopped], flags: &DeleteFlags) -> Result<()> {
-    if flags.json() || stopped.is_empty() {
-        return Ok(());
-    }
-    output::print(&output::report_table(
-        &["PID", "Command Line", "Signal", "Stopped"],
-        &stopped
-            .iter()
-            .map(|s| {
-                vec![
-                    s.pid.to_string(),
-                    s.cmdline.clone(),
-                    s.signal.clone().unwrap_or_else(|| "-".into()),
-                    if s.stopped { "yes" } else { "NO" }.into(),
-                ]
-            })
-            .collect::<Vec<_>>(),
-    ))
+    apply::write_and_report(&mut db, &plan, &args.flags, Some(&stopped)).await
 }
 
 /// `--wait`: re-reads the other nodes' services until none is up or time runs out, showing
@@ -248,12 +206,12 @@ async fn wait_for_other_nodes(
 ) -> Result<Vec<ServiceRow>> {
     let deadline = Instant::now() + Duration::from_secs(secs);
     loop {
-        let cutoff = plan::cutoff(plan_now(), down_time);
+        let now = plan_now();
         let up: Vec<String> = rows
             .iter()
             .filter(|r| {
                 matches!(locality(r), Locality::OtherNode { .. })
-                    && plan::heartbeat_recent(r, cutoff)
+                    && plan::still_running(r, now, down_time)
             })
             .map(|r| hosts::split(r.host()).node.to_string())
             .collect();
@@ -262,19 +220,10 @@ async fn wait_for_other_nodes(
         }
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
-            eprintln!(
-                "svcctl: --wait {secs}s ran out with {} still up",
-                up.join(", ")
-            );
+            messages::wait_ran_out(secs, &up);
             return Ok(rows);
         }
-        eprintln!(
-            "svcctl: waiting for {} node{} to go down ({}): {}s left",
-            up.len(),
-            if up.len() == 1 { "" } else { "s" },
-            up.join(", "),
-            left.as_secs()
-        );
+        messages::waiting_for_nodes(&up, left.as_secs());
         tokio::time::sleep(left.min(Duration::from_secs(2))).await;
         rows = read(services::fetch_all(db, filter).await?);
     }

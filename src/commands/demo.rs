@@ -3,12 +3,13 @@
 //! created itself.
 
 use anyhow::{Context as _, Result};
-use chrono::{Duration, NaiveDateTime};
+use chrono::Duration;
 use sqlx::ConnectOptions;
 use sqlx::sqlite::SqliteConnectOptions;
 
 use crate::Context;
 use crate::db::url::DbUrl;
+use crate::db::{Bind, Conn, Stmt};
 use crate::error::Failure;
 
 /// Create the embedded demo database (SQLite) with the seed's services, and list them
@@ -17,7 +18,7 @@ use crate::error::Failure;
 /// ./svcctl-demo.sqlite). It is rebuilt on every run so node01's heartbeat is fresh; a file
 /// that svcctl did not create is never touched.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub(crate) struct Args {}
 
 /// The seed's services: (id, host, binary, uuid, node01?, deleted?). Ids, uuids and the two
 /// rows `cinder-manage service remove` soft-deleted follow the fixture rows Cinder wrote.
@@ -132,11 +133,7 @@ const VOLUMES: &[(&str, &str)] = &[
     ),
 ];
 
-fn ts(t: NaiveDateTime) -> String {
-    t.format("%Y-%m-%d %H:%M:%S%.6f").to_string()
-}
-
-pub async fn run(_args: Args, ctx: &Context) -> Result<()> {
+pub(crate) async fn run(_args: Args, ctx: &Context) -> Result<()> {
     let url = DbUrl::parse(&ctx.settings.database.connection)?;
     let DbUrl::Sqlite {
         path: Some(path), ..
@@ -149,7 +146,7 @@ pub async fn run(_args: Args, ctx: &Context) -> Result<()> {
         .into());
     };
     if path.exists() {
-        let mut probe = crate::db::Db::connect(&ctx.settings.database).await.ok();
+        let mut probe = ctx.connect().await.ok();
         let ours = probe.as_mut().is_some_and(|db| db.schema.is_svcctl_built());
         drop(probe);
         if !ours {
@@ -176,6 +173,7 @@ pub async fn run(_args: Args, ctx: &Context) -> Result<()> {
         .run(&mut conn)
         .await
         .context("building the demo schema")?;
+    let mut conn = Conn::Sqlite(conn);
     let now = chrono::Utc::now().naive_utc();
     for &(id, host, binary, uuid, node01, deleted) in SERVICES {
         let created = now - Duration::hours(1);
@@ -184,41 +182,44 @@ pub async fn run(_args: Args, ctx: &Context) -> Result<()> {
         } else {
             now - Duration::minutes(30)
         };
-        sqlx::query(
+        let mut insert = Stmt::new(
             "INSERT INTO services (created_at, updated_at, deleted_at, deleted, id, host, \
              `binary`, topic, report_count, disabled, availability_zone, replication_status, \
-             frozen, uuid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, 0, 'zettakit', 'not-capable', 0, ?)",
-        )
-        .bind(ts(created))
-        .bind(ts(updated))
-        .bind(deleted.then(|| ts(updated)))
-        .bind(deleted)
-        .bind(id)
-        .bind(host)
-        .bind(binary)
-        .bind(binary)
-        .bind(uuid)
-        .execute(&mut conn)
-        .await?;
+             frozen, uuid) VALUES (",
+        );
+        insert
+            .push_bind(created)
+            .push(", ")
+            .push_bind(updated)
+            .push(", ");
+        if deleted {
+            insert.push_bind(updated).push(", 1, ");
+        } else {
+            insert.push("NULL, 0, ");
+        }
+        insert
+            .push_list([Bind::from(id), host.into(), binary.into(), binary.into()])
+            .push(", 1, 0, 'zettakit', 'not-capable', 0, ")
+            .push_bind(uuid)
+            .push(")");
+        conn.execute(&insert).await?;
     }
     for &(id, host) in VOLUMES {
-        sqlx::query(
+        let mut insert = Stmt::new(
             "INSERT INTO volumes (created_at, deleted, id, user_id, project_id, host, size, \
-             status, volume_type_id, use_quota) VALUES (?, 0, ?, 'u', 'p', ?, 1, 'available', \
-             '0f50af6c-2985-4b90-8898-e58263e65db4', 1)",
-        )
-        .bind(ts(now - Duration::minutes(50)))
-        .bind(id)
-        .bind(host)
-        .execute(&mut conn)
-        .await?;
+             status, volume_type_id, use_quota) VALUES (",
+        );
+        insert
+            .push_bind(now - Duration::minutes(50))
+            .push(", 0, ")
+            .push_bind(id)
+            .push(", 'u', 'p', ")
+            .push_bind(host)
+            .push(", 1, 'available', '0f50af6c-2985-4b90-8898-e58263e65db4', 1)");
+        conn.execute(&insert).await?;
     }
     drop(conn);
-    eprintln!(
-        "svcctl: demo database {} ready: node01 up, node02 down for 30 minutes, a volume on \
-         node01@normal and on node02@backend-2813902f-2c94",
-        path.display()
-    );
+    crate::output::messages::demo_ready(path);
     let list = crate::commands::service_list::Args {
         host: vec![],
         binary: None,

@@ -1,16 +1,40 @@
-//! One module per subcommand, each with its `Args` (whose doc comments are the `--help`) and `run`.
+//! The subcommands: one module each, with its `Args` (whose doc comments are the `--help`) and
+//! `run`; the command tree beside the dispatcher that runs it.
 
-pub mod backend_cleanup;
-pub mod demo;
-pub mod service_delete;
-pub mod service_list;
+pub(crate) mod backend_cleanup;
+pub(crate) mod demo;
+pub(crate) mod service_delete;
+pub(crate) mod service_list;
 
 use anyhow::Result;
+use clap::Subcommand;
 
 use crate::Context;
-use crate::cli::{BackendCommand, Command, ServiceCommand};
 
-pub async fn run(command: Command, ctx: &Context) -> Result<()> {
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Cinder services: list, delete
+    #[command(subcommand)]
+    Service(ServiceCommand),
+    /// Storage backends: clean up after a removed backend
+    #[command(subcommand)]
+    Backend(BackendCommand),
+    /// Create the embedded demo database (SQLite) with the seed's services and list them
+    Demo(demo::Args),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum ServiceCommand {
+    List(service_list::Args),
+    Delete(service_delete::Args),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum BackendCommand {
+    Cleanup(backend_cleanup::Args),
+}
+
+pub(crate) async fn run(command: Command, ctx: &Context) -> Result<()> {
     match command {
         Command::Service(ServiceCommand::List(args)) => service_list::run(args, ctx).await,
         Command::Service(ServiceCommand::Delete(args)) => service_delete::run(args, ctx).await,

@@ -17,7 +17,7 @@ use crate::plan::{Locality, Plan, plan_now};
 /// A service that is up (it would recreate its row) or still used by live volumes, backups,
 /// groups, workers or cache entries is refused with exit 3 and nothing is changed.
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// Host whose services to delete; `*` and `?` make a glob; repeatable
     #[arg(long, value_name = "HOST", required = true)]
     pub host: Vec<String>,
@@ -28,12 +28,8 @@ pub struct Args {
     pub flags: DeleteFlags,
 }
 
-pub async fn run(args: Args, ctx: &Context) -> Result<()> {
-    let hosts = args
-        .host
-        .iter()
-        .map(|h| HostPattern::parse(h))
-        .collect::<Result<Vec<_>, _>>()?;
+pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
+    let hosts = HostPattern::parse_all(&args.host)?;
     let mut db = ctx.connect().await?;
     let filter = ServiceFilter {
         hosts: hosts.clone(),
@@ -52,7 +48,7 @@ pub async fn run(args: Args, ctx: &Context) -> Result<()> {
                     .map_or(String::new(), |b| format!(" {b}")),
                 hosts.join(", ")
             ),
-            vec![],
+            None,
         );
     }
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
@@ -64,12 +60,12 @@ pub async fn run(args: Args, ctx: &Context) -> Result<()> {
         ctx.settings.service_down_time,
         |_| Locality::Remote,
     );
-    apply::check(&plan, &args.flags, &[])?;
+    apply::check(&plan, &args.flags, None)?;
     let n = plan.items.len();
     apply::confirm(
         &format!("Delete {n} service{}?", if n == 1 { "" } else { "s" }),
         &args.flags,
     )
     .await?;
-    apply::write_and_report(&mut db, &plan, &args.flags, vec![]).await
+    apply::write_and_report(&mut db, &plan, &args.flags, None).await
 }

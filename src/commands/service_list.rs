@@ -7,10 +7,13 @@ use clap::ValueEnum;
 use crate::Context;
 use crate::db::services::{self, ServiceFilter};
 use crate::hosts::HostPattern;
-use crate::output::{self, OutputArgs, ServiceSink, ServiceView};
+use crate::model::Service;
+use crate::output::columns::{cinder_columns, json_columns, select_columns};
+use crate::output::list::ServiceSink;
+use crate::output::{Format, OutputArgs};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum State {
+pub(crate) enum State {
     Up,
     Down,
 }
@@ -20,7 +23,7 @@ pub enum State {
 /// Only live rows (deleted = 0) unless --include-deleted. A service is up when its last
 /// heartbeat (updated_at, else created_at) is within [DEFAULT] service_down_time seconds of now.
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// Only this host, exact and case-sensitive; `*` and `?` make a glob (`node01@*`); repeatable
     #[arg(long, value_name = "HOST")]
     pub host: Vec<String>,
@@ -49,18 +52,14 @@ pub struct Args {
     pub output: OutputArgs,
 }
 
-pub async fn run(args: Args, ctx: &Context) -> Result<()> {
-    let hosts = args
-        .host
-        .iter()
-        .map(|h| HostPattern::parse(h))
-        .collect::<Result<Vec<_>, _>>()?;
+pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
+    let hosts = HostPattern::parse_all(&args.host)?;
     let cols = if !args.output.columns.is_empty() {
-        output::select_columns(&args.output.columns)?
-    } else if args.output.format == output::Format::Json {
-        output::json_columns(args.include_deleted)
+        select_columns(&args.output.columns)?
+    } else if args.output.format == Format::Json {
+        json_columns(args.include_deleted).to_vec()
     } else {
-        output::cinder_columns(args.withreplication, args.include_deleted)
+        cinder_columns(args.withreplication, args.include_deleted)
     };
     let filter = ServiceFilter {
         hosts,
@@ -80,13 +79,13 @@ pub async fn run(args: Args, ctx: &Context) -> Result<()> {
     let out = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
     let mut sink = ServiceSink::new(out, args.output.format, cols)?;
     services::for_each(&mut db, &filter, |row| {
-        let view = ServiceView::new(row, now, down_time);
+        let service = Service::judge(row, now, down_time);
         let wanted = match args.state {
             None => true,
-            Some(State::Up) => view.up,
-            Some(State::Down) => !view.up,
+            Some(State::Up) => service.up,
+            Some(State::Down) => !service.up,
         };
-        if wanted { sink.push(&view) } else { Ok(()) }
+        if wanted { sink.push(&service) } else { Ok(()) }
     })
     .await?;
     sink.finish()

@@ -1,20 +1,21 @@
 //! What still points at a service: live volumes, backups, groups, consistency groups, workers
 //! and image-volume cache entries. The same SQL conditions serve the plan's counts and the
-//! delete's `WHERE NOT EXISTS`, so the plan and the write can never disagree.
+//! write's `WHERE NOT EXISTS`, so the plan and the write can never disagree.
 
 use std::collections::HashMap;
 
 use anyhow::Result;
 use serde::Serialize;
-use sqlx::Row;
 
 use super::schema::Schema;
-use super::services::placeholders;
-use super::{Db, Dialect, sql};
+use super::stmt::Stmt;
+use super::{Db, Dialect};
+use crate::hosts::{LIKE_ESCAPE, like_literal};
 
-/// Live rows pointing at one service, by table.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct RefCounts {
+/// Live rows pointing at one service (or backend), by table. The field names are the tables'
+/// names and the columns of the counting statements.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub(crate) struct RefCounts {
     pub volumes: i64,
     pub backups: i64,
     pub groups: i64,
@@ -22,6 +23,16 @@ pub struct RefCounts {
     pub workers: i64,
     pub image_volume_cache_entries: i64,
 }
+
+/// Every table `RefCounts` counts, in its field order.
+const COUNTED: &[&str] = &[
+    "volumes",
+    "backups",
+    "groups",
+    "consistencygroups",
+    "workers",
+    "image_volume_cache_entries",
+];
 
 impl RefCounts {
     pub fn total(&self) -> i64 {
@@ -32,137 +43,13 @@ impl RefCounts {
             + self.workers
             + self.image_volume_cache_entries
     }
-
-    /// `3 volumes, 1 backup`: the non-zero counts.
-    pub fn describe(&self) -> String {
-        let parts: Vec<String> = [
-            (self.volumes, "volume", "volumes"),
-            (self.backups, "backup", "backups"),
-            (self.groups, "group", "groups"),
-            (
-                self.consistencygroups,
-                "consistency group",
-                "consistency groups",
-            ),
-            (self.workers, "worker", "workers"),
-            (
-                self.image_volume_cache_entries,
-                "image cache entry",
-                "image cache entries",
-            ),
-        ]
-        .iter()
-        .filter(|(n, _, _)| *n > 0)
-        .map(|(n, one, many)| format!("{n} {}", if *n == 1 { one } else { many }))
-        .collect();
-        parts.join(", ")
-    }
 }
 
-/// One kind of reference: the table, its JSON name, and the condition tying a row of it (alias
-/// `r`) to the outer `services` row.
+/// One kind of reference: its table and the condition tying a row of it (alias `r`) to the
+/// outer `services` row (or to the backend), with the condition's binds.
 struct RefKind {
-    name: &'static str,
     table: &'static str,
-    condition: String,
-}
-
-/// The reference conditions this schema supports. A table or column an old release lacks is
-/// simply not checked.
-fn kinds(schema: &Schema, d: Dialect) -> Vec<RefKind> {
-    let live = |t: &str| {
-        if schema.has(t, "deleted") {
-            "r.deleted = 0 AND ".to_string()
-        } else {
-            String::new()
-        }
-    };
-    // host, or host#pool: exact, never LIKE, so `_`/`%` in hosts match only themselves.
-    let on_host = |t: &str| {
-        format!(
-            "{}({} OR {})",
-            live(t),
-            d.eq_exact("r.host", "services.host"),
-            d.starts_with_then("r.host", "services.host", '#')
-        )
-    };
-    let mut out = Vec::new();
-    if schema.has("volumes", "host") {
-        let mut cond = on_host("volumes");
-        if schema.has("volumes", "service_uuid") && schema.has("services", "uuid") {
-            cond = format!(
-                "{}({} OR {} OR r.service_uuid = services.uuid)",
-                live("volumes"),
-                d.eq_exact("r.host", "services.host"),
-                d.starts_with_then("r.host", "services.host", '#')
-            );
-        }
-        out.push(RefKind {
-            name: "volumes",
-            table: "volumes",
-            condition: cond,
-        });
-    }
-    if schema.has("backups", "host") {
-        out.push(RefKind {
-            name: "backups",
-            table: "backups",
-            // backups.host is the cinder-backup service's host; other binaries share the
-            // name (node01's scheduler) but own no backups.
-            condition: format!(
-                "{}services.`binary` = 'cinder-backup' AND {}",
-                live("backups"),
-                d.eq_exact("r.host", "services.host")
-            ),
-        });
-    }
-    for (name, table) in [
-        ("groups", "groups"),
-        ("consistencygroups", "consistencygroups"),
-    ] {
-        if schema.has(table, "host") {
-            out.push(RefKind {
-                name,
-                table,
-                condition: on_host(table),
-            });
-        }
-    }
-    if schema.has("workers", "service_id") {
-        out.push(RefKind {
-            name: "workers",
-            table: "workers",
-            condition: format!("{}r.service_id = services.id", live("workers")),
-        });
-    }
-    if schema.has("image_volume_cache_entries", "host") {
-        out.push(RefKind {
-            name: "image_volume_cache_entries",
-            table: "image_volume_cache_entries",
-            condition: on_host("image_volume_cache_entries"),
-        });
-    }
-    out
-}
-
-/// `NOT EXISTS (...) AND ...`: true for a `services` row nothing live points at. For the
-/// delete's WHERE clause; "1 = 1" when the schema has nothing to check.
-pub fn unreferenced_condition(schema: &Schema, d: Dialect) -> String {
-    let parts: Vec<String> = kinds(schema, d)
-        .iter()
-        .map(|k| {
-            format!(
-                "NOT EXISTS (SELECT 1 FROM {} r WHERE {})",
-                quote(k.table),
-                k.condition
-            )
-        })
-        .collect();
-    if parts.is_empty() {
-        "1 = 1".into()
-    } else {
-        parts.join(" AND ")
-    }
+    condition: Stmt,
 }
 
 fn quote(table: &str) -> String {
@@ -170,66 +57,75 @@ fn quote(table: &str) -> String {
     format!("`{table}`")
 }
 
-/// Counts, per service id, what still points at it. One statement for any number of ids.
-pub async fn count(db: &mut Db, ids: &[i64]) -> Result<HashMap<i64, RefCounts>> {
-    let kinds = kinds(&db.schema, db.dialect);
-    if ids.is_empty() {
-        return Ok(HashMap::new());
+/// `r.deleted = 0 AND ` where the table has soft deletes.
+fn live(schema: &Schema, table: &str) -> &'static str {
+    if schema.has(table, "deleted") {
+        "r.deleted = 0 AND "
+    } else {
+        ""
     }
-    let mut select = vec!["services.id AS id".to_string()];
-    for k in &kinds {
-        select.push(format!(
-            "(SELECT COUNT(*) FROM {} r WHERE {}) AS {}",
-            quote(k.table),
-            k.condition,
-            k.name
-        ));
-    }
-    let text = format!(
-        "SELECT {} FROM services WHERE services.id IN ({})",
-        select.join(", "),
-        placeholders(ids.len())
-    );
-    let names: Vec<&'static str> = kinds.iter().map(|k| k.name).collect();
-    let ids = ids.to_vec();
-    db.retrying("counting what still uses the services", move |conn| {
-        let text = text.clone();
-        let ids = ids.clone();
-        let names = names.clone();
-        Box::pin(async move {
-            let mut out = HashMap::new();
-            crate::on_conn!(conn, c => {
-                let mut q = sqlx::query(sql(text));
-                for id in &ids {
-                    q = q.bind(*id);
-                }
-                for r in q.fetch_all(&mut *c).await? {
-                    let mut counts = RefCounts::default();
-                    for name in &names {
-                        let n: i64 = r.try_get(*name)?;
-                        match *name {
-                            "volumes" => counts.volumes = n,
-                            "backups" => counts.backups = n,
-                            "groups" => counts.groups = n,
-                            "consistencygroups" => counts.consistencygroups = n,
-                            "workers" => counts.workers = n,
-                            _ => counts.image_volume_cache_entries = n,
-                        }
-                    }
-                    out.insert(r.try_get::<i64, _>("id")?, counts);
-                }
-            });
-            Ok(out)
-        })
-    })
-    .await
 }
 
-/// An extra condition the delete's WHERE clause must hold, with its bound values.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Guard {
-    pub sql: String,
-    pub binds: Vec<String>,
+/// The reference conditions this schema supports. A table or column an old release lacks is
+/// simply not checked.
+fn kinds(schema: &Schema, d: Dialect) -> Vec<RefKind> {
+    // host, or host#pool: exact, never LIKE, so `_`/`%` in hosts match only themselves.
+    let host_or_pool = format!(
+        "{} OR {}",
+        d.eq_exact("r.host", "services.host"),
+        d.starts_with_then("r.host", "services.host", '#')
+    );
+    let on_host = |t: &str| format!("{}({host_or_pool})", live(schema, t));
+    let mut out = Vec::new();
+    let mut push = |table: &'static str, condition: String| {
+        out.push(RefKind {
+            table,
+            condition: Stmt::new(condition),
+        })
+    };
+    if schema.has("volumes", "host") {
+        if schema.has("volumes", "service_uuid") && schema.has("services", "uuid") {
+            push(
+                "volumes",
+                format!(
+                    "{}({host_or_pool} OR r.service_uuid = services.uuid)",
+                    live(schema, "volumes")
+                ),
+            );
+        } else {
+            push("volumes", on_host("volumes"));
+        }
+    }
+    if schema.has("backups", "host") {
+        // backups.host is the cinder-backup service's host; other binaries share the name
+        // (node01's scheduler) but own no backups.
+        push(
+            "backups",
+            format!(
+                "{}services.`binary` = 'cinder-backup' AND {}",
+                live(schema, "backups"),
+                d.eq_exact("r.host", "services.host")
+            ),
+        );
+    }
+    for table in ["groups", "consistencygroups"] {
+        if schema.has(table, "host") {
+            push(table, on_host(table));
+        }
+    }
+    if schema.has("workers", "service_id") {
+        push(
+            "workers",
+            format!("{}r.service_id = services.id", live(schema, "workers")),
+        );
+    }
+    if schema.has("image_volume_cache_entries", "host") {
+        push(
+            "image_volume_cache_entries",
+            on_host("image_volume_cache_entries"),
+        );
+    }
+    out
 }
 
 /// The tables whose `host` can name a backend (`node@backend`, `node@backend#pool`).
@@ -240,93 +136,111 @@ const BACKEND_TABLES: &[&str] = &[
     "image_volume_cache_entries",
 ];
 
-/// LIKE patterns (ESCAPE '!') for hosts `*@key` and `*@key#*`. On MySQL, LIKE ignores case, so
-/// this may count more than Cinder would: for a refusal, erring that way is the safe side.
-fn backend_patterns(key: &str) -> [String; 2] {
-    let esc: String = key
-        .chars()
-        .flat_map(|c| match c {
-            '!' | '_' | '%' => vec!['!', c],
-            c => vec![c],
-        })
-        .collect();
-    [format!("%@{esc}"), format!("%@{esc}#%")]
-}
-
-fn backend_kinds(schema: &Schema) -> Vec<(&'static str, String)> {
+/// Live rows on any node of backend `key`: hosts `*@key` and `*@key#*`, by LIKE. On MySQL,
+/// LIKE ignores case, so this may count more than Cinder would: for a refusal, erring that
+/// way is the safe side.
+fn backend_kinds(schema: &Schema, key: &str) -> Vec<RefKind> {
+    let key = like_literal(key);
     BACKEND_TABLES
         .iter()
         .filter(|t| schema.has(t, "host"))
         .map(|t| {
-            let live = if schema.has(t, "deleted") {
-                "r.deleted = 0 AND "
-            } else {
-                ""
-            };
-            (
-                *t,
-                format!("{live}(r.host LIKE ? ESCAPE '!' OR r.host LIKE ? ESCAPE '!')"),
-            )
+            let mut condition = Stmt::new(format!("{}(r.host LIKE ", live(schema, t)));
+            condition
+                .push_bind(format!("%@{key}"))
+                .push(&format!(" ESCAPE '{LIKE_ESCAPE}' OR r.host LIKE "))
+                .push_bind(format!("%@{key}#%"))
+                .push(&format!(" ESCAPE '{LIKE_ESCAPE}')"));
+            RefKind {
+                table: t,
+                condition,
+            }
         })
         .collect()
 }
 
-/// `NOT EXISTS` over every live row on any node of backend `key`: for the delete's WHERE.
-pub fn backend_unreferenced(schema: &Schema, key: &str) -> Guard {
-    let kinds = backend_kinds(schema);
-    let [a, b] = backend_patterns(key);
-    Guard {
-        sql: if kinds.is_empty() {
-            "1 = 1".into()
-        } else {
-            kinds
-                .iter()
-                .map(|(t, cond)| format!("NOT EXISTS (SELECT 1 FROM {} r WHERE {cond})", quote(t)))
-                .collect::<Vec<_>>()
-                .join(" AND ")
-        },
-        binds: kinds.iter().flat_map(|_| [a.clone(), b.clone()]).collect(),
+/// `NOT EXISTS (...) AND ...`: true for a row nothing live points at; "1 = 1" when the schema
+/// has nothing to check. For a write's WHERE clause.
+fn none_exist(kinds: &[RefKind]) -> Stmt {
+    if kinds.is_empty() {
+        return Stmt::new("1 = 1");
     }
+    let parts: Vec<Stmt> = kinds
+        .iter()
+        .map(|k| {
+            let mut s = Stmt::new(format!(
+                "NOT EXISTS (SELECT 1 FROM {} r WHERE ",
+                quote(k.table)
+            ));
+            s.push_stmt(&k.condition).push(")");
+            s
+        })
+        .collect();
+    Stmt::join(&parts, " AND ")
+}
+
+/// `(SELECT COUNT(*) ...) AS volumes, ..., 0 AS workers`: one column per `RefCounts` field,
+/// zero for what the schema does not have.
+fn count_columns(kinds: &[RefKind]) -> Stmt {
+    let parts: Vec<Stmt> = COUNTED
+        .iter()
+        .map(|name| match kinds.iter().find(|k| k.table == *name) {
+            Some(k) => {
+                let mut s = Stmt::new(format!("(SELECT COUNT(*) FROM {} r WHERE ", quote(k.table)));
+                s.push_stmt(&k.condition).push(&format!(") AS {name}"));
+                s
+            }
+            None => Stmt::new(format!("0 AS {name}")),
+        })
+        .collect();
+    Stmt::join(&parts, ", ")
+}
+
+/// The condition, on the outer `services` row, that nothing live points at it.
+pub(crate) fn unreferenced_condition(schema: &Schema, d: Dialect) -> Stmt {
+    none_exist(&kinds(schema, d))
+}
+
+/// The condition that nothing live sits on backend `key` on any node.
+pub(crate) fn backend_unreferenced(schema: &Schema, key: &str) -> Stmt {
+    none_exist(&backend_kinds(schema, key))
+}
+
+#[derive(sqlx::FromRow)]
+struct IdCounts {
+    id: i64,
+    #[sqlx(flatten)]
+    counts: RefCounts,
+}
+
+/// Counts, per service id, what still points at it. One statement for any number of ids.
+pub(crate) async fn count(db: &mut Db, ids: &[i64]) -> Result<HashMap<i64, RefCounts>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let mut stmt = Stmt::new("SELECT services.id AS id, ");
+    stmt.push_stmt(&count_columns(&kinds(&db.schema, db.dialect)))
+        .push(" FROM services WHERE services.id IN (")
+        .push_list(ids.iter().copied())
+        .push(")");
+    let rows: Vec<IdCounts> = db
+        .retrying("counting what still uses the services", async |conn| {
+            Ok(conn.fetch_all(&stmt).await?)
+        })
+        .await?;
+    Ok(rows.into_iter().map(|r| (r.id, r.counts)).collect())
 }
 
 /// Counts the live rows on any node of backend `key`, by table. One statement.
-pub async fn count_backend(db: &mut Db, key: &str) -> Result<RefCounts> {
-    let kinds = backend_kinds(&db.schema);
+pub(crate) async fn count_backend(db: &mut Db, key: &str) -> Result<RefCounts> {
+    let kinds = backend_kinds(&db.schema, key);
     if kinds.is_empty() {
         return Ok(RefCounts::default());
     }
-    let text = format!(
-        "SELECT {}",
-        kinds
-            .iter()
-            .map(|(t, cond)| format!("(SELECT COUNT(*) FROM {} r WHERE {cond}) AS {t}", quote(t)))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
-    let [a, b] = backend_patterns(key);
-    let names: Vec<&'static str> = kinds.iter().map(|(t, _)| *t).collect();
-    db.retrying("counting what still uses the backend", move |conn| {
-        let (text, a, b, names) = (text.clone(), a.clone(), b.clone(), names.clone());
-        Box::pin(async move {
-            let mut counts = RefCounts::default();
-            crate::on_conn!(conn, c => {
-                let mut q = sqlx::query(sql(text));
-                for _ in &names {
-                    q = q.bind(a.clone()).bind(b.clone());
-                }
-                let r = q.fetch_one(&mut *c).await?;
-                for name in &names {
-                    let n: i64 = r.try_get(*name)?;
-                    match *name {
-                        "volumes" => counts.volumes = n,
-                        "groups" => counts.groups = n,
-                        "consistencygroups" => counts.consistencygroups = n,
-                        _ => counts.image_volume_cache_entries = n,
-                    }
-                }
-            });
-            Ok(counts)
-        })
+    let mut stmt = Stmt::new("SELECT ");
+    stmt.push_stmt(&count_columns(&kinds));
+    db.retrying("counting what still uses the backend", async |conn| {
+        Ok(conn.fetch_one(&stmt).await?)
     })
     .await
 }

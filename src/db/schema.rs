@@ -5,14 +5,15 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::Result;
-use sqlx::Row;
 
-use super::connect::Conn;
+use super::conn::Conn;
+use super::dialect::Dialect;
+use super::stmt::Stmt;
 use super::url::DbUrl;
 
 /// Tables and their columns, as introspected.
 #[derive(Debug, Clone, Default)]
-pub struct Schema {
+pub(crate) struct Schema {
     tables: BTreeMap<String, BTreeSet<String>>,
 }
 
@@ -30,28 +31,9 @@ const REQUIRED_SERVICE_COLUMNS: &[&str] = &[
 
 impl Schema {
     pub async fn read(conn: &mut Conn) -> Result<Schema, sqlx::Error> {
-        // Only the tables svcctl uses: information_schema is slow to scan on a big server.
-        let text = match conn {
-            // CAST: information_schema's columns come back as binary strings on some servers.
-            Conn::MySql(_) => {
-                "SELECT CAST(TABLE_NAME AS CHAR) AS t, CAST(COLUMN_NAME AS CHAR) AS c \
-                 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN \
-                 ('services', 'clusters', 'volumes', 'backups', 'groups', 'consistencygroups', \
-                 'workers', 'image_volume_cache_entries', '_sqlx_migrations')"
-            }
-            Conn::Sqlite(_) => {
-                "SELECT m.name AS t, p.name AS c FROM sqlite_master m \
-                 JOIN pragma_table_info(m.name) p WHERE m.type = 'table' AND m.name IN \
-                 ('services', 'clusters', 'volumes', 'backups', 'groups', 'consistencygroups', \
-                 'workers', 'image_volume_cache_entries', '_sqlx_migrations')"
-            }
-        };
-        let mut rows = Vec::new();
-        crate::on_conn!(conn, c => {
-            for r in sqlx::query(text).fetch_all(&mut *c).await? {
-                rows.push((r.try_get::<String, _>("t")?, r.try_get::<String, _>("c")?));
-            }
-        });
+        let rows: Vec<(String, String)> = conn
+            .fetch_all(&Stmt::new(conn.dialect().columns_query()))
+            .await?;
         let mut tables: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         for (t, c) in rows {
             tables
@@ -93,5 +75,27 @@ impl Schema {
             );
         }
         Ok(())
+    }
+}
+
+impl Dialect {
+    /// Each (table, column) of the tables svcctl reads. Only those tables:
+    /// information_schema is slow to scan on a big server.
+    fn columns_query(self) -> &'static str {
+        match self {
+            // CAST: information_schema's columns come back as binary strings on some servers.
+            Dialect::MySql => {
+                "SELECT CAST(TABLE_NAME AS CHAR) AS t, CAST(COLUMN_NAME AS CHAR) AS c \
+                 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN \
+                 ('services', 'clusters', 'volumes', 'backups', 'groups', 'consistencygroups', \
+                 'workers', 'image_volume_cache_entries', '_sqlx_migrations')"
+            }
+            Dialect::Sqlite => {
+                "SELECT m.name AS t, p.name AS c FROM sqlite_master m \
+                 JOIN pragma_table_info(m.name) p WHERE m.type = 'table' AND m.name IN \
+                 ('services', 'clusters', 'volumes', 'backups', 'groups', 'consistencygroups', \
+                 'workers', 'image_volume_cache_entries', '_sqlx_migrations')"
+            }
+        }
     }
 }

@@ -1,0 +1,84 @@
+//! The SQL dialect: the little that differs between MySQL and SQLite for svcctl's statements.
+//! Callers build SQL through these methods and never match on the dialect themselves.
+
+use chrono::NaiveDateTime;
+
+use super::stmt::{Bind, Stmt};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Dialect {
+    MySql,
+    Sqlite,
+}
+
+impl Dialect {
+    /// A case- and collation-exact string comparison. MySQL compares case-insensitively under
+    /// Cinder's utf8 collations; Cinder itself compares hosts with BINARY, and so does svcctl.
+    pub fn eq_exact(self, a: &str, b: &str) -> String {
+        match self {
+            Dialect::MySql => format!("BINARY {a} = {b}"),
+            Dialect::Sqlite => format!("{a} = {b}"),
+        }
+    }
+
+    /// `a` starts with `b` followed by `sep`, compared exactly; no LIKE, so `_` and `%` in
+    /// a host are never wildcards.
+    pub fn starts_with_then(self, a: &str, b: &str, sep: char) -> String {
+        match self {
+            Dialect::MySql => format!(
+                "BINARY SUBSTRING({a}, 1, CHAR_LENGTH({b}) + 1) = BINARY CONCAT({b}, '{sep}')"
+            ),
+            Dialect::Sqlite => format!("substr({a}, 1, length({b}) + 1) = {b} || '{sep}'"),
+        }
+    }
+
+    /// `col = value`, compared exactly (see `eq_exact`).
+    pub fn eq_exact_value(self, col: &str, value: impl Into<Bind>) -> Stmt {
+        let mut s = Stmt::new(self.eq_exact(col, ""));
+        s.push_bind(value);
+        s
+    }
+
+    /// `time_expr < t`, comparing instants: on SQLite, julianday() compares Cinder's text
+    /// timestamps as instants, with or without fractions.
+    pub fn before(self, time_expr: &str, t: NaiveDateTime) -> Stmt {
+        match self {
+            Dialect::MySql => {
+                let mut s = Stmt::new(format!("{time_expr} < "));
+                s.push_bind(t);
+                s
+            }
+            Dialect::Sqlite => {
+                let mut s = Stmt::new(format!("julianday({time_expr}) < julianday("));
+                s.push_bind(t).push(")");
+                s
+            }
+        }
+    }
+
+    /// Timestamps as Cinder writes them: DATETIME to the second on MySQL, text with
+    /// microseconds on SQLite.
+    pub fn timestamp(self, t: NaiveDateTime) -> String {
+        match self {
+            Dialect::MySql => t.format("%Y-%m-%d %H:%M:%S").to_string(),
+            Dialect::Sqlite => t.format("%Y-%m-%d %H:%M:%S%.6f").to_string(),
+        }
+    }
+
+    /// How a write transaction starts. SQLite takes the write lock at once (IMMEDIATE) so two
+    /// svcctl runs serialize instead of failing at commit.
+    pub fn begin(self) -> &'static str {
+        match self {
+            Dialect::MySql => "START TRANSACTION",
+            Dialect::Sqlite => "BEGIN IMMEDIATE",
+        }
+    }
+
+    /// Locks rows read inside a write transaction (SQLite's IMMEDIATE lock already covers it).
+    pub fn for_update(self) -> &'static str {
+        match self {
+            Dialect::MySql => " FOR UPDATE",
+            Dialect::Sqlite => "",
+        }
+    }
+}

@@ -1,0 +1,216 @@
+//! The columns of the services listing: each one's table header, JSON key and value.
+
+use chrono::NaiveDateTime;
+use serde::{Serialize, Serializer};
+
+use crate::error::Failure;
+use crate::model::Service;
+
+/// Declares `Column` (a column of `service list`, and of every service object in a JSON
+/// result), `Column::ALL` in table order, and each column's header and JSON key, from one table
+/// so that they can never disagree.
+macro_rules! columns {
+    ($($name:ident => $header:literal, $key:literal;)*) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub(crate) enum Column {
+            $($name,)*
+        }
+
+        impl Column {
+            /// Every column, in JSON key order. The keys are a stable interface: scripts
+            /// depend on them.
+            pub const ALL: &[Column] = &[$(Column::$name,)*];
+
+            /// The table header, as cinderclient prints it.
+            pub fn header(self) -> &'static str {
+                match self {
+                    $(Column::$name => $header,)*
+                }
+            }
+
+            /// The JSON key.
+            pub fn key(self) -> &'static str {
+                match self {
+                    $(Column::$name => $key,)*
+                }
+            }
+        }
+    };
+}
+
+columns! {
+    Id => "ID", "id";
+    Uuid => "UUID", "uuid";
+    Binary => "Binary", "binary";
+    Host => "Host", "host";
+    Zone => "Zone", "zone";
+    Status => "Status", "status";
+    State => "State", "state";
+    UpdatedAt => "Updated_at", "updated_at";
+    CreatedAt => "Created_at", "created_at";
+    DisabledReason => "Disabled Reason", "disabled_reason";
+    Cluster => "Cluster", "cluster_name";
+    ReplicationStatus => "Replication Status", "replication_status";
+    ActiveBackendId => "Active Backend ID", "active_backend_id";
+    Frozen => "Frozen", "frozen";
+    Deleted => "Deleted", "deleted";
+    DeletedAt => "Deleted_at", "deleted_at";
+}
+
+use Column::*;
+
+impl Column {
+    /// This column's value for a service.
+    pub fn value(self, s: &Service) -> Cell<'_> {
+        fn text(v: &Option<String>) -> Cell<'_> {
+            v.as_deref().map_or(Cell::Null, Cell::Text)
+        }
+        let r = &s.row;
+        let time = |v: Option<NaiveDateTime>| v.map_or(Cell::Null, Cell::Time);
+        match self {
+            Id => Cell::Int(r.id),
+            Uuid => text(&r.uuid),
+            Binary => text(&r.binary),
+            Host => text(&r.host),
+            Zone => text(&r.availability_zone),
+            Status => Cell::Text(s.status()),
+            State => Cell::Text(s.state()),
+            UpdatedAt => time(r.updated_at),
+            CreatedAt => time(r.created_at),
+            DisabledReason => text(&r.disabled_reason),
+            Cluster => text(&r.cluster_name),
+            ReplicationStatus => text(&r.replication_status),
+            ActiveBackendId => text(&r.active_backend_id),
+            Frozen => r.frozen.map_or(Cell::Null, Cell::Bool),
+            Deleted => Cell::Bool(r.deleted.unwrap_or(false)),
+            DeletedAt => time(r.deleted_at),
+        }
+    }
+}
+
+/// The columns `cinder service-list` shows, in its order.
+pub(crate) fn cinder_columns(with_replication: bool, include_deleted: bool) -> Vec<Column> {
+    let mut cols = vec![Binary, Host, Zone, Status, State, UpdatedAt];
+    if with_replication {
+        cols.extend([ReplicationStatus, ActiveBackendId, Frozen]);
+    }
+    cols.push(DisabledReason);
+    if include_deleted {
+        cols.push(DeletedAt);
+    }
+    cols
+}
+
+/// The JSON keys shown by default: every column but `deleted` and `deleted_at` (the last two)
+/// unless `include_deleted`.
+pub(crate) fn json_columns(include_deleted: bool) -> &'static [Column] {
+    let all = Column::ALL;
+    if include_deleted {
+        all
+    } else {
+        &all[..all.len() - 2]
+    }
+}
+
+/// Resolves `-c` names; an unknown one is a usage error listing the valid names.
+pub(crate) fn select_columns(names: &[String]) -> Result<Vec<Column>, Failure> {
+    let norm = |s: &str| s.to_lowercase().replace([' ', '-'], "_");
+    names
+        .iter()
+        .map(|n| {
+            Column::ALL
+                .iter()
+                .find(|c| norm(c.header()) == norm(n) || c.key() == norm(n))
+                .copied()
+                .ok_or_else(|| {
+                    Failure::Usage(format!(
+                        "unknown column {n:?} for -c; choose from {}",
+                        Column::ALL
+                            .iter()
+                            .map(|c| c.key())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ))
+                })
+        })
+        .collect()
+}
+
+/// Times as cinderclient shows them: `2021-01-12T09:28:10.000000`.
+pub(crate) fn format_time(t: NaiveDateTime) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.6f").to_string()
+}
+
+/// One value of a column.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Cell<'a> {
+    Null,
+    Int(i64),
+    Text(&'a str),
+    Time(NaiveDateTime),
+    Bool(bool),
+}
+
+impl Cell<'_> {
+    /// In a table or `value` output: NULL as `-` and Python's booleans (cinderclient's way).
+    pub fn table_text(&self) -> String {
+        match self {
+            Cell::Null => "-".into(),
+            Cell::Bool(b) => if *b { "True" } else { "False" }.into(),
+            other => other.csv_text(),
+        }
+    }
+
+    /// In CSV: NULL as an empty field, booleans as JSON writes them.
+    pub fn csv_text(&self) -> String {
+        match self {
+            Cell::Null => String::new(),
+            Cell::Int(n) => n.to_string(),
+            Cell::Text(s) => s.to_string(),
+            Cell::Time(t) => format_time(*t),
+            Cell::Bool(b) => b.to_string(),
+        }
+    }
+}
+
+impl Serialize for Cell<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Cell::Null => s.serialize_none(),
+            Cell::Int(n) => s.serialize_i64(*n),
+            Cell::Text(t) => s.serialize_str(t),
+            Cell::Time(t) => s.serialize_str(&format_time(*t)),
+            Cell::Bool(b) => s.serialize_bool(*b),
+        }
+    }
+}
+
+/// A service as a JSON object of the given columns, serialized straight to the writer: no
+/// map is built per row while streaming.
+pub(crate) struct ServiceJson<'a> {
+    pub service: &'a Service,
+    pub cols: &'a [Column],
+}
+
+impl Serialize for ServiceJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(self.cols.len()))?;
+        for c in self.cols {
+            map.serialize_entry(c.key(), &c.value(self.service))?;
+        }
+        map.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_json_leaves_out_the_deleted_columns() {
+        assert!(!json_columns(false).contains(&Deleted));
+        assert!(!json_columns(false).contains(&DeletedAt));
+        assert_eq!(json_columns(false).len() + 2, json_columns(true).len());
+    }
+}
