@@ -12,7 +12,8 @@ use crate::audit::{Actor, AuditLog};
 use crate::db::Db;
 use crate::error::Failure;
 use crate::output::report::{self, ResultDoc};
-use crate::output::{self, messages};
+use crate::output::formatter::ReportFormat;
+use crate::output::{self, ReportArgs, messages};
 use crate::plan::{Item, Plan};
 use crate::processes::Stopped;
 use crate::seams::{self, Seam};
@@ -39,23 +40,29 @@ pub(crate) struct DeleteFlags {
     /// Append one JSON line per deleted service here [default: /var/log/svcctl/audit.jsonl when writable]
     #[arg(long, value_name = "PATH")]
     pub audit_log: Option<PathBuf>,
-    /// Output format
-    #[arg(short = 'f', long = "format", value_enum, default_value_t = ReportFormat::Table)]
-    pub format: ReportFormat,
-}
-
-/// A plan and its result are a document with verdicts, not rows: table or JSON only.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub(crate) enum ReportFormat {
-    /// The plan and the result as tables; notes on stderr
-    Table,
-    /// One JSON document: dry_run, deleted, refused, clusters_deleted (and processes)
-    Json,
+    #[command(flatten)]
+    pub output: ReportArgs,
 }
 
 impl DeleteFlags {
-    pub fn json(&self) -> bool {
-        self.format == ReportFormat::Json
+    /// One JSON or YAML document at the end instead of tables on the way.
+    pub fn document(&self) -> bool {
+        self.output.document()
+    }
+
+    /// Prints the result document as `-f` asks.
+    fn print(&self, doc: &ResultDoc) -> Result<()> {
+        output::print_doc(
+            doc,
+            self.output.format == ReportFormat::Yaml,
+            self.output.json.noindent,
+        )
+    }
+
+    /// The width svcctl's own tables (plan, result, processes) fit: cliff's rule, and else,
+    /// piped, under 80 columns, a width any log or ticket shows whole.
+    pub fn fit_to(&self) -> Option<usize> {
+        self.output.table.fit_to().or(Some(79))
     }
 }
 
@@ -65,8 +72,8 @@ pub(crate) fn nothing_matched(
     what: String,
     processes: Option<&[Stopped]>,
 ) -> Result<()> {
-    if flags.json() {
-        output::print_json(&ResultDoc::unchanged(
+    if flags.document() {
+        flags.print(&ResultDoc::unchanged(
             flags.dry_run,
             std::iter::empty(),
             processes,
@@ -86,12 +93,12 @@ pub(crate) fn nothing_matched(
 /// Prints the plan (tables only; JSON prints one document at the end) and refuses, exit 3,
 /// when a service must not go and `--force` was not given.
 pub(crate) fn check(plan: &Plan, flags: &DeleteFlags, processes: Option<&[Stopped]>) -> Result<()> {
-    if !flags.json() {
-        output::print(&report::plan_table(plan, flags.force))?;
+    if !flags.document() {
+        output::print(&report::plan_table(plan, flags.force, flags.fit_to()))?;
     }
     if plan.has_refusals() && !flags.force {
-        if flags.json() {
-            output::print_json(&ResultDoc::unchanged(
+        if flags.document() {
+            flags.print(&ResultDoc::unchanged(
                 flags.dry_run,
                 plan.refused(),
                 processes,
@@ -152,8 +159,8 @@ pub(crate) async fn write_and_report(
 ) -> Result<()> {
     if flags.dry_run {
         let would: Vec<&Item> = plan.to_write(flags.force).collect();
-        if flags.json() {
-            output::print_json(&ResultDoc::dry_run(&would, processes))?;
+        if flags.document() {
+            flags.print(&ResultDoc::dry_run(&would, processes))?;
         }
         messages::dry_run(would.len());
         return Ok(());
@@ -179,10 +186,10 @@ fn report(
     processes: Option<&[Stopped]>,
     audit: &AuditLog,
 ) -> Result<()> {
-    if flags.json() {
-        output::print_json(&ResultDoc::done(outcome, processes))?;
+    if flags.document() {
+        flags.print(&ResultDoc::done(outcome, processes))?;
     } else {
-        output::print(&report::result_table(outcome))?;
+        output::print(&report::result_table(outcome, flags.fit_to()))?;
     }
     messages::deleted(outcome, audit.path());
     if !outcome.not_deleted.is_empty() {

@@ -229,10 +229,7 @@ pub(crate) async fn run(_args: Args, ctx: &Context) -> Result<()> {
         enabled: false,
         withreplication: false,
         include_deleted: false,
-        output: crate::output::OutputArgs {
-            format: crate::output::Format::Table,
-            columns: vec![],
-        },
+        output: crate::output::OutputArgs::table(),
     };
     crate::commands::service_list::run(list, ctx).await
 }

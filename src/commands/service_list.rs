@@ -8,8 +8,10 @@ use crate::Context;
 use crate::db::services::{self, ServiceFilter};
 use crate::hosts::HostPattern;
 use crate::model::Service;
-use crate::output::columns::{cinder_columns, json_columns, select_columns};
-use crate::output::list::ServiceSink;
+use crate::output::columns::{
+    cinder_columns, find_column, json_columns, select_columns, sort_services,
+};
+use crate::output::list::{ServiceSink, Style};
 use crate::output::{Format, OutputArgs};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -56,7 +58,7 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
     let hosts = HostPattern::parse_all(&args.host)?;
     let cols = if !args.output.columns.is_empty() {
         select_columns(&args.output.columns)?
-    } else if args.output.format == Format::Json {
+    } else if matches!(args.output.format, Format::Json | Format::Yaml) {
         json_columns(args.include_deleted).to_vec()
     } else {
         cinder_columns(args.withreplication, args.include_deleted)
@@ -77,7 +79,23 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
     let down_time = ctx.settings.service_down_time;
     // Buffered: stdout is line-buffered, and one write per row would cost a syscall per row.
     let out = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
-    let mut sink = ServiceSink::new(out, args.output.format, cols)?;
+    // --sort-column: unknown names are ignored, as cliff ignores them.
+    let sort_by: Vec<_> = args
+        .output
+        .sort_columns
+        .iter()
+        .filter_map(|n| find_column(n))
+        .collect();
+    let style = Style {
+        fit_to: args.output.table.fit_to(),
+        presorted: !sort_by.is_empty(),
+        noindent: args.output.json.noindent,
+        quote: args.output.quote,
+    };
+    let table = args.output.format == Format::Table;
+    let mut sink = ServiceSink::new(out, args.output.format, cols.clone(), style)?;
+    // Sorting needs every row; without it, rows stream straight through.
+    let mut held: Vec<Service> = Vec::new();
     services::for_each(&mut db, &filter, |row| {
         let service = Service::judge(row, now, down_time);
         let wanted = match args.state {
@@ -85,8 +103,29 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
             Some(State::Up) => service.up,
             Some(State::Down) => !service.up,
         };
-        if wanted { sink.push(&service) } else { Ok(()) }
+        match (wanted, sort_by.is_empty()) {
+            (false, _) => Ok(()),
+            (true, true) => sink.push(&service),
+            (true, false) => {
+                held.push(service);
+                Ok(())
+            }
+        }
     })
     .await?;
+    if !sort_by.is_empty() {
+        if table {
+            // Ties keep the table's own order (by its cells), as they would in cinderclient.
+            held.sort_by_cached_key(|s| {
+                cols.iter()
+                    .map(|c| c.value(s).table_text())
+                    .collect::<Vec<_>>()
+            });
+        }
+        sort_services(&mut held, &sort_by, args.output.sort_descending);
+        for s in &held {
+            sink.push(s)?;
+        }
+    }
     sink.finish()
 }

@@ -84,7 +84,7 @@ pub(crate) struct JsonArgs {
 
 /// The flags every listing takes.
 #[derive(Debug, Clone, clap::Args)]
-pub(crate) struct ListArgs {
+pub(crate) struct OutputArgs {
     /// The output format
     #[arg(short = 'f', long = "format", value_enum, default_value_t = Format::Table,
           help_heading = HEADING)]
@@ -108,6 +108,57 @@ pub(crate) struct ListArgs {
     /// When to quote CSV fields
     #[arg(long, value_enum, default_value_t = Quote::Nonnumeric, help_heading = HEADING)]
     pub quote: Quote,
+}
+
+impl OutputArgs {
+    /// The defaults, as if no formatter flag was given.
+    pub fn table() -> OutputArgs {
+        OutputArgs {
+            format: Format::Table,
+            columns: Vec::new(),
+            sort_columns: Vec::new(),
+            sort_ascending: false,
+            sort_descending: false,
+            table: TableArgs {
+                max_width: 0,
+                fit_width: false,
+            },
+            json: JsonArgs { noindent: false },
+            quote: Quote::Nonnumeric,
+        }
+    }
+}
+
+/// A plan and its result are one document with verdicts, not rows: a table, JSON or YAML.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ReportFormat {
+    /// The plan and the result as tables; notes on stderr
+    Table,
+    /// One JSON document: dry_run, would_delete, deleted, refused, already_deleted,
+    /// clusters_deleted (and processes)
+    Json,
+    /// The same document as YAML
+    Yaml,
+}
+
+/// The output flags every deleting command takes.
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct ReportArgs {
+    /// The output format
+    #[arg(short = 'f', long = "format", value_enum, default_value_t = ReportFormat::Table,
+          help_heading = HEADING)]
+    pub format: ReportFormat,
+    #[command(flatten)]
+    pub table: TableArgs,
+    #[command(flatten)]
+    pub json: JsonArgs,
+}
+
+impl ReportArgs {
+    /// A document (JSON or YAML) rather than tables.
+    pub fn document(&self) -> bool {
+        self.format != ReportFormat::Table
+    }
 }
 
 /// One CSV field: its text, and whether it is a number (or boolean), which `nonnumeric`

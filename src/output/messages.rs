@@ -1,6 +1,7 @@
 //! Every line svcctl writes to stderr (notes, progress, warnings, the prompt), in one place,
-//! so that how stderr is written can change in one spot. Errors themselves are printed once,
-//! by main, as `svcctl: {err:#}`.
+//! so that how stderr is written can change in one spot. Notes carry no prefix (warnings say
+//! `warning: `): only an error begins with `svcctl: `, printed once, by main, as
+//! `svcctl: {err:#}`, so a script can tell the two apart.
 
 use std::fmt::Display;
 use std::io::Write;
@@ -52,7 +53,7 @@ pub(crate) fn db_notice(notice: &Notice) {
             max,
             wait_secs,
         } => line(format_args!(
-            "svcctl: {what}: {}; retry {retry}{}, in {wait_secs}s",
+            "{what}: {}; retry {retry}{}, in {wait_secs}s",
             match lost {
                 None => "deadlock or lock wait".to_string(),
                 Some(target) => format!("lost the connection to {target}"),
@@ -66,11 +67,11 @@ pub(crate) fn db_notice(notice: &Notice) {
     }
 }
 
-/// `svcctl: <what> <binary> <host> (id N): <reasons>` for each item.
+/// `<what> <binary> <host> (id N): <reasons>` for each item.
 pub(crate) fn items<'a>(what: &str, items: impl Iterator<Item = &'a Item>) {
     for item in items {
         line(format_args!(
-            "svcctl: {what} {} {} (id {}): {}",
+            "{what} {} {} (id {}): {}",
             item.row().binary(),
             item.row().host(),
             item.row().id,
@@ -81,12 +82,12 @@ pub(crate) fn items<'a>(what: &str, items: impl Iterator<Item = &'a Item>) {
 
 /// Nothing matched, and `--missing-ok` makes that fine.
 pub(crate) fn nothing_to_do(what: &str) {
-    line(format_args!("svcctl: {what}; nothing to do (--missing-ok)"));
+    line(format_args!("{what}; nothing to do (--missing-ok)"));
 }
 
 pub(crate) fn dry_run(n: usize) {
     line(format_args!(
-        "svcctl: dry run: would delete {n} service{}; nothing was changed",
+        "dry run: would delete {n} service{}; nothing was changed",
         plural(n)
     ));
 }
@@ -94,7 +95,7 @@ pub(crate) fn dry_run(n: usize) {
 /// The default audit log cannot be written: the deletion goes ahead without a record.
 pub(crate) fn audit_unavailable(path: &Path, err: &std::io::Error) {
     line(format_args!(
-        "svcctl: warning: cannot write the audit log {} ({err}); no record of this deletion \
+        "warning: cannot write the audit log {} ({err}); no record of this deletion \
          will be kept; pass --audit-log PATH to keep one",
         path.display()
     ));
@@ -104,7 +105,7 @@ pub(crate) fn audit_unavailable(path: &Path, err: &std::io::Error) {
 pub(crate) fn deleted(outcome: &Outcome, audit_path: Option<&Path>) {
     let n = outcome.deleted.len();
     line(format_args!(
-        "svcctl: soft-deleted {n} service{}{}{}",
+        "soft-deleted {n} service{}{}{}",
         plural(n),
         match outcome.clusters_deleted.len() {
             0 => String::new(),
@@ -127,7 +128,7 @@ pub(crate) fn deleted(outcome: &Outcome, audit_path: Option<&Path>) {
     let gone = &outcome.already_gone;
     if !gone.is_empty() {
         line(format_args!(
-            "svcctl: {} service{} had already been deleted by someone else: ids {gone:?}",
+            "{} service{} had already been deleted by someone else: ids {gone:?}",
             gone.len(),
             plural(gone.len()),
         ));
@@ -144,7 +145,7 @@ pub(crate) fn prompt(question: &str) -> std::io::Result<()> {
 /// `backend cleanup --wait`: nodes whose service of the backend is still up.
 pub(crate) fn waiting_for_nodes(up: &[String], left_secs: u64) {
     line(format_args!(
-        "svcctl: waiting for {} node{} to go down ({}): {left_secs}s left",
+        "waiting for {} node{} to go down ({}): {left_secs}s left",
         up.len(),
         plural(up.len()),
         up.join(", "),
@@ -153,7 +154,7 @@ pub(crate) fn waiting_for_nodes(up: &[String], left_secs: u64) {
 
 pub(crate) fn wait_ran_out(secs: u64, up: &[String]) {
     line(format_args!(
-        "svcctl: --wait {secs}s ran out with {} still up",
+        "--wait {secs}s ran out with {} still up",
         up.join(", ")
     ));
 }
@@ -162,7 +163,7 @@ pub(crate) fn wait_ran_out(secs: u64, up: &[String]) {
 pub(crate) fn process_progress(p: &Progress) {
     match p {
         Progress::Sent { pid, cmdline } => {
-            line(format_args!("svcctl: sent SIGTERM to {pid} ({cmdline})"));
+            line(format_args!("sent SIGTERM to {pid} ({cmdline})"));
         }
         // A countdown redrawn in place: only where someone watches it.
         Progress::Waiting {
@@ -170,19 +171,19 @@ pub(crate) fn process_progress(p: &Progress) {
             of,
             left_secs,
         } if stderr_is_terminal() => eprint!(
-            "\rsvcctl: waiting for {live} of {of} process(es) to exit, {left_secs}s left   "
+            "\rwaiting for {live} of {of} process(es) to exit, {left_secs}s left   "
         ),
         Progress::WaitOver if stderr_is_terminal() => line(""),
         Progress::Waiting { .. } | Progress::WaitOver => {}
         Progress::Escalating { pid, after_secs } => line(format_args!(
-            "svcctl: {pid} did not exit within {after_secs}s of SIGTERM; sending SIGKILL"
+            "{pid} did not exit within {after_secs}s of SIGTERM; sending SIGKILL"
         )),
     }
 }
 
 pub(crate) fn demo_ready(path: &Path) {
     line(format_args!(
-        "svcctl: demo database {} ready: node01 up, node02 down for 30 minutes, a volume on \
+        "demo database {} ready: node01 up, node02 down for 30 minutes, a volume on \
          node01@normal and on node02@backend-2813902f-2c94",
         path.display()
     ));

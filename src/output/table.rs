@@ -165,9 +165,8 @@ fn total_width(widths: &[usize]) -> usize {
 }
 
 /// Draws a boxed table: a rule above and below the header and at the bottom, one space of
-/// padding. With `fit_to`, a table wider than that many columns has its cells wrapped so that
-/// it fits (headers wrap at spaces only); otherwise every row is one line, as prettytable
-/// draws it. An empty table still prints its header box.
+/// padding. With `fit_to`, a table wider than that many columns has its cells (headers too)
+/// wrapped so that it fits; otherwise every row is one line, as prettytable draws it. An empty table still prints its header box.
 pub(crate) fn write_table(
     out: &mut impl Write,
     headers: &[&str],
@@ -187,6 +186,7 @@ pub(crate) fn write_table(
         .collect();
     let widths = match fit_to {
         Some(target) if total_width(&natural) > target => {
+            let usable = target.saturating_sub(1 + 3 * headers.len());
             let floor: Vec<usize> = headers
                 .iter()
                 .zip(&natural)
@@ -195,15 +195,22 @@ pub(crate) fn write_table(
                     n.min(MIN_WIDTH.max(word))
                 })
                 .collect();
-            let usable = target.saturating_sub(1 + 3 * headers.len());
-            fit_widths(&natural, &floor, usable)
+            if floor.iter().sum::<usize>() <= usable {
+                fit_widths(&natural, &floor, usable)
+            } else {
+                // Too many columns for cliff's 8: an equal share each, words broken, rather
+                // than a row the terminal breaks.
+                let share = (usable / headers.len().max(1)).max(1);
+                let floor: Vec<usize> = natural.iter().map(|&n| n.min(share)).collect();
+                fit_widths(&natural, &floor, usable)
+            }
         }
         _ => natural,
     };
     let rule: String = widths
         .iter()
         .fold(String::from("+"), |acc, w| acc + &"-".repeat(w + 2) + "+");
-    let row = |out: &mut dyn Write, cells: &[&str], header: bool| -> io::Result<()> {
+    let row = |out: &mut dyn Write, cells: &[&str]| -> io::Result<()> {
         let wrapped: Vec<Vec<String>> = cells
             .iter()
             .zip(&widths)
@@ -211,13 +218,7 @@ pub(crate) fn write_table(
                 cell_lines(cell)
                     .into_iter()
                     .flat_map(|l| {
-                        let l = clean(l);
-                        if header {
-                            // A header wraps at its spaces only; its words set the floor.
-                            wrap(&l, w.max(l.split_whitespace().map(str::width).max().unwrap_or(0)))
-                        } else {
-                            wrap(&l, w)
-                        }
+                        wrap(&clean(l), w)
                     })
                     .collect()
             })
@@ -238,11 +239,11 @@ pub(crate) fn write_table(
         Ok(())
     };
     writeln!(out, "{rule}")?;
-    row(out, headers, true)?;
+    row(out, headers)?;
     writeln!(out, "{rule}")?;
     for r in rows {
         let cells: Vec<&str> = r.iter().map(String::as_str).collect();
-        row(out, &cells, false)?;
+        row(out, &cells)?;
     }
     writeln!(out, "{rule}")
 }
