@@ -59,10 +59,9 @@ impl DeleteFlags {
         )
     }
 
-    /// The width svcctl's own tables (plan, result, processes) fit: cliff's rule, and else,
-    /// piped, under 80 columns, a width any log or ticket shows whole.
+    /// The width svcctl's own tables (plan, result, processes) must fit, if any (cliff's rule).
     pub fn fit_to(&self) -> Option<usize> {
-        self.output.table.fit_to().or(Some(79))
+        self.output.table.fit_to()
     }
 }
 

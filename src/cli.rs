@@ -182,17 +182,20 @@ fn usage_error(e: &clap::Error, cmd: &clap::Command, args: &[std::ffi::OsString]
 ///
 /// These two flags are not clap-global, because clap keeps only the innermost level's values of
 /// a global flag and would lose files named on both sides of the subcommand. Instead `command`
-/// gives every level its own copy, and this collects them all: clap numbers arguments across
-/// the whole command line, so the indices order them across levels too.
+/// gives every level its own copy, and this collects them all: a level's flags all come before
+/// its subcommand's name, so the levels are in command-line order, and within a level clap's
+/// indices give the order.
 fn ordered_sources(matches: &ArgMatches) -> Vec<ConfigSource> {
-    let mut indexed: Vec<(usize, ConfigSource)> = Vec::new();
+    let mut sources = Vec::new();
     let mut level = Some(matches);
     while let Some(matches) = level {
+        let mut indexed: Vec<(usize, ConfigSource)> = Vec::new();
         collect_sources(matches, &mut indexed);
+        indexed.sort_by_key(|(i, _)| *i);
+        sources.extend(indexed.into_iter().map(|(_, s)| s));
         level = matches.subcommand().map(|(_, sub)| sub);
     }
-    indexed.sort_by_key(|(i, _)| *i);
-    indexed.into_iter().map(|(_, s)| s).collect()
+    sources
 }
 
 fn collect_sources(matches: &ArgMatches, indexed: &mut Vec<(usize, ConfigSource)>) {

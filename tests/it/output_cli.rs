@@ -155,24 +155,38 @@ fn tables_fit_80_and_200_columns_and_pipes_keep_the_seed_bytes() {
 #[test]
 fn plan_tables_fit_80_columns_for_the_seeds_hosts() {
     let db = fixture_db();
+    // Piped, the delete plans of the seed's hosts are under 80 columns as they are.
     for args in [
         &["service", "delete", "--host", "node02", "--dry-run"][..],
-        &["service", "delete", "--host", "node0*", "--dry-run", "--force"],
-        &[
-            "backend",
-            "cleanup",
-            "2813902f-2c94",
-            "--dry-run",
-            "--no-kill",
-        ],
+        &["service", "delete", "--host", "node0?", "--dry-run", "--force"],
     ] {
-        let run = db.svcctl().run(args);
+        let run = db.svcctl().run(args).code(0);
         assert!(
             !run.stdout.is_empty() && widest(&run.stdout) < 80,
             "{args:?}:\n{}",
             run.stdout
         );
     }
+    // A refusal's long verdict is wrapped to fit an 80-column terminal, or --max-width.
+    let args = ["backend", "cleanup", "2813902f-2c94", "--dry-run", "--no-kill"];
+    let piped = db.svcctl().run(&args).code(3).stdout;
+    assert!(widest(&piped) > 80, "{piped}");
+    let (code, tty) = on_terminal(&db.svcctl(), 80, &args);
+    assert_eq!(code, 3);
+    assert!(widest(&tty) <= 80, "{tty}");
+    let max = db
+        .svcctl()
+        .run(&[&args[..], &["--max-width", "80"]].concat())
+        .code(3)
+        .stdout;
+    assert_eq!(max, tty);
+    // Nothing is cut, only wrapped: the same letters and digits, in other lines.
+    let letters = |t: &str| {
+        let mut v: Vec<char> = t.chars().filter(|c| c.is_alphanumeric()).collect();
+        v.sort_unstable();
+        v
+    };
+    assert_eq!(letters(&max), letters(&piped));
 }
 
 #[test]
