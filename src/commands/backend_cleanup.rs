@@ -181,7 +181,10 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
     )
     .await?;
     if !args.flags.document() && !stopped.is_empty() {
-        output::print(&report::stopped_processes_table(&stopped, args.flags.fit_to()))?;
+        output::print(&report::stopped_processes_table(
+            &stopped,
+            args.flags.fit_to(),
+        ))?;
     }
     if let Some(p) = stopped.iter().find(|s| !s.stopped) {
         anyhow::bail!(

@@ -243,15 +243,18 @@ pub(crate) async fn count(db: &mut Db, ids: &[i64]) -> Result<HashMap<i64, RefCo
         .into_iter()
         .find(|k| k.table == "volumes");
     if let (false, Some(volumes)) = (with_volumes.is_empty(), volumes) {
-        let mut stmt = Stmt::new("SELECT DISTINCT services.id AS id, r.host AS host FROM services, volumes r WHERE services.id IN (");
+        let mut stmt = Stmt::new(
+            "SELECT DISTINCT services.id AS id, r.host AS host FROM services, volumes r WHERE services.id IN (",
+        );
         stmt.push_list(with_volumes)
             .push(") AND (")
             .push_stmt(&volumes.condition)
             .push(") ORDER BY r.host");
         let hosts: Vec<IdHost> = db
-            .retrying("reading the hosts of the volumes on the services", async |conn| {
-                Ok(conn.fetch_all(&stmt).await?)
-            })
+            .retrying(
+                "reading the hosts of the volumes on the services",
+                async |conn| Ok(conn.fetch_all(&stmt).await?),
+            )
             .await?;
         for h in hosts {
             if let (Some(c), Some(host)) = (counts.get_mut(&h.id), h.host) {
@@ -286,13 +289,17 @@ pub(crate) async fn count_backend(db: &mut Db, key: &str) -> Result<RefCounts> {
             Ok(conn.fetch_one(&stmt).await?)
         })
         .await?;
-    if let (true, Some(volumes)) = (counts.volumes > 0, kinds.iter().find(|k| k.table == "volumes")) {
+    if let (true, Some(volumes)) = (
+        counts.volumes > 0,
+        kinds.iter().find(|k| k.table == "volumes"),
+    ) {
         let mut stmt = Stmt::new("SELECT DISTINCT r.host AS host FROM volumes r WHERE ");
         stmt.push_stmt(&volumes.condition).push(" ORDER BY r.host");
         let hosts: Vec<Host> = db
-            .retrying("reading the hosts of the volumes on the backend", async |conn| {
-                Ok(conn.fetch_all(&stmt).await?)
-            })
+            .retrying(
+                "reading the hosts of the volumes on the backend",
+                async |conn| Ok(conn.fetch_all(&stmt).await?),
+            )
             .await?;
         counts.volume_hosts = hosts.into_iter().filter_map(|h| h.host).collect();
     }

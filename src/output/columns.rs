@@ -160,7 +160,10 @@ pub(crate) fn sort_services(services: &mut [Service], by: &[Column], descending:
         by.iter()
             .map(|c| cmp(&c.value(a), &c.value(b)))
             .find(|o| o.is_ne())
-            .map_or(Ordering::Equal, |o| if descending { o.reverse() } else { o })
+            .map_or(
+                Ordering::Equal,
+                |o| if descending { o.reverse() } else { o },
+            )
     });
 }
 

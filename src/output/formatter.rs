@@ -212,7 +212,9 @@ mod tests {
         let mut out = Vec::new();
         write_csv_row(
             &mut out,
-            fields.iter().map(|&(text, numeric)| Field { text, numeric }),
+            fields
+                .iter()
+                .map(|&(text, numeric)| Field { text, numeric }),
             quote,
         )
         .unwrap();
@@ -222,7 +224,10 @@ mod tests {
     #[test]
     fn csv_quotes_as_pythons_csv_module() {
         let f = [("13", true), ("a, \"b\"", false), ("", false), ("x", false)];
-        assert_eq!(row(&f, Quote::Nonnumeric), "13,\"a, \"\"b\"\"\",\"\",\"x\"\n");
+        assert_eq!(
+            row(&f, Quote::Nonnumeric),
+            "13,\"a, \"\"b\"\"\",\"\",\"x\"\n"
+        );
         assert_eq!(row(&f, Quote::All), "\"13\",\"a, \"\"b\"\"\",\"\",\"x\"\n");
         assert_eq!(row(&f, Quote::Minimal), "13,\"a, \"\"b\"\"\",,x\n");
         assert_eq!(row(&f, Quote::None), "13,a\\, \\\"b\\\",,x\n");

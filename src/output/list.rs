@@ -175,8 +175,7 @@ mod tests {
             NaiveDateTime::parse_from_str("2021-01-12 09:28:20", "%Y-%m-%d %H:%M:%S").unwrap();
         let cols = cinder_columns(false, false);
         let mut out = Vec::new();
-        let mut sink =
-            ServiceSink::new(&mut out, Format::Table, cols, Style::default()).unwrap();
+        let mut sink = ServiceSink::new(&mut out, Format::Table, cols, Style::default()).unwrap();
         for (i, (binary, host, sec)) in data.iter().enumerate() {
             let t = NaiveDateTime::parse_from_str(
                 &format!("2021-01-12 09:28:{sec}"),

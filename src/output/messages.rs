@@ -170,9 +170,9 @@ pub(crate) fn process_progress(p: &Progress) {
             live,
             of,
             left_secs,
-        } if stderr_is_terminal() => eprint!(
-            "\rwaiting for {live} of {of} process(es) to exit, {left_secs}s left   "
-        ),
+        } if stderr_is_terminal() => {
+            eprint!("\rwaiting for {live} of {of} process(es) to exit, {left_secs}s left   ")
+        }
         Progress::WaitOver if stderr_is_terminal() => line(""),
         Progress::Waiting { .. } | Progress::WaitOver => {}
         Progress::Escalating { pid, after_secs } => line(format_args!(

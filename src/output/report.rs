@@ -6,15 +6,19 @@ use serde::Serialize;
 use super::table::{Align, cut, table};
 
 use super::columns::{ServiceJson, json_columns};
-use crate::model::Service;
 use crate::db::references::RefCounts;
+use crate::model::Service;
 use crate::plan::{Item, Plan, Reason, describe_counts, shown_hosts};
 use crate::processes::Stopped;
 use crate::write::soft_delete::{ClusterGone, Outcome};
 
 /// A plain boxed table for svcctl's own reports (plans, results, processes): left-aligned
 /// cells, fitted to `fit_to` columns when given.
-pub(crate) fn report_table(headers: &[&str], rows: &[Vec<String>], fit_to: Option<usize>) -> String {
+pub(crate) fn report_table(
+    headers: &[&str],
+    rows: &[Vec<String>],
+    fit_to: Option<usize>,
+) -> String {
     table(headers, rows, Align::Left, fit_to)
 }
 

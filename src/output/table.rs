@@ -174,7 +174,13 @@ pub(crate) fn write_table(
     align: Align,
     fit_to: Option<usize>,
 ) -> io::Result<()> {
-    let line_width = |cell: &str| cell_lines(cell).iter().map(|l| l.width()).max().unwrap_or(0);
+    let line_width = |cell: &str| {
+        cell_lines(cell)
+            .iter()
+            .map(|l| l.width())
+            .max()
+            .unwrap_or(0)
+    };
     let natural: Vec<usize> = (0..headers.len())
         .map(|i| {
             rows.iter()
@@ -217,9 +223,7 @@ pub(crate) fn write_table(
             .map(|(cell, &w)| {
                 cell_lines(cell)
                     .into_iter()
-                    .flat_map(|l| {
-                        wrap(&clean(l), w)
-                    })
+                    .flat_map(|l| wrap(&clean(l), w))
                     .collect()
             })
             .collect();
@@ -292,7 +296,12 @@ mod tests {
         assert_eq!(wrap("ab abcdefghij", 5), ["ab ab", "cdefg", "hij"]);
         assert_eq!(wrap("", 4), [""]);
         assert_eq!(wrap("short", 10), ["short"]);
-        for text in ["2021-01-12T09:28:10.000000", "a - b -- c", "x  y   z", "é✓漢字 wide"] {
+        for text in [
+            "2021-01-12T09:28:10.000000",
+            "a - b -- c",
+            "x  y   z",
+            "é✓漢字 wide",
+        ] {
             for w in 1..12 {
                 for l in wrap(text, w) {
                     assert!(l.width() <= w.max(2), "{text:?} at {w}: {l:?}");
@@ -313,7 +322,10 @@ mod tests {
              | cinder-volume | node01@lvm |\n\
              +---------------+------------+\n"
         );
-        assert_eq!(table(&["Binary", "Host"], &rows, Align::Center, Some(31)), plain);
+        assert_eq!(
+            table(&["Binary", "Host"], &rows, Align::Center, Some(31)),
+            plain
+        );
         let left = table(&["Binary", "Host"], &rows, Align::Left, None);
         assert!(left.contains("| Binary        | Host       |"), "{left}");
     }

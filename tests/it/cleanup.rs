@@ -252,7 +252,11 @@ fn dry_run_touches_no_process_and_no_row() {
         .code(0)
         .json();
     assert_eq!(v["dry_run"], true);
-    assert_eq!(v["deleted"], serde_json::json!([]), "a dry run deletes nothing");
+    assert_eq!(
+        v["deleted"],
+        serde_json::json!([]),
+        "a dry run deletes nothing"
+    );
     assert_eq!(v["would_delete"].as_array().unwrap().len(), 2);
     assert_eq!(v["processes"][0]["pid"], p.pid());
     assert_eq!(v["processes"][0]["signal"], Value::Null);

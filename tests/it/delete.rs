@@ -265,8 +265,15 @@ both_backends!(confirmation_and_dry_run, Schema::Cinder, |db| {
         .code(0)
         .json();
     assert_eq!(dry["dry_run"], true);
-    assert_eq!(dry["deleted"], serde_json::json!([]), "a dry run deletes nothing");
-    assert_eq!(deleted_ids(&serde_json::json!({"deleted": dry["would_delete"]})), [4, 3]);
+    assert_eq!(
+        dry["deleted"],
+        serde_json::json!([]),
+        "a dry run deletes nothing"
+    );
+    assert_eq!(
+        deleted_ids(&serde_json::json!({"deleted": dry["would_delete"]})),
+        [4, 3]
+    );
     db.svcctl()
         .run(&["service", "delete", "--host", "nobody", "--dry-run"])
         .code(4);

@@ -26,7 +26,6 @@ fn fixture_db() -> TestDb {
 /// Runs `svcctl` with its stdout on a pseudo-terminal `cols` wide; returns what the terminal got.
 fn on_terminal(svcctl: &Svcctl, cols: u16, args: &[&str]) -> (i32, String) {
     use std::io::Read;
-    use std::os::fd::OwnedFd;
     let ws = nix::pty::Winsize {
         ws_row: 50,
         ws_col: cols,
@@ -35,7 +34,7 @@ fn on_terminal(svcctl: &Svcctl, cols: u16, args: &[&str]) -> (i32, String) {
     };
     let pty = nix::pty::openpty(Some(&ws), None).unwrap();
     let mut cmd = svcctl.command(args);
-    cmd.stdout(std::process::Stdio::from(OwnedFd::from(pty.slave)));
+    cmd.stdout(std::process::Stdio::from(pty.slave));
     cmd.stderr(std::process::Stdio::null());
     let mut child = cmd.spawn().unwrap();
     // Our copy of the slave went into `cmd`; drop it so the master sees EOF (EIO) at exit.
@@ -110,24 +109,14 @@ fn tables_fit_80_and_200_columns_and_pipes_keep_the_seed_bytes() {
     // The widest listing (206) is fitted into 200, cells wrapped inside their columns.
     let wide = db
         .svcctl()
-        .run(&[
-            "service",
-            "list",
-            "--withreplication",
-            "--include-deleted",
-        ])
+        .run(&["service", "list", "--withreplication", "--include-deleted"])
         .code(0)
         .stdout;
     assert!(widest(&wide) > 200, "{wide}");
     let (code, wide200) = on_terminal(
         &db.svcctl(),
         200,
-        &[
-            "service",
-            "list",
-            "--withreplication",
-            "--include-deleted",
-        ],
+        &["service", "list", "--withreplication", "--include-deleted"],
     );
     assert_eq!(code, 0);
     assert!(widest(&wide200) <= 200, "{wide200}");
@@ -158,7 +147,14 @@ fn plan_tables_fit_80_columns_for_the_seeds_hosts() {
     // Piped, the delete plans of the seed's hosts are under 80 columns as they are.
     for args in [
         &["service", "delete", "--host", "node02", "--dry-run"][..],
-        &["service", "delete", "--host", "node0?", "--dry-run", "--force"],
+        &[
+            "service",
+            "delete",
+            "--host",
+            "node0?",
+            "--dry-run",
+            "--force",
+        ],
     ] {
         let run = db.svcctl().run(args).code(0);
         assert!(
@@ -168,7 +164,13 @@ fn plan_tables_fit_80_columns_for_the_seeds_hosts() {
         );
     }
     // A refusal's long verdict is wrapped to fit an 80-column terminal, or --max-width.
-    let args = ["backend", "cleanup", "2813902f-2c94", "--dry-run", "--no-kill"];
+    let args = [
+        "backend",
+        "cleanup",
+        "2813902f-2c94",
+        "--dry-run",
+        "--no-kill",
+    ];
     let piped = db.svcctl().run(&args).code(3).stdout;
     assert!(widest(&piped) > 80, "{piped}");
     let (code, tty) = on_terminal(&db.svcctl(), 80, &args);
@@ -221,12 +223,28 @@ fn yaml_is_the_json_in_yaml() {
     // A plan's result document too.
     let json = db
         .svcctl()
-        .run(&["service", "delete", "--host", "node02", "--dry-run", "-f", "json"])
+        .run(&[
+            "service",
+            "delete",
+            "--host",
+            "node02",
+            "--dry-run",
+            "-f",
+            "json",
+        ])
         .code(0)
         .json();
     let yaml = db
         .svcctl()
-        .run(&["service", "delete", "--host", "node02", "--dry-run", "-f", "yaml"])
+        .run(&[
+            "service",
+            "delete",
+            "--host",
+            "node02",
+            "--dry-run",
+            "-f",
+            "yaml",
+        ])
         .code(0)
         .stdout;
     let parsed: Value = serde_saphyr::from_str(&yaml).unwrap_or_else(|e| panic!("{e}\n{yaml}"));
@@ -236,10 +254,7 @@ fn yaml_is_the_json_in_yaml() {
 #[test]
 fn noindent_and_quote_follow_cliff() {
     let db = fixture_db();
-    let pretty = db
-        .svcctl()
-        .run(&["service", "list", "-f", "json"])
-        .code(0);
+    let pretty = db.svcctl().run(&["service", "list", "-f", "json"]).code(0);
     let flat = db
         .svcctl()
         .run(&["service", "list", "-f", "json", "--noindent"])
@@ -259,12 +274,17 @@ fn noindent_and_quote_follow_cliff() {
     // cliff's default is nonnumeric: strings quoted, numbers not.
     let default = db
         .svcctl()
-        .run(&["service", "list", "-f", "csv", "-c", "id", "-c", "host", "--host", "node01"])
+        .run(&[
+            "service", "list", "-f", "csv", "-c", "id", "-c", "host", "--host", "node01",
+        ])
         .code(0)
         .stdout;
     assert_eq!(default, "\"ID\",\"Host\"\n13,\"node01\"\n14,\"node01\"\n");
     assert_eq!(csv("nonnumeric"), default);
-    assert_eq!(csv("all"), "\"ID\",\"Host\"\n\"13\",\"node01\"\n\"14\",\"node01\"\n");
+    assert_eq!(
+        csv("all"),
+        "\"ID\",\"Host\"\n\"13\",\"node01\"\n\"14\",\"node01\"\n"
+    );
     assert_eq!(csv("minimal"), "ID,Host\n13,node01\n14,node01\n");
     assert_eq!(csv("none"), "ID,Host\n13,node01\n14,node01\n");
     db.svcctl()
@@ -283,7 +303,13 @@ both_backends!(sort_orders, Schema::Cinder, |db| {
         v.as_array()
             .unwrap()
             .iter()
-            .map(|r| format!("{} {}", r["host"].as_str().unwrap(), r["binary"].as_str().unwrap()))
+            .map(|r| {
+                format!(
+                    "{} {}",
+                    r["host"].as_str().unwrap(),
+                    r["binary"].as_str().unwrap()
+                )
+            })
             .collect()
     };
     // Stable, as cliff's sort: rows with the same host keep their order (binary, host, id).
@@ -292,13 +318,27 @@ both_backends!(sort_orders, Schema::Cinder, |db| {
     let mut by_host = unsorted.clone();
     by_host.sort_by_key(host);
     assert_eq!(hosts(&["--sort-column", "Host"]), by_host);
-    assert_eq!(hosts(&["--sort-column", "Host", "--sort-ascending"]), by_host);
+    assert_eq!(
+        hosts(&["--sort-column", "Host", "--sort-ascending"]),
+        by_host
+    );
     let mut desc = unsorted.clone();
-    desc.sort_by(|a, b| host(b).cmp(&host(a)));
-    assert_ne!(desc, by_host.iter().rev().cloned().collect::<Vec<_>>(), "ties stay in order");
+    desc.sort_by_key(|s| std::cmp::Reverse(host(s)));
+    assert_ne!(
+        desc,
+        by_host.iter().rev().cloned().collect::<Vec<_>>(),
+        "ties stay in order"
+    );
     assert_eq!(hosts(&["--sort-column", "Host", "--sort-descending"]), desc);
     // Columns given first have priority; a column that does not exist is ignored (cliff).
-    let two = hosts(&["--sort-column", "Binary", "--sort-column", "Host", "--sort-column", "Nope"]);
+    let two = hosts(&[
+        "--sort-column",
+        "Binary",
+        "--sort-column",
+        "Host",
+        "--sort-column",
+        "Nope",
+    ]);
     let mut want = by_host.clone();
     want.sort_by_key(|s| {
         let (h, b) = s.split_once(' ').unwrap();
@@ -308,7 +348,15 @@ both_backends!(sort_orders, Schema::Cinder, |db| {
     // Descending applies to every sort column, and the table sorts the same way.
     let table = db
         .svcctl()
-        .run(&["service", "list", "--sort-column", "Host", "--sort-descending", "-c", "Host"])
+        .run(&[
+            "service",
+            "list",
+            "--sort-column",
+            "Host",
+            "--sort-descending",
+            "-c",
+            "Host",
+        ])
         .code(0)
         .stdout;
     let table_hosts: Vec<&str> = table
@@ -359,7 +407,15 @@ fn deleted_rows_show_state_deleted() {
     ));
     let v = db
         .svcctl()
-        .run(&["service", "list", "--include-deleted", "-f", "json", "--state", "up"])
+        .run(&[
+            "service",
+            "list",
+            "--include-deleted",
+            "-f",
+            "json",
+            "--state",
+            "up",
+        ])
         .code(0)
         .json();
     assert_eq!(v, json!([]));
@@ -371,7 +427,11 @@ fn global_flags_after_the_subcommand_keep_olsos_order() {
     let good = db.conf("node01", "");
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("bad.conf");
-    std::fs::write(&bad, "[database]\nconnection = sqlite:////nonexistent/x.sqlite\n").unwrap();
+    std::fs::write(
+        &bad,
+        "[database]\nconnection = sqlite:////nonexistent/x.sqlite\n",
+    )
+    .unwrap();
     let good_s = good.to_str().unwrap();
     let bad_s = bad.to_str().unwrap();
     let run = Svcctl::new()
@@ -380,10 +440,24 @@ fn global_flags_after_the_subcommand_keep_olsos_order() {
     assert_eq!(run.json().as_array().unwrap().len(), 10);
     // Later files win, counted across both sides of the subcommand.
     Svcctl::new()
-        .run(&["--config-file", bad_s, "service", "list", "--config-file", good_s])
+        .run(&[
+            "--config-file",
+            bad_s,
+            "service",
+            "list",
+            "--config-file",
+            good_s,
+        ])
         .code(0);
     let run = Svcctl::new()
-        .run(&["--config-file", good_s, "service", "list", "--config-file", bad_s])
+        .run(&[
+            "--config-file",
+            good_s,
+            "service",
+            "list",
+            "--config-file",
+            bad_s,
+        ])
         .code(2);
     assert!(run.error_line().contains("nonexistent"), "{}", run.stderr);
     // --config-dir after the subcommand too, in order with the files.
@@ -391,15 +465,36 @@ fn global_flags_after_the_subcommand_keep_olsos_order() {
     std::fs::create_dir(&confd).unwrap();
     std::fs::copy(&good, confd.join("10-good.conf")).unwrap();
     Svcctl::new()
-        .run(&["--config-file", bad_s, "service", "list", "--config-dir", confd.to_str().unwrap()])
+        .run(&[
+            "--config-file",
+            bad_s,
+            "service",
+            "list",
+            "--config-dir",
+            confd.to_str().unwrap(),
+        ])
         .code(0);
     Svcctl::new()
-        .run(&["service", "list", "--config-dir", confd.to_str().unwrap(), "--config-file", bad_s])
+        .run(&[
+            "service",
+            "list",
+            "--config-dir",
+            confd.to_str().unwrap(),
+            "--config-file",
+            bad_s,
+        ])
         .code(2);
     // Every global flag works after the subcommand.
     Svcctl::new()
         .run(&[
-            "service", "list", "--config-file", good_s, "--timeout", "30", "--max-retries", "1",
+            "service",
+            "list",
+            "--config-file",
+            good_s,
+            "--timeout",
+            "30",
+            "--max-retries",
+            "1",
         ])
         .code(0);
 }
@@ -415,16 +510,29 @@ fn subcommand_help_separates_global_options_and_ends_with_exit_codes() {
         let (own, global) = out
             .split_once("Global options:")
             .unwrap_or_else(|| panic!("{sub:?}: no Global options heading:\n{out}"));
-        for flag in ["--config-file", "--config-dir", "--debug", "--timeout", "--max-retries"] {
-            assert!(!own.contains(flag), "{sub:?}: {flag} among the command's own:\n{out}");
+        for flag in [
+            "--config-file",
+            "--config-dir",
+            "--debug",
+            "--timeout",
+            "--max-retries",
+        ] {
+            assert!(
+                !own.contains(flag),
+                "{sub:?}: {flag} among the command's own:\n{out}"
+            );
             assert!(global.contains(flag), "{sub:?}: {flag} missing:\n{out}");
         }
         assert!(
-            out.trim_end().ends_with("130  interrupted (Ctrl-C); nothing half-written")
+            out.trim_end()
+                .ends_with("130  interrupted (Ctrl-C); nothing half-written")
                 || out.contains("Exit codes:"),
             "{sub:?}:\n{out}"
         );
-        assert!(global.contains("Exit codes:"), "{sub:?}: exit codes at the end:\n{out}");
+        assert!(
+            global.contains("Exit codes:"),
+            "{sub:?}: exit codes at the end:\n{out}"
+        );
     }
 }
 
@@ -432,7 +540,10 @@ fn subcommand_help_separates_global_options_and_ends_with_exit_codes() {
 fn usage_errors_are_one_svcctl_line_with_a_hint() {
     for (args, want) in [
         (&["service", "list", "--bogus"][..], "--bogus"),
-        (&["service", "remove", "--host", "node02"], "svcctl service delete"),
+        (
+            &["service", "remove", "--host", "node02"],
+            "svcctl service delete",
+        ),
         (&["service", "list", "-f", "xml"], "xml"),
         (&["frobnicate"], "frobnicate"),
         (&["service"], "service"),
@@ -442,7 +553,11 @@ fn usage_errors_are_one_svcctl_line_with_a_hint() {
         assert_eq!(lines.len(), 1, "{args:?}: one line:\n{}", run.stderr);
         assert!(lines[0].starts_with("svcctl: "), "{args:?}: {}", lines[0]);
         assert!(lines[0].contains(want), "{args:?}: {}", lines[0]);
-        assert!(!lines[0].contains("error:"), "{args:?}: clap's style: {}", lines[0]);
+        assert!(
+            !lines[0].contains("error:"),
+            "{args:?}: clap's style: {}",
+            lines[0]
+        );
         assert!(run.stdout.is_empty());
     }
 }
@@ -455,7 +570,11 @@ both_backends!(notes_are_not_errors, Schema::Cinder, |db| {
         .run(&["service", "delete", "--host", "node02", "--dry-run"])
         .code(0);
     assert!(ok.stderr.contains("dry run"), "{}", ok.stderr);
-    assert!(!ok.stderr.contains("svcctl:"), "a note is not an error:\n{}", ok.stderr);
+    assert!(
+        !ok.stderr.contains("svcctl:"),
+        "a note is not an error:\n{}",
+        ok.stderr
+    );
     let done = db
         .svcctl()
         .run(&["service", "delete", "--host", "node02", "--yes"])
@@ -492,7 +611,11 @@ const DOC_KEYS: &[&str] = &[
 const REASON_KEYS: &[&str] = &["counts", "hosts", "kind", "seconds_ago", "text"];
 
 fn doc_keys(extra: &[&str]) -> BTreeSet<String> {
-    DOC_KEYS.iter().chain(extra).map(|s| s.to_string()).collect()
+    DOC_KEYS
+        .iter()
+        .chain(extra)
+        .map(|s| s.to_string())
+        .collect()
 }
 
 // The result document has the same keys on every path: dry run, nothing matched, refused, done.
@@ -526,16 +649,30 @@ both_backends!(one_json_vocabulary_on_every_path, Schema::Cinder, |db| {
     let refused = delete(&["--host", "node01@normal"], 3);
     assert_eq!(keys(&refused), want, "{refused}");
     let reasons = refused["refused"][0]["reasons"].as_array().unwrap();
-    let kinds: Vec<&str> = reasons.iter().map(|r| r["kind"].as_str().unwrap()).collect();
+    let kinds: Vec<&str> = reasons
+        .iter()
+        .map(|r| r["kind"].as_str().unwrap())
+        .collect();
     assert_eq!(kinds, ["up", "in_use"], "{refused}");
     for r in reasons {
-        assert_eq!(keys(r), REASON_KEYS.iter().map(|s| s.to_string()).collect(), "{r}");
+        assert_eq!(
+            keys(r),
+            REASON_KEYS.iter().map(|s| s.to_string()).collect(),
+            "{r}"
+        );
         assert!(r["text"].as_str().unwrap().len() > 10, "{r}");
     }
-    assert!((0..60).contains(&reasons[0]["seconds_ago"].as_i64().unwrap()), "{refused}");
+    assert!(
+        (0..60).contains(&reasons[0]["seconds_ago"].as_i64().unwrap()),
+        "{refused}"
+    );
     assert_eq!(reasons[0]["counts"], Value::Null);
     assert_eq!(reasons[1]["counts"]["volumes"], 1, "{refused}");
-    assert_eq!(reasons[1]["hosts"], json!(["node01@normal#normal"]), "{refused}");
+    assert_eq!(
+        reasons[1]["hosts"],
+        json!(["node01@normal#normal"]),
+        "{refused}"
+    );
     // Done, with what changed.
     let done = delete(&["--host", "node02", "--yes"], 0);
     assert_eq!(keys(&done), want, "{done}");
@@ -562,7 +699,10 @@ both_backends!(one_json_vocabulary_on_every_path, Schema::Cinder, |db| {
         .iter()
         .find(|r| r["kind"] == "backend_in_use")
         .unwrap_or_else(|| panic!("{refused}"));
-    assert_eq!(backend["hosts"], json!(["node02@backend-2813902f-2c94#nvme"]));
+    assert_eq!(
+        backend["hosts"],
+        json!(["node02@backend-2813902f-2c94#nvme"])
+    );
     assert!(
         backend["text"]
             .as_str()
@@ -586,7 +726,15 @@ fn refusal_names_a_few_hosts_then_how_many_more() {
     let before = db.fingerprint();
     let run = db
         .svcctl()
-        .run(&["backend", "cleanup", "0b0b0b0b-0001", "--no-kill", "--yes", "-f", "json"])
+        .run(&[
+            "backend",
+            "cleanup",
+            "0b0b0b0b-0001",
+            "--no-kill",
+            "--yes",
+            "-f",
+            "json",
+        ])
         .code(3);
     let v = run.json();
     let reason = v["refused"][0]["reasons"]
@@ -599,6 +747,9 @@ fn refusal_names_a_few_hosts_then_how_many_more() {
     assert!(hosts.len() < 9 && !hosts.is_empty(), "{reason}");
     let text = reason["text"].as_str().unwrap();
     assert!(text.contains(&format!("node01@{key}#pool")), "{text}");
-    assert!(text.contains(&format!("and {} more", 9 - hosts.len())), "{text}");
+    assert!(
+        text.contains(&format!("and {} more", 9 - hosts.len())),
+        "{text}"
+    );
     assert_eq!(db.fingerprint(), before);
 }
