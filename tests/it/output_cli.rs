@@ -191,64 +191,50 @@ fn plan_tables_fit_80_columns_for_the_seeds_hosts() {
     assert_eq!(letters(&max), letters(&piped));
 }
 
-#[test]
-fn yaml_is_the_json_in_yaml() {
-    let db = fixture_db();
-    for args in [
-        &["service", "list"][..],
-        &["service", "list", "--include-deleted", "--withreplication"],
-        &["service", "list", "-c", "host", "-c", "frozen", "-c", "id"],
-    ] {
-        let json = db
-            .svcctl()
-            .run(&[args, &["-f", "json"]].concat())
-            .code(0)
-            .json();
-        let yaml = db
-            .svcctl()
-            .run(&[args, &["-f", "yaml"]].concat())
-            .code(0)
-            .stdout;
-        let parsed: Value = serde_saphyr::from_str(&yaml).unwrap_or_else(|e| panic!("{e}\n{yaml}"));
-        assert_eq!(parsed, json, "{yaml}");
-    }
-    // An empty list is an empty YAML sequence.
-    let empty = db
-        .svcctl()
-        .run(&["service", "list", "--host", "nobody", "-f", "yaml"])
-        .code(0)
-        .stdout;
-    let parsed: Value = serde_saphyr::from_str(&empty).unwrap();
-    assert_eq!(parsed, json!([]));
-    // A plan's result document too.
+/// The same command's `-f yaml`, parsed, equals its `-f json`.
+fn yaml_matches_json(db: &TestDb, args: &[&str], code: i32) {
     let json = db
         .svcctl()
-        .run(&[
-            "service",
-            "delete",
-            "--host",
-            "node02",
-            "--dry-run",
-            "-f",
-            "json",
-        ])
-        .code(0)
+        .run(&[args, &["-f", "json"]].concat())
+        .code(code)
         .json();
     let yaml = db
         .svcctl()
-        .run(&[
-            "service",
-            "delete",
-            "--host",
-            "node02",
-            "--dry-run",
-            "-f",
-            "yaml",
-        ])
-        .code(0)
+        .run(&[args, &["-f", "yaml"]].concat())
+        .code(code)
         .stdout;
     let parsed: Value = serde_saphyr::from_str(&yaml).unwrap_or_else(|e| panic!("{e}\n{yaml}"));
-    assert_eq!(parsed, json);
+    assert_eq!(parsed, json, "{args:?}:\n{yaml}");
+}
+
+#[test]
+fn yaml_is_the_json_in_yaml() {
+    let db = fixture_db();
+    yaml_matches_json(&db, &["service", "list"], 0);
+    yaml_matches_json(
+        &db,
+        &["service", "list", "--include-deleted", "--withreplication"],
+        0,
+    );
+    yaml_matches_json(
+        &db,
+        &["service", "list", "-c", "host", "-c", "frozen", "-c", "id"],
+        0,
+    );
+    // An empty list is an empty YAML sequence.
+    yaml_matches_json(&db, &["service", "list", "--host", "nobody"], 0);
+    // A plan's result document too, on every path.
+    yaml_matches_json(
+        &db,
+        &["service", "delete", "--host", "node02", "--dry-run"],
+        0,
+    );
+    yaml_matches_json(&db, &["service", "delete", "--host", "nobody"], 4);
+    yaml_matches_json(
+        &db,
+        &["backend", "cleanup", "2813902f-2c94", "--no-kill", "--yes"],
+        3,
+    );
 }
 
 #[test]
@@ -438,42 +424,23 @@ fn global_flags_after_the_subcommand_keep_olsos_order() {
         .run(&["service", "list", "--config-file", good_s, "-f", "json"])
         .code(0);
     assert_eq!(run.json().as_array().unwrap().len(), 10);
-    // Later files win, counted across both sides of the subcommand.
-    Svcctl::new()
-        .run(&[
-            "--config-file",
-            bad_s,
-            "service",
-            "list",
-            "--config-file",
-            good_s,
-        ])
-        .code(0);
-    let run = Svcctl::new()
-        .run(&[
-            "--config-file",
-            good_s,
-            "service",
-            "list",
-            "--config-file",
-            bad_s,
-        ])
-        .code(2);
+    // Later files win, counted across both sides of the subcommand:
+    // `svcctl FLAG X service list FLAG Y`.
+    let around = |first: [&str; 2], then: [&str; 2]| {
+        Svcctl::new().run(&[&first[..], &["service", "list"], &then[..]].concat())
+    };
+    around(["--config-file", bad_s], ["--config-file", good_s]).code(0);
+    let run = around(["--config-file", good_s], ["--config-file", bad_s]).code(2);
     assert!(run.error_line().contains("nonexistent"), "{}", run.stderr);
     // --config-dir after the subcommand too, in order with the files.
     let confd = dir.path().join("conf.d");
     std::fs::create_dir(&confd).unwrap();
     std::fs::copy(&good, confd.join("10-good.conf")).unwrap();
-    Svcctl::new()
-        .run(&[
-            "--config-file",
-            bad_s,
-            "service",
-            "list",
-            "--config-dir",
-            confd.to_str().unwrap(),
-        ])
-        .code(0);
+    around(
+        ["--config-file", bad_s],
+        ["--config-dir", confd.to_str().unwrap()],
+    )
+    .code(0);
     Svcctl::new()
         .run(&[
             "service",
