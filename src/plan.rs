@@ -89,7 +89,7 @@ impl Reason {
 }
 
 /// How many volume hosts a refusal names; the rest are counted ("and 6 more").
-pub(crate) const HOSTS_SHOWN: usize = 3;
+const HOSTS_SHOWN: usize = 3;
 
 /// The volume hosts a refusal names: the first `HOSTS_SHOWN`.
 pub(crate) fn shown_hosts(hosts: &[String]) -> &[String] {
