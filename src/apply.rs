@@ -15,7 +15,7 @@ use crate::output::formatter::ReportFormat;
 use crate::output::report::{self, ResultDoc};
 use crate::output::{self, ReportArgs, messages};
 use crate::plan::{Item, Plan};
-use crate::processes::Stopped;
+use crate::processes::ProcessReport;
 use crate::seams::{self, Seam};
 use crate::write::{
     self,
@@ -69,7 +69,7 @@ impl DeleteFlags {
 pub(crate) fn nothing_matched(
     flags: &DeleteFlags,
     what: String,
-    processes: Option<&[Stopped]>,
+    processes: Option<ProcessReport<'_>>,
 ) -> Result<()> {
     if flags.document() {
         flags.print(&ResultDoc::unchanged(
@@ -91,7 +91,11 @@ pub(crate) fn nothing_matched(
 
 /// Prints the plan (tables only; JSON prints one document at the end) and refuses, exit 3,
 /// when a service must not go and `--force` was not given.
-pub(crate) fn check(plan: &Plan, flags: &DeleteFlags, processes: Option<&[Stopped]>) -> Result<()> {
+pub(crate) fn check(
+    plan: &Plan,
+    flags: &DeleteFlags,
+    processes: Option<ProcessReport<'_>>,
+) -> Result<()> {
     if !flags.document() {
         output::print(&report::plan_table(plan, flags.force, flags.fit_to()))?;
     }
@@ -154,7 +158,7 @@ pub(crate) async fn write_and_report(
     db: &mut Db,
     plan: &Plan,
     flags: &DeleteFlags,
-    processes: Option<&[Stopped]>,
+    processes: Option<ProcessReport<'_>>,
 ) -> Result<()> {
     if flags.dry_run {
         let would: Vec<&Item> = plan.to_write(flags.force).collect();
@@ -182,7 +186,7 @@ pub(crate) async fn write_and_report(
 fn report(
     outcome: &Outcome,
     flags: &DeleteFlags,
-    processes: Option<&[Stopped]>,
+    processes: Option<ProcessReport<'_>>,
     audit: &AuditLog,
 ) -> Result<()> {
     if flags.document() {

@@ -20,8 +20,10 @@ use crate::error::Failure;
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {}
 
-/// The seed's services: (id, host, binary, uuid, node01?, deleted?). Ids, uuids and the two
-/// rows `cinder-manage service remove` soft-deleted follow the fixture rows Cinder wrote.
+/// The seed's services: (id, host, binary, uuid, heartbeating?, deleted?). Ids, uuids and the
+/// two rows `cinder-manage service remove` soft-deleted follow the fixture rows Cinder wrote.
+/// node01 heartbeats, but for backend deffaf27: it was removed from node01's enabled_backends
+/// and cinder-volume restarted, so its service there went down, ready for `backend cleanup`.
 const SERVICES: &[(i64, &str, &str, &str, bool, bool)] = &[
     (
         13,
@@ -52,7 +54,7 @@ const SERVICES: &[(i64, &str, &str, &str, bool, bool)] = &[
         "node01@backend-deffaf27-95b1",
         "cinder-volume",
         "3aa91e27-106f-4355-9624-7c52535dc243",
-        true,
+        false,
         false,
     ),
     (
@@ -175,9 +177,9 @@ pub(crate) async fn run(_args: Args, ctx: &Context) -> Result<()> {
         .context("building the demo schema")?;
     let mut conn = Conn::Sqlite(conn);
     let now = chrono::Utc::now().naive_utc();
-    for &(id, host, binary, uuid, node01, deleted) in SERVICES {
+    for &(id, host, binary, uuid, heartbeating, deleted) in SERVICES {
         let created = now - Duration::hours(1);
-        let updated = if node01 {
+        let updated = if heartbeating {
             now - Duration::seconds(5)
         } else {
             now - Duration::minutes(30)

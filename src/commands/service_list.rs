@@ -1,5 +1,5 @@
 //! `svcctl service list`: the services table as `cinder service-list` shows it, or as
-//! JSON/CSV/value for scripts, streamed row by row.
+//! JSON/CSV/value for scripts, in the table's order.
 
 use anyhow::Result;
 use clap::ValueEnum;
@@ -9,9 +9,9 @@ use crate::db::services::{self, ServiceFilter};
 use crate::hosts::HostPattern;
 use crate::model::Service;
 use crate::output::columns::{
-    cinder_columns, find_column, json_columns, select_columns, sort_services,
+    cinder_columns, csv_columns, find_column, json_columns, select_columns, sort_services,
 };
-use crate::output::list::{ServiceSink, Style};
+use crate::output::list::{ServiceSink, Style, sort_as_table};
 use crate::output::{Format, OutputArgs};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -23,7 +23,9 @@ pub(crate) enum State {
 /// List services as `cinder service-list` does, with filters
 ///
 /// Only live rows (deleted = 0) unless --include-deleted. A service is up when its last
-/// heartbeat (updated_at, else created_at) is within [DEFAULT] service_down_time seconds of now.
+/// heartbeat (updated_at, else created_at) is within [DEFAULT] service_down_time seconds of now,
+/// either way; Updated_at shows modified_at (stamped by service-disable and -enable) when that is
+/// at least as close to now, as cinder service-list does.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
     /// Only this host, exact and case-sensitive; `*` and `?` make a glob (`node01@*`); repeatable
@@ -56,10 +58,13 @@ pub(crate) struct Args {
 
 pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
     let hosts = HostPattern::parse_all(&args.host)?;
-    let cols = if !args.output.columns.is_empty() {
+    let selected = !args.output.columns.is_empty();
+    let cols = if selected {
         select_columns(&args.output.columns)?
     } else if matches!(args.output.format, Format::Json | Format::Yaml) {
         json_columns(args.include_deleted).to_vec()
+    } else if args.output.format == Format::Csv {
+        csv_columns(args.withreplication, args.include_deleted)
     } else {
         cinder_columns(args.withreplication, args.include_deleted)
     };
@@ -92,10 +97,18 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
         noindent: args.output.json.noindent,
         quote: args.output.quote,
     };
+    // The table sorts its rows by their cells; JSON, CSV and value come in that same order,
+    // so they are held and sorted as the table would be (the table keeps only its cells).
+    // --sort-column holds every format, the table too, and sorts stably on top of that order.
     let table = args.output.format == Format::Table;
-    let mut sink = ServiceSink::new(out, args.output.format, cols.clone(), style)?;
-    // Sorting needs every row; without it, rows stream straight through.
-    let mut held: Vec<Service> = Vec::new();
+    let hold = !table || !sort_by.is_empty();
+    let order = if selected {
+        cols.clone()
+    } else {
+        cinder_columns(args.withreplication, args.include_deleted)
+    };
+    let mut sink = ServiceSink::new(out, args.output.format, cols, style)?;
+    let mut held = Vec::new();
     services::for_each(&mut db, &filter, |row| {
         let service = Service::judge(row, now, down_time);
         let wanted = match args.state {
@@ -103,7 +116,7 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
             Some(State::Up) => service.up,
             Some(State::Down) => !service.up,
         };
-        match (wanted, sort_by.is_empty()) {
+        match (wanted, !hold) {
             (false, _) => Ok(()),
             (true, true) => sink.push(&service),
             (true, false) => {
@@ -113,18 +126,11 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
         }
     })
     .await?;
-    if !sort_by.is_empty() {
-        if table {
-            // Ties keep the table's own order (by its cells), as they would in cinderclient.
-            held.sort_by_cached_key(|s| {
-                cols.iter()
-                    .map(|c| c.value(s).table_text())
-                    .collect::<Vec<_>>()
-            });
-        }
+    if hold {
+        sort_as_table(&mut held, &order);
         sort_services(&mut held, &sort_by, args.output.sort_descending);
-        for s in &held {
-            sink.push(s)?;
+        for service in &held {
+            sink.push(service)?;
         }
     }
     sink.finish()

@@ -77,6 +77,9 @@ pub struct Settings {
     /// `[DEFAULT] host`: this node's name in the services table.
     pub host: String,
     pub state_path: String,
+    /// `[DEFAULT] enabled_backends` (a ListOpt: comma-separated, blanks dropped): the backends
+    /// cinder-volume starts a service for; `backend cleanup` refuses a backend still listed.
+    pub enabled_backends: Vec<String>,
     /// The files actually read, in order.
     pub files_read: Vec<PathBuf>,
 }
@@ -441,6 +444,12 @@ impl Settings {
             report_interval: int(DEFAULT_GROUP, "report_interval")?,
             host,
             state_path: s(DEFAULT_GROUP, "state_path")?.unwrap_or_default(),
+            enabled_backends: s(DEFAULT_GROUP, "enabled_backends")?
+                .unwrap_or_default()
+                .split(',')
+                .map(|b| b.trim().to_string())
+                .filter(|b| !b.is_empty())
+                .collect(),
             files_read,
         })
     }
@@ -497,6 +506,12 @@ mod tests {
         assert_eq!(s.database.mysql_wsrep_sync_wait, None);
         assert_eq!((s.service_down_time, s.report_interval), (60, 10));
         assert_eq!(s.host, "node01");
+        assert!(s.enabled_backends.is_empty());
+        let f = conf("[DEFAULT]\nenabled_backends = lvm, backend-2813902f-2c94,,\n");
+        assert_eq!(
+            load_files(&[&f], &[]).unwrap().enabled_backends,
+            ["lvm", "backend-2813902f-2c94"]
+        );
     }
 
     #[test]

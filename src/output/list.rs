@@ -23,8 +23,19 @@ pub(crate) struct Style {
     pub quote: Quote,
 }
 
-/// Where service rows go, one at a time: JSON, YAML, CSV and value stream straight to stdout;
-/// the table needs every row's width first, so it keeps only the cell strings.
+/// Sorts services into the order the table with columns `order` shows them: by those cells'
+/// text (NULL as `-`), compared by code point as cinderclient's prettytable compares them,
+/// first column first; then by id. So JSON, CSV and value list rows in the table's sequence,
+/// never in the database's collation order (MySQL's ignores case).
+pub(crate) fn sort_as_table(services: &mut [Service], order: &[Column]) {
+    services.sort_by_cached_key(|s| {
+        let cells: Vec<String> = order.iter().map(|c| c.value(s).table_text()).collect();
+        (cells, s.row.id)
+    });
+}
+
+/// Where service rows go, one at a time: JSON, YAML, CSV and value are written as each row
+/// comes; the table needs every row's width first, so it keeps only the cell strings.
 pub(crate) struct ServiceSink<W: Write> {
     out: W,
     format: Format,

@@ -159,6 +159,16 @@ pub(crate) fn wait_ran_out(secs: u64, up: &[String]) {
     ));
 }
 
+/// `backend cleanup` found cinder-volume processes that name no backend and leaves them be.
+pub(crate) fn shared_processes(n: usize) {
+    line(format_args!(
+        "{n} cinder-volume process{} here name{} no backend (one service for all \
+         enabled_backends); none is stopped",
+        if n == 1 { "" } else { "es" },
+        if n == 1 { "s" } else { "" },
+    ));
+}
+
 /// Stopping a backend's processes.
 pub(crate) fn process_progress(p: &Progress) {
     match p {
@@ -183,8 +193,8 @@ pub(crate) fn process_progress(p: &Progress) {
 
 pub(crate) fn demo_ready(path: &Path) {
     line(format_args!(
-        "demo database {} ready: node01 up, node02 down for 30 minutes, a volume on \
-         node01@normal and on node02@backend-2813902f-2c94",
+        "demo database {} ready: node01 up (but for removed backend deffaf27), node02 \
+         down for 30 minutes, a volume on node01@normal and on node02@backend-2813902f-2c94",
         path.display()
     ));
 }

@@ -9,7 +9,7 @@ use super::columns::{ServiceJson, json_columns};
 use crate::db::references::RefCounts;
 use crate::model::Service;
 use crate::plan::{Item, Plan, Reason, describe_counts, shown_hosts};
-use crate::processes::Stopped;
+use crate::processes::{ProcessReport, Stopped};
 use crate::write::soft_delete::{ClusterGone, Outcome};
 
 /// A plain boxed table for svcctl's own reports (plans, results, processes): left-aligned
@@ -27,9 +27,17 @@ pub(crate) fn short(reason: &Reason) -> String {
     match reason {
         Reason::Up { seconds_ago } => format!("up ({seconds_ago}s ago)"),
         Reason::UpElsewhere { node, .. } => format!("up on {node}"),
+        Reason::FutureHeartbeat { seconds } => format!("heartbeat {seconds} s in the future"),
+        Reason::UpHereUnnamed { seconds_ago, .. } => {
+            format!("up ({seconds_ago}s ago; no process here names it)")
+        }
+        Reason::StillEnabled { .. } => "still in enabled_backends".into(),
         Reason::InUse(c) => format!("in use: {}", describe_counts(c)),
         Reason::BackendInUse { counts, .. } => {
             format!("backend in use: {}", describe_counts(counts))
+        }
+        Reason::ClusterOnly { cluster, counts } => {
+            format!("cluster {cluster}: {}", describe_counts(counts))
         }
         Reason::CameUp => "came up".into(),
         Reason::GainedReferences => "gained references".into(),
@@ -181,6 +189,10 @@ fn reason_json<'a>(reason: &'a Reason, item: &Item) -> ReasonJson<'a> {
     let (kind, seconds_ago, counts) = match reason {
         Reason::Up { seconds_ago } => ("up", Some(*seconds_ago), None),
         Reason::UpElsewhere { seconds_ago, .. } => ("up_elsewhere", Some(*seconds_ago), None),
+        Reason::UpHereUnnamed { seconds_ago, .. } => ("up_here_unnamed", Some(*seconds_ago), None),
+        Reason::FutureHeartbeat { seconds } => ("future_heartbeat", Some(-*seconds), None),
+        Reason::StillEnabled { .. } => ("still_enabled", None, None),
+        Reason::ClusterOnly { counts, .. } => ("cluster_in_use", None, Some(counts)),
         Reason::InUse(c) => ("in_use", None, Some(c)),
         Reason::BackendInUse { counts, .. } => ("backend_in_use", None, Some(counts)),
         Reason::CameUp => ("came_up", None, None),
@@ -196,7 +208,7 @@ fn reason_json<'a>(reason: &'a Reason, item: &Item) -> ReasonJson<'a> {
 }
 
 /// The JSON result document of every deleting command, with the same keys on every path
-/// (nothing matched, refused, dry run, done); `processes` only from `backend cleanup`.
+/// (nothing matched, refused, dry run, done); the processes only from `backend cleanup`.
 #[derive(Serialize)]
 pub(crate) struct ResultDoc<'a> {
     dry_run: bool,
@@ -207,8 +219,9 @@ pub(crate) struct ResultDoc<'a> {
     refused: Vec<RefusedEntry<'a>>,
     clusters_deleted: &'a [ClusterGone],
     already_deleted: &'a [i64],
-    #[serde(skip_serializing_if = "Option::is_none")]
-    processes: Option<&'a [Stopped]>,
+    /// `processes` and `shared_processes`, from `backend cleanup` only.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    processes: Option<ProcessReport<'a>>,
 }
 
 impl<'a> ResultDoc<'a> {
@@ -216,7 +229,7 @@ impl<'a> ResultDoc<'a> {
     pub fn unchanged(
         dry_run: bool,
         refused: impl Iterator<Item = &'a Item>,
-        processes: Option<&'a [Stopped]>,
+        processes: Option<ProcessReport<'a>>,
     ) -> ResultDoc<'a> {
         ResultDoc {
             dry_run,
@@ -230,7 +243,7 @@ impl<'a> ResultDoc<'a> {
     }
 
     /// A dry run: what would be deleted.
-    pub fn dry_run(would: &[&'a Item], processes: Option<&'a [Stopped]>) -> ResultDoc<'a> {
+    pub fn dry_run(would: &[&'a Item], processes: Option<ProcessReport<'a>>) -> ResultDoc<'a> {
         ResultDoc {
             dry_run: true,
             deleted: Vec::new(),
@@ -252,7 +265,7 @@ impl<'a> ResultDoc<'a> {
     }
 
     /// What the write did.
-    pub fn done(outcome: &'a Outcome, processes: Option<&'a [Stopped]>) -> ResultDoc<'a> {
+    pub fn done(outcome: &'a Outcome, processes: Option<ProcessReport<'a>>) -> ResultDoc<'a> {
         ResultDoc {
             dry_run: false,
             would_delete: Vec::new(),

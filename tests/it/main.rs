@@ -9,4 +9,6 @@ mod connect;
 mod delete;
 mod list;
 mod output_cli;
+mod parity;
 mod schema;
+mod shared;

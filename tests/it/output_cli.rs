@@ -648,7 +648,7 @@ both_backends!(one_json_vocabulary_on_every_path, Schema::Cinder, |db| {
     assert_eq!(done["deleted"].as_array().unwrap().len(), 2);
 
     // backend cleanup: the same keys plus processes.
-    let want = doc_keys(&["processes"]);
+    let want = doc_keys(&["processes", "shared_processes"]);
     let cleanup = |args: &[&str], code: i32| -> Value {
         db.svcctl()
             .run(&[&["backend", "cleanup", "--no-kill", "-f", "json"][..], args].concat())
