@@ -13,8 +13,9 @@ use serde::Serialize;
 use crate::audit::{self, Actor, AuditLog};
 use crate::db::Db;
 use crate::error::Failure;
+use crate::output::formatter::ReportFormat;
 use crate::output::report::{self, ResultDoc};
-use crate::output::{self, messages};
+use crate::output::{self, ReportArgs, messages};
 use crate::plan::{Item, Plan};
 use crate::processes::ProcessReport;
 use crate::seams::{self, Seam};
@@ -41,14 +42,28 @@ pub(crate) struct WriteFlags {
     /// Change the database without an audit record (and so without service restore)
     #[arg(long, conflicts_with = "audit_log")]
     pub no_audit: bool,
-    /// Output format
-    #[arg(short = 'f', long = "format", value_enum, default_value_t = ReportFormat::Table)]
-    pub format: ReportFormat,
+    #[command(flatten)]
+    pub output: ReportArgs,
 }
 
 impl WriteFlags {
-    pub fn json(&self) -> bool {
-        self.format == ReportFormat::Json
+    /// One JSON or YAML document at the end instead of tables on the way.
+    pub fn document(&self) -> bool {
+        self.output.document()
+    }
+
+    /// Prints a result document as `-f` asks.
+    pub fn print(&self, doc: &impl Serialize) -> Result<()> {
+        output::print_doc(
+            doc,
+            self.output.format == ReportFormat::Yaml,
+            self.output.json.noindent,
+        )
+    }
+
+    /// The width svcctl's own tables (plan, result, processes) must fit, if any (cliff's rule).
+    pub fn fit_to(&self) -> Option<usize> {
+        self.output.table.fit_to()
     }
 
     /// The audit log's path: `--audit-log`, else the default.
@@ -98,20 +113,11 @@ impl std::ops::Deref for DeleteFlags {
     }
 }
 
-/// A plan and its result are a document with verdicts, not rows: table or JSON only.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub(crate) enum ReportFormat {
-    /// The plan and the result as tables; notes on stderr
-    Table,
-    /// One JSON document with the same keys on every path (see the README)
-    Json,
-}
-
 /// Nothing matched: exit 4, or 0 with `--missing-ok` (saying so on stderr either way), after
 /// the command's JSON document `doc`.
 pub(crate) fn nothing(flags: &WriteFlags, what: String, doc: &impl Serialize) -> Result<()> {
-    if flags.json() {
-        output::print_json(doc)?;
+    if flags.document() {
+        flags.print(doc)?;
     }
     if flags.missing_ok {
         messages::nothing_to_do(&what);
@@ -144,14 +150,14 @@ pub(crate) fn check(
     flags: &DeleteFlags,
     processes: Option<ProcessReport<'_>>,
 ) -> Result<()> {
-    if !flags.json() {
-        output::print(&report::plan_table(plan, flags.force))?;
+    if !flags.document() {
+        output::print(&report::plan_table(plan, flags.force, flags.fit_to()))?;
     }
     if plan.has_refusals() && flags.skip_refused {
         messages::items("refused", plan.refused());
         if plan.to_write(false).next().is_none() {
-            if flags.json() {
-                output::print_json(&ResultDoc::unchanged(
+            if flags.document() {
+                flags.print(&ResultDoc::unchanged(
                     flags.dry_run,
                     plan.refused(),
                     processes,
@@ -167,8 +173,8 @@ pub(crate) fn check(
         return Ok(());
     }
     if plan.has_refusals() && !flags.force {
-        if flags.json() {
-            output::print_json(&ResultDoc::unchanged(
+        if flags.document() {
+            flags.print(&ResultDoc::unchanged(
                 flags.dry_run,
                 plan.refused(),
                 processes,
@@ -232,8 +238,8 @@ pub(crate) async fn write_and_report(
 ) -> Result<()> {
     if flags.dry_run {
         let would: Vec<&Item> = plan.to_write(flags.force).collect();
-        if flags.json() {
-            output::print_json(&ResultDoc::dry_run(&would, processes))?;
+        if flags.document() {
+            flags.print(&ResultDoc::dry_run(&would, processes))?;
         }
         messages::dry_run(would.len());
         return Ok(());
@@ -261,10 +267,10 @@ fn refused_at_write(
 ) -> Result<()> {
     outcome.deleted.clear();
     outcome.clusters_deleted.clear();
-    if flags.json() {
-        output::print_json(&ResultDoc::done(&outcome, std::iter::empty(), processes))?;
+    if flags.document() {
+        flags.print(&ResultDoc::done(&outcome, std::iter::empty(), processes))?;
     } else {
-        output::print(&report::result_table(&outcome))?;
+        output::print(&report::result_table(&outcome, flags.fit_to()))?;
     }
     messages::items("not deleted", outcome.not_deleted.iter());
     let n = outcome.not_deleted.len();
@@ -295,14 +301,14 @@ fn report(
     } else {
         Vec::new()
     };
-    if flags.json() {
-        output::print_json(&ResultDoc::done(
+    if flags.document() {
+        flags.print(&ResultDoc::done(
             outcome,
             skipped.iter().copied(),
             processes,
         ))?;
     } else {
-        output::print(&report::result_table(outcome))?;
+        output::print(&report::result_table(outcome, flags.fit_to()))?;
     }
     messages::deleted(outcome, audit.path());
     if !outcome.not_deleted.is_empty() {

@@ -2,10 +2,15 @@
 
 use std::path::PathBuf;
 
+use clap::error::ErrorKind;
 use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser};
 
 use crate::commands::Command;
 use crate::config::ConfigSource;
+use crate::error::Failure;
+
+/// The heading of the flags every command takes, in every `--help`.
+const GLOBAL: &str = "Global options";
 
 const EXIT_CODES: &str = "\
 Exit codes:
@@ -43,54 +48,164 @@ pub struct Cli {
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct GlobalArgs {
-    /// cinder.conf to read; repeatable, later files win; before the subcommand [default: /etc/cinder/cinder.conf]
-    #[arg(long = "config-file", value_name = "PATH")]
+    /// cinder.conf to read; repeatable, later files win [default: /etc/cinder/cinder.conf]
+    #[arg(long = "config-file", value_name = "PATH", help_heading = GLOBAL)]
     pub(crate) config_file: Vec<PathBuf>,
     /// Directory whose *.conf files are read, sorted, after the files named before it; repeatable
-    #[arg(long = "config-dir", value_name = "DIR")]
+    #[arg(long = "config-dir", value_name = "DIR", help_heading = GLOBAL)]
     pub(crate) config_dir: Vec<PathBuf>,
     /// Connection attempts at start, -1 (forever) to 2147483647; overrides [database] max_retries
-    #[arg(long, value_name = "N", global = true, allow_negative_numbers = true,
+    #[arg(long, value_name = "N", global = true, allow_negative_numbers = true, help_heading = GLOBAL,
           value_parser = clap::value_parser!(i64).range(-1..=crate::limits::MAX_RETRIES))]
     pub(crate) max_retries: Option<i64>,
     /// Give up after this many seconds in all (connecting, waiting, writing), up to 31536000 (a year); exit 1
     #[arg(long, value_name = "SECONDS", global = true, allow_negative_numbers = true,
-          value_parser = crate::limits::timeout)]
+          value_parser = crate::limits::timeout, help_heading = GLOBAL)]
     pub(crate) timeout: Option<f64>,
     /// Log config files read, connection attempts and each SQL statement to stderr
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = GLOBAL)]
     pub(crate) debug: bool,
     /// The config files and directories in command-line order (filled in by `parse`).
     #[arg(skip)]
     pub(crate) config_sources: Vec<ConfigSource>,
 }
 
-/// Parses the process's arguments; on a usage error exits 2 with one `svcctl: ` line.
-pub fn parse() -> Cli {
+/// Parses the process's arguments. `--help` and `--version` print and exit 0; a usage error is
+/// a `Failure::Usage` of one line with a hint, for main to print as every error is printed.
+pub fn parse() -> anyhow::Result<Cli> {
     parse_from(std::env::args_os())
 }
 
-pub(crate) fn parse_from<I, T>(args: I) -> Cli
+pub(crate) fn parse_from<I, T>(args: I) -> anyhow::Result<Cli>
 where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
-    let matches = Cli::command()
-        .try_get_matches_from(args)
-        .unwrap_or_else(|e| crate::term::clap_exit(e));
-    let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| crate::term::clap_exit(e));
+    let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
+    let cmd = command();
+    let matches = match cmd.clone().try_get_matches_from(&args) {
+        Ok(m) => m,
+        Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
+            e.exit()
+        }
+        Err(e) => return Err(usage_error(&e, &cmd, &args).into()),
+    };
+    let mut cli = Cli::from_arg_matches(&matches).map_err(|e| usage_error(&e, &cmd, &args))?;
     cli.global.config_sources = ordered_sources(&matches);
-    cli
+    Ok(cli)
+}
+
+/// The command tree as parsed and as `--help` shows it: `--config-file` and `--config-dir` on
+/// every level (see `ordered_sources`), and every subcommand's help ending with the exit codes.
+pub(crate) fn command() -> clap::Command {
+    let top = Cli::command();
+    let shared: Vec<clap::Arg> = top
+        .get_arguments()
+        .filter(|a| ["config_file", "config_dir"].contains(&a.get_id().as_str()))
+        .cloned()
+        .collect();
+    fn descend(cmd: clap::Command, shared: &[clap::Arg]) -> clap::Command {
+        let names: Vec<String> = cmd
+            .get_subcommands()
+            .map(|s| s.get_name().to_string())
+            .collect();
+        names.iter().fold(cmd, |cmd, name| {
+            cmd.mut_subcommand(name, |sub| {
+                descend(sub.args(shared.iter().cloned()), shared).after_help(EXIT_CODES)
+            })
+        })
+    }
+    descend(top, &shared)
+}
+
+/// The deepest (sub)command the arguments name, e.g. `svcctl service list`, and its definition.
+fn named_command<'a>(
+    mut cmd: &'a clap::Command,
+    args: &[std::ffi::OsString],
+) -> (String, &'a clap::Command) {
+    let mut path = vec![cmd.get_name().to_string()];
+    for a in args.iter().skip(1) {
+        if let Some(sub) = a.to_str().and_then(|a| cmd.find_subcommand(a)) {
+            cmd = sub;
+            path.push(sub.get_name().to_string());
+        }
+    }
+    (path.join(" "), cmd)
+}
+
+/// clap's error as svcctl's one line: what is wrong, clap's tips that help, and where to look.
+fn usage_error(e: &clap::Error, cmd: &clap::Command, args: &[std::ffi::OsString]) -> Failure {
+    let (path, named) = named_command(cmd, args);
+    if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+        let subs: Vec<&str> = named.get_subcommands().map(|s| s.get_name()).collect();
+        return Failure::Usage(format!(
+            "'{path}' needs a subcommand: {}; see '{path} --help'",
+            subs.join(", ")
+        ));
+    }
+    let text = e.render().to_string();
+    let mut parts: Vec<String> = Vec::new();
+    for l in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        if l.starts_with("Usage: ") || l.starts_with("For more information") {
+            break;
+        }
+        // clap's "to pass '--x' as a value, use '-- --x'" misleads more than it helps here.
+        if l.contains("as a value, use '--") {
+            continue;
+        }
+        let l = l.trim_start_matches("error: ").trim_start_matches("tip: ");
+        match parts.last_mut() {
+            // "the following required arguments were not provided:" + the argument
+            Some(last) if last.ends_with(':') => {
+                last.push(' ');
+                last.push_str(l);
+            }
+            _ => parts.push(l.to_string()),
+        }
+    }
+    if parts.is_empty() {
+        parts.push("bad command line".into());
+    }
+    if e.kind() == ErrorKind::InvalidSubcommand
+        && path == "svcctl service"
+        && parts[0].contains("'remove'")
+    {
+        parts.push(
+            "to delete services use 'svcctl service delete --host HOST' (cinder-manage service \
+             remove, with safety checks)"
+                .into(),
+        );
+    }
+    let text = crate::text::redact(&parts.join("; "));
+    Failure::Usage(format!(
+        "{}; see '{path} --help'",
+        crate::text::one_line(&text, crate::text::LINE_MAX)
+    ))
 }
 
 /// oslo.config reads `--config-file` and `--config-dir` in the order they were given, so a
 /// directory named after a file overrides it and vice versa. clap keeps each flag's values
 /// apart; their indices restore the order.
 ///
-/// These two flags are not global: clap keeps only the innermost level's values of a global
-/// flag, which would lose files named on both sides of the subcommand.
+/// These two flags are not clap-global, because clap keeps only the innermost level's values of
+/// a global flag and would lose files named on both sides of the subcommand. Instead `command`
+/// gives every level its own copy, and this collects them all: a level's flags all come before
+/// its subcommand's name, so the levels are in command-line order, and within a level clap's
+/// indices give the order.
 fn ordered_sources(matches: &ArgMatches) -> Vec<ConfigSource> {
-    let mut indexed: Vec<(usize, ConfigSource)> = Vec::new();
+    let mut sources = Vec::new();
+    let mut level = Some(matches);
+    while let Some(matches) = level {
+        let mut indexed: Vec<(usize, ConfigSource)> = Vec::new();
+        collect_sources(matches, &mut indexed);
+        indexed.sort_by_key(|(i, _)| *i);
+        sources.extend(indexed.into_iter().map(|(_, s)| s));
+        level = matches.subcommand().map(|(_, sub)| sub);
+    }
+    sources
+}
+
+fn collect_sources(matches: &ArgMatches, indexed: &mut Vec<(usize, ConfigSource)>) {
     for (id, make) in [
         (
             "config_file",
@@ -107,8 +222,6 @@ fn ordered_sources(matches: &ArgMatches) -> Vec<ConfigSource> {
             indexed.extend(indices.zip(values).map(|(i, v)| (i, make(v.clone()))));
         }
     }
-    indexed.sort_by_key(|(i, _)| *i);
-    indexed.into_iter().map(|(_, s)| s).collect()
 }
 
 #[cfg(test)]
@@ -117,7 +230,7 @@ mod tests {
 
     #[test]
     fn cli_is_well_formed() {
-        Cli::command().debug_assert();
+        command().debug_assert();
     }
 
     #[test]
@@ -132,13 +245,20 @@ mod tests {
             "d2",
             "service",
             "list",
-        ]);
+            "--config-file",
+            "f2",
+            "--config-dir",
+            "d3",
+        ])
+        .unwrap();
         assert_eq!(
             cli.global.config_sources,
             vec![
                 ConfigSource::Dir("d1".into()),
                 ConfigSource::File("f1".into()),
-                ConfigSource::Dir("d2".into())
+                ConfigSource::Dir("d2".into()),
+                ConfigSource::File("f2".into()),
+                ConfigSource::Dir("d3".into()),
             ]
         );
     }

@@ -4,8 +4,7 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     svcctl::term::install_panic_hook();
-    let cli = svcctl::cli::parse();
-    match svcctl::run(cli) {
+    match svcctl::cli::parse().and_then(svcctl::run) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             svcctl::term::print_error(&err);

@@ -185,8 +185,9 @@ pub(crate) struct Service {
 }
 
 impl Service {
+    /// A soft-deleted row is never up: its `updated_at` is the moment it was deleted.
     pub fn judge(row: ServiceRow, now: NaiveDateTime, service_down_time: i64) -> Service {
-        let up = is_up(row.heartbeat(), now, service_down_time);
+        let up = !row.deleted.unwrap_or(false) && is_up(row.heartbeat(), now, service_down_time);
         let updated_at = shown_updated_at(&row, now);
         Service {
             row,
@@ -195,8 +196,13 @@ impl Service {
         }
     }
 
+    /// `up`, `down`, or `deleted` for a soft-deleted row (`--include-deleted`).
     pub fn state(&self) -> &'static str {
-        if self.up { "up" } else { "down" }
+        match (self.row.deleted.unwrap_or(false), self.up) {
+            (true, _) => "deleted",
+            (false, true) => "up",
+            (false, false) => "down",
+        }
     }
 
     /// `enabled` or `disabled`, as cinderclient's Status column.

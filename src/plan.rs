@@ -121,12 +121,20 @@ impl Reason {
                          --currenthost {host} --newhost NEWHOST"
                     );
                 }
-                format!("in use: {}{hint}", describe_counts(c))
+                format!("in use: {}{}{hint}", describe_counts(c), on_hosts(c))
             }
             Reason::BackendInUse { key, counts } => format!(
-                "the backend still owns {} on some node (hosts *@{key}#*); move them first: \
-                 cinder-manage volume update_host --currenthost NODE@{key}#POOL --newhost NEWHOST",
-                describe_counts(counts)
+                "the backend still owns {}{}; move them first: cinder-manage volume update_host \
+                 --currenthost {} --newhost NEWHOST",
+                describe_counts(counts),
+                match on_hosts(counts) {
+                    none if none.is_empty() => format!(" on some node (hosts *@{key}#*)"),
+                    named => named,
+                },
+                match counts.volume_hosts.as_slice() {
+                    [one] => one.clone(),
+                    _ => format!("NODE@{key}#POOL"),
+                }
             ),
             Reason::ClusterOnly { cluster, counts } => format!(
                 "{} reach it only through its cluster {cluster}, whose last live service it is \
@@ -140,6 +148,33 @@ impl Reason {
             }
         }
     }
+}
+
+/// How many volume hosts a refusal names; the rest are counted ("and 6 more").
+const HOSTS_SHOWN: usize = 3;
+
+/// The volume hosts a refusal names: the first `HOSTS_SHOWN`.
+pub(crate) fn shown_hosts(hosts: &[String]) -> &[String] {
+    &hosts[..hosts.len().min(HOSTS_SHOWN)]
+}
+
+/// ` on node01@lvm#a, node02@lvm#a, node03@lvm#a and 6 more`, or nothing when no volume host
+/// is known.
+fn on_hosts(c: &RefCounts) -> String {
+    let shown = shown_hosts(&c.volume_hosts);
+    if shown.is_empty() {
+        return String::new();
+    }
+    let more = c.volume_hosts.len() - shown.len();
+    format!(
+        " on {}{}",
+        shown.join(", "),
+        if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        }
+    )
 }
 
 /// `3 volumes, 1 backup`: the non-zero counts.

@@ -196,46 +196,6 @@ pub fn print_error(err: &anyhow::Error) {
     line(format_args!("{}", error_line(err)));
 }
 
-/// A clap error as svcctl ends with it: `--help` and `--version` as clap prints them (exit
-/// 0); a usage error as one `svcctl: ` line (exit 2), its tips kept on that line except clap's
-/// advice to write `-- -1`, which is wrong for svcctl's flags.
-pub fn clap_exit(e: clap::Error) -> ! {
-    use clap::error::ErrorKind as K;
-    if matches!(e.kind(), K::DisplayHelp | K::DisplayVersion) {
-        e.exit();
-    }
-    line(format_args!("{}", clap_line(&e)));
-    std::process::exit(e.exit_code());
-}
-
-/// The one line for a clap usage error.
-pub fn clap_line(e: &clap::Error) -> String {
-    let rendered = e.render().to_string();
-    let mut parts: Vec<String> = Vec::new();
-    let mut usage = None;
-    for l in rendered.lines().map(str::trim).filter(|l| !l.is_empty()) {
-        if let Some(u) = l.strip_prefix("Usage: ") {
-            usage = Some(u.to_string());
-        } else if l.starts_with("For more information") || l.contains("use '-- ") {
-            continue;
-        } else {
-            let l = l.strip_prefix("error: ").unwrap_or(l);
-            parts.push(l.strip_prefix("tip: ").unwrap_or(l).to_string());
-        }
-    }
-    if e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
-        parts = vec![format!(
-            "a subcommand is missing: {}",
-            usage.as_deref().unwrap_or("svcctl <COMMAND>")
-        )];
-    }
-    let joined = parts.join("; ").replace(": ;", ":");
-    format!(
-        "svcctl: {}; see --help",
-        text::one_line(&text::redact(&joined), text::LINE_MAX)
-    )
-}
-
 /// Installs the panic hook: a panic prints `svcctl: internal error: ...` (one line, no secret:
 /// registered secrets redacted, a URL's userinfo masked) and exits 1 at once, so that nothing
 /// waits on the runtime's blocking threads (a prompt reading stdin) after it.
@@ -261,7 +221,6 @@ pub fn panic_line(payload: Option<&str>, location: Option<&std::panic::Location<
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::Parser;
 
     #[test]
     fn error_line_says_each_cause_once_on_one_line() {
@@ -320,8 +279,11 @@ mod tests {
             &["svcctl", "service"],
             &["svcctl", "--bogus"],
         ] {
-            let e = crate::cli::Cli::try_parse_from(args).unwrap_err();
-            let line = clap_line(&e);
+            let Err(e) = crate::cli::parse_from(args) else {
+                panic!("{args:?} parsed")
+            };
+            assert_eq!(crate::error::exit_code(&e), crate::error::code::USAGE);
+            let line = format!("svcctl: {e:#}");
             assert!(line.starts_with("svcctl: "), "{line}");
             assert!(
                 !line.contains('\n') && !line.contains("'-- "),

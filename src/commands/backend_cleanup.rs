@@ -211,10 +211,11 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
     plan.guard = Some(references::backend_unreferenced(&db.schema, &key));
     plan.exempt_note = format!("on {this_node}; after its processes here are stopped");
 
-    if !args.flags.json() && !procs.is_empty() {
+    if !args.flags.document() && !procs.is_empty() {
         output::print(&report::planned_processes_table(
             &planned,
             args.kill_timeout,
+            args.flags.fit_to(),
         ))?;
     }
     apply::check(&plan, &args.flags, Some(found(&planned)))?;
@@ -246,8 +247,11 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
         messages::process_progress,
     )
     .await?;
-    if !args.flags.json() && !stopped.is_empty() {
-        output::print(&report::stopped_processes_table(&stopped))?;
+    if !args.flags.document() && !stopped.is_empty() {
+        output::print(&report::stopped_processes_table(
+            &stopped,
+            args.flags.fit_to(),
+        ))?;
     }
     if let Some(p) = stopped.iter().find(|s| !s.stopped) {
         anyhow::bail!(

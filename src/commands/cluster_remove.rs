@@ -54,13 +54,13 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
     };
     let members = clusters::members(&mut db, Some(&cluster.name)).await?;
     if members.is_empty() {
-        if !flags.json() {
+        if !flags.document() {
             output::print(&output::undo::cluster_plan_table(&cluster))?;
         }
         apply::confirm(&format!("Remove cluster {}?", cluster.name), flags).await?;
         if flags.dry_run {
-            if flags.json() {
-                output::print_json(&ClusterGoneDoc::new(&cluster, true))?;
+            if flags.document() {
+                flags.print(&ClusterGoneDoc::new(&cluster, true))?;
             }
             messages::dry_run_cluster(&cluster.name);
             return Ok(());
@@ -74,8 +74,8 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
         write::run(&mut db, &change, &mut log, &actor)
             .await?
             .into_outcome();
-        if flags.json() {
-            output::print_json(&ClusterGoneDoc::new(&cluster, false))?;
+        if flags.document() {
+            flags.print(&ClusterGoneDoc::new(&cluster, false))?;
         }
         messages::cluster_removed(&cluster.name, log.path());
         return Ok(());

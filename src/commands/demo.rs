@@ -233,10 +233,7 @@ pub(crate) async fn run(_args: Args, ctx: &Context) -> Result<()> {
         include_deleted: false,
         down_for: None,
         exclude: vec![],
-        output: crate::output::OutputArgs {
-            format: crate::output::Format::Table,
-            columns: vec![],
-        },
+        output: crate::output::OutputArgs::table(),
     };
     crate::commands::service_list::run(list, ctx).await
 }

@@ -8,8 +8,10 @@ use crate::Context;
 use crate::commands::service_delete::Selection;
 use crate::db::services::{self, ServiceFilter};
 use crate::model::Service;
-use crate::output::columns::{cinder_columns, csv_columns, json_columns, select_columns};
-use crate::output::list::{ServiceSink, sort_as_table};
+use crate::output::columns::{
+    cinder_columns, csv_columns, find_column, json_columns, select_columns, sort_services,
+};
+use crate::output::list::{ServiceSink, Style, sort_as_table};
 use crate::output::{Format, OutputArgs};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -71,7 +73,7 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
     let selected = !args.output.columns.is_empty();
     let cols = if selected {
         select_columns(&args.output.columns)?
-    } else if args.output.format == Format::Json {
+    } else if matches!(args.output.format, Format::Json | Format::Yaml) {
         json_columns(args.include_deleted).to_vec()
     } else if args.output.format == Format::Csv {
         csv_columns(args.withreplication, args.include_deleted)
@@ -92,15 +94,30 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
     let mut db = ctx.connect().await?;
     // Buffered: stdout is line-buffered, and one write per row would cost a syscall per row.
     let out = std::io::BufWriter::with_capacity(64 * 1024, crate::term::stdout());
+    // --sort-column: unknown names are ignored, as cliff ignores them.
+    let sort_by: Vec<_> = args
+        .output
+        .sort_columns
+        .iter()
+        .filter_map(|n| find_column(n))
+        .collect();
+    let style = Style {
+        fit_to: args.output.table.fit_to(),
+        presorted: !sort_by.is_empty(),
+        noindent: args.output.json.noindent,
+        quote: args.output.quote,
+    };
     // The table sorts its rows by their cells; JSON, CSV and value come in that same order,
     // so they are held and sorted as the table would be (the table keeps only its cells).
+    // --sort-column holds every format, the table too, and sorts stably on top of that order.
     let table = args.output.format == Format::Table;
+    let hold = !table || !sort_by.is_empty();
     let order = if selected {
         cols.clone()
     } else {
         cinder_columns(args.withreplication, args.include_deleted)
     };
-    let mut sink = ServiceSink::new(out, args.output.format, cols)?;
+    let mut sink = ServiceSink::new(out, args.output.format, cols, style)?;
     let mut held = Vec::new();
     services::for_each(&mut db, &filter, |row| {
         let service = Service::judge(row, now, down_time);
@@ -109,7 +126,7 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
             Some(State::Up) => service.up,
             Some(State::Down) => !service.up,
         };
-        match (wanted, table) {
+        match (wanted, !hold) {
             (false, _) => Ok(()),
             (true, true) => sink.push(&service),
             (true, false) => {
@@ -119,9 +136,12 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
         }
     })
     .await?;
-    sort_as_table(&mut held, &order);
-    for service in &held {
-        sink.push(service)?;
+    if hold {
+        sort_as_table(&mut held, &order);
+        sort_services(&mut held, &sort_by, args.output.sort_descending);
+        for service in &held {
+            sink.push(service)?;
+        }
     }
     sink.finish()
 }

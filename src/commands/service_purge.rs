@@ -88,7 +88,7 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
             batches,
         }
     }
-    if !flags.json() {
+    if !flags.document() {
         output::print(&output::undo::purge_plan_table(
             &purgeable,
             &skipped,
@@ -113,8 +113,8 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
     )
     .await?;
     if flags.dry_run {
-        if flags.json() {
-            output::print_json(&doc(true, &purgeable, &skipped, &dead_clusters, 0))?;
+        if flags.document() {
+            flags.print(&doc(true, &purgeable, &skipped, &dead_clusters, 0))?;
         }
         messages::dry_run_purge(purgeable.len(), dead_clusters.len());
         return Ok(());
@@ -154,8 +154,8 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
         kept.extend(out.kept_clusters);
         batches += 1;
     }
-    if flags.json() {
-        output::print_json(&doc(false, &purged, &skipped, &purged_clusters, batches))?;
+    if flags.document() {
+        flags.print(&doc(false, &purged, &skipped, &purged_clusters, batches))?;
     } else {
         output::print(&output::undo::purge_result_table(&purged, &purged_clusters))?;
     }

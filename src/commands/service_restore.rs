@@ -97,13 +97,13 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
         &live_clusters,
         |t| d.timestamp(t),
     );
-    if !flags.json() {
+    if !flags.document() {
         output::print(&output::undo::restore_plan_table(&plan))?;
     }
     let refused = plan.refused();
     if refused > 0 {
-        if flags.json() {
-            output::print_json(&RestoreDoc::refused(&plan, flags.dry_run))?;
+        if flags.document() {
+            flags.print(&RestoreDoc::refused(&plan, flags.dry_run))?;
         }
         messages::restore_refusals(&plan);
         return Err(Failure::Refused(format!(
@@ -116,8 +116,8 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
     let (n, c) = (plan.services.len(), plan.clusters.len());
     apply::confirm(&messages::count_question("Restore", n, c), flags).await?;
     if flags.dry_run {
-        if flags.json() {
-            output::print_json(&RestoreDoc::planned(&plan, true))?;
+        if flags.document() {
+            flags.print(&RestoreDoc::planned(&plan, true))?;
         }
         messages::dry_run_restore(n, c);
         return Ok(());
@@ -131,8 +131,8 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
     write::run(&mut db, &change, &mut log, &actor)
         .await?
         .into_outcome();
-    if flags.json() {
-        output::print_json(&RestoreDoc::planned(&plan, false))?;
+    if flags.document() {
+        flags.print(&RestoreDoc::planned(&plan, false))?;
     } else {
         output::print(&output::undo::restore_result_table(&plan))?;
     }

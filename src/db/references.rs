@@ -23,6 +23,11 @@ pub(crate) struct RefCounts {
     pub consistencygroups: i64,
     pub workers: i64,
     pub image_volume_cache_entries: i64,
+    /// The distinct hosts (`node@backend#pool`) of the live volumes counted, sorted: a
+    /// refusal names them, so the operator knows which pools to move.
+    #[sqlx(skip)]
+    #[serde(skip)]
+    pub volume_hosts: Vec<String>,
 }
 
 /// Every table `RefCounts` counts, in its field order.
@@ -350,7 +355,45 @@ async fn count_per_service(
     let rows: Vec<IdCounts> = db
         .retrying(what, async |conn| Ok(conn.fetch_all(&stmt).await?))
         .await?;
-    Ok(rows.into_iter().map(|r| (r.id, r.counts)).collect())
+    let mut counts: HashMap<i64, RefCounts> = rows.into_iter().map(|r| (r.id, r.counts)).collect();
+    let with_volumes: Vec<i64> = counts
+        .iter()
+        .filter(|(_, c)| c.volumes > 0)
+        .map(|(id, _)| *id)
+        .collect();
+    let volumes = kinds.iter().find(|k| k.table == "volumes");
+    if let (false, Some(volumes)) = (with_volumes.is_empty(), volumes) {
+        let mut stmt = Stmt::new(
+            "SELECT DISTINCT services.id AS id, r.host AS host FROM services, volumes r WHERE services.id IN (",
+        );
+        stmt.push_list(with_volumes)
+            .push(") AND (")
+            .push_stmt(&volumes.condition)
+            .push(") ORDER BY r.host");
+        let hosts: Vec<IdHost> = db
+            .retrying(
+                "reading the hosts of the volumes on the services",
+                async |conn| Ok(conn.fetch_all(&stmt).await?),
+            )
+            .await?;
+        for h in hosts {
+            if let (Some(c), Some(host)) = (counts.get_mut(&h.id), h.host) {
+                c.volume_hosts.push(host);
+            }
+        }
+    }
+    Ok(counts)
+}
+
+#[derive(sqlx::FromRow)]
+struct IdHost {
+    id: i64,
+    host: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct Host {
+    host: Option<String>,
 }
 
 /// Counts the live rows on any node of backend `key`, by table. One statement.
@@ -361,10 +404,26 @@ pub(crate) async fn count_backend(db: &mut Db, key: &str) -> Result<RefCounts> {
     }
     let mut stmt = Stmt::new("SELECT ");
     stmt.push_stmt(&count_columns(&kinds));
-    db.retrying("counting what still uses the backend", async |conn| {
-        Ok(conn.fetch_one(&stmt).await?)
-    })
-    .await
+    let mut counts: RefCounts = db
+        .retrying("counting what still uses the backend", async |conn| {
+            Ok(conn.fetch_one(&stmt).await?)
+        })
+        .await?;
+    if let (true, Some(volumes)) = (
+        counts.volumes > 0,
+        kinds.iter().find(|k| k.table == "volumes"),
+    ) {
+        let mut stmt = Stmt::new("SELECT DISTINCT r.host AS host FROM volumes r WHERE ");
+        stmt.push_stmt(&volumes.condition).push(" ORDER BY r.host");
+        let hosts: Vec<Host> = db
+            .retrying(
+                "reading the hosts of the volumes on the backend",
+                async |conn| Ok(conn.fetch_all(&stmt).await?),
+            )
+            .await?;
+        counts.volume_hosts = hosts.into_iter().filter_map(|h| h.host).collect();
+    }
+    Ok(counts)
 }
 
 #[cfg(test)]

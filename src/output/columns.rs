@@ -123,6 +123,16 @@ pub(crate) fn json_columns(include_deleted: bool) -> &'static [Column] {
     }
 }
 
+/// The column a `-c` or `--sort-column` name means: a header (`Updated_at`, `disabled
+/// reason`) or a JSON key (`updated_at`), case, spaces and dashes aside (cliff's normalising).
+pub(crate) fn find_column(name: &str) -> Option<Column> {
+    let norm = |s: &str| s.trim().to_lowercase().replace([' ', '-'], "_");
+    Column::ALL
+        .iter()
+        .find(|c| norm(c.header()) == norm(name) || c.key() == norm(name))
+        .copied()
+}
+
 /// Resolves `-c` names; an unknown one is a usage error listing the valid names.
 pub(crate) fn select_columns(names: &[String]) -> Result<Vec<Column>, Failure> {
     resolve_columns(names, Column::ALL, Column::header, Column::key)
@@ -152,6 +162,32 @@ pub(crate) fn resolve_columns<C: Copy>(
                 })
         })
         .collect()
+}
+
+/// cliff's sort (`--sort-column`): stable, by each column in turn, the first given first; NULL
+/// after every value ascending (before, descending), numbers as numbers.
+pub(crate) fn sort_services(services: &mut [Service], by: &[Column], descending: bool) {
+    use std::cmp::Ordering;
+    let cmp = |a: &Cell, b: &Cell| -> Ordering {
+        match (a, b) {
+            (Cell::Null, Cell::Null) => Ordering::Equal,
+            (Cell::Null, _) => Ordering::Greater,
+            (_, Cell::Null) => Ordering::Less,
+            (Cell::Int(x), Cell::Int(y)) => x.cmp(y),
+            (Cell::Bool(x), Cell::Bool(y)) => x.cmp(y),
+            (Cell::Time(x), Cell::Time(y)) => x.cmp(y),
+            (x, y) => x.csv_text().cmp(&y.csv_text()),
+        }
+    };
+    services.sort_by(|a, b| {
+        by.iter()
+            .map(|c| cmp(&c.value(a), &c.value(b)))
+            .find(|o| o.is_ne())
+            .map_or(
+                Ordering::Equal,
+                |o| if descending { o.reverse() } else { o },
+            )
+    });
 }
 
 /// Times as cinderclient shows them: `2021-01-12T09:28:10.000000`.

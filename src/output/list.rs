@@ -4,74 +4,23 @@
 use std::io::Write;
 
 use anyhow::Result;
-use unicode_width::UnicodeWidthStr;
 
 use super::Format;
-use super::columns::{Column, ServiceJson};
+use super::columns::{Cell, Column, ServiceJson};
+use super::formatter::{Field, Quote, write_csv_row};
+use super::table::{Align, write_table};
 use crate::model::Service;
 
-/// prettytable's centring: the odd leftover space goes right for odd-length text and left
-/// for even-length text.
-fn center(text: &str, width: usize) -> String {
-    let len = text.width();
-    let excess = width.saturating_sub(len);
-    let (left, right) = if excess.is_multiple_of(2) {
-        (excess / 2, excess / 2)
-    } else if len % 2 == 1 {
-        (excess / 2, excess / 2 + 1)
-    } else {
-        (excess / 2 + 1, excess / 2)
-    };
-    format!("{}{text}{}", " ".repeat(left), " ".repeat(right))
-}
-
-/// The seed's `cinder service-list` table: prettytable's default look (centred cells, a rule
-/// above and below the header and at the bottom), rows sorted by their cells as strings,
-/// first column first. An empty table still prints its header box.
-///
-/// Written line by line from the cells: for 100,000 services the rows are held once (as
-/// cells), never again as a table object or one big string.
-pub(crate) fn write_prettytable(
-    out: &mut impl Write,
-    headers: &[&str],
-    rows: &mut [Vec<String>],
-) -> std::io::Result<()> {
-    rows.sort_unstable();
-    let widths: Vec<usize> = (0..headers.len())
-        .map(|i| {
-            rows.iter()
-                .map(|r| r[i].width())
-                .chain([headers[i].width()])
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let rule: String = widths
-        .iter()
-        .fold(String::from("+"), |acc, w| acc + &"-".repeat(w + 2) + "+");
-    let line =
-        |out: &mut dyn Write, cells: &mut dyn Iterator<Item = &str>| -> std::io::Result<()> {
-            out.write_all(b"|")?;
-            for (c, w) in cells.zip(&widths) {
-                write!(out, " {} |", center(c, *w))?;
-            }
-            out.write_all(b"\n")
-        };
-    writeln!(out, "{rule}")?;
-    line(out, &mut headers.iter().copied())?;
-    writeln!(out, "{rule}")?;
-    for r in rows.iter() {
-        line(out, &mut r.iter().map(String::as_str))?;
-    }
-    writeln!(out, "{rule}")
-}
-
-/// `write_prettytable` into a string.
-#[cfg(test)]
-pub(crate) fn prettytable(headers: &[&str], mut rows: Vec<Vec<String>>) -> String {
-    let mut out = Vec::new();
-    write_prettytable(&mut out, headers, &mut rows).expect("writing to memory");
-    String::from_utf8(out).expect("cells are UTF-8")
+/// How a listing is drawn, from cliff's formatter flags.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Style {
+    /// Fit the table into this many columns (see `TableArgs::fit_to`).
+    pub fit_to: Option<usize>,
+    /// The rows come sorted (`--sort-column`): the table keeps their order instead of sorting
+    /// by its cells as cinderclient does.
+    pub presorted: bool,
+    pub noindent: bool,
+    pub quote: Quote,
 }
 
 /// Sorts services into the order the table with columns `order` shows them: by those cells'
@@ -85,72 +34,84 @@ pub(crate) fn sort_as_table(services: &mut [Service], order: &[Column]) {
     });
 }
 
-/// Where service rows go, one at a time: JSON, CSV and value stream straight to stdout; the
-/// table needs every row's width first, so it keeps only the cell strings.
-pub(crate) enum ServiceSink<W: Write> {
-    Table {
-        out: W,
-        cols: Vec<Column>,
-        rows: Vec<Vec<String>>,
-    },
-    Json {
-        out: W,
-        cols: Vec<Column>,
-        first: bool,
-    },
-    Csv {
-        // Boxed: the CSV writer carries its own buffer, much larger than the other variants.
-        out: Box<csv::Writer<W>>,
-        cols: Vec<Column>,
-    },
-    Value {
-        out: W,
-        cols: Vec<Column>,
-    },
+/// Where service rows go, one at a time: JSON, YAML, CSV and value are written as each row
+/// comes; the table needs every row's width first, so it keeps only the cell strings.
+pub(crate) struct ServiceSink<W: Write> {
+    out: W,
+    format: Format,
+    cols: Vec<Column>,
+    style: Style,
+    rows: Vec<Vec<String>>,
+    first: bool,
 }
 
 impl<W: Write> ServiceSink<W> {
-    pub fn new(mut out: W, format: Format, cols: Vec<Column>) -> Result<Self> {
-        Ok(match format {
-            Format::Table => ServiceSink::Table {
-                out,
-                cols,
-                rows: Vec::new(),
-            },
-            Format::Json => {
-                out.write_all(b"[")?;
-                ServiceSink::Json {
-                    out,
-                    cols,
-                    first: true,
-                }
-            }
-            Format::Csv => {
-                let mut w = csv::Writer::from_writer(out);
-                w.write_record(cols.iter().map(|c| c.header()))?;
-                ServiceSink::Csv {
-                    out: Box::new(w),
-                    cols,
-                }
-            }
-            Format::Value => ServiceSink::Value { out, cols },
+    pub fn new(mut out: W, format: Format, cols: Vec<Column>, style: Style) -> Result<Self> {
+        match format {
+            Format::Json => out.write_all(b"[")?,
+            Format::Csv => write_csv_row(
+                &mut out,
+                cols.iter().map(|c| Field {
+                    text: c.header(),
+                    numeric: false,
+                }),
+                style.quote,
+            )?,
+            Format::Table | Format::Value | Format::Yaml => {}
+        }
+        Ok(ServiceSink {
+            out,
+            format,
+            cols,
+            style,
+            rows: Vec::new(),
+            first: true,
         })
     }
 
     pub fn push(&mut self, s: &Service) -> Result<()> {
-        match self {
-            ServiceSink::Table { cols, rows, .. } => {
-                rows.push(cols.iter().map(|c| c.value(s).table_text()).collect());
+        let first = std::mem::replace(&mut self.first, false);
+        let (out, cols) = (&mut self.out, self.cols.as_slice());
+        match self.format {
+            Format::Table => {
+                self.rows
+                    .push(cols.iter().map(|c| c.value(s).table_text()).collect());
             }
-            ServiceSink::Json { out, cols, first } => {
-                out.write_all(if *first { b"\n  " } else { b",\n  " })?;
-                *first = false;
+            Format::Json if self.style.noindent => {
+                if !first {
+                    out.write_all(b",")?;
+                }
                 serde_json::to_writer(&mut *out, &ServiceJson { service: s, cols })?;
             }
-            ServiceSink::Csv { out, cols } => {
-                out.write_record(cols.iter().map(|c| c.value(s).csv_text()))?;
+            Format::Json => {
+                // Indented two spaces inside the array, as Python's json.dump(indent=2).
+                let mut row = Vec::with_capacity(64 * cols.len());
+                serde_json::to_writer_pretty(&mut row, &ServiceJson { service: s, cols })?;
+                out.write_all(if first { b"\n  " } else { b",\n  " })?;
+                for (i, line) in row.split(|&b| b == b'\n').enumerate() {
+                    if i > 0 {
+                        out.write_all(b"\n  ")?;
+                    }
+                    out.write_all(line)?;
+                }
             }
-            ServiceSink::Value { out, cols } => {
+            Format::Yaml => {
+                // A one-item sequence per row: `- id: 13` and its keys, indented under it.
+                serde_saphyr::to_io_writer(&mut *out, &[ServiceJson { service: s, cols }])?;
+            }
+            Format::Csv => {
+                let cells: Vec<Cell> = cols.iter().map(|c| c.value(s)).collect();
+                let texts: Vec<String> = cells.iter().map(Cell::csv_text).collect();
+                write_csv_row(
+                    out,
+                    cells.iter().zip(&texts).map(|(c, text)| Field {
+                        text,
+                        numeric: matches!(c, Cell::Int(_) | Cell::Bool(_)),
+                    }),
+                    self.style.quote,
+                )?;
+            }
+            Format::Value => {
                 let cells: Vec<String> = cols.iter().map(|c| c.value(s).table_text()).collect();
                 writeln!(out, "{}", cells.join(" "))?;
             }
@@ -158,25 +119,23 @@ impl<W: Write> ServiceSink<W> {
         Ok(())
     }
 
-    pub fn finish(self) -> Result<()> {
-        match self {
-            ServiceSink::Table {
-                mut out,
-                cols,
-                rows,
-            } => {
-                let headers: Vec<&str> = cols.iter().map(|c| c.header()).collect();
-                let mut rows = rows;
-                write_prettytable(&mut out, &headers, &mut rows)?;
-                out.flush()?;
+    pub fn finish(mut self) -> Result<()> {
+        let out = &mut self.out;
+        match self.format {
+            Format::Table => {
+                if !self.style.presorted {
+                    // cinderclient's order: by the cells as strings, first column first.
+                    self.rows.sort_unstable();
+                }
+                let headers: Vec<&str> = self.cols.iter().map(|c| c.header()).collect();
+                write_table(out, &headers, &self.rows, Align::Center, self.style.fit_to)?;
             }
-            ServiceSink::Json { mut out, first, .. } => {
-                out.write_all(if first { b"]\n" } else { b"\n]\n" })?;
-                out.flush()?;
-            }
-            ServiceSink::Csv { mut out, .. } => out.flush()?,
-            ServiceSink::Value { mut out, .. } => out.flush()?,
+            Format::Json if self.style.noindent => out.write_all(b"]\n")?,
+            Format::Json => out.write_all(if self.first { b"]\n" } else { b"\n]\n" })?,
+            Format::Yaml if self.first => out.write_all(b"[]\n")?,
+            Format::Yaml | Format::Csv | Format::Value => {}
         }
+        out.flush()?;
         Ok(())
     }
 }
@@ -187,14 +146,6 @@ mod tests {
     use crate::model::ServiceRow;
     use crate::output::columns::{cinder_columns, select_columns};
     use chrono::NaiveDateTime;
-
-    #[test]
-    fn centring_follows_prettytable() {
-        assert_eq!(format!(" {} ", center("up", 5)), "   up  ");
-        assert_eq!(center("Status", 7), " Status");
-        assert_eq!(center("cinder-backup", 16), " cinder-backup  ");
-        assert_eq!(center("n", 6), "  n   ");
-    }
 
     /// The seed's `cinder service-list`, rendered from its 12 rows, byte for byte.
     #[test]
@@ -234,7 +185,8 @@ mod tests {
         let now =
             NaiveDateTime::parse_from_str("2021-01-12 09:28:20", "%Y-%m-%d %H:%M:%S").unwrap();
         let cols = cinder_columns(false, false);
-        let mut sink = ServiceSink::new(Vec::new(), Format::Table, cols).unwrap();
+        let mut out = Vec::new();
+        let mut sink = ServiceSink::new(&mut out, Format::Table, cols, Style::default()).unwrap();
         for (i, (binary, host, sec)) in data.iter().enumerate() {
             let t = NaiveDateTime::parse_from_str(
                 &format!("2021-01-12 09:28:{sec}"),
@@ -247,20 +199,8 @@ mod tests {
             };
             sink.push(&Service::judge(row, now, 60)).unwrap();
         }
-        let ServiceSink::Table { out, cols, rows } = sink else {
-            panic!()
-        };
-        let headers: Vec<&str> = cols.iter().map(|c| c.header()).collect();
-        let _ = out;
-        assert_eq!(prettytable(&headers, rows), seed);
-    }
-
-    #[test]
-    fn empty_table_keeps_its_header_box() {
-        assert_eq!(
-            prettytable(&["Binary", "Host"], vec![]),
-            "+--------+------+\n| Binary | Host |\n+--------+------+\n+--------+------+\n"
-        );
+        sink.finish().unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), seed);
     }
 
     #[test]

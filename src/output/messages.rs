@@ -1,6 +1,7 @@
 //! Every line svcctl writes to stderr (notes, progress, warnings, the prompt), in one place,
-//! so that how stderr is written can change in one spot. Errors themselves are printed once,
-//! by main, as `svcctl: {err:#}`.
+//! so that how stderr is written can change in one spot. Notes carry no prefix (warnings say
+//! `warning: `): only an error begins with `svcctl: `, printed once, by main, as
+//! `svcctl: {err:#}`, so a script can tell the two apart.
 
 use std::fmt::Display;
 use std::io::Write;
@@ -63,7 +64,7 @@ pub(crate) fn db_notice(notice: &Notice) {
             max,
             wait_secs,
         } => line(format_args!(
-            "svcctl: {what}: {cause}; retry {retry}{}, in {wait_secs}s",
+            "{what}: {cause}; retry {retry}{}, in {wait_secs}s",
             if *max < 0 {
                 String::new()
             } else {
@@ -73,11 +74,11 @@ pub(crate) fn db_notice(notice: &Notice) {
     }
 }
 
-/// `svcctl: <what> <binary> <host> (id N): <reasons>` for each item.
+/// `<what> <binary> <host> (id N): <reasons>` for each item.
 pub(crate) fn items<'a>(what: &str, items: impl Iterator<Item = &'a Item>) {
     for item in items {
         line(format_args!(
-            "svcctl: {what} {} {} (id {}): {}",
+            "{what} {} {} (id {}): {}",
             item.row().binary(),
             item.row().host(),
             item.row().id,
@@ -88,12 +89,12 @@ pub(crate) fn items<'a>(what: &str, items: impl Iterator<Item = &'a Item>) {
 
 /// Nothing matched, and `--missing-ok` makes that fine.
 pub(crate) fn nothing_to_do(what: &str) {
-    line(format_args!("svcctl: {what}; nothing to do (--missing-ok)"));
+    line(format_args!("{what}; nothing to do (--missing-ok)"));
 }
 
 pub(crate) fn dry_run(n: usize) {
     line(format_args!(
-        "svcctl: dry run: would delete {n} service{}; nothing was changed",
+        "dry run: would delete {n} service{}; nothing was changed",
         plural(n)
     ));
 }
@@ -102,7 +103,7 @@ pub(crate) fn dry_run(n: usize) {
 pub(crate) fn deleted(outcome: &Outcome, audit_path: Option<&Path>) {
     let n = outcome.deleted.len();
     line(format_args!(
-        "svcctl: soft-deleted {n} service{}{}{}",
+        "soft-deleted {n} service{}{}{}",
         plural(n),
         match outcome.clusters_deleted.len() {
             0 => String::new(),
@@ -125,7 +126,7 @@ pub(crate) fn deleted(outcome: &Outcome, audit_path: Option<&Path>) {
     let gone = &outcome.already_gone;
     if !gone.is_empty() {
         line(format_args!(
-            "svcctl: {} service{} had already been deleted by someone else: ids {gone:?}",
+            "{} service{} had already been deleted by someone else: ids {gone:?}",
             gone.len(),
             plural(gone.len()),
         ));
@@ -142,7 +143,7 @@ pub(crate) fn prompt(question: &str) -> std::io::Result<()> {
 /// `backend cleanup --wait`: nodes whose service of the backend is still up.
 pub(crate) fn waiting_for_nodes(up: &[String], left_secs: u64) {
     line(format_args!(
-        "svcctl: waiting for {} node{} to go down ({}): {left_secs}s left",
+        "waiting for {} node{} to go down ({}): {left_secs}s left",
         up.len(),
         plural(up.len()),
         up.join(", "),
@@ -151,7 +152,7 @@ pub(crate) fn waiting_for_nodes(up: &[String], left_secs: u64) {
 
 pub(crate) fn wait_ran_out(secs: u64, up: &[String]) {
     line(format_args!(
-        "svcctl: --wait {secs}s ran out with {} still up",
+        "--wait {secs}s ran out with {} still up",
         up.join(", ")
     ));
 }
@@ -159,7 +160,7 @@ pub(crate) fn wait_ran_out(secs: u64, up: &[String]) {
 /// `backend cleanup` found cinder-volume processes that name no backend and leaves them be.
 pub(crate) fn shared_processes(n: usize) {
     line(format_args!(
-        "svcctl: {n} cinder-volume process{} here name{} no backend (one service for all \
+        "{n} cinder-volume process{} here name{} no backend (one service for all \
          enabled_backends); none is stopped",
         if n == 1 { "" } else { "es" },
         if n == 1 { "s" } else { "" },
@@ -170,27 +171,27 @@ pub(crate) fn shared_processes(n: usize) {
 pub(crate) fn process_progress(p: &Progress) {
     match p {
         Progress::Sent { pid, cmdline } => {
-            line(format_args!("svcctl: sent SIGTERM to {pid} ({cmdline})"));
+            line(format_args!("sent SIGTERM to {pid} ({cmdline})"));
         }
         // A countdown redrawn in place: only where someone watches it.
         Progress::Waiting {
             live,
             of,
             left_secs,
-        } if stderr_is_terminal() => eprint!(
-            "\rsvcctl: waiting for {live} of {of} process(es) to exit, {left_secs}s left   "
-        ),
+        } if stderr_is_terminal() => {
+            eprint!("\rwaiting for {live} of {of} process(es) to exit, {left_secs}s left   ")
+        }
         Progress::WaitOver if stderr_is_terminal() => line(""),
         Progress::Waiting { .. } | Progress::WaitOver => {}
         Progress::Escalating { pid, after_secs } => line(format_args!(
-            "svcctl: {pid} did not exit within {after_secs}s of SIGTERM; sending SIGKILL"
+            "{pid} did not exit within {after_secs}s of SIGTERM; sending SIGKILL"
         )),
     }
 }
 
 pub(crate) fn demo_ready(path: &Path) {
     line(format_args!(
-        "svcctl: demo database {} ready: node01 up (but for removed backend deffaf27), node02 \
+        "demo database {} ready: node01 up (but for removed backend deffaf27), node02 \
          down for 30 minutes, a volume on node01@normal and on node02@backend-2813902f-2c94",
         path.display()
     ));

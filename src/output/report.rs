@@ -2,33 +2,24 @@
 //! cleanup`, and the one JSON result document every path of every deleting command prints.
 
 use serde::Serialize;
-use tabled::builder::Builder;
-use tabled::settings::{Style, style::HorizontalLine};
 
-use super::columns::{ServiceJson, format_time, json_columns};
+use super::table::{Align, cut, table};
+
+use super::columns::{ServiceJson, json_columns};
+use crate::db::references::RefCounts;
 use crate::model::Service;
-use crate::plan::{Item, Plan, Reason, describe_counts};
+use crate::plan::{Item, Plan, Reason, describe_counts, shown_hosts};
 use crate::processes::{ProcessReport, Stopped};
 use crate::write::soft_delete::{ClusterGone, Outcome};
 
-/// A plain boxed table for svcctl's own reports (plans, processes): left-aligned cells.
-pub(crate) fn report_table(headers: &[&str], rows: &[Vec<String>]) -> String {
-    let mut builder = Builder::default();
-    builder.push_record(headers.iter().map(|h| h.to_string()));
-    for r in rows {
-        builder.push_record(r.clone());
-    }
-    let rule = HorizontalLine::inherit(Style::ascii());
-    let mut table = builder.build();
-    table.with(Style::ascii().remove_horizontal().horizontals([(1, rule)]));
-    let mut out = table.to_string();
-    if rows.is_empty() {
-        let bottom = out.lines().last().unwrap_or("").to_string();
-        out.push('\n');
-        out.push_str(&bottom);
-    }
-    out.push('\n');
-    out
+/// A plain boxed table for svcctl's own reports (plans, results, processes): left-aligned
+/// cells, fitted to `fit_to` columns when given.
+pub(crate) fn report_table(
+    headers: &[&str],
+    rows: &[Vec<String>],
+    fit_to: Option<usize>,
+) -> String {
+    table(headers, rows, Align::Left, fit_to)
 }
 
 /// A reason in a table cell: the short form.
@@ -58,7 +49,7 @@ fn shorts(reasons: &[Reason]) -> String {
 }
 
 /// The plan as a table: what will happen to each service.
-pub(crate) fn plan_table(plan: &Plan, force: bool) -> String {
+pub(crate) fn plan_table(plan: &Plan, force: bool, fit_to: Option<usize>) -> String {
     let rows: Vec<Vec<String>> = plan
         .items
         .iter()
@@ -75,7 +66,9 @@ pub(crate) fn plan_table(plan: &Plan, force: bool) -> String {
                 r.binary().to_string(),
                 r.host().to_string(),
                 i.service.state().to_string(),
-                r.heartbeat().map_or("-".into(), format_time),
+                // To the second: what MySQL stores, and narrow enough for an 80-column plan.
+                r.heartbeat()
+                    .map_or("-".into(), |t| t.format("%Y-%m-%d %H:%M:%S").to_string()),
                 verdict,
             ]
         })
@@ -83,11 +76,12 @@ pub(crate) fn plan_table(plan: &Plan, force: bool) -> String {
     report_table(
         &["ID", "Binary", "Host", "State", "Last Heartbeat", "Verdict"],
         &rows,
+        fit_to,
     )
 }
 
 /// What the write did, as a table: each deleted service, and each one kept after all.
-pub(crate) fn result_table(outcome: &Outcome) -> String {
+pub(crate) fn result_table(outcome: &Outcome, fit_to: Option<usize>) -> String {
     let row = |s: &Service, result: String| {
         vec![
             s.row.id.to_string(),
@@ -114,11 +108,19 @@ pub(crate) fn result_table(outcome: &Outcome) -> String {
             .iter()
             .map(|i| row(&i.service, format!("not deleted: {}", shorts(&i.reasons)))),
     );
-    report_table(&["ID", "Binary", "Host", "Result"], &rows)
+    report_table(&["ID", "Binary", "Host", "Result"], &rows, fit_to)
 }
 
+/// A command line in a process table: cut with `…` so the table fits 80 columns (JSON has it
+/// whole).
+const CMDLINE_WIDTH: usize = 40;
+
 /// The processes `backend cleanup` is about to stop.
-pub(crate) fn planned_processes_table(procs: &[Stopped], kill_timeout: u64) -> String {
+pub(crate) fn planned_processes_table(
+    procs: &[Stopped],
+    kill_timeout: u64,
+    fit_to: Option<usize>,
+) -> String {
     report_table(
         &["PID", "Command Line", "Action"],
         &procs
@@ -126,16 +128,17 @@ pub(crate) fn planned_processes_table(procs: &[Stopped], kill_timeout: u64) -> S
             .map(|p| {
                 vec![
                     p.pid.to_string(),
-                    p.cmdline.clone(),
+                    cut(&p.cmdline, CMDLINE_WIDTH),
                     format!("SIGTERM, SIGKILL after {kill_timeout}s"),
                 ]
             })
             .collect::<Vec<_>>(),
+        fit_to,
     )
 }
 
 /// The processes `backend cleanup` stopped.
-pub(crate) fn stopped_processes_table(stopped: &[Stopped]) -> String {
+pub(crate) fn stopped_processes_table(stopped: &[Stopped], fit_to: Option<usize>) -> String {
     report_table(
         &["PID", "Command Line", "Signal", "Stopped"],
         &stopped
@@ -143,12 +146,13 @@ pub(crate) fn stopped_processes_table(stopped: &[Stopped]) -> String {
             .map(|s| {
                 vec![
                     s.pid.to_string(),
-                    s.cmdline.clone(),
+                    cut(&s.cmdline, CMDLINE_WIDTH),
                     s.signal.clone().unwrap_or_else(|| "-".into()),
                     if s.stopped { "yes" } else { "NO" }.into(),
                 ]
             })
             .collect::<Vec<_>>(),
+        fit_to,
     )
 }
 
@@ -166,7 +170,41 @@ struct DeletedEntry<'a> {
 struct RefusedEntry<'a> {
     #[serde(flatten)]
     service: ServiceJson<'a>,
-    reasons: Vec<String>,
+    reasons: Vec<ReasonJson<'a>>,
+}
+
+/// Why, for a script to branch on: `kind` names the rule, the other keys are its evidence
+/// (null where the rule has none), `text` says it for a person.
+#[derive(Serialize)]
+struct ReasonJson<'a> {
+    kind: &'static str,
+    seconds_ago: Option<i64>,
+    counts: Option<&'a RefCounts>,
+    /// The first few hosts of the volumes in `counts`; `text` says how many more.
+    hosts: Option<&'a [String]>,
+    text: String,
+}
+
+fn reason_json<'a>(reason: &'a Reason, item: &Item) -> ReasonJson<'a> {
+    let (kind, seconds_ago, counts) = match reason {
+        Reason::Up { seconds_ago } => ("up", Some(*seconds_ago), None),
+        Reason::UpElsewhere { seconds_ago, .. } => ("up_elsewhere", Some(*seconds_ago), None),
+        Reason::UpHereUnnamed { seconds_ago, .. } => ("up_here_unnamed", Some(*seconds_ago), None),
+        Reason::FutureHeartbeat { seconds } => ("future_heartbeat", Some(-*seconds), None),
+        Reason::StillEnabled { .. } => ("still_enabled", None, None),
+        Reason::ClusterOnly { counts, .. } => ("cluster_in_use", None, Some(counts)),
+        Reason::InUse(c) => ("in_use", None, Some(c)),
+        Reason::BackendInUse { counts, .. } => ("backend_in_use", None, Some(counts)),
+        Reason::CameUp => ("came_up", None, None),
+        Reason::GainedReferences => ("gained_references", None, None),
+    };
+    ReasonJson {
+        kind,
+        seconds_ago,
+        counts,
+        hosts: counts.map(|c| shown_hosts(&c.volume_hosts)),
+        text: reason.describe(item.row()),
+    }
 }
 
 /// The JSON result document of every deleting command, with the same keys on every path
@@ -174,6 +212,9 @@ struct RefusedEntry<'a> {
 #[derive(Serialize)]
 pub(crate) struct ResultDoc<'a> {
     dry_run: bool,
+    /// A dry run's services that the real run would delete; empty otherwise.
+    would_delete: Vec<DeletedEntry<'a>>,
+    /// What was deleted; always empty in a dry run.
     deleted: Vec<DeletedEntry<'a>>,
     refused: Vec<RefusedEntry<'a>>,
     clusters_deleted: &'a [ClusterGone],
@@ -192,6 +233,7 @@ impl<'a> ResultDoc<'a> {
     ) -> ResultDoc<'a> {
         ResultDoc {
             dry_run,
+            would_delete: Vec::new(),
             deleted: Vec::new(),
             refused: refused.map(refused_entry).collect(),
             clusters_deleted: &[],
@@ -204,7 +246,8 @@ impl<'a> ResultDoc<'a> {
     pub fn dry_run(would: &[&'a Item], processes: Option<ProcessReport<'a>>) -> ResultDoc<'a> {
         ResultDoc {
             dry_run: true,
-            deleted: would
+            deleted: Vec::new(),
+            would_delete: would
                 .iter()
                 .map(|i| DeletedEntry {
                     service: ServiceJson {
@@ -230,6 +273,7 @@ impl<'a> ResultDoc<'a> {
     ) -> ResultDoc<'a> {
         ResultDoc {
             dry_run: false,
+            would_delete: Vec::new(),
             deleted: outcome
                 .deleted
                 .iter()
@@ -258,6 +302,6 @@ fn refused_entry(item: &Item) -> RefusedEntry<'_> {
             service: &item.service,
             cols: json_columns(false),
         },
-        reasons: item.reason_texts(),
+        reasons: item.reasons.iter().map(|r| reason_json(r, item)).collect(),
     }
 }

@@ -6,8 +6,8 @@ use serde::{Serialize, Serializer};
 
 use super::Format;
 use super::columns::{Cell, ServiceJson, format_time, json_columns, resolve_columns};
-use super::list::write_prettytable;
 use super::report::report_table;
+use super::table::{Align, write_table};
 use crate::audit::{ClusterRecord, ServiceRecord};
 use crate::db::clusters::ClusterRow;
 use crate::db::foreign_keys::FkCounts;
@@ -57,7 +57,11 @@ pub(crate) fn restore_plan_table(plan: &RestorePlan) -> String {
             verdict(&i.refusal),
         ]
     }));
-    report_table(&["ID", "Binary", "Host", "Deleted At", "Verdict"], &rows)
+    report_table(
+        &["ID", "Binary", "Host", "Deleted At", "Verdict"],
+        &rows,
+        None,
+    )
 }
 
 /// What the restore did.
@@ -79,7 +83,7 @@ pub(crate) fn restore_result_table(plan: &RestorePlan) -> String {
             "restored".into(),
         ]
     }));
-    report_table(&["ID", "Binary", "Host", "Result"], &rows)
+    report_table(&["ID", "Binary", "Host", "Result"], &rows, None)
 }
 
 /// A row on record with why it is refused.
@@ -213,7 +217,11 @@ pub(crate) fn purge_plan_table(
         r.push("purge".into());
         r
     }));
-    report_table(&["ID", "Binary", "Host", "Deleted At", "Verdict"], &rows)
+    report_table(
+        &["ID", "Binary", "Host", "Deleted At", "Verdict"],
+        &rows,
+        None,
+    )
 }
 
 /// What the purge did.
@@ -235,7 +243,11 @@ pub(crate) fn purge_result_table(purged: &[Service], clusters: &[ClusterRow]) ->
         r.push("purged".into());
         r
     }));
-    report_table(&["ID", "Binary", "Host", "Deleted At", "Result"], &rows)
+    report_table(
+        &["ID", "Binary", "Host", "Deleted At", "Result"],
+        &rows,
+        None,
+    )
 }
 
 /// `service purge -f json`: the same keys on every path.
@@ -338,6 +350,7 @@ pub(crate) fn cluster_plan_table(c: &ClusterRow) -> String {
             "0".into(),
             "remove (no live service names it)".into(),
         ]],
+        None,
     )
 }
 
@@ -469,20 +482,21 @@ pub(crate) fn print_clusters(
             })
             .collect()
     };
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::term::stdout();
     match format {
         Format::Table => {
             let headers: Vec<&str> = cols.iter().map(|c| c.header()).collect();
             let mut rows: Vec<Vec<String>> = views.iter().map(|v| cells(v, false)).collect();
-            write_prettytable(&mut out, &headers, &mut rows)?;
+            // cinderclient's order: by the cells as strings, first column first.
+            rows.sort_unstable();
+            write_table(&mut out, &headers, &rows, Align::Center, None)?;
         }
-        Format::Json => {
+        Format::Json | Format::Yaml => {
             let docs: Vec<ClusterJson<'_>> = views
                 .iter()
                 .map(|view| ClusterJson { view, cols })
                 .collect();
-            serde_json::to_writer_pretty(&mut out, &docs)?;
-            out.write_all(b"\n")?;
+            super::print_doc(&docs, format == Format::Yaml, false)?;
         }
         Format::Csv => {
             let mut w = csv::Writer::from_writer(&mut out);

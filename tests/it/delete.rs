@@ -185,13 +185,13 @@ both_backends!(
         let refused = v["refused"].as_array().unwrap();
         assert_eq!(refused.len(), 2);
         assert!(
-            refused[0]["reasons"][0]
+            refused[0]["reasons"][0]["text"]
                 .as_str()
                 .unwrap()
                 .contains("in use: 1 worker"),
             "{v}"
         );
-        let vol = refused[1]["reasons"][0].as_str().unwrap();
+        let vol = refused[1]["reasons"][0]["text"].as_str().unwrap();
         assert!(
             vol.contains("1 volume")
                 && vol.contains("cinder-manage volume update_host --currenthost node02@lvm"),
@@ -265,7 +265,15 @@ both_backends!(confirmation_and_dry_run, Schema::Cinder, |db| {
         .code(0)
         .json();
     assert_eq!(dry["dry_run"], true);
-    assert_eq!(deleted_ids(&dry), [4, 3]);
+    assert_eq!(
+        dry["deleted"],
+        serde_json::json!([]),
+        "a dry run deletes nothing"
+    );
+    assert_eq!(
+        deleted_ids(&serde_json::json!({"deleted": dry["would_delete"]})),
+        [4, 3]
+    );
     db.svcctl()
         .run(&["service", "delete", "--host", "nobody", "--dry-run"])
         .code(4);
@@ -348,7 +356,7 @@ both_backends!(
         );
         assert!(db.audit_lines().is_empty());
         assert!(
-            v["refused"][0]["reasons"][0]
+            v["refused"][0]["reasons"][0]["text"]
                 .as_str()
                 .unwrap()
                 .contains("came up"),
@@ -523,7 +531,7 @@ both_backends!(
         assert_eq!(deleted_ids(&v), [] as [i64; 0], "all or nothing");
         assert_eq!(v["refused"][0]["host"], "node02@ceph");
         assert!(
-            v["refused"][0]["reasons"][0]
+            v["refused"][0]["reasons"][0]["text"]
                 .as_str()
                 .unwrap()
                 .contains("gained volumes"),

@@ -12,6 +12,7 @@ mod corpus;
 mod delete;
 mod faults;
 mod list;
+mod output_cli;
 mod parity;
 mod purge;
 mod restore;

@@ -185,7 +185,7 @@ fn shared_cinder_volume_survives_a_per_backend_cleanup() {
         assert!(ours.iter().all(|p| shared.contains(p)), "{v}");
         assert!(
             run.stderr.contains(&format!(
-                "svcctl: {} cinder-volume processes here name no backend (one service for all \
+                "{} cinder-volume processes here name no backend (one service for all \
                  enabled_backends); none is stopped",
                 shared.len()
             )),
