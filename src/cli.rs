@@ -6,6 +6,7 @@ use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::commands::{backend_cleanup, demo, service_delete, service_list};
 use crate::config::ConfigSource;
+use crate::generate;
 
 const EXIT_CODES: &str = "\
 Exit codes:
@@ -29,6 +30,8 @@ pub struct Cli {
     pub global: GlobalArgs,
     #[command(subcommand)]
     pub command: Command,
+    #[command(flatten)]
+    pub generate: generate::Args,
 }
 
 #[derive(Debug, clap::Args)]
@@ -94,7 +97,9 @@ where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
-    let matches = Cli::command().get_matches_from(args);
+    let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
+    let matches = generate::allow_alone(Cli::command(), &args).get_matches_from(&args);
+    generate::exit_if_asked(&matches, Cli::command);
     let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     cli.global.config_sources = ordered_sources(&matches);
     cli

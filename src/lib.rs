@@ -9,6 +9,7 @@ pub mod config;
 pub mod db;
 pub mod delete;
 pub mod error;
+pub mod generate;
 pub mod hosts;
 pub mod output;
 pub mod plan;

@@ -7,5 +7,6 @@ mod cleanup;
 mod config;
 mod connect;
 mod delete;
+mod generate;
 mod list;
 mod schema;
