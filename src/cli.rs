@@ -11,6 +11,7 @@ use crate::error::Failure;
 
 /// The heading of the flags every command takes, in every `--help`.
 const GLOBAL: &str = "Global options";
+use crate::generate;
 
 const EXIT_CODES: &str = "\
 Exit codes:
@@ -44,6 +45,8 @@ pub struct Cli {
     pub(crate) global: GlobalArgs,
     #[command(subcommand)]
     pub(crate) command: Command,
+    #[command(flatten)]
+    pub(crate) generate: generate::Args,
 }
 
 #[derive(Debug, clap::Args)]
@@ -82,7 +85,7 @@ where
     T: Into<std::ffi::OsString> + Clone,
 {
     let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
-    let cmd = command();
+    let cmd = generate::allow_alone(command(), &args);
     let matches = match cmd.clone().try_get_matches_from(&args) {
         Ok(m) => m,
         Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
@@ -90,6 +93,7 @@ where
         }
         Err(e) => return Err(usage_error(&e, &cmd, &args).into()),
     };
+    generate::exit_if_asked(&matches, command);
     let mut cli = Cli::from_arg_matches(&matches).map_err(|e| usage_error(&e, &cmd, &args))?;
     cli.global.config_sources = ordered_sources(&matches);
     Ok(cli)

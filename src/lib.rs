@@ -13,6 +13,7 @@ mod config;
 mod db;
 mod duration;
 pub mod error;
+mod generate;
 mod hosts;
 mod limits;
 mod model;

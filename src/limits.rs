@@ -57,8 +57,10 @@ pub fn name(s: &str) -> Result<String, String> {
     Ok(s.to_string())
 }
 
-/// `--audit-log`: a file whose directory exists. svcctl does not create the directory: a
-/// typo would otherwise put the only record of a deletion where nobody looks.
+/// `--audit-log`: a file whose directory exists, or is one missing level below a directory that
+/// exists (`/var/log/svcctl/audit.jsonl` on a fresh node: svcctl creates `svcctl`, mode 0750).
+/// Deeper than that it is a usage error: a typo would otherwise put the only record of a
+/// deletion where nobody looks.
 pub fn audit_log(s: &str) -> Result<PathBuf, String> {
     let path = PathBuf::from(s);
     if s.is_empty() || s.contains(char::is_control) {
@@ -75,7 +77,10 @@ pub fn audit_log(s: &str) -> Result<PathBuf, String> {
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(std::path::Path::new("."));
-    if !dir.is_dir() {
+    let creatable = dir
+        .parent()
+        .is_some_and(|p| p.as_os_str().is_empty() || p.is_dir());
+    if !dir.is_dir() && !(creatable && !dir.exists()) {
         return Err(format!(
             "directory {} does not exist; create it first or choose another path",
             text::quote(&dir.display().to_string())

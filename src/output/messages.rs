@@ -50,7 +50,7 @@ pub(crate) fn db_notice(notice: &Notice) {
             ));
         }
         Notice::CommitChecked { what, committed } => line(format_args!(
-            "svcctl: {what}: the answer to COMMIT was lost; read back after reconnecting, it {}",
+            "{what}: the answer to COMMIT was lost; read back after reconnecting, it {}",
             if *committed {
                 "committed"
             } else {
@@ -199,7 +199,7 @@ pub(crate) fn demo_ready(path: &Path) {
 
 /// `--no-audit`: the change goes ahead without a record, said once.
 pub(crate) fn no_audit() {
-    line("svcctl: --no-audit: no audit record of this change will be kept");
+    line("warning: --no-audit: no audit record of this change will be kept");
 }
 
 /// What svcctl created for the audit log, said once.
@@ -212,7 +212,7 @@ pub(crate) fn audit_created(created: &[std::path::PathBuf]) {
         })
         .collect();
     line(format_args!(
-        "svcctl: created {} for the audit log",
+        "created {} for the audit log",
         what.join(" and ")
     ));
 }
@@ -240,7 +240,7 @@ pub(crate) fn restore_refusals(plan: &RestorePlan) {
         if let Some(r) = &i.refusal {
             let s = &i.deleted.record;
             line(format_args!(
-                "svcctl: refusing {} {} (id {}): {}",
+                "refusing {} {} (id {}): {}",
                 s.binary.as_deref().unwrap_or(""),
                 s.host.as_deref().unwrap_or(""),
                 s.id,
@@ -252,7 +252,7 @@ pub(crate) fn restore_refusals(plan: &RestorePlan) {
         if let Some(r) = &i.refusal {
             let c = &i.deleted.record;
             line(format_args!(
-                "svcctl: refusing cluster {} (id {}): {}",
+                "refusing cluster {} (id {}): {}",
                 c.name,
                 c.id,
                 r.describe()
@@ -263,14 +263,14 @@ pub(crate) fn restore_refusals(plan: &RestorePlan) {
 
 pub(crate) fn dry_run_restore(services: usize, clusters: usize) {
     line(format_args!(
-        "svcctl: dry run: would restore {}; nothing was changed",
+        "dry run: would restore {}; nothing was changed",
         counts(services, clusters)
     ));
 }
 
 pub(crate) fn restored(plan: &RestorePlan, audit_path: Option<&Path>) {
     line(format_args!(
-        "svcctl: restored {} of deletion {}{}",
+        "restored {} of deletion {}{}",
         counts(plan.services.len(), plan.clusters.len()),
         plan.txn,
         audit_path.map_or(String::new(), |p| format!(
@@ -284,7 +284,7 @@ pub(crate) fn restored(plan: &RestorePlan, audit_path: Option<&Path>) {
 pub(crate) fn purge_skipped(skipped: &[(Service, FkCounts)]) {
     for (s, c) in skipped {
         line(format_args!(
-            "svcctl: skipped {} {} (id {}): {}",
+            "skipped {} {} (id {}): {}",
             s.row.binary(),
             s.row.host(),
             s.row.id,
@@ -295,7 +295,7 @@ pub(crate) fn purge_skipped(skipped: &[(Service, FkCounts)]) {
 
 pub(crate) fn dry_run_purge(services: usize, clusters: usize) {
     line(format_args!(
-        "svcctl: dry run: would purge {}; nothing was changed",
+        "dry run: would purge {}; nothing was changed",
         counts(services, clusters)
     ));
 }
@@ -309,7 +309,7 @@ pub(crate) fn purged(
     audit_path: Option<&Path>,
 ) {
     line(format_args!(
-        "svcctl: purged {} in {batches} transaction{}{}{}",
+        "purged {} in {batches} transaction{}{}{}",
         counts(services, clusters),
         plural(batches),
         if kept.is_empty() {
@@ -326,13 +326,13 @@ pub(crate) fn purged(
 
 pub(crate) fn dry_run_cluster(name: &str) {
     line(format_args!(
-        "svcctl: dry run: would remove cluster {name}; nothing was changed"
+        "dry run: would remove cluster {name}; nothing was changed"
     ));
 }
 
 pub(crate) fn cluster_removed(name: &str, audit_path: Option<&Path>) {
     line(format_args!(
-        "svcctl: removed cluster {name}{}",
+        "removed cluster {name}{}",
         audit_path.map_or(String::new(), |p| format!(
             "; audit record in {}",
             p.display()
@@ -343,7 +343,7 @@ pub(crate) fn cluster_removed(name: &str, audit_path: Option<&Path>) {
 /// The last line of a sweep (`--down-for`, `--skip-refused`): one summary for a cron mail.
 pub(crate) fn sweep_summary(deleted: usize, refused: usize, scope: &str) {
     line(format_args!(
-        "svcctl: {scope}: deleted {deleted} service{}, refused {refused}{}",
+        "{scope}: deleted {deleted} service{}, refused {refused}{}",
         plural(deleted),
         if refused > 0 { " (listed above)" } else { "" }
     ));

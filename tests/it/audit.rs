@@ -22,7 +22,7 @@ both_backends!(
     |db| {
         node02(&db);
         let before = db.fingerprint();
-        let bad = "/dev/null/svcctl/audit.jsonl";
+        let bad = "/proc/svcctl-audit.jsonl";
         for args in [
             &["service", "delete", "--host", "node02", "--yes"][..],
             &["service", "purge", "--older-than", "0", "--yes"],
@@ -100,6 +100,8 @@ both_backends!(no_audit_opts_out, Schema::Cinder, |db| {
 // database absolutely and use service list's keys.
 both_backends!(created_modes_and_record_keys, Schema::Cinder, |db| {
     node02(&db);
+    // svcctl creates one missing level (as /var/log/svcctl under /var/log), never more.
+    std::fs::create_dir(db.dir.path().join("log")).unwrap();
     let dir = db.dir.path().join("log/svcctl");
     let log = dir.join("audit.jsonl");
     // A relative SQLite path, run from the database's directory.

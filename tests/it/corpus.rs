@@ -199,7 +199,7 @@ fn flag_cases(d: &TestDb) -> Vec<Case> {
         f("empty binary on delete", &["service", "delete", "--host", "node02", "--binary", "", "--yes"], "--binary"),
         f("zone with newline", &["service", "list", "--zone", "a\nb"], "control character"),
         f("state sideways", &["service", "list", "--state", "sideways"], "--state"),
-        f("format yaml", &["service", "list", "-f", "yaml"], "yaml"),
+        f("format xml", &["service", "list", "-f", "xml"], "xml"),
         f("unknown column", &["service", "list", "-c", "nope"], "unknown column \"nope\""),
         f("delete without host", &["service", "delete"], "--host"),
         f("remove", &["service", "remove"], "unrecognized subcommand"),

@@ -929,7 +929,7 @@ fn server_restart_during_the_write_with_retries_forever() {
         run.stderr
     );
     for l in lines.iter().filter(|l| l.contains("; retry ")) {
-        assert!(l.starts_with("svcctl: deleting services: "), "{l}");
+        assert!(l.starts_with("deleting services: "), "{l}");
         assert_said_once(l);
     }
     let root = server.root("cinder");

@@ -11,6 +11,7 @@ mod connect;
 mod corpus;
 mod delete;
 mod faults;
+mod generate;
 mod list;
 mod output_cli;
 mod parity;

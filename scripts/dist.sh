@@ -1,0 +1,252 @@
+#!/usr/bin/env bash
+# Builds the portable svcctl (x86_64 Linux, glibc 2.17 and newer: CentOS 7 on) and its tarball,
+# .rpm and .deb under target/dist/, then checks what it built and fails loudly on the first
+# check that does not hold. Usage: bash scripts/dist.sh (from anywhere in the checkout).
+#
+# A shell script rather than a `cargo xtask`: every step runs an outside tool (cargo-zigbuild,
+# cargo-deb, cargo-generate-rpm, dpkg-deb, rpm, man, objdump), and a script keeps the crate a
+# single package, so `cargo test` and Cargo.lock stay as they are.
+#
+# Tools come only from package registries, into target/dist-tools/ (a clean checkout installs
+# them; later runs reuse them): zig and cargo-zigbuild from PyPI into a virtualenv, cargo-deb and
+# cargo-generate-rpm from crates.io. System tools it needs: python3, rpm, rpm2cpio, cpio,
+# dpkg-deb, man, objdump (.ci/run installs the missing ones).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+TRIPLE=x86_64-unknown-linux-gnu
+GLIBC=2.17
+ZIGLANG=0.17.1
+ZIGBUILD=0.24.1
+CARGO_DEB=3.8.0
+GENERATE_RPM=0.21.1
+
+VERSION=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -n1)
+TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
+# Cargo.toml's package metadata names its sources under target/dist/stage/, relative to the
+# checkout, wherever CARGO_TARGET_DIR puts the build.
+DIST=$ROOT/target/dist
+STAGE=$DIST/stage
+TOOLS=$ROOT/target/dist-tools
+TARBALL=$DIST/svcctl-$VERSION-x86_64-linux.tar.gz
+RPM=$DIST/svcctl-$VERSION-1.x86_64.rpm
+DEB=$DIST/svcctl_${VERSION}_amd64.deb
+
+PASSED=0
+fail() {
+    echo "dist: FAILED: $*" >&2
+    exit 1
+}
+pass() {
+    PASSED=$((PASSED + 1))
+    echo "dist: ok: $*"
+}
+step() { echo "dist: == $* ($(date +%T))"; }
+
+# ---------------------------------------------------------------------------------------------
+step "tools"
+for tool in python3 rpm rpm2cpio cpio dpkg-deb man objdump gzip tar; do
+    command -v "$tool" >/dev/null || fail "$tool is missing; install it (Debian: see .ci/run)"
+done
+if [ ! -x "$TOOLS/venv/bin/cargo-zigbuild" ]; then
+    python3 -m venv "$TOOLS/venv"
+    "$TOOLS/venv/bin/pip" install --quiet "ziglang==$ZIGLANG" "cargo-zigbuild==$ZIGBUILD"
+fi
+# cargo-zigbuild runs zig as `python3 -m ziglang` from the virtualenv's python3.
+export PATH="$TOOLS/venv/bin:$TOOLS/bin:$PATH"
+
+# Installs crate $1 at version $2 into target/dist-tools/ unless that version is already on PATH.
+cargo_tool() {
+    local have
+    have=$(cargo "${1#cargo-}" --version 2>/dev/null || true)
+    case "$have" in
+        *" $2") return ;;
+    esac
+    # Its own build directory: CARGO_TARGET_DIR would mix the tool's build into svcctl's.
+    CARGO_TARGET_DIR="$TOOLS/build" cargo install --quiet --locked --root "$TOOLS" "$1@$2"
+    rm -rf "$TOOLS/build"
+}
+cargo_tool cargo-deb "$CARGO_DEB"
+cargo_tool cargo-generate-rpm "$GENERATE_RPM"
+
+# ---------------------------------------------------------------------------------------------
+step "build: cargo zigbuild --release --target $TRIPLE.$GLIBC"
+cargo zigbuild --release --locked --target "$TRIPLE.$GLIBC"
+BUILT=$TARGET_DIR/$TRIPLE/release/svcctl
+[ -x "$BUILT" ] || fail "the build left no binary at $BUILT"
+
+# ---------------------------------------------------------------------------------------------
+step "stage: the binary, man pages and completions it generates, docs"
+rm -rf "$DIST"
+mkdir -p "$STAGE/man" "$STAGE/complete"
+cp "$BUILT" "$STAGE/svcctl"
+BIN=$STAGE/svcctl
+"$BIN" --generate man --out-dir "$STAGE/man"
+gzip -9n "$STAGE"/man/*.8
+for shell in bash zsh fish; do
+    "$BIN" --generate "complete-$shell" --out-dir "$STAGE/complete"
+done
+cp README.md LICENSE cinder.conf.example "$STAGE/"
+
+# The man pages the clap definitions give, in the order the checks expect them.
+PAGES=(svcctl svcctl-service svcctl-service-list svcctl-service-delete svcctl-backend
+    svcctl-backend-cleanup svcctl-demo)
+
+# ---------------------------------------------------------------------------------------------
+step "package: tarball, rpm, deb"
+tar --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 \
+    --transform "s,^stage,svcctl-$VERSION-x86_64-linux," -C "$DIST" -cf - stage | gzip -9n >"$TARBALL"
+# gzip payload: CentOS 7's rpm 4.11 cannot read the default zstd.
+cargo generate-rpm --arch x86_64 --payload-compress gzip --auto-req find-requires --output "$RPM"
+cargo deb --no-build --target "$TRIPLE" --output "$DIST/cargo-deb.deb" >/dev/null
+# cargo-deb packages files only; the audit log's directory is added here, root's and 0750.
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+dpkg-deb --raw-extract "$DIST/cargo-deb.deb" "$WORK/deb-root"
+install -d -m 0750 "$WORK/deb-root/var/log/svcctl"
+dpkg-deb --root-owner-group -Zxz --build "$WORK/deb-root" "$DEB" >/dev/null
+rm "$DIST/cargo-deb.deb"
+
+# ---------------------------------------------------------------------------------------------
+step "check the binary"
+objdump -f "$BIN" | grep -q 'file format elf64-x86-64' || fail "$BIN is not an x86_64 ELF binary"
+NEWEST=$(objdump -T "$BIN" | grep -o 'GLIBC_[0-9.]*' | sed 's/^GLIBC_//' | sort -uV | tail -n1)
+[ -n "$NEWEST" ] || fail "objdump -T found no GLIBC symbol version in $BIN"
+[ "$(printf '%s\n%s\n' "$NEWEST" "$GLIBC" | sort -V | tail -n1)" = "$GLIBC" ] ||
+    fail "$BIN needs GLIBC_$NEWEST, newer than $GLIBC: it would not start on CentOS 7"
+pass "newest glibc symbol version is GLIBC_$NEWEST (at most $GLIBC)"
+! objdump -h "$BIN" | grep -qw '\.symtab' || fail "$BIN still has its symbol table: not stripped"
+pass "binary is stripped"
+SIZE=$(stat -c %s "$BIN")
+echo "dist: binary size: $SIZE bytes ($(awk "BEGIN { printf \"%.1f\", $SIZE / 1048576 }") MiB)"
+
+# ---------------------------------------------------------------------------------------------
+# Runs an unpacked binary $1 the way a newcomer would, in an empty directory with a cleared
+# environment: --version, then the demo database and `service list` on it.
+run_demo() {
+    local bin=$1 what=$2 dir
+    cmp -s "$bin" "$BIN" || fail "$what: its svcctl differs from the one built"
+    [ "$(env -i "$bin" --version)" = "svcctl $VERSION" ] || fail "$what: svcctl --version is not 'svcctl $VERSION'"
+    dir=$(mktemp -d -p "$WORK")
+    cp cinder.conf.example "$dir/"
+    (cd "$dir" && env -i "$bin" --config-file cinder.conf.example demo >demo.out 2>demo.err) ||
+        fail "$what: svcctl demo failed: $(cat "$dir/demo.err")"
+    (cd "$dir" && env -i "$bin" --config-file cinder.conf.example service list -f value -c host \
+        >list.out 2>list.err) || fail "$what: svcctl service list failed: $(cat "$dir/list.err")"
+    grep -qx node01 "$dir/list.out" && grep -qx node02 "$dir/list.out" ||
+        fail "$what: service list on the demo database does not show node01 and node02: $(cat "$dir/list.out")"
+    pass "$what: svcctl --version, demo and service list run"
+}
+
+# Checks man page $1 (gzipped roff) renders without a warning and has the sections asked for.
+check_man() {
+    local page=$1 what=$2 out
+    out=$(MANWIDTH=100 man --warnings -l "$page" 2>"$WORK/man.err" | col -b) ||
+        fail "$what: man -l $(basename "$page") failed: $(cat "$WORK/man.err")"
+    [ ! -s "$WORK/man.err" ] || fail "$what: man -l $(basename "$page") warns: $(cat "$WORK/man.err")"
+    for section in NAME SYNOPSIS OPTIONS "EXIT STATUS" FILES "SEE ALSO"; do
+        grep -qx "$section" <<<"$out" || fail "$what: $(basename "$page") has no $section section"
+    done
+}
+
+# Checks an unpacked package or tarball under $1: the binary runs, the pages render, the
+# completions load. $2 names it; $3 is where the bash completion is, $4 zsh's, $5 fish's.
+check_unpacked() {
+    local root=$1 what=$2 bash=$1/$3 zsh=$1/$4 fish=$1/$5 mandir=$6 page
+    run_demo "$root/$7" "$what"
+    for page in "${PAGES[@]}"; do
+        check_man "$root/$mandir/$page.8.gz" "$what"
+    done
+    pass "$what: ${#PAGES[@]} man pages render with NAME, SYNOPSIS, OPTIONS, EXIT STATUS, FILES, SEE ALSO"
+    bash -c 'source "$1" && complete -p svcctl' _ "$bash" >/dev/null ||
+        fail "$what: sourcing $3 does not register a completion for svcctl"
+    head -n1 "$zsh" | grep -qx '#compdef svcctl' || fail "$what: $4 is no zsh completion for svcctl"
+    grep -q '^complete -c svcctl' "$fish" || fail "$what: $5 is no fish completion for svcctl"
+    if command -v zsh >/dev/null; then zsh -n "$zsh" || fail "$what: $4 is not valid zsh"; fi
+    if command -v fish >/dev/null; then fish -n "$fish" || fail "$what: $5 is not valid fish"; fi
+    pass "$what: completions for bash, zsh and fish load"
+}
+
+# The list each package must hold exactly, as "mode owner path": no more, no less.
+package_files() {
+    local zsh_dir=$1 licence=$2 page
+    echo "-rwxr-xr-x root:root /usr/bin/svcctl"
+    for page in "${PAGES[@]}"; do
+        echo "-rw-r--r-- root:root /usr/share/man/man8/$page.8.gz"
+    done
+    echo "-rw-r--r-- root:root /usr/share/bash-completion/completions/svcctl"
+    echo "-rw-r--r-- root:root $zsh_dir/_svcctl"
+    echo "-rw-r--r-- root:root /usr/share/fish/vendor_completions.d/svcctl.fish"
+    echo "-rw-r--r-- root:root $licence"
+    echo "drwxr-x--- root:root /var/log/svcctl"
+}
+same_list() {
+    local what=$1 expected=$2 actual=$3
+    diff -u <(sort <<<"$expected") <(sort <<<"$actual") >"$WORK/list.diff" ||
+        fail "$what does not hold exactly the expected files (- expected, + found):
+$(cat "$WORK/list.diff")"
+}
+
+# ---------------------------------------------------------------------------------------------
+step "check the rpm"
+RPM_EXPECTED=$(package_files /usr/share/zsh/site-functions /usr/share/licenses/svcctl/LICENSE)
+same_list "$RPM" "$RPM_EXPECTED" "$(rpm -qp --qf '[%{FILEMODES:perms} %{FILEUSERNAME}:%{FILEGROUPNAME} %{FILENAMES}\n]' "$RPM")"
+same_list "rpm -qlp $RPM" "$(cut -d' ' -f3 <<<"$RPM_EXPECTED")" "$(rpm -qlp "$RPM")"
+pass "rpm -qlp lists exactly the binary, ${#PAGES[@]} man pages, 3 completions, the licence, /var/log/svcctl (0750)"
+[ "$(rpm -qp --qf '%{PAYLOADCOMPRESSOR}' "$RPM")" = gzip ] || fail "$RPM payload is not gzip: CentOS 7 cannot read it"
+REQUIRES=$(rpm -qpR "$RPM")
+grep -q 'libc.so.6(GLIBC_' <<<"$REQUIRES" || fail "$RPM requires no glibc version: $REQUIRES"
+REQUIRED=$(grep -o 'GLIBC_[0-9.]*' <<<"$REQUIRES" | sed 's/^GLIBC_//' | sort -uV | tail -n1)
+[ "$(printf '%s\n%s\n' "$REQUIRED" "$GLIBC" | sort -V | tail -n1)" = "$GLIBC" ] ||
+    fail "$RPM requires GLIBC_$REQUIRED, newer than $GLIBC"
+pass "rpm payload is gzip and it requires at most GLIBC_$GLIBC"
+mkdir "$WORK/rpm"
+(cd "$WORK/rpm" && rpm2cpio "$RPM" | cpio --quiet -idm)
+check_unpacked "$WORK/rpm" "rpm" usr/share/bash-completion/completions/svcctl \
+    usr/share/zsh/site-functions/_svcctl usr/share/fish/vendor_completions.d/svcctl.fish \
+    usr/share/man/man8 usr/bin/svcctl
+
+# ---------------------------------------------------------------------------------------------
+step "check the deb"
+DEB_EXPECTED=$(package_files /usr/share/zsh/vendor-completions /usr/share/doc/svcctl/copyright)
+# dpkg-deb -c also lists every parent directory; those are checked apart, below.
+DEB_LIST=$(dpkg-deb -c "$DEB" | awk '{ sub("^\\.", "", $6); sub("/$", "", $6); sub("/", ":", $2); print $1, $2, $6 }')
+same_list "dpkg-deb -c $DEB" "$DEB_EXPECTED" "$(grep -v '^d' <<<"$DEB_LIST"; grep ' /var/log/svcctl$' <<<"$DEB_LIST")"
+while read -r mode owner dir; do
+    [ -z "$dir" ] || [ "$dir" = /var/log/svcctl ] || grep -q " $dir/" <<<"$DEB_EXPECTED" ||
+        fail "$DEB holds a directory no packaged file is in: $dir"
+    [ "$dir" = /var/log/svcctl ] || [ "$mode $owner" = "drwxr-xr-x root:root" ] ||
+        fail "$DEB: $dir is $mode $owner, not drwxr-xr-x root:root"
+done < <(grep '^d' <<<"$DEB_LIST")
+pass "dpkg-deb -c lists exactly the binary, ${#PAGES[@]} man pages, 3 completions, the licence, /var/log/svcctl (0750)"
+dpkg-deb -f "$DEB" Depends | grep -qx "libc6 (>= $GLIBC)" || fail "$DEB does not depend on libc6 (>= $GLIBC)"
+pass "deb depends on libc6 (>= $GLIBC)"
+dpkg-deb -x "$DEB" "$WORK/deb"
+check_unpacked "$WORK/deb" "deb" usr/share/bash-completion/completions/svcctl \
+    usr/share/zsh/vendor-completions/_svcctl usr/share/fish/vendor_completions.d/svcctl.fish \
+    usr/share/man/man8 usr/bin/svcctl
+
+# ---------------------------------------------------------------------------------------------
+step "check the tarball"
+TOP=svcctl-$VERSION-x86_64-linux
+TAR_EXPECTED=$(
+    printf '%s\n' "$TOP/svcctl" "$TOP/README.md" "$TOP/LICENSE" "$TOP/cinder.conf.example" \
+        "$TOP/complete/svcctl.bash" "$TOP/complete/_svcctl" "$TOP/complete/svcctl.fish"
+    for page in "${PAGES[@]}"; do echo "$TOP/man/$page.8.gz"; done
+)
+same_list "$TARBALL" "$TAR_EXPECTED" "$(tar -tzf "$TARBALL" | grep -v '/$')"
+pass "tarball holds exactly the binary, ${#PAGES[@]} man pages, 3 completions, README, LICENSE, cinder.conf.example"
+mkdir "$WORK/tar"
+tar -xzf "$TARBALL" -C "$WORK/tar"
+check_unpacked "$WORK/tar/$TOP" "tarball" complete/svcctl.bash complete/_svcctl complete/svcctl.fish \
+    man svcctl
+
+# ---------------------------------------------------------------------------------------------
+rm -rf "$STAGE"
+echo "dist: artifacts in ${DIST#"$ROOT"/}/:"
+for f in "$TARBALL" "$RPM" "$DEB"; do
+    echo "  $(basename "$f")  $(stat -c %s "$f") bytes"
+done
+echo "dist: binary $SIZE bytes, newest glibc symbol GLIBC_$NEWEST"
+echo "dist: $PASSED passed, 0 failed"

@@ -1,0 +1,66 @@
+//! `svcctl --generate`: man pages and completions from the clap definitions, with no cinder.conf.
+
+use crate::harness::Svcctl;
+
+#[test]
+fn generate_needs_no_config_and_prints_to_stdout() {
+    // No --config-file, a cleared environment, no /etc/cinder/cinder.conf: nothing is read.
+    let run = Svcctl::new().run(&["--generate", "man"]).code(0);
+    assert!(run.stdout.starts_with(".TH SVCCTL 8 "), "{}", run.stdout);
+    assert!(run.stdout.contains(".SH \"EXIT STATUS\""), "{}", run.stdout);
+    let run = Svcctl::new().run(&["--generate", "complete-bash"]).code(0);
+    assert!(run.stdout.contains("complete -F _svcctl"), "{}", run.stdout);
+    assert!(run.stderr.is_empty(), "{}", run.stderr);
+}
+
+#[test]
+fn generate_man_out_dir_writes_one_page_per_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().to_str().unwrap();
+    Svcctl::new()
+        .run(&["--generate", "man", "--out-dir", out])
+        .code(0);
+    let mut pages: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    pages.sort();
+    assert_eq!(
+        pages,
+        [
+            "svcctl-backend-cleanup.8",
+            "svcctl-backend.8",
+            "svcctl-demo.8",
+            "svcctl-service-delete.8",
+            "svcctl-service-list.8",
+            "svcctl-service.8",
+            "svcctl.8",
+        ]
+    );
+}
+
+#[test]
+fn generate_errors_are_one_line_and_leave_other_command_lines_alone() {
+    let run = Svcctl::new()
+        .run(&["--generate", "man", "--out-dir", "/nonexistent/svcctl-man"])
+        .code(1);
+    assert!(
+        run.error_line()
+            .starts_with("svcctl: cannot write /nonexistent/svcctl-man/svcctl.8: "),
+        "{}",
+        run.stderr
+    );
+    let run = Svcctl::new().run(&["--generate", "complete-tcsh"]).code(2);
+    assert!(run.stderr.contains("complete-bash"), "{}", run.stderr);
+    // Without --generate the subcommand is still required, with clap's own message.
+    let run = Svcctl::new().run(&["--debug"]).code(2);
+    assert!(
+        run.stderr.contains("requires a subcommand"),
+        "{}",
+        run.stderr
+    );
+    let run = Svcctl::new()
+        .run(&["--out-dir", "/tmp", "service", "list"])
+        .code(2);
+    assert!(run.stderr.contains("--generate"), "{}", run.stderr);
+}
