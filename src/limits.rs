@@ -108,7 +108,9 @@ mod tests {
         assert_eq!(seconds("0"), Ok(0));
         assert!(name("").is_err());
         assert!(name("a\nb").is_err());
-        assert!(audit_log("/nonexistent-dir/x.jsonl").is_err());
+        assert!(audit_log("/nonexistent-dir/deeper/x.jsonl").is_err());
+        // One missing level is created (as /var/log/svcctl under /var/log).
+        assert!(audit_log("/nonexistent-dir/x.jsonl").is_ok());
         assert!(audit_log("/").is_err());
         assert!(audit_log("x.jsonl").is_ok());
     }

@@ -6,7 +6,8 @@ use chrono::{Duration, NaiveDateTime};
 use serde::Serialize;
 
 /// One row of `services`, with the columns an old schema lacks as None (read as NULL).
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+/// Decoded by position in `COLUMNS` (db/services.rs), not by name.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub(crate) struct ServiceRow {
     pub id: i64,
     pub uuid: Option<String>,
