@@ -6,7 +6,7 @@ use crate::harness::Svcctl;
 fn generate_needs_no_config_and_prints_to_stdout() {
     // No --config-file, a cleared environment, no /etc/cinder/cinder.conf: nothing is read.
     let run = Svcctl::new().run(&["--generate", "man"]).code(0);
-    assert!(run.stdout.starts_with(".TH SVCCTL 8 "), "{}", run.stdout);
+    assert!(run.stdout.contains("\n.TH SVCCTL 8 "), "{}", run.stdout);
     assert!(run.stdout.contains(".SH \"EXIT STATUS\""), "{}", run.stdout);
     let run = Svcctl::new().run(&["--generate", "complete-bash"]).code(0);
     assert!(run.stdout.contains("complete -F _svcctl"), "{}", run.stdout);
@@ -25,17 +25,29 @@ fn generate_man_out_dir_writes_one_page_per_command() {
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
     pages.sort();
-    assert_eq!(
-        pages,
-        [
-            "svcctl-backend-cleanup.8",
-            "svcctl-backend.8",
-            "svcctl-demo.8",
-            "svcctl-service-delete.8",
-            "svcctl-service-list.8",
-            "svcctl-service.8",
-            "svcctl.8",
-        ]
+    // One page per command: svcctl, each group and each subcommand (the tree grows; these
+    // must always be there, and nothing else may be).
+    for page in [
+        "svcctl-backend-cleanup.8",
+        "svcctl-backend.8",
+        "svcctl-cluster-list.8",
+        "svcctl-cluster-remove.8",
+        "svcctl-cluster.8",
+        "svcctl-demo.8",
+        "svcctl-service-delete.8",
+        "svcctl-service-list.8",
+        "svcctl-service-purge.8",
+        "svcctl-service-restore.8",
+        "svcctl-service.8",
+        "svcctl.8",
+    ] {
+        assert!(pages.contains(&page.to_string()), "{page} missing: {pages:?}");
+    }
+    assert!(
+        pages
+            .iter()
+            .all(|p| p.starts_with("svcctl") && p.ends_with(".8")),
+        "{pages:?}"
     );
 }
 

@@ -106,10 +106,13 @@ impl Paused {
         self.finish()
     }
 
-    /// Waits for svcctl without resuming it (it was signalled).
+    /// Waits for svcctl without resuming it (it was signalled). The pause file goes only
+    /// after svcctl has ended: removed first, it would let svcctl go on (and commit) before it
+    /// saw the signal, which made the Ctrl-C test fail now and then under load.
     pub fn finish(self) -> Run {
+        let out = self.child.wait_with_output().unwrap();
         let _ = std::fs::remove_file(&self.pause);
-        Run::from(self.child.wait_with_output().unwrap(), &["paused"])
+        Run::from(out, &["paused"])
     }
 }
 
