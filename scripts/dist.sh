@@ -89,9 +89,16 @@ for shell in bash zsh fish; do
 done
 cp README.md LICENSE cinder.conf.example "$STAGE/"
 
-# The man pages the clap definitions give, in the order the checks expect them.
-PAGES=(svcctl svcctl-service svcctl-service-list svcctl-service-delete svcctl-backend
-    svcctl-backend-cleanup svcctl-demo)
+# The man pages are whatever the command tree gives (one per command), so a new subcommand
+# needs no edit here; every check below then wants exactly these, in every package.
+PAGES=()
+for page in "$STAGE"/man/*.8.gz; do
+    page=${page##*/}
+    PAGES+=("${page%.8.gz}")
+done
+[[ " ${PAGES[*]} " == *" svcctl "* && ${#PAGES[@]} -ge 2 ]] ||
+    fail "svcctl --generate man gave no svcctl.8 and subcommand pages: ${PAGES[*]}"
+echo "dist: ${#PAGES[@]} man pages: ${PAGES[*]}"
 
 # The rpm's spec: the staged files, each distribution's paths as in the deb (Cargo.toml).
 rpm_spec() {
