@@ -141,6 +141,10 @@ fn man_pages(root: &Command) -> Result<Vec<(String, Vec<u8>)>> {
             let man = Man::new((*cmd).clone())
                 .title(name.to_uppercase())
                 .section(SECTION)
+                // No build date (pages stay reproducible), but never an empty field: roff
+                // would shift source and manual into its place.
+                .date(concat!("version ", env!("CARGO_PKG_VERSION")))
+                .source("svcctl")
                 .manual("svcctl manual");
             man.render_title(&mut page)?;
             man.render_name_section(&mut page)?;

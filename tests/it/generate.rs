@@ -6,7 +6,11 @@ use crate::harness::Svcctl;
 fn generate_needs_no_config_and_prints_to_stdout() {
     // No --config-file, a cleared environment, no /etc/cinder/cinder.conf: nothing is read.
     let run = Svcctl::new().run(&["--generate", "man"]).code(0);
-    assert!(run.stdout.contains("\n.TH SVCCTL 8 "), "{}", run.stdout);
+    let title = format!(
+        "\n.TH SVCCTL 8 \"version {}\" svcctl \"svcctl manual\"\n",
+        env!("CARGO_PKG_VERSION")
+    );
+    assert!(run.stdout.contains(&title), "{}", run.stdout);
     assert!(run.stdout.contains(".SH \"EXIT STATUS\""), "{}", run.stdout);
     let run = Svcctl::new().run(&["--generate", "complete-bash"]).code(0);
     assert!(run.stdout.contains("complete -F _svcctl"), "{}", run.stdout);
