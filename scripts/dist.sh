@@ -174,6 +174,9 @@ NEWEST=$(objdump -T "$BIN" | grep -o 'GLIBC_[0-9.]*' | sed 's/^GLIBC_//' | sort 
 pass "newest glibc symbol version is GLIBC_$NEWEST (at most $GLIBC)"
 ! objdump -h "$BIN" | grep -qw '\.symtab' || fail "$BIN still has its symbol table: not stripped"
 pass "binary is stripped"
+# Test seams exist only with the test-seams cargo feature, never in what ships.
+! grep -qa 'SVCCTL_TEST' "$BIN" || fail "$BIN contains a test seam (SVCCTL_TEST...): built with the test-seams feature?"
+pass "no test seam in the binary"
 SIZE=$(stat -c %s "$BIN")
 echo "dist: binary size: $SIZE bytes ($(awk "BEGIN { printf \"%.1f\", $SIZE / 1048576 }") MiB)"
 
