@@ -80,7 +80,9 @@ pub fn audit_log(s: &str) -> Result<PathBuf, String> {
     let creatable = dir
         .parent()
         .is_some_and(|p| p.as_os_str().is_empty() || p.is_dir());
-    if !dir.is_dir() && !(creatable && !dir.exists()) {
+    // The directory itself, or one missing level under a directory that exists.
+    let usable = dir.is_dir() || (creatable && !dir.exists());
+    if !usable {
         return Err(format!(
             "directory {} does not exist; create it first or choose another path",
             text::quote(&dir.display().to_string())
