@@ -114,7 +114,12 @@ pub(crate) fn check(plan: &Plan, flags: &DeleteFlags, processes: Option<&[Stoppe
 
 /// Asks `question` at a terminal unless `--yes`; with no terminal and no `--yes`, exit 2.
 pub(crate) async fn confirm(question: &str, flags: &DeleteFlags) -> Result<()> {
-    if flags.yes || flags.dry_run {
+    ask(question, flags.yes, flags.dry_run).await
+}
+
+/// `confirm` for any writing command's flags: asks unless `yes` or `dry_run`.
+pub(crate) async fn ask(question: &str, yes: bool, dry_run: bool) -> Result<()> {
+    if yes || dry_run {
         return Ok(());
     }
     if !std::io::stdin().is_terminal() {

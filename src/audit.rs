@@ -93,6 +93,59 @@ pub(crate) struct ServiceDeleted {
     pub forced_over: Vec<String>,
 }
 
+/// `service_disabled` / `service_enabled`: the row as it was just before, and the reason
+/// now set (None on enable, which clears it).
+#[derive(Debug, Serialize)]
+pub(crate) struct ServiceToggled {
+    pub command: Vec<String>,
+    pub database: String,
+    pub service: ServiceRow,
+    pub disabled_reason: Option<String>,
+}
+
+/// `volume_host_moved`, `backup_host_moved`, `group_host_moved`,
+/// `consistencygroup_host_moved`: one row moved off a host, with its old and new values, so
+/// `--undo TXN` can put it back.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub(crate) struct HostMoved {
+    pub command: Vec<String>,
+    pub database: String,
+    pub table: String,
+    pub id: String,
+    pub old: Placement,
+    pub new: Placement,
+}
+
+/// Where a row sits: its host, and (where the table has them) its service uuid and cluster.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub(crate) struct Placement {
+    pub host: Option<String>,
+    pub service_uuid: Option<String>,
+    pub cluster_name: Option<String>,
+}
+
+/// The `*_host_moved` lines of transaction `txn` in the audit log at `path`, in order: what
+/// `move-host --undo TXN` puts back. Other lines (and lines of other transactions) are skipped.
+pub(crate) fn host_moves(path: &Path, txn: &str) -> Result<Vec<HostMoved>> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading the audit log {}", path.display()))?;
+    let mut out = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let v: serde_json::Value = serde_json::from_str(line)
+            .with_context(|| format!("{} line {}: not JSON", path.display(), n + 1))?;
+        let is_move = v["event"]
+            .as_str()
+            .is_some_and(|e| e.ends_with("_host_moved"));
+        if is_move && v["txn"] == txn {
+            out.push(
+                serde_json::from_value(v)
+                    .with_context(|| format!("{} line {}", path.display(), n + 1))?,
+            );
+        }
+    }
+    Ok(out)
+}
+
 /// `rolled_back`: a transaction whose lines were already written did not commit after all.
 #[derive(Debug, Serialize)]
 pub(crate) struct RolledBack {

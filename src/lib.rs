@@ -3,6 +3,7 @@
 
 mod apply;
 mod audit;
+mod change;
 pub mod cli;
 mod commands;
 mod config;
@@ -13,6 +14,7 @@ mod model;
 mod output;
 mod plan;
 mod processes;
+mod relocate;
 mod seams;
 mod sys;
 mod write;

@@ -2,9 +2,13 @@
 //! `run`; the command tree beside the dispatcher that runs it.
 
 pub(crate) mod backend_cleanup;
+pub(crate) mod backup_move_host;
 pub(crate) mod demo;
 pub(crate) mod service_delete;
+pub(crate) mod service_disable;
+pub(crate) mod service_enable;
 pub(crate) mod service_list;
+pub(crate) mod volume_move_host;
 
 use anyhow::Result;
 use clap::Subcommand;
@@ -13,12 +17,18 @@ use crate::Context;
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
-    /// Cinder services: list, delete
+    /// Cinder services: list, delete, disable, enable
     #[command(subcommand)]
     Service(ServiceCommand),
     /// Storage backends: clean up after a removed backend
     #[command(subcommand)]
     Backend(BackendCommand),
+    /// Volumes: move them off a dead host safely
+    #[command(subcommand)]
+    Volume(VolumeCommand),
+    /// Backups: move them off a dead backup host safely
+    #[command(subcommand)]
+    Backup(BackupCommand),
     /// Create the embedded demo database (SQLite) with the seed's services and list them
     Demo(demo::Args),
 }
@@ -27,6 +37,18 @@ pub(crate) enum Command {
 pub(crate) enum ServiceCommand {
     List(service_list::Args),
     Delete(service_delete::Args),
+    Disable(service_disable::Args),
+    Enable(service_enable::Args),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum VolumeCommand {
+    MoveHost(volume_move_host::Args),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum BackupCommand {
+    MoveHost(backup_move_host::Args),
 }
 
 #[derive(Debug, Subcommand)]
@@ -39,6 +61,10 @@ pub(crate) async fn run(command: Command, ctx: &Context) -> Result<()> {
         Command::Service(ServiceCommand::List(args)) => service_list::run(args, ctx).await,
         Command::Service(ServiceCommand::Delete(args)) => service_delete::run(args, ctx).await,
         Command::Backend(BackendCommand::Cleanup(args)) => backend_cleanup::run(args, ctx).await,
+        Command::Service(ServiceCommand::Disable(args)) => service_disable::run(args, ctx).await,
+        Command::Service(ServiceCommand::Enable(args)) => service_enable::run(args, ctx).await,
+        Command::Volume(VolumeCommand::MoveHost(args)) => volume_move_host::run(args, ctx).await,
+        Command::Backup(BackupCommand::MoveHost(args)) => backup_move_host::run(args, ctx).await,
         Command::Demo(args) => demo::run(args, ctx).await,
     }
 }

@@ -6,6 +6,7 @@
 mod conn;
 mod connect;
 mod dialect;
+pub(crate) mod hosted;
 pub(crate) mod references;
 mod schema;
 pub(crate) mod services;

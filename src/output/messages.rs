@@ -16,6 +16,11 @@ fn line(text: impl Display) {
     eprintln!("{text}");
 }
 
+/// `svcctl: <text>` on stderr: the decommission commands' notes (`output::decom` words them).
+pub(crate) fn note(text: impl Display) {
+    line(format_args!("svcctl: {text}"));
+}
+
 fn stderr_is_terminal() -> bool {
     use std::io::IsTerminal;
     std::io::stderr().is_terminal()
