@@ -54,14 +54,12 @@ impl Reason {
                 let mut hint = String::new();
                 if c.volumes > 0 || c.groups > 0 || c.consistencygroups > 0 {
                     hint = format!(
-                        "; move them first: cinder-manage volume update_host --currenthost {} \
-                         --newhost NEWHOST",
+                        "; move them first: svcctl volume move-host --from {} --to NEWHOST",
                         row.host()
                     );
                 } else if c.backups > 0 {
                     hint = format!(
-                        "; move them first: cinder-manage backup update_backup_host \
-                         --currenthost {} --newhost NEWHOST",
+                        "; move them first: svcctl backup move-host --from {} --to NEWHOST",
                         row.host()
                     );
                 }
@@ -69,7 +67,7 @@ impl Reason {
             }
             Reason::BackendInUse { key, counts } => format!(
                 "the backend still owns {} on some node (hosts *@{key}#*); move them first: \
-                 cinder-manage volume update_host --currenthost NODE@{key}#POOL --newhost NEWHOST",
+                 svcctl volume move-host --from NODE@{key} --to NEWHOST",
                 describe_counts(counts)
             ),
             Reason::CameUp => "came up between plan and write: not deleted".into(),

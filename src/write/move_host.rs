@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use anyhow::Result;
 
 use super::{Change, Tx};
-use crate::audit::{Actor, HostMoved, Placement};
+use crate::audit::{Actor, HostMoved};
 use crate::db::hosted::{self, HostedRow};
 use crate::db::{Dialect, Schema, Stmt};
 use crate::relocate::{self, Move, MovePlan, SETTLED_MIGRATION, busy_statuses, placement_of};
@@ -231,7 +231,7 @@ pub(crate) fn reversed(lines: &[HostMoved], tables: &[&'static str]) -> Vec<Move
                 id: l.id.clone(),
                 status: None,
                 old: l.new.clone(),
-                new: Placement { ..l.old.clone() },
+                new: l.old.clone(),
             })
         })
         .collect()
