@@ -6,6 +6,8 @@ mod harness;
 mod cleanup;
 mod config;
 mod connect;
+mod decommission;
 mod delete;
 mod list;
+mod move_host;
 mod schema;

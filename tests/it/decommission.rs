@@ -1,0 +1,202 @@
+//! `svcctl service disable` / `enable` on Cinder 29's schema, SQLite and MariaDB: Cinder's
+//! `service_update` row for row (disabled, disabled_reason, modified_at; updated_at kept),
+//! already-disabled rows reported, nothing matched, bad reasons, the dry run.
+
+use serde_json::Value;
+
+use crate::both_backends;
+use crate::harness::{Schema, TestDb};
+
+fn ids(v: &Value, key: &str) -> Vec<i64> {
+    v[key]
+        .as_array()
+        .unwrap_or_else(|| panic!("no {key} in {v}"))
+        .iter()
+        .map(|r| r["id"].as_i64().unwrap())
+        .collect()
+}
+
+/// A dead node02 (scheduler, volume) beside a live node01.
+fn nodes(db: &TestDb) {
+    db.service(1, "node01", "cinder-scheduler", 5);
+    db.service(2, "node02", "cinder-scheduler", 600);
+    db.service(3, "node02@lvm", "cinder-volume", 600);
+}
+
+/// (disabled, disabled_reason, modified_at, updated_at) of service `id`, as text.
+fn state(db: &TestDb, id: i64) -> Vec<Option<String>> {
+    db.rows(&format!(
+        "SELECT {}, {}, {}, {} FROM services WHERE id = {id}",
+        db.text("disabled"),
+        db.text("disabled_reason"),
+        db.text("modified_at"),
+        db.text("updated_at")
+    ))
+    .remove(0)
+}
+
+// Disable then enable, exactly as Cinder's service_update: updated_at (the heartbeat) never
+// moves, modified_at is stamped, the reason is set and then cleared; every change audited.
+both_backends!(disable_and_enable_like_cinder, Schema::Cinder, |db| {
+    nodes(&db);
+    let heartbeat = state(&db, 3)[3].clone();
+    let v = db
+        .svcctl()
+        .run(&[
+            "service", "disable", "--host", "node02*", "--reason", "RMA 4711", "--yes", "-f",
+            "json",
+        ])
+        .code(0)
+        .json();
+    assert_eq!(ids(&v, "changed"), [2, 3]);
+    assert_eq!(v["changed"][0]["status"], "enabled", "as it was before");
+    for id in [2, 3] {
+        let s = state(&db, id);
+        assert_eq!(s[0].as_deref(), Some("1"));
+        assert_eq!(s[1].as_deref(), Some("RMA 4711"));
+        assert!(s[2].is_some(), "modified_at stamped");
+    }
+    assert_eq!(
+        state(&db, 3)[3],
+        heartbeat,
+        "updated_at untouched: still down"
+    );
+    assert_eq!(state(&db, 1)[0].as_deref(), Some("0"), "node01 untouched");
+    let audit = db.audit_lines();
+    assert_eq!(audit.len(), 2);
+    assert_eq!(audit[0]["event"], "service_disabled");
+    assert_eq!(audit[0]["service"]["disabled"], false, "the row as it was");
+    assert_eq!(audit[0]["disabled_reason"], "RMA 4711");
+
+    // Again: already disabled, reported and fine, nothing rewritten.
+    let again = db
+        .svcctl()
+        .run(&[
+            "service", "disable", "--host", "node02", "--reason", "other", "--yes", "-f", "json",
+        ])
+        .code(0)
+        .json();
+    assert_eq!(ids(&again, "changed"), Vec::<i64>::new());
+    assert_eq!(ids(&again, "unchanged"), [2]);
+    assert_eq!(state(&db, 2)[1].as_deref(), Some("RMA 4711"));
+    assert_eq!(db.audit_lines().len(), 2);
+
+    let v = db
+        .svcctl()
+        .run(&[
+            "service",
+            "enable",
+            "--host",
+            "node02@lvm",
+            "--yes",
+            "-f",
+            "json",
+        ])
+        .code(0)
+        .json();
+    assert_eq!(ids(&v, "changed"), [3]);
+    let s = state(&db, 3);
+    assert_eq!(s[0].as_deref(), Some("0"));
+    assert_eq!(s[1], None, "enable clears the reason");
+    assert_eq!(s[3], heartbeat);
+    assert_eq!(db.audit_lines()[2]["event"], "service_enabled");
+    // The listing shows it as Cinder's would.
+    let list = db
+        .svcctl()
+        .run(&["service", "list", "--host", "node02", "-f", "json"])
+        .code(0)
+        .json();
+    assert_eq!(list[0]["status"], "disabled");
+    assert_eq!(list[0]["disabled_reason"], "RMA 4711");
+});
+
+// Nothing matched: 4 (0 with --missing-ok); a reason Cinder would not keep: 2; no terminal and
+// no --yes: 2; a dry run: 0. None of them changes anything.
+both_backends!(refusals_change_nothing, Schema::Cinder, |db| {
+    nodes(&db);
+    let before = db.fingerprint();
+    let disabled = || state(&db, 3);
+    let was = disabled();
+    let run = db
+        .svcctl()
+        .run(&[
+            "service", "disable", "--host", "node09", "--reason", "x", "--yes",
+        ])
+        .code(4);
+    assert!(
+        run.error_line().contains("no live service on host node09"),
+        "{}",
+        run.stderr
+    );
+    db.svcctl()
+        .run(&[
+            "service",
+            "enable",
+            "--host",
+            "node09",
+            "--yes",
+            "--missing-ok",
+            "-f",
+            "json",
+        ])
+        .code(0)
+        .json();
+    let long = "x".repeat(256);
+    let run = db
+        .svcctl()
+        .run(&[
+            "service",
+            "disable",
+            "--host",
+            "node02@lvm",
+            "--reason",
+            &long,
+            "--yes",
+        ])
+        .code(2);
+    assert!(run.error_line().contains("at most 255"), "{}", run.stderr);
+    db.svcctl()
+        .run(&[
+            "service",
+            "disable",
+            "--host",
+            "node02@lvm",
+            "--reason",
+            "x",
+        ])
+        .code(2);
+    let v = db
+        .svcctl()
+        .run(&[
+            "service",
+            "disable",
+            "--host",
+            "node02@lvm",
+            "--reason",
+            "x",
+            "--dry-run",
+            "-f",
+            "json",
+        ])
+        .code(0)
+        .json();
+    assert_eq!(v["dry_run"], true);
+    assert_eq!(ids(&v, "changed"), [3]);
+    assert_eq!(disabled(), was);
+    assert_eq!(db.fingerprint(), before);
+    assert!(db.audit_lines().is_empty());
+    // 255 characters are fine.
+    let max = "y".repeat(255);
+    db.svcctl()
+        .run(&[
+            "service",
+            "disable",
+            "--host",
+            "node02@lvm",
+            "--reason",
+            &max,
+            "--yes",
+        ])
+        .code(0);
+    assert_eq!(disabled()[1].as_deref(), Some(max.as_str()));
+});
