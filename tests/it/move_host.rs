@@ -334,3 +334,35 @@ both_backends!(backups_move_to_a_live_backup_host, Schema::Cinder, |db| {
         .run(&["service", "delete", "--host", "node02", "--yes"])
         .code(0);
 });
+
+// The target dies between plan and write: the WHERE clause sees it, nothing moves, exit 3.
+both_backends!(
+    a_target_gone_down_after_the_plan_gets_nothing,
+    Schema::Cinder,
+    |db| {
+        cloud(&db);
+        let pause = db.dir.path().join("pause");
+        let child = db.svcctl().paused(
+            "SVCCTL_TEST_PAUSE_FILE",
+            &pause,
+            &move_args("node02@lvm", "node01@lvm", &["--yes"]),
+        );
+        db.exec(&format!(
+            "UPDATE services SET updated_at = '{}' WHERE id = 1",
+            db.ago(600)
+        ));
+        let before = db.fingerprint();
+        let run = child.resume().code(3);
+        let v = run.json();
+        assert_eq!(moved_ids(&v), Vec::<String>::new());
+        assert!(
+            v["not_moved"][0]["reason"]
+                .as_str()
+                .unwrap()
+                .contains("target service went down"),
+            "{v}"
+        );
+        assert_eq!(db.fingerprint(), before);
+        assert!(db.audit_lines().is_empty());
+    }
+);
