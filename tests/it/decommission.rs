@@ -200,3 +200,24 @@ both_backends!(refusals_change_nothing, Schema::Cinder, |db| {
         .code(0);
     assert_eq!(disabled()[1].as_deref(), Some(max.as_str()));
 });
+
+// Disabled by someone else between plan and write (cinder service-disable): that row is
+// reported as already disabled and keeps their reason; the others are disabled.
+both_backends!(disabled_meanwhile_keeps_its_reason, Schema::Cinder, |db| {
+    nodes(&db);
+    let pause = db.dir.path().join("pause");
+    let child = db.svcctl().paused(
+        "SVCCTL_TEST_PAUSE_FILE",
+        &pause,
+        &[
+            "service", "disable", "--host", "node02*", "--reason", "ours", "--yes", "-f", "json",
+        ],
+    );
+    db.exec("UPDATE services SET disabled = 1, disabled_reason = 'theirs' WHERE id = 3");
+    let v = child.resume().code(0).json();
+    assert_eq!(ids(&v, "changed"), [2]);
+    assert_eq!(ids(&v, "unchanged"), [3]);
+    assert_eq!(state(&db, 3)[1].as_deref(), Some("theirs"));
+    assert_eq!(state(&db, 2)[1].as_deref(), Some("ours"));
+    assert_eq!(db.audit_lines().len(), 1);
+});
