@@ -90,6 +90,19 @@ pub(crate) async fn move_host(kind: Kind, args: MoveArgs, ctx: &Context) -> Resu
     let mut db = ctx.connect().await?;
     let now = plan_now();
     let sdt = ctx.settings.service_down_time;
+    let mut rows = Vec::new();
+    for table in kind.tables() {
+        for r in hosted::fetch_on_host(&mut db, table, from, kind.pools()).await? {
+            rows.push((*table, r));
+        }
+    }
+    if rows.is_empty() {
+        if flags.json() {
+            output::print_json(&decom::MoveDoc::empty(flags.dry_run, from, to))?;
+        }
+        // Nothing to move is nothing to refuse: scripts re-run with --missing-ok.
+        return flags.nothing_matched(format!("no live {}s on host {from}", kind.noun()));
+    }
     let filter = ServiceFilter {
         hosts: vec![HostPattern::Exact(to_base.to_string())],
         binary: Some(kind.binary().to_string()),
@@ -102,7 +115,7 @@ pub(crate) async fn move_host(kind: Kind, args: MoveArgs, ctx: &Context) -> Resu
         .max_by_key(|r| (r.heartbeat(), r.id))
     else {
         if flags.json() {
-            output::print_json(&decom::MoveDoc::refused_target(flags.dry_run, from, to))?;
+            output::print_json(&decom::MoveDoc::empty(flags.dry_run, from, to))?;
         }
         return Err(Failure::Refused(format!(
             "no live {} service on host {to_base}; nothing was changed; the target must be one \
@@ -116,18 +129,6 @@ pub(crate) async fn move_host(kind: Kind, args: MoveArgs, ctx: &Context) -> Resu
         service: Service::judge(target, now, sdt),
         to: to.to_string(),
     };
-    let mut rows = Vec::new();
-    for table in kind.tables() {
-        for r in hosted::fetch_on_host(&mut db, table, from, kind.pools()).await? {
-            rows.push((*table, r));
-        }
-    }
-    if rows.is_empty() {
-        if flags.json() {
-            output::print_json(&decom::MoveDoc::refused_target(flags.dry_run, from, to))?;
-        }
-        return flags.nothing_matched(format!("no live {}s on host {from}", kind.noun()));
-    }
     let alive_since = (!args.force).then(|| cutoff(now, sdt));
     let plan = MovePlan::build(kind, from, target, rows, alive_since);
     apply(&plan, &mut db, flags, args.force).await
@@ -143,7 +144,7 @@ async fn undo(kind: Kind, txn: &str, flags: &ChangeFlags, ctx: &Context) -> Resu
     let moves = move_host::reversed(&lines, kind.tables());
     if moves.is_empty() {
         if flags.json() {
-            output::print_json(&decom::MoveDoc::refused_target(flags.dry_run, "", ""))?;
+            output::print_json(&decom::MoveDoc::empty(flags.dry_run, "", ""))?;
         }
         return flags.nothing_matched(format!(
             "no {} moves of transaction {txn} in {}",

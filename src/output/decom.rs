@@ -351,8 +351,8 @@ fn moved_entry(m: &Move) -> MovedEntry<'_> {
 }
 
 impl<'a> MoveDoc<'a> {
-    /// Nothing to plan: no target, or nothing on FROM.
-    pub fn refused_target(dry_run: bool, from: &'a str, to: &'a str) -> MoveDoc<'a> {
+    /// Nothing planned: nothing on FROM, no target, or no such transaction to undo.
+    pub fn empty(dry_run: bool, from: &'a str, to: &'a str) -> MoveDoc<'a> {
         MoveDoc {
             dry_run,
             txn: None,
