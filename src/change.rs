@@ -6,7 +6,6 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 
-use crate::apply::ReportFormat;
 use crate::audit::{Actor, AuditLog};
 use crate::db::Db;
 use crate::error::Failure;
@@ -28,13 +27,22 @@ pub(crate) struct ChangeFlags {
     #[arg(long, value_name = "PATH")]
     pub audit_log: Option<PathBuf>,
     /// Output format
-    #[arg(short = 'f', long = "format", value_enum, default_value_t = ReportFormat::Table)]
-    pub format: ReportFormat,
+    #[arg(short = 'f', long = "format", value_enum, default_value_t = ChangeFormat::Table)]
+    pub format: ChangeFormat,
+}
+
+/// A plan and its result: table or JSON only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum ChangeFormat {
+    /// The plan and the result as tables; notes on stderr
+    Table,
+    /// One JSON document with the same keys on every path (see the README)
+    Json,
 }
 
 impl ChangeFlags {
     pub fn json(&self) -> bool {
-        self.format == ReportFormat::Json
+        self.format == ChangeFormat::Json
     }
 
     /// Asks `question` unless `--yes` or `--dry-run`; exit 2 with no terminal.

@@ -13,7 +13,7 @@ Exit codes:
   1    runtime or database error (unreachable, access denied, a failed statement)
   2    usage or configuration error (bad flag, config file, option, URL; no terminal to ask at)
   3    refused by a safety check (a service is up or in use) or at the prompt; nothing changed
-  4    nothing matched (no live service for the hosts or backend given)
+  4    nothing matched (no live service for the hosts or backend given; nothing to move)
   130  interrupted (Ctrl-C); nothing half-written
 
 Configuration is read as Cinder reads it: --config-file and --config-dir in the order given
@@ -21,7 +21,8 @@ Configuration is read as Cinder reads it: --config-file and --config-dir in the 
 (e.g. OS_DATABASE__CONNECTION), then flags.";
 
 /// Clean up stale OpenStack Cinder services, safely: list them as `cinder service-list` does,
-/// soft-delete a dead host's services the way Cinder does, and clean up after a removed backend.
+/// soft-delete a dead host's services the way Cinder does, and clean up after a removed backend;
+/// disable a host and move its volumes and backups off it before deleting it.
 #[derive(Debug, Parser)]
 #[command(name = "svcctl", version, after_help = EXIT_CODES, max_term_width = 100)]
 pub struct Cli {

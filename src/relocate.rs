@@ -101,20 +101,23 @@ pub(crate) struct Target {
 impl Target {
     /// Where `row` goes: host `TO#pool` keeping its pool unless `--to` names one, the target's
     /// uuid, and its cluster (with the pool, as Cinder writes a volume's cluster_name).
-    pub fn placement(&self, row: &HostedRow, pools: bool) -> Placement {
-        let pool = if self.to.contains('#') || !pools {
-            None
-        } else {
-            row.pool()
+    /// Only volumes carry a `service_uuid`; backups carry no `cluster_name`.
+    pub fn placement(&self, table: &str, row: &HostedRow, pools: bool) -> Placement {
+        let (base, named) = match self.to.split_once('#') {
+            Some((b, p)) => (b, Some(p)),
+            None => (self.to.as_str(), None),
         };
+        let pool = named.or(if pools { row.pool() } else { None });
         let with_pool = |base: &str| match pool {
             Some(p) => format!("{base}#{p}"),
             None => base.to_string(),
         };
         Placement {
-            host: Some(with_pool(&self.to)),
-            service_uuid: self.service.row.uuid.clone(),
-            cluster_name: self.service.row.cluster_name.as_deref().map(with_pool),
+            host: Some(with_pool(base)),
+            service_uuid: self.service.row.uuid.clone().filter(|_| table == "volumes"),
+            cluster_name: (table != "backups")
+                .then(|| self.service.row.cluster_name.as_deref().map(with_pool))
+                .flatten(),
         }
     }
 }
@@ -174,7 +177,7 @@ impl MovePlan {
                 table,
                 id: row.id.clone(),
                 status: row.status.clone(),
-                new: target.placement(&row, kind.pools()),
+                new: target.placement(table, &row, kind.pools()),
                 old: placement_of(&row),
             });
         }
@@ -227,14 +230,16 @@ mod tests {
 
     #[test]
     fn the_pool_is_kept_unless_the_target_names_one() {
-        let p = target("n1@b", Some("c@b")).placement(&row("n2@b#nvme"), true);
+        let p = target("n1@b", Some("c@b")).placement("volumes", &row("n2@b#nvme"), true);
         assert_eq!(p.host.as_deref(), Some("n1@b#nvme"));
         assert_eq!(p.cluster_name.as_deref(), Some("c@b#nvme"));
         assert_eq!(p.service_uuid.as_deref(), Some("new"));
-        let p = target("n1@b#ssd", None).placement(&row("n2@b#nvme"), true);
+        let p = target("n1@b#ssd", None).placement("volumes", &row("n2@b#nvme"), true);
         assert_eq!(p.host.as_deref(), Some("n1@b#ssd"));
         assert_eq!(p.cluster_name, None);
-        let p = target("n1@b", None).placement(&row("n2@b"), true);
+        let p = target("n1@b#ssd", Some("c@b")).placement("volumes", &row("n2@b#nvme"), true);
+        assert_eq!(p.cluster_name.as_deref(), Some("c@b#ssd"));
+        let p = target("n1@b", None).placement("volumes", &row("n2@b"), true);
         assert_eq!(p.host.as_deref(), Some("n1@b"));
     }
 

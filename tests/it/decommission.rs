@@ -221,3 +221,16 @@ both_backends!(disabled_meanwhile_keeps_its_reason, Schema::Cinder, |db| {
     assert_eq!(state(&db, 2)[1].as_deref(), Some("ours"));
     assert_eq!(db.audit_lines().len(), 1);
 });
+
+#[test]
+fn help_documents_every_flag() {
+    for sub in [
+        &["service", "disable", "--help"][..],
+        &["service", "enable", "--help"],
+        &["volume", "move-host", "--help"],
+        &["backup", "move-host", "--help"],
+    ] {
+        let run = crate::harness::Svcctl::new().run(sub).code(0);
+        insta::assert_snapshot!(sub[..2].join("_"), run.stdout);
+    }
+}

@@ -135,6 +135,19 @@ both_backends!(
 // `--to HOST#pool` sets that pool; a volume never loses one silently.
 both_backends!(a_pool_in_the_target_is_set, Schema::Cinder, |db| {
     cloud(&db);
+    let plan = db
+        .svcctl()
+        .run(&[
+            "volume",
+            "move-host",
+            "--from",
+            "node02@lvm",
+            "--to",
+            "node01@lvm#gold",
+            "--dry-run",
+        ])
+        .code(0);
+    insta::assert_snapshot!("dry_run_plan", plan.stdout);
     db.svcctl()
         .run(&move_args("node02@lvm", "node01@lvm#gold", &["--yes"]))
         .code(0);
