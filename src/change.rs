@@ -8,7 +8,6 @@ use anyhow::Result;
 
 use crate::audit::{Actor, AuditLog};
 use crate::db::Db;
-use crate::error::Failure;
 use crate::output::messages;
 
 /// The flags every decommission command shares.
@@ -53,15 +52,7 @@ impl ChangeFlags {
     /// Nothing matched: exit 4, or 0 with `--missing-ok` (said on stderr either way). The
     /// caller has printed its JSON document already.
     pub fn nothing_matched(&self, what: String) -> Result<()> {
-        if self.missing_ok {
-            messages::nothing_to_do(&what);
-            Ok(())
-        } else {
-            Err(Failure::NothingMatched(format!(
-                "{what}; nothing to do (check the spelling; --missing-ok makes this exit 0)"
-            ))
-            .into())
-        }
+        crate::apply::missing(self.missing_ok, what)
     }
 
     /// Opens the audit log (warning when the default cannot be written) and names the actor.

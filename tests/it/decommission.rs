@@ -35,6 +35,20 @@ fn state(db: &TestDb, id: i64) -> Vec<Option<String>> {
     .remove(0)
 }
 
+/// `service disable --host node02@lvm --reason REASON EXTRA...`, expecting exit `code`.
+fn disable_lvm(db: &TestDb, reason: &str, extra: &[&str], code: i32) -> crate::harness::Run {
+    let mut args = vec![
+        "service",
+        "disable",
+        "--host",
+        "node02@lvm",
+        "--reason",
+        reason,
+    ];
+    args.extend_from_slice(extra);
+    db.svcctl().run(&args).code(code)
+}
+
 // Disable then enable, exactly as Cinder's service_update: updated_at (the heartbeat) never
 // moves, modified_at is stamped, the reason is set and then cleared; every change audited.
 both_backends!(disable_and_enable_like_cinder, Schema::Cinder, |db| {
@@ -142,44 +156,10 @@ both_backends!(refusals_change_nothing, Schema::Cinder, |db| {
         .code(0)
         .json();
     let long = "x".repeat(256);
-    let run = db
-        .svcctl()
-        .run(&[
-            "service",
-            "disable",
-            "--host",
-            "node02@lvm",
-            "--reason",
-            &long,
-            "--yes",
-        ])
-        .code(2);
+    let run = disable_lvm(&db, &long, &["--yes"], 2);
     assert!(run.error_line().contains("at most 255"), "{}", run.stderr);
-    db.svcctl()
-        .run(&[
-            "service",
-            "disable",
-            "--host",
-            "node02@lvm",
-            "--reason",
-            "x",
-        ])
-        .code(2);
-    let v = db
-        .svcctl()
-        .run(&[
-            "service",
-            "disable",
-            "--host",
-            "node02@lvm",
-            "--reason",
-            "x",
-            "--dry-run",
-            "-f",
-            "json",
-        ])
-        .code(0)
-        .json();
+    disable_lvm(&db, "x", &[], 2);
+    let v = disable_lvm(&db, "x", &["--dry-run", "-f", "json"], 0).json();
     assert_eq!(v["dry_run"], true);
     assert_eq!(ids(&v, "changed"), [3]);
     assert_eq!(disabled(), was);
@@ -187,17 +167,7 @@ both_backends!(refusals_change_nothing, Schema::Cinder, |db| {
     assert!(db.audit_lines().is_empty());
     // 255 characters are fine.
     let max = "y".repeat(255);
-    db.svcctl()
-        .run(&[
-            "service",
-            "disable",
-            "--host",
-            "node02@lvm",
-            "--reason",
-            &max,
-            "--yes",
-        ])
-        .code(0);
+    disable_lvm(&db, &max, &["--yes"], 0);
     assert_eq!(disabled()[1].as_deref(), Some(max.as_str()));
 });
 

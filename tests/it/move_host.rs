@@ -58,6 +58,15 @@ fn moved_ids(v: &Value) -> Vec<String> {
         .collect()
 }
 
+/// `volume move-host` node02@lvm to node01@lvm, stopped between its plan and its write.
+fn paused_move(db: &TestDb) -> crate::harness::Paused {
+    db.svcctl().paused(
+        "SVCCTL_TEST_PAUSE_FILE",
+        &db.dir.path().join("pause"),
+        &move_args("node02@lvm", "node01@lvm", &["--yes"]),
+    )
+}
+
 fn move_args<'a>(from: &'a str, to: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
     let mut a = vec![
         "volume",
@@ -242,12 +251,7 @@ both_backends!(
     Schema::Cinder,
     |db| {
         cloud(&db);
-        let pause = db.dir.path().join("pause");
-        let child = db.svcctl().paused(
-            "SVCCTL_TEST_PAUSE_FILE",
-            &pause,
-            &move_args("node02@lvm", "node01@lvm", &["--yes"]),
-        );
+        let child = paused_move(&db);
         db.volume("v9", "node02@lvm#nvme");
         db.exec("UPDATE volumes SET status = 'attaching' WHERE id = 'v2'");
         let run = child.resume().code(3);
@@ -354,12 +358,7 @@ both_backends!(
     Schema::Cinder,
     |db| {
         cloud(&db);
-        let pause = db.dir.path().join("pause");
-        let child = db.svcctl().paused(
-            "SVCCTL_TEST_PAUSE_FILE",
-            &pause,
-            &move_args("node02@lvm", "node01@lvm", &["--yes"]),
-        );
+        let child = paused_move(&db);
         db.exec(&format!(
             "UPDATE services SET updated_at = '{}' WHERE id = 1",
             db.ago(600)
