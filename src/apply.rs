@@ -14,7 +14,7 @@ use crate::error::Failure;
 use crate::output::report::{self, ResultDoc};
 use crate::output::{self, messages};
 use crate::plan::{Item, Plan};
-use crate::processes::Stopped;
+use crate::processes::ProcessReport;
 use crate::seams::{self, Seam};
 use crate::write::{
     self,
@@ -37,7 +37,7 @@ pub(crate) struct DeleteFlags {
     #[arg(long)]
     pub missing_ok: bool,
     /// Append one JSON line per deleted service here [default: /var/log/svcctl/audit.jsonl when writable]
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", value_parser = crate::limits::audit_log)]
     pub audit_log: Option<PathBuf>,
     /// Output format
     #[arg(short = 'f', long = "format", value_enum, default_value_t = ReportFormat::Table)]
@@ -63,7 +63,7 @@ impl DeleteFlags {
 pub(crate) fn nothing_matched(
     flags: &DeleteFlags,
     what: String,
-    processes: Option<&[Stopped]>,
+    processes: Option<ProcessReport<'_>>,
 ) -> Result<()> {
     if flags.json() {
         output::print_json(&ResultDoc::unchanged(
@@ -90,7 +90,11 @@ pub(crate) fn missing(missing_ok: bool, what: String) -> Result<()> {
 
 /// Prints the plan (tables only; JSON prints one document at the end) and refuses, exit 3,
 /// when a service must not go and `--force` was not given.
-pub(crate) fn check(plan: &Plan, flags: &DeleteFlags, processes: Option<&[Stopped]>) -> Result<()> {
+pub(crate) fn check(
+    plan: &Plan,
+    flags: &DeleteFlags,
+    processes: Option<ProcessReport<'_>>,
+) -> Result<()> {
     if !flags.json() {
         output::print(&report::plan_table(plan, flags.force))?;
     }
@@ -158,7 +162,7 @@ pub(crate) async fn write_and_report(
     db: &mut Db,
     plan: &Plan,
     flags: &DeleteFlags,
-    processes: Option<&[Stopped]>,
+    processes: Option<ProcessReport<'_>>,
 ) -> Result<()> {
     if flags.dry_run {
         let would: Vec<&Item> = plan.to_write(flags.force).collect();
@@ -186,7 +190,7 @@ pub(crate) async fn write_and_report(
 fn report(
     outcome: &Outcome,
     flags: &DeleteFlags,
-    processes: Option<&[Stopped]>,
+    processes: Option<ProcessReport<'_>>,
     audit: &AuditLog,
 ) -> Result<()> {
     if flags.json() {

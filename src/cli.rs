@@ -16,6 +16,12 @@ Exit codes:
   4    nothing matched (no live service for the hosts or backend given; nothing to move)
   130  interrupted (Ctrl-C); nothing half-written
 
+Ranges: --timeout more than 0 up to 31536000 seconds (a year); --max-retries -1 (forever) to
+2147483647; [DEFAULT] service_down_time 1 to 315360000 seconds (10 years); [database]
+retry_interval, db_retry_interval, db_max_retry_interval 0 to 31536000; max_retries,
+db_max_retries -1 to 2147483647; mysql_wsrep_sync_wait 0 to 15; URL port 1 to 65535,
+connect_timeout more than 0 up to 31536000.
+
 Configuration is read as Cinder reads it: --config-file and --config-dir in the order given
 (default /etc/cinder/cinder.conf), then OS_<GROUP>__<OPT> environment variables
 (e.g. OS_DATABASE__CONNECTION), then flags.";
@@ -40,12 +46,13 @@ pub(crate) struct GlobalArgs {
     /// Directory whose *.conf files are read, sorted, after the files named before it; repeatable
     #[arg(long = "config-dir", value_name = "DIR")]
     pub(crate) config_dir: Vec<PathBuf>,
-    /// Connection attempts at start (-1 = forever); overrides [database] max_retries
+    /// Connection attempts at start, -1 (forever) to 2147483647; overrides [database] max_retries
     #[arg(long, value_name = "N", global = true, allow_negative_numbers = true,
-          value_parser = clap::value_parser!(i64).range(-1..))]
+          value_parser = clap::value_parser!(i64).range(-1..=crate::limits::MAX_RETRIES))]
     pub(crate) max_retries: Option<i64>,
-    /// Give up after this many seconds in all (connecting, waiting, writing); exit 1
-    #[arg(long, value_name = "SECONDS", global = true, value_parser = parse_seconds)]
+    /// Give up after this many seconds in all (connecting, waiting, writing), up to 31536000 (a year); exit 1
+    #[arg(long, value_name = "SECONDS", global = true, allow_negative_numbers = true,
+          value_parser = crate::limits::timeout)]
     pub(crate) timeout: Option<f64>,
     /// Log config files read, connection attempts and each SQL statement to stderr
     #[arg(long, global = true)]
@@ -55,14 +62,7 @@ pub(crate) struct GlobalArgs {
     pub(crate) config_sources: Vec<ConfigSource>,
 }
 
-fn parse_seconds(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(v) if v > 0.0 && v.is_finite() => Ok(v),
-        _ => Err(format!("{s:?} is not a positive number of seconds")),
-    }
-}
-
-/// Parses the process's arguments; exits with clap's message (exit 2) on a usage error.
+/// Parses the process's arguments; on a usage error exits 2 with one `svcctl: ` line.
 pub fn parse() -> Cli {
     parse_from(std::env::args_os())
 }
@@ -72,8 +72,10 @@ where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
-    let matches = Cli::command().get_matches_from(args);
-    let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    let matches = Cli::command()
+        .try_get_matches_from(args)
+        .unwrap_or_else(|e| crate::term::clap_exit(e));
+    let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| crate::term::clap_exit(e));
     cli.global.config_sources = ordered_sources(&matches);
     cli
 }

@@ -25,7 +25,8 @@ pub(crate) const LIKE_ESCAPE: char = '!';
 impl HostPattern {
     /// Validates a `--host` value. A bad one is a usage error (exit 2).
     pub fn parse(s: &str) -> Result<HostPattern, Failure> {
-        let bad = |why: &str| Failure::Usage(format!("invalid --host {s:?}: {why}"));
+        let bad =
+            |why: &str| Failure::Usage(format!("invalid --host {}: {why}", crate::text::quote(s)));
         if s.is_empty() {
             return Err(bad(
                 "it is empty; give a host such as node01 or node01@backend",
@@ -224,5 +225,36 @@ mod tests {
             ("node01", Some("backend-2813902f-2c94"), Some("nvme"))
         );
         assert_eq!(split("node01").backend, None);
+    }
+
+    proptest::proptest! {
+        /// Any `--host`: no panic; an error is one line; a pattern matches itself (exact) and
+        /// never panics on any host; its LIKE pattern escapes every `_` and `%`.
+        #[test]
+        fn any_host_parses_or_fails_in_one_line(s in "(?s).{0,300}", host in ".{0,40}") {
+            match HostPattern::parse(&s) {
+                Err(e) => proptest::prop_assert!(!e.to_string().contains(['\n', '\r']), "{}", e),
+                Ok(pat) => {
+                    let _ = pat.matches(&host);
+                    if let HostPattern::Exact(h) = &pat {
+                        proptest::prop_assert!(pat.matches(h));
+                    }
+                    let like = pat.like_pattern();
+                    let unescaped = like.replace("!!", "").replace("!_", "").replace("!%", "");
+                    if matches!(pat, HostPattern::Exact(_)) {
+                        proptest::prop_assert!(!unescaped.contains(['_', '%']), "{}", like);
+                    }
+                }
+            }
+        }
+
+        #[test]
+        fn globs_match_what_they_say(node in "[a-z0-9_%]{1,10}", backend in "[a-z0-9_%-]{0,10}") {
+            let host = format!("{node}@{backend}");
+            let (every_backend, other_node) = (p(&format!("{node}@*")), p(&format!("{node}x@*")));
+            proptest::prop_assert!(every_backend.matches(&host));
+            proptest::prop_assert!(p("*").matches(&host));
+            proptest::prop_assert!(!other_node.matches(&host));
+        }
     }
 }

@@ -1,6 +1,10 @@
 //! svcctl: `run` takes a parsed command line, reads cinder.conf, and runs one subcommand under
 //! the global bounds (Ctrl-C, `--timeout`).
 
+// First, so that its `eprintln!`/`eprint!` (fallible, redacting) replace std's in every module.
+#[macro_use]
+pub mod term;
+
 mod apply;
 mod audit;
 mod change;
@@ -10,6 +14,7 @@ mod config;
 mod db;
 pub mod error;
 mod hosts;
+mod limits;
 mod model;
 mod output;
 mod plan;
@@ -17,6 +22,7 @@ mod processes;
 mod relocate;
 mod seams;
 mod sys;
+mod text;
 mod write;
 
 use std::time::Duration;
@@ -38,6 +44,8 @@ impl Context {
         let s = &self.settings.database;
         let options = db::Options {
             connection: s.connection.clone(),
+            connection_origin: s.connection_origin.clone(),
+            connection_unset: s.connection_unset.clone(),
             max_retries: s.max_retries,
             retry_interval: s.retry_interval,
             use_db_reconnect: s.use_db_reconnect,
@@ -107,7 +115,8 @@ fn init_tracing(debug: bool) {
         "off"
     };
     let _ = tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
+        .with_writer(term::stderr)
+        .with_ansi(term::Stream::Stderr.colour())
         .with_target(false)
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
         .try_init();

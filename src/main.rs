@@ -3,13 +3,14 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    svcctl::term::install_panic_hook();
     let cli = svcctl::cli::parse();
     match svcctl::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(err) if svcctl::error::is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("svcctl: {err:#}");
-            ExitCode::from(svcctl::error::exit_code(&err) as u8)
+            svcctl::term::print_error(&err);
+            let code = svcctl::error::exit_code(&err);
+            ExitCode::from(u8::try_from(code).unwrap_or(1))
         }
     }
 }

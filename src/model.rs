@@ -20,6 +20,9 @@ pub(crate) struct ServiceRow {
     pub updated_at: Option<NaiveDateTime>,
     pub deleted: Option<bool>,
     pub deleted_at: Option<NaiveDateTime>,
+    /// Stamped by Cinder's `service_update` whenever `disabled` changes (service-disable and
+    /// -enable), which leaves `updated_at` as it was.
+    pub modified_at: Option<NaiveDateTime>,
     pub cluster_name: Option<String>,
     pub replication_status: Option<String>,
     pub active_backend_id: Option<String>,
@@ -42,6 +45,7 @@ impl ServiceRow {
         "updated_at",
         "deleted",
         "deleted_at",
+        "modified_at",
         "cluster_name",
         "replication_status",
         "active_backend_id",
@@ -80,6 +84,7 @@ impl ServiceRow {
             updated_at: hb,
             deleted: Some(false),
             deleted_at: None,
+            modified_at: None,
             cluster_name: None,
             replication_status: None,
             active_backend_id: None,
@@ -89,22 +94,84 @@ impl ServiceRow {
     }
 }
 
-/// Cinder's verdict (`cinder.utils.service_is_up`): up when the last heartbeat is within
-/// `service_down_time` seconds of `now`, either way. A row with no timestamp at all is down.
-/// The one up/down rule: `service list`, the plan, `--wait` and the write's WHERE clause (its
-/// SQL twin, `heartbeat < now - service_down_time`) all follow it.
+/// Where a heartbeat stands at an instant, by Cinder's rule (`cinder service-list`, in
+/// cinder/api/v3/services.py `index`: up when `abs(now - heartbeat) <= service_down_time`).
+/// The one rule: `service list`'s State, the plan, `--wait`, and (through `down_before`) the
+/// write's WHERE clause all come here, so the four cannot drift.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Heartbeat {
+    /// Within `service_down_time` before now.
+    Up,
+    /// Older than that, or none at all (no `updated_at`, no `created_at`).
+    Down,
+    /// After now: a clock is off. Cinder calls it up within `service_down_time` and down
+    /// beyond; for deleting, whatever wrote it may well be running.
+    Ahead { seconds: i64, up: bool },
+}
+
+impl Heartbeat {
+    pub fn judge(
+        heartbeat: Option<NaiveDateTime>,
+        now: NaiveDateTime,
+        service_down_time: i64,
+    ) -> Heartbeat {
+        let Some(hb) = heartbeat else {
+            return Heartbeat::Down;
+        };
+        if hb > now {
+            let up = Duration::try_seconds(service_down_time).is_none_or(|w| hb - now <= w);
+            return Heartbeat::Ahead {
+                seconds: (hb - now).num_seconds(),
+                up,
+            };
+        }
+        if hb >= down_before(now, service_down_time) {
+            Heartbeat::Up
+        } else {
+            Heartbeat::Down
+        }
+    }
+
+    /// Cinder's State: up or down.
+    pub fn is_up(self) -> bool {
+        matches!(self, Heartbeat::Up | Heartbeat::Ahead { up: true, .. })
+    }
+
+    /// For deleting: anything but a heartbeat before `down_before` may still be running.
+    pub fn may_be_running(self) -> bool {
+        self != Heartbeat::Down
+    }
+}
+
+/// The instant before which a heartbeat at or before `now` is down: `now - service_down_time`.
+/// The write's WHERE clause keeps a row only when its heartbeat is before this (or NULL).
+pub(crate) fn down_before(now: NaiveDateTime, service_down_time: i64) -> NaiveDateTime {
+    Duration::try_seconds(service_down_time)
+        .and_then(|w| now.checked_sub_signed(w))
+        // A window beyond chrono's range holds every heartbeat.
+        .unwrap_or(NaiveDateTime::MIN)
+}
+
+/// Cinder's verdict: up when the last heartbeat is within `service_down_time` seconds of
+/// `now`, either way. A row with no timestamp at all is down.
 pub(crate) fn is_up(
     heartbeat: Option<NaiveDateTime>,
     now: NaiveDateTime,
     service_down_time: i64,
 ) -> bool {
-    let Some(hb) = heartbeat else {
-        return false;
+    Heartbeat::judge(heartbeat, now, service_down_time).is_up()
+}
+
+/// The Updated_at `cinder service-list` shows: `modified_at` instead of `updated_at` when it
+/// is set and at least as close to `now` as the heartbeat (cinder/api/v3/services.py
+/// `index`), so a service disabled after its last heartbeat shows when it was disabled.
+pub(crate) fn shown_updated_at(row: &ServiceRow, now: NaiveDateTime) -> Option<NaiveDateTime> {
+    let Some(modified) = row.modified_at else {
+        return row.updated_at;
     };
-    match Duration::try_seconds(service_down_time) {
-        Some(window) => (now - hb).abs() <= window,
-        // A window beyond chrono's range holds every heartbeat.
-        None => true,
+    match row.heartbeat() {
+        Some(hb) if (now - hb).abs() < (now - modified).abs() => row.updated_at,
+        _ => Some(modified),
     }
 }
 
@@ -113,12 +180,19 @@ pub(crate) fn is_up(
 pub(crate) struct Service {
     pub row: ServiceRow,
     pub up: bool,
+    /// The Updated_at Cinder shows (see `shown_updated_at`).
+    pub updated_at: Option<NaiveDateTime>,
 }
 
 impl Service {
     pub fn judge(row: ServiceRow, now: NaiveDateTime, service_down_time: i64) -> Service {
         let up = is_up(row.heartbeat(), now, service_down_time);
-        Service { row, up }
+        let updated_at = shown_updated_at(&row, now);
+        Service {
+            row,
+            up,
+            updated_at,
+        }
     }
 
     pub fn state(&self) -> &'static str {
@@ -153,5 +227,39 @@ mod tests {
         assert!(!is_up(Some(now + s(61)), now, 60));
         assert!(!is_up(None, now, 60));
         assert!(is_up(Some(now - s(1_000_000)), now, i64::MAX));
+        assert_eq!(
+            Heartbeat::judge(Some(now + s(90)), now, 60),
+            Heartbeat::Ahead {
+                seconds: 90,
+                up: false
+            }
+        );
+        assert!(Heartbeat::judge(Some(now + s(90)), now, 60).may_be_running());
+        assert!(!Heartbeat::judge(Some(now - s(61)), now, 60).may_be_running());
+        assert!(!Heartbeat::judge(None, now, 60).may_be_running());
+    }
+
+    /// cinder/api/v3/services.py `index`: modified_at wins when at least as close to now.
+    #[test]
+    fn updated_at_as_cinder_shows_it() {
+        let now = chrono::Utc::now().naive_utc();
+        let s = Duration::seconds;
+        let row = |hb: i64, modified: Option<i64>| ServiceRow {
+            modified_at: modified.map(|m| now - s(m)),
+            ..ServiceRow::example(1, "h", "cinder-volume", Some(now - s(hb)))
+        };
+        assert_eq!(shown_updated_at(&row(5, None), now), Some(now - s(5)));
+        assert_eq!(shown_updated_at(&row(5, Some(0)), now), Some(now));
+        assert_eq!(shown_updated_at(&row(5, Some(5)), now), Some(now - s(5)));
+        assert_eq!(shown_updated_at(&row(5, Some(600)), now), Some(now - s(5)));
+        assert_eq!(
+            shown_updated_at(&row(1800, Some(600)), now),
+            Some(now - s(600))
+        );
+        // A heartbeat from the future is far from now too.
+        assert_eq!(
+            shown_updated_at(&row(-90, Some(30)), now),
+            Some(now - s(30))
+        );
     }
 }

@@ -1,13 +1,14 @@
 //! Deciding, before anything is written, which services may be deleted and which must be
-//! refused, and why. The same rules are enforced again inside the delete's WHERE clause.
+//! refused, and why (`Reason`, whose `describe` is the message shown for it). The same rules are
+//! enforced again inside the write's WHERE clause.
 
 use std::collections::HashMap;
 
-use chrono::{Duration, NaiveDateTime, Timelike};
+use chrono::{NaiveDateTime, Timelike};
 
 use crate::db::Stmt;
 use crate::db::references::RefCounts;
-use crate::model::{Service, ServiceRow, is_up};
+use crate::model::{Heartbeat, Service, ServiceRow, down_before};
 
 /// Why a service must not be deleted (without `--force`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,8 +24,35 @@ pub(crate) enum Reason {
         here: String,
         seconds_ago: i64,
     },
+    /// Its heartbeat is from the future: a clock is off, and whatever wrote it may be running.
+    FutureHeartbeat {
+        seconds: i64,
+    },
+    /// Up, on this node, and no process here names its backend: a cinder-volume serving every
+    /// enabled backend runs it (`shared` processes of it here), and only a restart without the
+    /// backend stops its heartbeat; with none here, something else writes it.
+    UpHereUnnamed {
+        key: String,
+        seconds_ago: i64,
+        shared: usize,
+    },
+    /// The backend is still in `[DEFAULT] enabled_backends`: the next restart of cinder-volume
+    /// would bring its service back.
+    StillEnabled {
+        key: String,
+        /// The entry as written there (the name, or the 13-character key).
+        entry: String,
+        /// The config files svcctl read.
+        files: String,
+    },
     /// Live rows still point at it.
     InUse(RefCounts),
+    /// It is its cluster's last live service, and live rows reach it only through the cluster
+    /// (their `cluster_name` names it; their host names no other live service).
+    ClusterOnly {
+        cluster: String,
+        counts: RefCounts,
+    },
     /// Live rows still sit on the backend being cleaned up, on some node.
     BackendInUse {
         key: String,
@@ -37,6 +65,11 @@ pub(crate) enum Reason {
 
 impl Reason {
     pub fn describe(&self, row: &ServiceRow) -> String {
+        self.describe_for_host(row.host())
+    }
+
+    /// The description, for a service on `host`.
+    pub fn describe_for_host(&self, host: &str) -> String {
         match self {
             Reason::Up { seconds_ago } => format!(
                 "up (heartbeat {seconds_ago}s ago): stop its cinder process first, or it \
@@ -50,17 +83,40 @@ impl Reason {
                 "up on {node} (heartbeat {seconds_ago}s ago): run svcctl backend cleanup on \
                  {node}, or pass --wait SECS (this node is {here}, from [DEFAULT] host)"
             ),
+            Reason::FutureHeartbeat { seconds } => {
+                format!("heartbeat {seconds} s in the future: check this node's clock")
+            }
+            Reason::UpHereUnnamed {
+                key,
+                seconds_ago,
+                shared: 0,
+            } => format!(
+                "up (heartbeat {seconds_ago}s ago), yet no cinder-volume process runs here: \
+                 whatever heartbeats for backend {key} under this node's name (a container, \
+                 another machine with the same [DEFAULT] host?) must stop first, or pass --wait \
+                 SECS"
+            ),
+            Reason::UpHereUnnamed {
+                key, seconds_ago, ..
+            } => format!(
+                "up (heartbeat {seconds_ago}s ago) and no process here names backend {key}: the \
+                 cinder-volume serving every enabled backend still runs it; remove it from \
+                 [DEFAULT] enabled_backends and restart cinder-volume, or pass --wait SECS"
+            ),
+            Reason::StillEnabled { key, entry, files } => format!(
+                "backend {key} is still in [DEFAULT] enabled_backends (as {entry:?}) of {files}: \
+                 the next restart of cinder-volume would bring its service back; remove it from \
+                 enabled_backends, restart cinder-volume, then run the cleanup"
+            ),
             Reason::InUse(c) => {
                 let mut hint = String::new();
                 if c.volumes > 0 || c.groups > 0 || c.consistencygroups > 0 {
                     hint = format!(
-                        "; move them first: svcctl volume move-host --from {} --to NEWHOST",
-                        row.host()
+                        "; move them first: svcctl volume move-host --from {host} --to NEWHOST"
                     );
                 } else if c.backups > 0 {
                     hint = format!(
-                        "; move them first: svcctl backup move-host --from {} --to NEWHOST",
-                        row.host()
+                        "; move them first: svcctl backup move-host --from {host} --to NEWHOST"
                     );
                 }
                 format!("in use: {}{hint}", describe_counts(c))
@@ -68,6 +124,12 @@ impl Reason {
             Reason::BackendInUse { key, counts } => format!(
                 "the backend still owns {} on some node (hosts *@{key}#*); move them first: \
                  svcctl volume move-host --from NODE@{key} --to NEWHOST",
+                describe_counts(counts)
+            ),
+            Reason::ClusterOnly { cluster, counts } => format!(
+                "{} reach it only through its cluster {cluster}, whose last live service it is \
+                 (their hosts name no other live service); move them to a live service first \
+                 (svcctl volume move-host), or keep another service in the cluster",
                 describe_counts(counts)
             ),
             Reason::CameUp => "came up between plan and write: not deleted".into(),
@@ -151,6 +213,10 @@ pub(crate) enum Locality {
     /// On another node, as seen by `backend cleanup` from node `here`: an up one is refused
     /// with a hint to run the cleanup there.
     OtherNode { here: String },
+    /// On this node, but no process here names backend `key` (`shared` cinder-volume processes
+    /// serve every enabled backend, or none runs): judged by its heartbeat like any other
+    /// node's.
+    HereUnnamed { key: String, shared: usize },
 }
 
 /// "now" for a plan: whole seconds, because MySQL stores heartbeats to the second and the
@@ -160,17 +226,12 @@ pub(crate) fn plan_now() -> NaiveDateTime {
     now.with_nanosecond(0).unwrap_or(now)
 }
 
-/// The cutoff for a plan made at `now`: heartbeats before it are down.
-pub(crate) fn cutoff(now: NaiveDateTime, service_down_time: i64) -> NaiveDateTime {
-    now - Duration::seconds(service_down_time)
-}
-
-/// The deleting commands' rule for "still running": up by Cinder's verdict (`model::is_up`),
-/// or heartbeating from the future (a clock ahead: whatever runs there is alive). For a
-/// heartbeat at or before `now` it is exactly `heartbeat >= cutoff`, which the write repeats in
-/// SQL; `backend cleanup --wait` polls with it, so all three agree to the second.
+/// The deleting commands' rule for "still running": anything but down by `model::Heartbeat`
+/// (up, or heartbeating from the future: a clock ahead, whatever runs there is alive). It is
+/// exactly "not `heartbeat < down_before(now)`", which the write repeats in SQL; `backend
+/// cleanup --wait` polls with it, so all three agree to the second.
 pub(crate) fn still_running(row: &ServiceRow, now: NaiveDateTime, service_down_time: i64) -> bool {
-    is_up(row.heartbeat(), now, service_down_time) || row.heartbeat().is_some_and(|hb| hb > now)
+    Heartbeat::judge(row.heartbeat(), now, service_down_time).may_be_running()
 }
 
 impl Plan {
@@ -181,23 +242,37 @@ impl Plan {
         service_down_time: i64,
         locality: impl Fn(&ServiceRow) -> Locality,
     ) -> Plan {
-        let cutoff = cutoff(now, service_down_time);
+        let cutoff = down_before(now, service_down_time);
         let items = rows
             .into_iter()
             .map(|row| {
                 let mut reasons = Vec::new();
                 let where_ = locality(&row);
                 let heartbeat_exempt = where_ == Locality::StoppedHere;
-                let recent = still_running(&row, now, service_down_time);
+                let heartbeat = Heartbeat::judge(row.heartbeat(), now, service_down_time);
+                let recent = heartbeat.may_be_running();
                 let seconds_ago = row.heartbeat().map_or(0, |hb| (now - hb).num_seconds());
-                match where_ {
-                    Locality::StoppedHere => {}
-                    Locality::Remote if recent => reasons.push(Reason::Up { seconds_ago }),
-                    Locality::OtherNode { here } if recent => reasons.push(Reason::UpElsewhere {
-                        node: crate::hosts::split(row.host()).node.to_string(),
-                        here,
-                        seconds_ago,
-                    }),
+                match (where_, heartbeat) {
+                    (Locality::StoppedHere, _) => {}
+                    // Clock skew, up or down by Cinder's rule: never deleted on a guess.
+                    (_, Heartbeat::Ahead { seconds, .. }) => {
+                        reasons.push(Reason::FutureHeartbeat { seconds })
+                    }
+                    (Locality::Remote, _) if recent => reasons.push(Reason::Up { seconds_ago }),
+                    (Locality::OtherNode { here }, _) if recent => {
+                        reasons.push(Reason::UpElsewhere {
+                            node: crate::hosts::split(row.host()).node.to_string(),
+                            here,
+                            seconds_ago,
+                        })
+                    }
+                    (Locality::HereUnnamed { key, shared }, _) if recent => {
+                        reasons.push(Reason::UpHereUnnamed {
+                            key,
+                            seconds_ago,
+                            shared,
+                        })
+                    }
                     _ => {}
                 }
                 if let Some(c) = refs.get(&row.id).filter(|c| c.total() > 0) {
@@ -220,6 +295,23 @@ impl Plan {
         }
     }
 
+    /// Refuses each service that live rows would reach only through its cluster once the
+    /// plan's services are gone (`counts` by service id, from
+    /// `references::count_cluster_only`).
+    pub fn refuse_cluster_only(&mut self, counts: &HashMap<i64, RefCounts>) {
+        for item in &mut self.items {
+            let Some(c) = counts.get(&item.row().id).filter(|c| c.total() > 0) else {
+                continue;
+            };
+            if let Some(cluster) = item.row().cluster_name.clone() {
+                item.reasons.push(Reason::ClusterOnly {
+                    cluster,
+                    counts: c.clone(),
+                });
+            }
+        }
+    }
+
     pub fn refused(&self) -> impl Iterator<Item = &Item> {
         self.items.iter().filter(|i| !i.reasons.is_empty())
     }
@@ -239,6 +331,7 @@ impl Plan {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::Duration;
 
     fn row(id: i64, host: &str, hb: Option<NaiveDateTime>) -> ServiceRow {
         ServiceRow::example(id, host, "cinder-volume", hb)
@@ -283,6 +376,12 @@ mod tests {
         assert!(reasons[3].is_empty() && plan.items[3].heartbeat_exempt);
         assert!(matches!(&reasons[4][0], Reason::UpElsewhere { node, .. } if node == "e"));
         assert_eq!(plan.refused().count(), 3);
+        // A heartbeat from the future, even beyond the window Cinder calls up, is running.
+        let ahead = row(6, "f", s(-600));
+        assert!(!crate::model::is_up(ahead.heartbeat(), now, 60));
+        assert!(still_running(&ahead, now, 60));
+        assert!(!still_running(&row(7, "g", s(61)), now, 60));
+        assert!(still_running(&row(8, "h", s(60)), now, 60));
         assert_eq!(plan.to_write(false).count(), 2);
         assert_eq!(plan.to_write(true).count(), 5);
     }

@@ -11,14 +11,25 @@ use nix::unistd::Pid;
 use serde::Serialize;
 
 /// A process found on this node.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub(crate) struct Proc {
     pub pid: i32,
     /// The command line, arguments joined by spaces.
     pub cmdline: String,
     /// Kernel start time (clock ticks since boot): with the pid, names this very process, so
     /// a recycled pid is never mistaken for it.
+    #[serde(skip)]
     pub start: u64,
+}
+
+/// What `backend cleanup` did (or would do) with this node's cinder-volume processes, for its
+/// result document.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub(crate) struct ProcessReport<'a> {
+    /// The processes naming the backend: planned, or as stopped.
+    pub processes: &'a [Stopped],
+    /// The cinder-volume processes naming no backend, left alone.
+    pub shared_processes: &'a [Proc],
 }
 
 /// What happened to one process.
@@ -83,22 +94,106 @@ pub(crate) fn runs_cinder_volume(cmdline: &str) -> bool {
     }
 }
 
-/// True when `key` appears in the command line as a whole name: not preceded by a letter,
-/// digit, `_` or `-`, and not followed by a letter, digit or `_` (a following `-`, as in the
-/// full backend UUID, or `.`/`@`/`/`, still counts). So `normal` does not match `abnormal`.
-pub(crate) fn names_key(cmdline: &str, key: &str) -> bool {
-    let is_word = |c: char| c.is_ascii_alphanumeric() || c == '_';
-    cmdline.match_indices(key).any(|(at, _)| {
-        let before = cmdline[..at].chars().next_back();
-        let after = cmdline[at + key.len()..].chars().next();
-        !before.is_some_and(|c| is_word(c) || c == '-') && !after.is_some_and(is_word)
-    })
+/// The parts of a command line that can name a backend: its arguments, not the program
+/// (`/usr/bin/python3 /usr/bin/cinder-volume`, a kolla venv path), not a directory on a path
+/// (`/etc/cinder/`), and not `cinder.conf`, the file that configures every backend at once.
+/// oslo.service's threading backend retitles processes through cotyledon: the parent as
+/// `cinder-volume: master process [ARGV]` (its original arguments in brackets, examined like
+/// any command line) and each worker as `cinder-volume: ServiceWrapper worker(N)`, which
+/// names nothing. So a shared cinder-volume, titled or not, never names a backend here.
+fn naming_words(cmdline: &str) -> Vec<&str> {
+    let trimmed = cmdline.trim();
+    let first = trimmed.split_whitespace().next().unwrap_or("");
+    if first.ends_with(':') {
+        // A process title: only a master's bracketed original command line can name anything.
+        return match (trimmed.find('['), trimmed.rfind(']')) {
+            (Some(open), Some(close)) if open < close => naming_words(&trimmed[open + 1..close]),
+            _ => Vec::new(),
+        };
+    }
+    let words: Vec<&str> = trimmed.split_whitespace().collect();
+    let program_words = match words.first() {
+        Some(w)
+            if w.rsplit('/')
+                .next()
+                .is_some_and(|b| b.starts_with("python")) =>
+        {
+            2
+        }
+        _ => 1,
+    };
+    words
+        .into_iter()
+        .skip(program_words)
+        .filter_map(|w| {
+            // `--config-file=/etc/cinder/x.conf`: the value; the option name names nothing.
+            let value = match w.split_once('=') {
+                Some((opt, v)) if opt.starts_with('-') => v,
+                _ => w,
+            };
+            let last = value.trim_end_matches('/').rsplit('/').next().unwrap_or("");
+            (last != "cinder.conf" && !last.is_empty()).then_some(last)
+        })
+        .collect()
 }
 
-/// The cinder-volume processes of backend `key` on this node, never svcctl itself.
-pub(crate) fn find(key: &str) -> Result<Vec<Proc>> {
+/// True when `key` appears in the command line's arguments (see `naming_words`) as a whole
+/// name: not preceded by a letter, digit, `_` or `-`, and not followed by a letter, digit or
+/// `_` (a following `-`, as in the full backend UUID, or `.`/`@`, still counts). So `normal`
+/// does not match `abnormal`, and a backend named `cinder` is not named by
+/// `/usr/bin/cinder-volume --config-file /etc/cinder/cinder.conf`.
+pub(crate) fn names_key(cmdline: &str, key: &str) -> bool {
+    naming_words(cmdline)
+        .iter()
+        .any(|word| word_names_key(word, key))
+}
+
+fn word_names_key(word: &str, key: &str) -> bool {
+    let is_word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    !key.is_empty()
+        && word.match_indices(key).any(|(at, _)| {
+            let before = word[..at].chars().next_back();
+            let after = word[at + key.len()..].chars().next();
+            !before.is_some_and(|c| is_word(c) || c == '-') && !after.is_some_and(is_word)
+        })
+}
+
+/// True when the command line names some backend: one of `known` (this node's backends), or
+/// a key of the seed distribution's form, `backend-` + 8 and 4 hex digits.
+fn names_some_backend(cmdline: &str, known: &[String]) -> bool {
+    let seed_form = |w: &str| {
+        w.match_indices("backend-").any(|(at, _)| {
+            let rest = &w.as_bytes()[at + "backend-".len()..];
+            rest.len() >= 13
+                && rest[8] == b'-'
+                && rest[..13]
+                    .iter()
+                    .enumerate()
+                    .all(|(i, c)| i == 8 || c.is_ascii_hexdigit())
+        })
+    };
+    naming_words(cmdline)
+        .iter()
+        .any(|w| seed_form(w) || known.iter().any(|k| word_names_key(w, k)))
+}
+
+/// This node's cinder-volume processes, as `backend cleanup` sees them for one backend.
+#[derive(Debug, Default)]
+pub(crate) struct Found {
+    /// Those whose command line names the backend's key: the ones to stop.
+    pub named: Vec<Proc>,
+    /// Those that name no backend at all: upstream's one cinder-volume (a parent and one
+    /// forked child per enabled backend, one command line) serving every enabled backend.
+    /// Never signalled: stopping them would stop every other backend on this node.
+    pub shared: Vec<Proc>,
+}
+
+/// This node's cinder-volume processes (never svcctl itself), sorted by pid: those naming
+/// backend `key`, and those naming no backend (`known` lists this node's other backends, so
+/// their own per-backend processes are neither).
+pub(crate) fn find(key: &str, known: &[String]) -> Result<Found> {
     let me = std::process::id() as i32;
-    let mut out = Vec::new();
+    let mut found = Found::default();
     for p in procfs::process::all_processes()? {
         // A process may exit while we look: skip what can no longer be read.
         let Ok(p) = p else { continue };
@@ -106,22 +201,36 @@ pub(crate) fn find(key: &str) -> Result<Vec<Proc>> {
             continue;
         }
         let Ok(args) = p.cmdline() else { continue };
-        let cmdline = args.join(" ");
-        if !runs_cinder_volume(&cmdline) || !names_key(&cmdline, key) {
+        // A retitled process may pad its title with NULs: drop the empty pieces.
+        let cmdline = args
+            .iter()
+            .map(|a| a.trim_matches('\0'))
+            .filter(|a| !a.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ");
+        if !runs_cinder_volume(&cmdline) {
             continue;
         }
+        let list = if names_key(&cmdline, key) {
+            &mut found.named
+        } else if !names_some_backend(&cmdline, known) {
+            &mut found.shared
+        } else {
+            continue;
+        };
         let Ok(stat) = p.stat() else { continue };
         if stat.state == 'Z' {
             continue;
         }
-        out.push(Proc {
+        list.push(Proc {
             pid: p.pid,
             cmdline,
             start: stat.starttime,
         });
     }
-    out.sort_by_key(|p| p.pid);
-    Ok(out)
+    found.named.sort_by_key(|p| p.pid);
+    found.shared.sort_by_key(|p| p.pid);
+    Ok(found)
 }
 
 /// Fails, before anything is signalled or deleted, when svcctl may not signal a process.
@@ -241,5 +350,49 @@ mod tests {
         assert!(!names_key("cinder-volume --backend abnormal", "normal"));
         assert!(!names_key("cinder-volume --backend normal2", "normal"));
         assert!(!names_key("cinder-volume --backend x-normal", "normal"));
+        assert!(names_key(
+            "cinder-volume --config-file=/etc/cinder/backends/normal/",
+            "normal"
+        ));
+    }
+
+    /// Upstream's one cinder-volume for every enabled backend names none of them, whatever
+    /// the backends are called, as a plain command line or as oslo.service's threading
+    /// backend retitles it.
+    #[test]
+    fn a_shared_cinder_volume_names_no_backend() {
+        let shared = [
+            "/usr/bin/python3 /usr/bin/cinder-volume --config-file /etc/cinder/cinder.conf",
+            "/var/lib/kolla/venv/bin/python3 /var/lib/kolla/venv/bin/cinder-volume \
+             --config-file /etc/cinder/cinder.conf",
+            "cinder-volume: master process [/usr/bin/cinder-volume --config-file \
+             /etc/cinder/cinder.conf]",
+            "cinder-volume: ServiceWrapper worker(0)",
+        ];
+        for cl in shared {
+            assert!(runs_cinder_volume(cl), "{cl}");
+            for key in [
+                "cinder", "etc", "usr", "bin", "kolla", "venv", "conf", "lvm",
+            ] {
+                assert!(!names_key(cl, key), "{cl} names {key}");
+            }
+            assert!(!names_some_backend(cl, &["lvm".into()]), "{cl}");
+        }
+        // The seed's per-backend process, plain or retitled, names its key.
+        let key = "backend-2813902f-2c94";
+        for cl in [
+            "/usr/bin/python2 /usr/bin/cinder-volume --config-file /etc/cinder/cinder.conf \
+             --config-file /etc/cinder/backend-2813902f-2c94.conf",
+            "cinder-volume: master process [/usr/bin/cinder-volume --config-file \
+             /etc/cinder/backend-2813902f-2c94.conf]",
+        ] {
+            assert!(names_key(cl, key), "{cl}");
+            assert!(names_some_backend(cl, &[]), "{cl}");
+            assert!(!names_key(cl, "backend-ffdc2630-def2"), "{cl}");
+        }
+        assert!(names_some_backend(
+            "cinder-volume --backend lvm2",
+            &["lvm2".into()]
+        ));
     }
 }

@@ -223,7 +223,11 @@ mod tests {
         r.uuid = Some("new".into());
         r.cluster_name = cluster.map(String::from);
         Target {
-            service: Service { row: r, up: true },
+            service: Service {
+                row: r,
+                up: true,
+                updated_at: None,
+            },
             to: to.into(),
         }
     }

@@ -1,5 +1,5 @@
 //! Test seams: places where the black-box tests stop svcctl to change the database under it
-//! or interrupt it. Compiled only with the `test-seams` cargo feature, which the test build
+//! or interrupt it, and one that makes it panic to prove the panic hook. Compiled only with the `test-seams` cargo feature, which the test build
 //! turns on (Cargo.toml) and a release build never has: there, `pause` is an empty function
 //! and no `SVCCTL_TEST_*` name is in the binary.
 
@@ -41,3 +41,17 @@ pub(crate) async fn pause(seam: Seam) {
 #[cfg(not(feature = "test-seams"))]
 #[inline(always)]
 pub(crate) async fn pause(_seam: Seam) {}
+
+/// With `SVCCTL_TEST_PANIC` set, panics right after the connection string was parsed, with the
+/// string (password and all) in the message: the panic hook must print one line without the
+/// password, and exit 1.
+#[cfg(feature = "test-seams")]
+pub(crate) fn panic_after_parse(connection: &str) {
+    if std::env::var_os("SVCCTL_TEST_PANIC").is_some() {
+        panic!("forced by SVCCTL_TEST_PANIC;\nconnection = {connection}");
+    }
+}
+
+#[cfg(not(feature = "test-seams"))]
+#[inline(always)]
+pub(crate) fn panic_after_parse(_connection: &str) {}

@@ -15,7 +15,7 @@ use crate::hosts::{self, HostPattern};
 use crate::model::ServiceRow;
 use crate::output::{self, messages, report};
 use crate::plan::{self, Locality, Plan, Reason, plan_now};
-use crate::processes::{self, Stopped};
+use crate::processes::{self, ProcessReport, Stopped};
 
 /// Clean up after a removed backend: stop its leftover cinder-volume processes on this node
 /// and soft-delete its cinder-volume services on every node
@@ -23,9 +23,11 @@ use crate::processes::{self, Stopped};
 /// BACKEND is the backend's UUID (its first 13 characters make the host key, as in
 /// node01@backend-2813902f-2c94), that 13-character prefix, or a backend name from
 /// enabled_backends. This node is [DEFAULT] host (else the hostname): its services of the
-/// backend count as down once their processes are confirmed gone. Other nodes' services must
-/// be down by heartbeat (or go down within --wait). Refused, exit 3, while live volumes,
-/// groups, workers or cache entries remain on the backend.
+/// backend count as down once the processes naming the backend are confirmed gone. A
+/// cinder-volume naming no backend (one process for all enabled_backends) is never signalled;
+/// then this node's services, like other nodes', must be down by heartbeat (or go down within
+/// --wait). Refused, exit 3, while the backend is still in [DEFAULT] enabled_backends, or live
+/// volumes, groups, workers or cache entries remain on it.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
     /// Backend UUID, its first 13 characters, or its name in enabled_backends
@@ -34,11 +36,13 @@ pub(crate) struct Args {
     /// Neither look for nor stop processes on this node; judge every service by its heartbeat
     #[arg(long)]
     pub no_kill: bool,
-    /// Seconds between SIGTERM and SIGKILL
-    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    /// Seconds between SIGTERM and SIGKILL, 0 to 31536000 (a year)
+    #[arg(long, value_name = "SECS", default_value_t = 30, allow_negative_numbers = true,
+          value_parser = crate::limits::seconds)]
     pub kill_timeout: u64,
-    /// Wait up to SECS for other nodes' services of the backend to go down, then continue
-    #[arg(long, value_name = "SECS")]
+    /// Wait up to SECS (0 to 31536000, a year) for services judged by heartbeat (other nodes', or this node's when no process names the backend) to go down
+    #[arg(long, value_name = "SECS", allow_negative_numbers = true,
+          value_parser = crate::limits::seconds)]
     pub wait: Option<u64>,
     #[command(flatten)]
     pub flags: DeleteFlags,
@@ -46,7 +50,12 @@ pub(crate) struct Args {
 
 /// The host key of a backend: `backend-` + the UUID's first 13 characters, or the name itself.
 pub(crate) fn backend_key(arg: &str) -> Result<String, Failure> {
-    let bad = |why: &str| Failure::Usage(format!("invalid BACKEND {arg:?}: {why}"));
+    let bad = |why: &str| {
+        Failure::Usage(format!(
+            "invalid BACKEND {}: {why}",
+            crate::text::quote(arg)
+        ))
+    };
     let arg = arg.trim();
     let hex = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_hexdigit());
     let parts: Vec<&str> = arg.split('-').collect();
@@ -95,13 +104,48 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
         ..ServiceFilter::default()
     };
     let mut rows = read(services::fetch_all(&mut db, &filter).await?);
-    let procs = if args.no_kill {
-        Vec::new()
+    // This node's other backends, so that their own processes are not taken for a shared one.
+    let known: Vec<String> = ctx
+        .settings
+        .enabled_backends
+        .iter()
+        .filter_map(|b| backend_key(b).ok())
+        .collect();
+    let found = if args.no_kill {
+        processes::Found::default()
     } else {
-        processes::find(&key)?
+        processes::find(&key, &known)?
     };
+    let procs = found.named;
+    let shared = found.shared;
+    if !shared.is_empty() {
+        messages::shared_processes(shared.len());
+    }
+    let still_enabled = ctx
+        .settings
+        .enabled_backends
+        .iter()
+        .find(|b| backend_key(b).is_ok_and(|k| k == key))
+        .map(|entry| Reason::StillEnabled {
+            key: key.clone(),
+            entry: entry.clone(),
+            files: if ctx.settings.files_read.is_empty() {
+                "the configuration".into()
+            } else {
+                ctx.settings
+                    .files_read
+                    .iter()
+                    .map(|f| f.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            },
+        });
     // The processes as the plan and a dry run show them: not yet signalled.
     let planned: Vec<Stopped> = procs.iter().map(Stopped::planned).collect();
+    let found = |processes| ProcessReport {
+        processes,
+        shared_processes: &shared,
+    };
     if rows.is_empty() && procs.is_empty() {
         return apply::nothing_matched(
             &args.flags,
@@ -113,9 +157,19 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
                     ", and no leftover process of it here"
                 }
             ),
-            Some(&[]),
+            Some(found(&[])),
         );
     }
+    if let (Some(reason), true, false) = (&still_enabled, rows.is_empty(), args.flags.force) {
+        // No service to refuse, only processes: refuse them, for the same reason.
+        return Err(Failure::Refused(format!(
+            "{}; nothing was changed (--force stops its processes anyway)",
+            reason.describe_for_host("")
+        ))
+        .into());
+    }
+    // This node's services count as down once the processes naming the backend are gone;
+    // with none here (a shared cinder-volume, or --no-kill) their heartbeat decides.
     let locality = |r: &ServiceRow| {
         if hosts::split(r.host()).node != this_node {
             Locality::OtherNode {
@@ -123,6 +177,11 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
             }
         } else if args.no_kill {
             Locality::Remote
+        } else if procs.is_empty() {
+            Locality::HereUnnamed {
+                key: key.clone(),
+                shared: shared.len(),
+            }
         } else {
             Locality::StoppedHere
         }
@@ -130,26 +189,25 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
     let down_time = ctx.settings.service_down_time;
     if let Some(secs) = args.wait {
         rows =
-            wait_for_other_nodes(&mut db, rows, &locality, down_time, secs, &filter, &read).await?;
+            wait_for_heartbeats(&mut db, rows, &locality, down_time, secs, &filter, &read).await?;
     }
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let refs = references::count(&mut db, &ids).await?;
+    let cluster_refs = references::count_cluster_only(&mut db, &rows).await?;
     let backend_refs = references::count_backend(&mut db, &key).await?;
     let mut plan = Plan::build(rows, &refs, plan_now(), down_time, locality);
-    if backend_refs.total() > 0 {
-        for item in &mut plan.items {
+    plan.refuse_cluster_only(&cluster_refs);
+    for item in &mut plan.items {
+        if backend_refs.total() > 0 {
             item.reasons.push(Reason::BackendInUse {
                 key: key.clone(),
                 counts: backend_refs.clone(),
             });
         }
+        item.reasons.extend(still_enabled.clone());
     }
     plan.guard = Some(references::backend_unreferenced(&db.schema, &key));
-    plan.exempt_note = if procs.is_empty() {
-        format!("on {this_node}; no process of it runs here")
-    } else {
-        format!("on {this_node}; after its processes here are stopped")
-    };
+    plan.exempt_note = format!("on {this_node}; after its processes here are stopped");
 
     if !args.flags.json() && !procs.is_empty() {
         output::print(&report::planned_processes_table(
@@ -157,7 +215,7 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
             args.kill_timeout,
         ))?;
     }
-    apply::check(&plan, &args.flags, Some(&planned))?;
+    apply::check(&plan, &args.flags, Some(found(&planned)))?;
     let n = plan.items.len();
     apply::confirm(
         &format!(
@@ -170,7 +228,7 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
     )
     .await?;
     if args.flags.dry_run {
-        return apply::write_and_report(&mut db, &plan, &args.flags, Some(&planned)).await;
+        return apply::write_and_report(&mut db, &plan, &args.flags, Some(found(&planned))).await;
     }
     processes::check_permission(&procs)?;
     let stopped = processes::stop(
@@ -190,12 +248,13 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
             p.cmdline
         );
     }
-    apply::write_and_report(&mut db, &plan, &args.flags, Some(&stopped)).await
+    apply::write_and_report(&mut db, &plan, &args.flags, Some(found(&stopped))).await
 }
 
-/// `--wait`: re-reads the other nodes' services until none is up or time runs out, showing
-/// which nodes are still up and the time left.
-async fn wait_for_other_nodes(
+/// `--wait`: re-reads the services judged by heartbeat (other nodes', and this node's when no
+/// process here names the backend) until none is up or time runs out, showing which nodes are
+/// still up and the time left.
+async fn wait_for_heartbeats(
     db: &mut crate::db::Db,
     mut rows: Vec<ServiceRow>,
     locality: &impl Fn(&ServiceRow) -> Locality,
@@ -210,8 +269,7 @@ async fn wait_for_other_nodes(
         let up: Vec<String> = rows
             .iter()
             .filter(|r| {
-                matches!(locality(r), Locality::OtherNode { .. })
-                    && plan::still_running(r, now, down_time)
+                locality(r) != Locality::StoppedHere && plan::still_running(r, now, down_time)
             })
             .map(|r| hosts::split(r.host()).node.to_string())
             .collect();
@@ -245,6 +303,16 @@ mod tests {
         assert_eq!(k("backend-2813902f-2c94"), "backend-2813902f-2c94");
         for bad in ["", "node01@normal", "a b", "x*", "pool#1"] {
             assert!(backend_key(bad).is_err(), "{bad}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Any BACKEND: no panic, and an error is one line.
+        #[test]
+        fn any_backend_id_gives_a_key_or_one_line(s in "(?s).{0,60}") {
+            if let Err(e) = backend_key(&s) {
+                proptest::prop_assert!(!e.to_string().contains(['\n', '\r']), "{}", e);
+            }
         }
     }
 }

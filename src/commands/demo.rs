@@ -20,10 +20,12 @@ use crate::error::Failure;
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {}
 
-/// The seed's services: (id, host, binary, uuid, node01?, deleted?). Ids and uuids follow the
-/// fixture rows Cinder wrote; node02@normal is soft-deleted as there, but
+/// The seed's services: (id, host, binary, uuid, heartbeating?, deleted?). Ids and uuids follow
+/// the fixture rows Cinder wrote, and node02@normal is soft-deleted as there; but
 /// node02@backend-2813902f-2c94 stays live (down), as the service still owning its volume, so
 /// the README's decommission example has something to move and delete.
+/// node01 heartbeats, but for backend deffaf27: it was removed from node01's enabled_backends
+/// and cinder-volume restarted, so its service there went down, ready for `backend cleanup`.
 const SERVICES: &[(i64, &str, &str, &str, bool, bool)] = &[
     (
         13,
@@ -54,7 +56,7 @@ const SERVICES: &[(i64, &str, &str, &str, bool, bool)] = &[
         "node01@backend-deffaf27-95b1",
         "cinder-volume",
         "3aa91e27-106f-4355-9624-7c52535dc243",
-        true,
+        false,
         false,
     ),
     (
@@ -177,9 +179,9 @@ pub(crate) async fn run(_args: Args, ctx: &Context) -> Result<()> {
         .context("building the demo schema")?;
     let mut conn = Conn::Sqlite(conn);
     let now = chrono::Utc::now().naive_utc();
-    for &(id, host, binary, uuid, node01, deleted) in SERVICES {
+    for &(id, host, binary, uuid, heartbeating, deleted) in SERVICES {
         let created = now - Duration::hours(1);
-        let updated = if node01 {
+        let updated = if heartbeating {
             now - Duration::seconds(5)
         } else {
             now - Duration::minutes(30)

@@ -22,7 +22,7 @@ pub(crate) struct Args {
     #[arg(long, value_name = "HOST", required = true)]
     pub host: Vec<String>,
     /// Only this binary, e.g. cinder-volume
-    #[arg(long, value_name = "BINARY")]
+    #[arg(long, value_name = "BINARY", value_parser = crate::limits::name)]
     pub binary: Option<String>,
     #[command(flatten)]
     pub flags: DeleteFlags,
@@ -53,13 +53,15 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
     }
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let refs = references::count(&mut db, &ids).await?;
-    let plan = Plan::build(
+    let cluster_refs = references::count_cluster_only(&mut db, &rows).await?;
+    let mut plan = Plan::build(
         rows,
         &refs,
         plan_now(),
         ctx.settings.service_down_time,
         |_| Locality::Remote,
     );
+    plan.refuse_cluster_only(&cluster_refs);
     apply::check(&plan, &args.flags, None)?;
     let n = plan.items.len();
     apply::confirm(

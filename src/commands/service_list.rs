@@ -1,5 +1,5 @@
 //! `svcctl service list`: the services table as `cinder service-list` shows it, or as
-//! JSON/CSV/value for scripts, streamed row by row.
+//! JSON/CSV/value for scripts, in the table's order.
 
 use anyhow::Result;
 use clap::ValueEnum;
@@ -8,8 +8,8 @@ use crate::Context;
 use crate::db::services::{self, ServiceFilter};
 use crate::hosts::HostPattern;
 use crate::model::Service;
-use crate::output::columns::{cinder_columns, json_columns, select_columns};
-use crate::output::list::ServiceSink;
+use crate::output::columns::{cinder_columns, csv_columns, json_columns, select_columns};
+use crate::output::list::{ServiceSink, sort_as_table};
 use crate::output::{Format, OutputArgs};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -21,20 +21,22 @@ pub(crate) enum State {
 /// List services as `cinder service-list` does, with filters
 ///
 /// Only live rows (deleted = 0) unless --include-deleted. A service is up when its last
-/// heartbeat (updated_at, else created_at) is within [DEFAULT] service_down_time seconds of now.
+/// heartbeat (updated_at, else created_at) is within [DEFAULT] service_down_time seconds of now,
+/// either way; Updated_at shows modified_at (stamped by service-disable and -enable) when that is
+/// at least as close to now, as cinder service-list does.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
     /// Only this host, exact and case-sensitive; `*` and `?` make a glob (`node01@*`); repeatable
     #[arg(long, value_name = "HOST")]
     pub host: Vec<String>,
     /// Only this binary, e.g. cinder-volume
-    #[arg(long, value_name = "BINARY")]
+    #[arg(long, value_name = "BINARY", value_parser = crate::limits::name)]
     pub binary: Option<String>,
     /// Only services that are up, or down
     #[arg(long, value_enum)]
     pub state: Option<State>,
     /// Only this availability zone
-    #[arg(long, value_name = "ZONE")]
+    #[arg(long, value_name = "ZONE", value_parser = crate::limits::name)]
     pub zone: Option<String>,
     /// Only disabled services
     #[arg(long, conflicts_with = "enabled")]
@@ -54,10 +56,13 @@ pub(crate) struct Args {
 
 pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
     let hosts = HostPattern::parse_all(&args.host)?;
-    let cols = if !args.output.columns.is_empty() {
+    let selected = !args.output.columns.is_empty();
+    let cols = if selected {
         select_columns(&args.output.columns)?
     } else if args.output.format == Format::Json {
         json_columns(args.include_deleted).to_vec()
+    } else if args.output.format == Format::Csv {
+        csv_columns(args.withreplication, args.include_deleted)
     } else {
         cinder_columns(args.withreplication, args.include_deleted)
     };
@@ -76,8 +81,17 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
     let now = chrono::Utc::now().naive_utc();
     let down_time = ctx.settings.service_down_time;
     // Buffered: stdout is line-buffered, and one write per row would cost a syscall per row.
-    let out = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
+    let out = std::io::BufWriter::with_capacity(64 * 1024, crate::term::stdout());
+    // The table sorts its rows by their cells; JSON, CSV and value come in that same order,
+    // so they are held and sorted as the table would be (the table keeps only its cells).
+    let table = args.output.format == Format::Table;
+    let order = if selected {
+        cols.clone()
+    } else {
+        cinder_columns(args.withreplication, args.include_deleted)
+    };
     let mut sink = ServiceSink::new(out, args.output.format, cols)?;
+    let mut held = Vec::new();
     services::for_each(&mut db, &filter, |row| {
         let service = Service::judge(row, now, down_time);
         let wanted = match args.state {
@@ -85,8 +99,19 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
             Some(State::Up) => service.up,
             Some(State::Down) => !service.up,
         };
-        if wanted { sink.push(&service) } else { Ok(()) }
+        match (wanted, table) {
+            (false, _) => Ok(()),
+            (true, true) => sink.push(&service),
+            (true, false) => {
+                held.push(service);
+                Ok(())
+            }
+        }
     })
     .await?;
+    sort_as_table(&mut held, &order);
+    for service in &held {
+        sink.push(service)?;
+    }
     sink.finish()
 }

@@ -11,8 +11,9 @@ use crate::db::services::{self, ServiceFilter};
 use crate::error::Failure;
 use crate::hosts::HostPattern;
 use crate::model::Service;
+use crate::model::down_before;
 use crate::output::{self, decom};
-use crate::plan::{cutoff, plan_now};
+use crate::plan::plan_now;
 use crate::relocate::{Kind, MovePlan, Target};
 use crate::write::{self, move_host};
 
@@ -129,7 +130,7 @@ pub(crate) async fn move_host(kind: Kind, args: MoveArgs, ctx: &Context) -> Resu
         service: Service::judge(target, now, sdt),
         to: to.to_string(),
     };
-    let alive_since = (!args.force).then(|| cutoff(now, sdt));
+    let alive_since = (!args.force).then(|| down_before(now, sdt));
     let plan = MovePlan::build(kind, from, target, rows, alive_since);
     apply(&plan, &mut db, flags, args.force).await
 }

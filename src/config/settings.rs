@@ -1,21 +1,78 @@
 //! The options svcctl reads from cinder.conf, layered as oslo.config layers them:
 //! defaults, then config files in command-line order, then `OS_<GROUP>__<OPT>` environment
-//! variables, then command-line flags; then `$opt` substitution; then typed values.
+//! variables, then command-line flags; then `$opt` substitution (`oslo::Resolver`); then typed
+//! values. One table, `OPTIONS`, gives every option its default, type and range.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
-use config::{Config, Environment, File, Map, Source, Value, ValueKind};
+use anyhow::Result;
+use config::{Config, Environment, Map, Source};
 
-use super::oslo::{DEFAULT_GROUP, OsloIni};
-use crate::error::Failure;
+use super::oslo::{self, DEFAULT_GROUP, OsloFile, Resolver, option_name, origin_suffix};
+use crate::error::{Failure, io_reason};
+use crate::limits::{MAX_RETRIES, TEN_YEARS_SECS, YEAR_SECS};
+use crate::text;
 
 /// Where cinder.conf is looked for when no `--config-file`/`--config-dir` is given.
 pub const DEFAULT_CONFIG_FILE: &str = "/etc/cinder/cinder.conf";
 
 /// Cinder's own default for `[database] connection` (cinder/db/api.py sets it this way).
 const DEFAULT_CONNECTION: &str = "sqlite:///$state_path/cinder.sqlite";
+
+/// What an option holds, and so how its text is checked.
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    /// Text on one line. A `secret` one is never quoted in a message.
+    Text { secret: bool },
+    /// oslo's boolean spellings.
+    Bool,
+    /// A whole number from `min` to `max`; `unit` finishes the sentence naming the range.
+    Int {
+        min: i64,
+        max: i64,
+        unit: &'static str,
+    },
+}
+
+/// One option svcctl reads: its group, name, oslo's default (None: unset unless given) and type.
+#[derive(Debug)]
+struct Opt {
+    group: &'static str,
+    name: &'static str,
+    default: Option<&'static str>,
+    kind: Kind,
+}
+
+const SECONDS_UP_TO_A_YEAR: Kind = Kind::Int {
+    min: 0,
+    max: YEAR_SECS as i64,
+    unit: "seconds (a year)",
+};
+const RETRIES: Kind = Kind::Int {
+    min: -1,
+    max: MAX_RETRIES,
+    unit: "(-1 = forever)",
+};
+
+/// Every option svcctl reads, with oslo's (or Cinder's) default. The README's option list
+/// says the same. `state_path` is read only for `$state_path` in `connection`'s default.
+#[rustfmt::skip]
+const OPTIONS: &[Opt] = &[
+    Opt { group: "database", name: "connection", default: Some(DEFAULT_CONNECTION), kind: Kind::Text { secret: true } },
+    Opt { group: "database", name: "max_retries", default: Some("10"), kind: RETRIES },
+    Opt { group: "database", name: "retry_interval", default: Some("10"), kind: SECONDS_UP_TO_A_YEAR },
+    Opt { group: "database", name: "use_db_reconnect", default: Some("false"), kind: Kind::Bool },
+    Opt { group: "database", name: "db_retry_interval", default: Some("1"), kind: SECONDS_UP_TO_A_YEAR },
+    Opt { group: "database", name: "db_inc_retry_interval", default: Some("true"), kind: Kind::Bool },
+    Opt { group: "database", name: "db_max_retry_interval", default: Some("10"), kind: SECONDS_UP_TO_A_YEAR },
+    Opt { group: "database", name: "db_max_retries", default: Some("20"), kind: RETRIES },
+    Opt { group: "database", name: "mysql_sql_mode", default: Some("TRADITIONAL"), kind: Kind::Text { secret: false } },
+    Opt { group: "database", name: "mysql_wsrep_sync_wait", default: None, kind: Kind::Int { min: 0, max: 15, unit: "(Galera's causality check bits)" } },
+    Opt { group: DEFAULT_GROUP, name: "service_down_time", default: Some("60"), kind: Kind::Int { min: 1, max: TEN_YEARS_SECS, unit: "seconds (10 years)" } },
+    Opt { group: DEFAULT_GROUP, name: "host", default: None, kind: Kind::Text { secret: false } },
+    Opt { group: DEFAULT_GROUP, name: "enabled_backends", default: None, kind: Kind::Text { secret: false } },
+    Opt { group: DEFAULT_GROUP, name: "state_path", default: Some("/var/lib/cinder"), kind: Kind::Text { secret: false } },
+];
 
 /// One `--config-file` or `--config-dir`, in the order given on the command line: oslo parses
 /// them in that order, so a later one overrides an earlier one.
@@ -36,6 +93,10 @@ pub struct Overrides {
 pub struct DatabaseSettings {
     /// The SQLAlchemy URL. It holds the password: never print it, use `db::url` to mask it.
     pub connection: String,
+    /// Where `connection` was set (`path:line`, "the environment"); None when nowhere.
+    pub connection_origin: Option<String>,
+    /// When it was set nowhere: the files read, and a near miss (`conection`), for the message.
+    pub connection_unset: String,
     pub max_retries: i64,
     pub retry_interval: u64,
     pub use_db_reconnect: bool,
@@ -43,17 +104,18 @@ pub struct DatabaseSettings {
     pub db_inc_retry_interval: bool,
     pub db_max_retry_interval: u64,
     pub db_max_retries: i64,
-    pub connection_recycle_time: u64,
-    pub max_pool_size: u32,
     pub mysql_sql_mode: String,
     pub mysql_wsrep_sync_wait: Option<i64>,
 }
 
 impl std::fmt::Debug for DatabaseSettings {
-    // Hand-written so that the connection URL (and its password) never reaches a debug log.
+    // Hand-written so that the connection URL (and its password) never reaches a debug log;
+    // `db::url::mask` shows it masked where the URL is parsed.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("DatabaseSettings")
-            .field("connection", &crate::db::url::mask(&self.connection))
+            .field("connection", &format_args!("<hidden>"))
+            .field("connection_origin", &self.connection_origin)
+            .field("connection_unset", &self.connection_unset)
             .field("max_retries", &self.max_retries)
             .field("retry_interval", &self.retry_interval)
             .field("use_db_reconnect", &self.use_db_reconnect)
@@ -63,7 +125,7 @@ impl std::fmt::Debug for DatabaseSettings {
             .field("db_max_retries", &self.db_max_retries)
             .field("mysql_sql_mode", &self.mysql_sql_mode)
             .field("mysql_wsrep_sync_wait", &self.mysql_wsrep_sync_wait)
-            .finish_non_exhaustive()
+            .finish()
     }
 }
 
@@ -73,10 +135,11 @@ pub struct Settings {
     pub database: DatabaseSettings,
     /// `[DEFAULT] service_down_time`: seconds without a heartbeat before a service is down.
     pub service_down_time: i64,
-    pub report_interval: i64,
     /// `[DEFAULT] host`: this node's name in the services table.
     pub host: String,
-    pub state_path: String,
+    /// `[DEFAULT] enabled_backends` (a ListOpt: comma-separated, blanks dropped): the backends
+    /// cinder-volume starts a service for; `backend cleanup` refuses a backend still listed.
+    pub enabled_backends: Vec<String>,
     /// The files actually read, in order.
     pub files_read: Vec<PathBuf>,
 }
@@ -89,13 +152,15 @@ pub fn load(
 ) -> Result<Settings> {
     let files = resolve_files(sources)?;
     let mut builder = Config::builder();
-    for (key, value) in defaults() {
-        builder = builder.set_default(key, value)?;
+    for opt in OPTIONS {
+        if let Some(default) = opt.default {
+            builder = builder.set_default(format!("{}.{}", opt.group, opt.name), default)?;
+        }
     }
     let mut files_read = Vec::new();
     for path in &files {
-        let text = match std::fs::read_to_string(path) {
-            Ok(text) => text,
+        let bytes = match std::fs::read(path) {
+            Ok(bytes) => bytes,
             // oslo reads the default file only if it is there; an explicit one must exist.
             Err(e) if sources.is_empty() && e.kind() == std::io::ErrorKind::NotFound => {
                 tracing::debug!(file = %path.display(), "default config file absent; using defaults and environment");
@@ -104,28 +169,40 @@ pub fn load(
             Err(e) => {
                 return Err(Failure::Config(format!(
                     "cannot read config file {}: {}; pass an existing, readable --config-file",
-                    path.display(),
+                    shown(path),
                     io_reason(&e)
                 ))
                 .into());
             }
         };
         tracing::debug!(file = %path.display(), "reading config file");
-        let format = OsloIni {
-            path: path.display().to_string(),
-        };
-        // Parse here first so a malformed line is reported as `file:line: ...`, not wrapped in
-        // the config crate's own wording.
-        super::oslo::parse(&format.path, &text).map_err(|e| {
+        let name = path.display().to_string();
+        let text = String::from_utf8(bytes).map_err(|e| {
+            let bytes = e.as_bytes();
+            let upto = e.utf8_error().valid_up_to();
+            let line = 1 + bytes[..upto].iter().filter(|&&b| b == b'\n').count();
+            Failure::Config(format!(
+                "{}:{line}: not valid UTF-8; save the file as UTF-8",
+                shown(path)
+            ))
+        })?;
+        // Parsed once, here, so a malformed line is reported as `file:line: ...`, not in the
+        // config crate's own wording; the crate merges the parsed result.
+        let file = OsloFile::parse(&name, &text).map_err(|e| {
             Failure::Config(format!("{e}; fix the line or pass another --config-file"))
         })?;
-        builder = builder.add_source(File::from_str(&text, format));
+        builder = builder.add_source(file);
         files_read.push(path.clone());
     }
-    // Only OS_<GROUP>__<OPT>: other OS_* variables (OS_AUTH_URL, ...) belong to the clients.
+    // Only OS_<GROUP>__<OPT>, and only plain names: other OS_* variables (OS_AUTH_URL, ...)
+    // belong to the clients, and the config crate would read `[`, `.` in a name as a path.
     let env: Map<String, String> = env
         .into_iter()
-        .filter(|(k, _)| k.starts_with("OS_") && k.contains("__"))
+        .filter(|(k, _)| {
+            k.strip_prefix("OS_").is_some_and(|rest| {
+                rest.contains("__") && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+            })
+        })
         .collect();
     builder = builder.add_source(
         Environment::with_prefix("OS")
@@ -136,11 +213,24 @@ pub fn load(
     if let Some(n) = overrides.max_retries {
         builder = builder.set_override("database.max_retries", n.to_string())?;
     }
-    let merged = builder
-        .build()
-        .map_err(|e| Failure::Config(format!("cannot combine configuration: {e}")))?;
-    let raw = flatten(Source::collect(&merged).context("reading merged configuration")?);
-    Settings::from_raw(&raw, files_read)
+    let merged = builder.build().map_err(|e| {
+        Failure::Config(format!(
+            "cannot combine configuration: {}",
+            text::one_line(&e.to_string(), text::QUOTE_MAX)
+        ))
+    })?;
+    let raw = oslo::flatten(Source::collect(&merged).map_err(|e| {
+        Failure::Config(format!(
+            "cannot read the merged configuration: {}",
+            text::one_line(&e.to_string(), text::QUOTE_MAX)
+        ))
+    })?);
+    Settings::from_resolver(&Resolver::new(&raw), files_read)
+}
+
+/// A path as a message shows it: one line, cut short.
+fn shown(path: &std::path::Path) -> String {
+    text::one_line(&path.display().to_string(), 200)
 }
 
 /// The files to read, in order: the explicit ones (a directory contributes its `*.conf`,
@@ -157,7 +247,7 @@ fn resolve_files(sources: &[ConfigSource]) -> Result<Vec<PathBuf>> {
                 let entries = std::fs::read_dir(dir).map_err(|e| {
                     Failure::Config(format!(
                         "cannot read config directory {}: {}; pass an existing --config-dir",
-                        dir.display(),
+                        shown(dir),
                         io_reason(&e)
                     ))
                 })?;
@@ -173,204 +263,6 @@ fn resolve_files(sources: &[ConfigSource]) -> Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-fn io_reason(e: &std::io::Error) -> String {
-    match e.kind() {
-        std::io::ErrorKind::NotFound => "no such file or directory".into(),
-        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
-        _ => e.to_string(),
-    }
-}
-
-fn defaults() -> Vec<(&'static str, &'static str)> {
-    vec![
-        ("database.connection", DEFAULT_CONNECTION),
-        ("database.max_retries", "10"),
-        ("database.retry_interval", "10"),
-        ("database.use_db_reconnect", "false"),
-        ("database.db_retry_interval", "1"),
-        ("database.db_inc_retry_interval", "true"),
-        ("database.db_max_retry_interval", "10"),
-        ("database.db_max_retries", "20"),
-        ("database.connection_recycle_time", "3600"),
-        ("database.max_pool_size", "5"),
-        ("database.mysql_sql_mode", "TRADITIONAL"),
-        ("default.service_down_time", "60"),
-        ("default.report_interval", "10"),
-        ("default.state_path", "/var/lib/cinder"),
-    ]
-}
-
-/// A raw option value and where it came from (`file:line`, "the environment", ...).
-#[derive(Debug, Clone)]
-struct RawValue {
-    value: String,
-    origin: Option<String>,
-}
-
-type RawConfig = BTreeMap<(String, String), RawValue>;
-
-fn flatten(groups: Map<String, Value>) -> RawConfig {
-    let mut out = RawConfig::new();
-    for (group, value) in groups {
-        if let ValueKind::Table(opts) = value.kind {
-            for (opt, v) in opts {
-                let origin = v.origin().map(str::to_string);
-                let text = match v.kind {
-                    ValueKind::String(s) => s,
-                    other => other.to_string(),
-                };
-                out.insert(
-                    (group.clone(), opt),
-                    RawValue {
-                        value: text,
-                        origin,
-                    },
-                );
-            }
-        }
-    }
-    out
-}
-
-/// How an option is named in messages: `[database] max_retries`.
-fn option_name(group: &str, opt: &str) -> String {
-    let group = if group == DEFAULT_GROUP {
-        "DEFAULT"
-    } else {
-        group
-    };
-    format!("[{group}] {opt}")
-}
-
-fn origin_suffix(origin: &Option<String>) -> String {
-    match origin {
-        Some(o) => format!(" (from {o})"),
-        None => String::new(),
-    }
-}
-
-struct Resolver<'a> {
-    raw: &'a RawConfig,
-}
-
-impl Resolver<'_> {
-    /// The substituted value of an option, or None when it is not set anywhere.
-    fn get(&self, group: &str, opt: &str) -> Result<Option<(String, Option<String>)>> {
-        self.get_depth(group, opt, 0)
-    }
-
-    fn get_depth(
-        &self,
-        group: &str,
-        opt: &str,
-        depth: usize,
-    ) -> Result<Option<(String, Option<String>)>> {
-        let Some(raw) = self.raw.get(&(group.to_string(), opt.to_string())) else {
-            return Ok(None);
-        };
-        if depth > 16 {
-            return Err(Failure::Config(format!(
-                "{} refers to itself through $-substitution; break the loop",
-                option_name(group, opt)
-            ))
-            .into());
-        }
-        let value = self.substitute(&raw.value, group, opt, &raw.origin, depth)?;
-        Ok(Some((value, raw.origin.clone())))
-    }
-
-    /// oslo.config's template rules: `$$` and `\$` are a literal `$`; `$name` and `${name}`
-    /// look the option up in the same group, then in DEFAULT; `${group.name}` names the group.
-    /// A `$` not followed by a name is left as it is (oslo uses `safe_substitute`).
-    fn substitute(
-        &self,
-        value: &str,
-        group: &str,
-        opt: &str,
-        origin: &Option<String>,
-        depth: usize,
-    ) -> Result<String> {
-        let value = value.replace("\\$", "$$");
-        let bytes = value.as_bytes();
-        let mut out = String::with_capacity(value.len());
-        let mut i = 0;
-        while i < bytes.len() {
-            if bytes[i] != b'$' {
-                let next = value[i..].find('$').map_or(value.len(), |n| i + n);
-                out.push_str(&value[i..next]);
-                i = next;
-                continue;
-            }
-            let rest = &value[i + 1..];
-            if rest.starts_with('$') {
-                out.push('$');
-                i += 2;
-                continue;
-            }
-            let (name, consumed) = if let Some(braced) = rest.strip_prefix('{') {
-                match braced.find('}') {
-                    Some(end) if is_identifier(&braced[..end]) => {
-                        (braced[..end].to_string(), end + 2)
-                    }
-                    _ => (String::new(), 0),
-                }
-            } else {
-                let len = rest
-                    .char_indices()
-                    .take_while(|&(n, c)| {
-                        c == '_'
-                            || c.is_ascii_alphabetic()
-                            || (n > 0 && (c == '.' || c.is_ascii_digit()))
-                    })
-                    .count();
-                (rest[..len].to_string(), len)
-            };
-            if name.is_empty() {
-                out.push('$');
-                i += 1;
-                continue;
-            }
-            let (ref_group, ref_opt) = match name.split_once('.') {
-                Some((g, o)) => (normalize_ref_group(g), o.to_lowercase()),
-                None => (group.to_string(), name.to_lowercase()),
-            };
-            let found = match self.get_depth(&ref_group, &ref_opt, depth + 1)? {
-                Some(v) => Some(v),
-                None if !name.contains('.') => {
-                    self.get_depth(DEFAULT_GROUP, &ref_opt, depth + 1)?
-                }
-                None => None,
-            };
-            let Some((text, _)) = found else {
-                return Err(Failure::Config(format!(
-                    "{}{} refers to ${}, which is not set; set it or write $$ for a literal '$'",
-                    option_name(group, opt),
-                    origin_suffix(origin),
-                    name
-                ))
-                .into());
-            };
-            out.push_str(&text);
-            i += 1 + consumed;
-        }
-        Ok(out)
-    }
-}
-
-fn is_identifier(s: &str) -> bool {
-    let mut chars = s.chars();
-    matches!(chars.next(), Some(c) if c == '_' || c.is_ascii_alphabetic())
-        && chars.all(|c| c == '_' || c == '.' || c.is_ascii_alphanumeric())
-}
-
-fn normalize_ref_group(g: &str) -> String {
-    if g == "DEFAULT" {
-        DEFAULT_GROUP.to_string()
-    } else {
-        g.to_lowercase()
-    }
-}
-
 /// oslo.config's boolean spellings.
 fn parse_bool(s: &str) -> Option<bool> {
     match s.trim().to_lowercase().as_str() {
@@ -380,70 +272,186 @@ fn parse_bool(s: &str) -> Option<bool> {
     }
 }
 
+/// Options read through the table: each value substituted, then checked against its kind.
+struct Typed<'a> {
+    r: &'a Resolver<'a>,
+}
+
+impl Typed<'_> {
+    fn spec(group: &str, name: &str) -> &'static Opt {
+        OPTIONS
+            .iter()
+            .find(|o| o.group == group && o.name == name)
+            .unwrap_or_else(|| unreachable!("{group}.{name} is not in OPTIONS"))
+    }
+
+    /// The error for a bad value. It quotes the value as written, before substitution: a
+    /// `$connection` inside another option must not bring the password into the message.
+    fn bad(&self, group: &str, name: &str, why: &str) -> anyhow::Error {
+        let raw = self.r.raw(group, name);
+        let shown = match (Self::spec(group, name).kind, raw) {
+            (Kind::Text { secret: true }, _) | (_, None) => String::new(),
+            (_, Some(raw)) => format!(" = {}", text::quote(&raw.value)),
+        };
+        Failure::Config(format!(
+            "{}{shown}{} {why}",
+            option_name(group, name),
+            origin_suffix(&raw.and_then(|r| r.origin.clone()))
+        ))
+        .into()
+    }
+
+    /// The substituted text of an option (None when unset and without default), on one line.
+    fn text(&self, group: &str, name: &str) -> Result<Option<(String, Option<String>)>> {
+        let Some((value, origin)) = self.r.get(group, name)? else {
+            return Ok(None);
+        };
+        if value.contains(char::is_control) {
+            return Err(self.bad(
+                group,
+                name,
+                "holds a line break or control character: an indented line after it continues \
+                 the value (oslo); unindent that line or put a blank line before it",
+            ));
+        }
+        Ok(Some((value, origin)))
+    }
+
+    fn int(&self, group: &str, name: &str) -> Result<Option<i64>> {
+        let Kind::Int { min, max, unit } = Self::spec(group, name).kind else {
+            unreachable!("{group}.{name} is not a number in OPTIONS")
+        };
+        let Some((text, _)) = self.r.get(group, name)? else {
+            return Ok(None);
+        };
+        match text.trim().parse::<i64>() {
+            Ok(n) if (min..=max).contains(&n) => Ok(Some(n)),
+            _ => Err(self.bad(
+                group,
+                name,
+                &format!("is not a whole number from {min} to {max} {unit}; fix the value"),
+            )),
+        }
+    }
+
+    /// A number the table gives a default, so always there.
+    fn required(&self, group: &str, name: &str) -> Result<i64> {
+        self.int(group, name)?.ok_or_else(|| {
+            Failure::Config(format!("{} is not set", option_name(group, name))).into()
+        })
+    }
+
+    /// A count of seconds; the table's range starts at 0, so it is never negative.
+    fn seconds(&self, group: &str, name: &str) -> Result<u64> {
+        Ok(u64::try_from(self.required(group, name)?).unwrap_or(0))
+    }
+
+    fn boolean(&self, group: &str, name: &str) -> Result<bool> {
+        let (text, _) = self.r.get(group, name)?.unwrap_or_default();
+        parse_bool(&text)
+            .ok_or_else(|| self.bad(group, name, "is not a boolean; use true or false"))
+    }
+}
+
 impl Settings {
-    fn from_raw(raw: &RawConfig, files_read: Vec<PathBuf>) -> Result<Settings> {
-        let r = Resolver { raw };
-        let s = |g: &str, o: &str| -> Result<Option<String>> { Ok(r.get(g, o)?.map(|(v, _)| v)) };
-        let typed = |g: &str, o: &str, want: &str, min: i64| -> Result<i64> {
-            let (text, origin) = r.get(g, o)?.expect("every integer option has a default");
-            match text.trim().parse::<i64>() {
-                Ok(n) if n >= min => Ok(n),
-                _ => Err(Failure::Config(format!(
-                    "{} = {:?}{} is not {}; fix the value",
-                    option_name(g, o),
-                    text,
-                    origin_suffix(&origin),
-                    want
-                ))
-                .into()),
-            }
-        };
-        let int = |g: &str, o: &str| typed(g, o, "a whole number of 0 or more", 0);
-        let retries = |g: &str, o: &str| typed(g, o, "a whole number (-1 = forever)", -1);
-        let boolean = |g: &str, o: &str| -> Result<bool> {
-            let (text, origin) = r.get(g, o)?.expect("every boolean option has a default");
-            parse_bool(&text).ok_or_else(|| {
-                Failure::Config(format!(
-                    "{} = {:?}{} is not a boolean; use true or false",
-                    option_name(g, o),
-                    text,
-                    origin_suffix(&origin)
-                ))
-                .into()
-            })
-        };
+    fn from_resolver(r: &Resolver, files_read: Vec<PathBuf>) -> Result<Settings> {
+        let t = Typed { r };
         let wsrep = match r.get("database", "mysql_wsrep_sync_wait")? {
-            None => None,
-            Some((t, _)) if t.trim().is_empty() => None,
-            Some(_) => Some(int("database", "mysql_wsrep_sync_wait")?),
+            Some((v, _)) if v.trim().is_empty() => None,
+            _ => t.int("database", "mysql_wsrep_sync_wait")?,
+        };
+        let (connection, connection_origin) = t.text("database", "connection")?.unwrap_or_default();
+        let connection_unset = match connection_origin {
+            Some(_) => String::new(),
+            None => unset_note(&files_read, connection_hint(r)),
         };
         let database = DatabaseSettings {
-            connection: s("database", "connection")?.unwrap_or_default(),
-            max_retries: retries("database", "max_retries")?,
-            retry_interval: int("database", "retry_interval")? as u64,
-            use_db_reconnect: boolean("database", "use_db_reconnect")?,
-            db_retry_interval: int("database", "db_retry_interval")? as u64,
-            db_inc_retry_interval: boolean("database", "db_inc_retry_interval")?,
-            db_max_retry_interval: int("database", "db_max_retry_interval")? as u64,
-            db_max_retries: retries("database", "db_max_retries")?,
-            connection_recycle_time: int("database", "connection_recycle_time")? as u64,
-            max_pool_size: int("database", "max_pool_size")? as u32,
-            mysql_sql_mode: s("database", "mysql_sql_mode")?.unwrap_or_default(),
+            connection,
+            connection_origin,
+            connection_unset,
+            max_retries: t.required("database", "max_retries")?,
+            retry_interval: t.seconds("database", "retry_interval")?,
+            use_db_reconnect: t.boolean("database", "use_db_reconnect")?,
+            db_retry_interval: t.seconds("database", "db_retry_interval")?,
+            db_inc_retry_interval: t.boolean("database", "db_inc_retry_interval")?,
+            db_max_retry_interval: t.seconds("database", "db_max_retry_interval")?,
+            db_max_retries: t.required("database", "db_max_retries")?,
+            mysql_sql_mode: t.text("database", "mysql_sql_mode")?.unwrap_or_default().0,
             mysql_wsrep_sync_wait: wsrep,
         };
-        let host = match s(DEFAULT_GROUP, "host")? {
-            Some(h) if !h.trim().is_empty() => h.trim().to_string(),
+        let host = match t.text(DEFAULT_GROUP, "host")? {
+            Some((h, _)) if !h.trim().is_empty() => h.trim().to_string(),
             _ => this_hostname(),
         };
+        // Read for its own errors (a bad state_path is reported even if nothing refers to it).
+        t.text(DEFAULT_GROUP, "state_path")?;
         Ok(Settings {
             database,
-            service_down_time: int(DEFAULT_GROUP, "service_down_time")?,
-            report_interval: int(DEFAULT_GROUP, "report_interval")?,
+            service_down_time: t.required(DEFAULT_GROUP, "service_down_time")?,
             host,
-            state_path: s(DEFAULT_GROUP, "state_path")?.unwrap_or_default(),
+            enabled_backends: t
+                .text(DEFAULT_GROUP, "enabled_backends")?
+                .unwrap_or_default()
+                .0
+                .split(',')
+                .map(|b| b.trim().to_string())
+                .filter(|b| !b.is_empty())
+                .collect(),
             files_read,
         })
     }
+}
+
+/// Where an unset `connection` was looked for, and the near miss if any.
+fn unset_note(files: &[PathBuf], hint: Option<String>) -> String {
+    let searched = match files {
+        [] => "no config file was read".to_string(),
+        [one] => format!("not in {}", shown(one)),
+        [first, ..] => format!(
+            "not in any of the {} config files read, from {}",
+            files.len(),
+            shown(first)
+        ),
+    };
+    let hint = hint.map_or(String::new(), |h| format!("; {h}"));
+    format!("{searched}, nor OS_DATABASE__CONNECTION{hint}")
+}
+
+/// When `connection` is not set: an option set in `[database]` whose name is one or two
+/// letters off (`conection`), or a `connection` set in another group, said as a hint.
+fn connection_hint(r: &Resolver) -> Option<String> {
+    let near = r
+        .options_in("database")
+        .find(|(name, _)| *name != "connection" && edit_distance(name, "connection") <= 2)
+        .map(|(name, v)| format!("is {} misspelt?", at(&option_name("database", name), v)));
+    near.or_else(|| {
+        r.raw(DEFAULT_GROUP, "connection").map(|v| {
+            format!(
+                "{} belongs under [database]",
+                at(&option_name(DEFAULT_GROUP, "connection"), v)
+            )
+        })
+    })
+}
+
+fn at(name: &str, v: &oslo::RawValue) -> String {
+    format!("{name}{}", origin_suffix(&v.origin))
+}
+
+/// Levenshtein distance, for names of a few letters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
 }
 
 /// oslo's default for `[DEFAULT] host`: the machine's hostname (`socket.gethostname()`).
@@ -457,6 +465,7 @@ fn this_hostname() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
     use std::io::Write;
 
     fn conf(text: &str) -> tempfile::NamedTempFile {
@@ -495,8 +504,14 @@ mod tests {
         assert_eq!(s.database.db_max_retry_interval, 10);
         assert_eq!(s.database.mysql_sql_mode, "TRADITIONAL");
         assert_eq!(s.database.mysql_wsrep_sync_wait, None);
-        assert_eq!((s.service_down_time, s.report_interval), (60, 10));
+        assert_eq!(s.service_down_time, 60);
         assert_eq!(s.host, "node01");
+        assert!(s.enabled_backends.is_empty());
+        let f = conf("[DEFAULT]\nenabled_backends = lvm, backend-2813902f-2c94,,\n");
+        assert_eq!(
+            load_files(&[&f], &[]).unwrap().enabled_backends,
+            ["lvm", "backend-2813902f-2c94"]
+        );
     }
 
     #[test]
@@ -629,5 +644,144 @@ mod tests {
         .unwrap_err();
         assert_eq!(crate::error::exit_code(&e), 2);
         assert!(format!("{e:#}").contains("/nonexistent/cinder.conf"));
+    }
+
+    #[test]
+    fn numbers_are_range_checked_with_the_range_in_the_error() {
+        for (text, want) in [
+            (
+                "[DEFAULT]\nservice_down_time = 9223372036854775807\n",
+                "from 1 to 315360000",
+            ),
+            (
+                "[DEFAULT]\nservice_down_time = 9999999999999999\n",
+                "from 1 to 315360000",
+            ),
+            ("[DEFAULT]\nservice_down_time = 0\n", "from 1 to 315360000"),
+            ("[database]\nretry_interval = -1\n", "from 0 to 31536000"),
+            (
+                "[database]\ndb_max_retry_interval = 99999999999999999999\n",
+                "from 0 to 31536000",
+            ),
+            ("[database]\nmax_retries = -2\n", "from -1 to 2147483647"),
+            ("[database]\nmysql_wsrep_sync_wait = 16\n", "from 0 to 15"),
+        ] {
+            let f = conf(text);
+            let e = load_files(&[&f], &[]).unwrap_err();
+            let msg = format!("{e:#}");
+            assert!(msg.contains(want), "{text}: {msg}");
+            assert_eq!(crate::error::exit_code(&e), 2);
+        }
+        let f = conf("[DEFAULT]\nservice_down_time = 315360000\n");
+        assert_eq!(
+            load_files(&[&f], &[]).unwrap().service_down_time,
+            315_360_000
+        );
+    }
+
+    #[test]
+    fn a_continuation_line_in_connection_is_named_not_passed_on() {
+        let f = conf("[database]\nconnection = mysql://u:hunter22@h/cinder\n  more\n");
+        let msg = format!("{:#}", load_files(&[&f], &[]).unwrap_err());
+        assert!(msg.contains("[database] connection"), "{msg}");
+        assert!(msg.contains(&format!("{}:2", f.path().display())), "{msg}");
+        assert!(!msg.contains("hunter22") && !msg.contains('\n'), "{msg}");
+    }
+
+    #[test]
+    fn unset_connection_says_so_with_a_hint() {
+        let f = conf("[database]\nconection = sqlite:////x.db\n");
+        let s = load_files(&[&f], &[]).unwrap();
+        assert_eq!(s.database.connection_origin, None);
+        let unset = &s.database.connection_unset;
+        assert!(
+            unset.starts_with(&format!("not in {}", f.path().display())),
+            "{unset}"
+        );
+        assert!(unset.contains("is [database] conection (from"), "{unset}");
+        let g = conf("[DEFAULT]\nconnection = sqlite:////x.db\n");
+        let s = load_files(&[&g], &[]).unwrap();
+        assert!(
+            s.database
+                .connection_unset
+                .contains("belongs under [database]")
+        );
+        let h = conf("[database]\nconnection = sqlite:////x.db\n");
+        let s = load_files(&[&h], &[]).unwrap();
+        assert_eq!(
+            s.database.connection_origin,
+            Some(format!("{}:2", h.path().display()))
+        );
+        assert_eq!(s.database.connection_unset, "");
+    }
+
+    #[test]
+    fn substitution_that_multiplies_or_nests_deep_is_an_error_not_a_hang() {
+        let mut text = String::from("[DEFAULT]\nhost = $a0\n");
+        for i in 0..40 {
+            text.push_str(&format!("a{i} = {}\n", format!("$a{} ", i + 1).repeat(10)));
+        }
+        text.push_str("a40 = x\n");
+        let f = conf(&text);
+        let msg = format!("{:#}", load_files(&[&f], &[]).unwrap_err());
+        assert!(msg.contains("grows past"), "{msg}");
+        let mut deep = String::from("[DEFAULT]\nhost = $b0\n");
+        for i in 0..200 {
+            deep.push_str(&format!("b{i} = $b{}\n", i + 1));
+        }
+        let g = conf(&deep);
+        let msg = format!("{:#}", load_files(&[&g], &[]).unwrap_err());
+        assert!(msg.contains("more than 64 deep"), "{msg}");
+    }
+
+    #[test]
+    fn odd_group_and_environment_names_are_ignored_not_expanded() {
+        let f = conf("[x[99999999]]\na = 1\n[a.b]\nc = 2\n[DEFAULT]\nhost = n1\n");
+        let s = load_files(&[&f], &[("OS_X[99999999]__Y", "1"), ("OS_A.B__C", "2")]).unwrap();
+        assert_eq!(s.host, "n1");
+    }
+
+    #[test]
+    fn invalid_utf8_names_the_line() {
+        let mut f = tempfile::Builder::new().suffix(".conf").tempfile().unwrap();
+        f.write_all(b"[DEFAULT]\nhost = a\xff\n").unwrap();
+        let msg = format!("{:#}", load_files(&[&f], &[]).unwrap_err());
+        assert!(
+            msg.contains(&format!("{}:2: not valid UTF-8", f.path().display())),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn every_option_in_the_table_is_read() {
+        let f = conf("[DEFAULT]\nhost = n\n");
+        let s = load_files(&[&f], &[]).unwrap();
+        let debug = format!("{:?}", s);
+        for opt in OPTIONS.iter().filter(|o| o.name != "state_path") {
+            assert!(
+                debug.contains(opt.name),
+                "{} is in OPTIONS but not in Settings",
+                opt.name
+            );
+        }
+    }
+
+    proptest! {
+        /// Any text as a config file: no panic, and an error is one line without the password.
+        #[test]
+        fn any_config_loads_or_fails_in_one_line(
+            lines in prop::collection::vec(
+                "(\\[(DEFAULT|database|Database|x)\\]|[ \t]?[a-z_$]{0,12} ?[=:] ?[ -~]{0,30}|#.*|)",
+                0..12,
+            )
+        ) {
+            let text = format!("[database]\nconnection = mysql://u:Pw-Prop-9@h/c\n{}\n", lines.join("\n"));
+            let f = conf(&text);
+            if let Err(e) = load_files(&[&f], &[]) {
+                let msg = format!("{e:#}");
+                prop_assert!(!msg.contains('\n'), "{}", msg);
+                prop_assert!(!msg.contains("Pw-Prop-9"), "{}", msg);
+            }
+        }
     }
 }

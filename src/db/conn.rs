@@ -37,23 +37,13 @@ macro_rules! on_backend {
         let dialect = $conn.dialect();
         let stmt: &Stmt = $stmt;
         match $conn {
-            Conn::MySql($c) => {
-                let $q = bind_all!(
-                    dialect,
-                    $make(sqlx::AssertSqlSafe(stmt.sql().to_string())),
-                    stmt
-                );
-                $body
-            }
-            Conn::Sqlite($c) => {
-                let $q = bind_all!(
-                    dialect,
-                    $make(sqlx::AssertSqlSafe(stmt.sql().to_string())),
-                    stmt
-                );
-                $body
-            }
+            Conn::MySql($c) => on_backend!(@arm dialect, stmt, $make, $q, $body),
+            Conn::Sqlite($c) => on_backend!(@arm dialect, stmt, $make, $q, $body),
         }
+    }};
+    (@arm $dialect:ident, $stmt:ident, $make:expr, $q:ident, $body:expr) => {{
+        let $q = bind_all!($dialect, $make(sqlx::AssertSqlSafe($stmt.sql().to_string())), $stmt);
+        $body
     }};
 }
 

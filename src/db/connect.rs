@@ -101,12 +101,7 @@ pub(super) async fn connect_with_retries(
     if let DbUrl::Sqlite { path: Some(p), .. } = url
         && !p.exists()
     {
-        return Err(crate::error::Failure::Config(format!(
-            "SQLite database {} does not exist; check [database] connection \
-                 (svcctl never creates the database it is pointed at)",
-            p.display()
-        ))
-        .into());
+        return Err(super::url::missing_sqlite(p, settings));
     }
     // oslo.db: max_retries is the number of attempts; -1 tries forever.
     let attempts = settings.max_retries;
@@ -118,10 +113,6 @@ pub(super) async fn connect_with_retries(
             Err(e) => e,
         };
         let target = url.target();
-        let user = match url {
-            DbUrl::MySql { user, .. } => user.clone(),
-            DbUrl::Sqlite { .. } => String::new(),
-        };
         let trouble = match classify(&err) {
             // A connection dropped during the handshake is the server not being ready yet.
             Trouble::LostConnection => {
@@ -149,28 +140,7 @@ pub(super) async fn connect_with_retries(
                 tokio::time::sleep(Duration::from_secs(settings.retry_interval)).await;
                 attempt += 1;
             }
-            Trouble::AccessDenied => {
-                return Err(anyhow::Error::new(err).context(format!(
-                    "the database at {target} refused user {user:?} (access denied); check the \
-                     user and password in [database] connection"
-                )));
-            }
-            Trouble::UnknownDatabase => {
-                return Err(anyhow::Error::new(err).context(format!(
-                    "the database named in [database] connection does not exist at {target}; \
-                     check its name"
-                )));
-            }
-            _ => {
-                let hint = if matches!(err, sqlx::Error::Tls(_)) {
-                    "TLS failed; check ssl_ca/ssl_cert/ssl_key in [database] connection"
-                } else {
-                    "check [database] connection"
-                };
-                return Err(anyhow::Error::new(err).context(format!(
-                    "cannot connect to the database at {target}; {hint}"
-                )));
-            }
+            _ => return Err(super::diagnose::connect_failure(&err, url, settings)),
         }
     }
 }

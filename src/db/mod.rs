@@ -5,6 +5,7 @@
 
 mod conn;
 mod connect;
+mod diagnose;
 mod dialect;
 pub(crate) mod hosted;
 pub(crate) mod references;
@@ -29,6 +30,11 @@ use url::DbUrl;
 pub(crate) struct Options {
     /// The SQLAlchemy URL. It holds the password: never print it, use `url::mask`.
     pub connection: String,
+    /// Where `connection` was set (`path:line`, "the environment"), for messages; None when
+    /// it was set nowhere and Cinder's default applies.
+    pub connection_origin: Option<String>,
+    /// When it was set nowhere: where it was looked for, and a near miss (`conection`).
+    pub connection_unset: String,
     pub max_retries: i64,
     pub retry_interval: u64,
     pub use_db_reconnect: bool,
@@ -80,7 +86,7 @@ pub(crate) struct Db {
 impl Db {
     /// Connects with oslo.db's start-up retry policy, then reads the schema.
     pub async fn connect(options: &Options, notify: Notify) -> Result<Db> {
-        let url = DbUrl::parse(&options.connection)?;
+        let url = DbUrl::from_options(options)?;
         tracing::debug!(url = %url, "connecting");
         let mut conn = connect::connect_with_retries(&url, options, notify).await?;
         let schema = Schema::read(&mut conn)

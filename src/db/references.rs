@@ -11,6 +11,7 @@ use super::schema::Schema;
 use super::stmt::Stmt;
 use super::{Db, Dialect};
 use crate::hosts::{LIKE_ESCAPE, like_literal};
+use crate::model::ServiceRow;
 
 /// Live rows pointing at one service (or backend), by table. The field names are the tables'
 /// names and the columns of the counting statements.
@@ -159,6 +160,74 @@ fn backend_kinds(schema: &Schema, key: &str) -> Vec<RefKind> {
         .collect()
 }
 
+/// The tables whose `cluster_name` can name a cluster (`c1@lvm`, or `c1@lvm#pool`). Snapshots
+/// have no `cluster_name`: they follow their volume.
+const CLUSTER_TABLES: &[&str] = &[
+    "volumes",
+    "groups",
+    "consistencygroups",
+    "image_volume_cache_entries",
+];
+
+/// Live rows that reach the outer `services` row only through its cluster once the services
+/// `going` (ids of services with a cluster) are gone: their `cluster_name` names its cluster,
+/// no live service outside `going` is left in that cluster (same binary), and their `host`
+/// names no live service outside `going`. A going service without a cluster is not excluded:
+/// one whose host a row names is refused as in use, and so stays. The outer row must have a
+/// `cluster_name` (`cluster_only_condition` checks that first). The live services are read through a derived table, which MySQL materializes
+/// before an UPDATE of `services` runs: a plain subquery on the table being updated is MySQL
+/// 8's error 1093, and DISTINCT keeps the optimizer from merging the derived table back in.
+fn cluster_kinds(schema: &Schema, d: Dialect, going: &[i64]) -> Vec<RefKind> {
+    if !schema.has("services", "cluster_name") {
+        return Vec::new();
+    }
+    let in_cluster = |col: &str| {
+        format!(
+            "({} OR {})",
+            d.eq_exact(col, "services.cluster_name"),
+            d.starts_with_then(col, "services.cluster_name", '#')
+        )
+    };
+    CLUSTER_TABLES
+        .iter()
+        .filter(|t| schema.has(t, "cluster_name"))
+        .map(|t| {
+            let mut staying = Stmt::new(
+                "SELECT 1 FROM (SELECT DISTINCT id, host, cluster_name, `binary` FROM services \
+                 WHERE deleted = 0) s WHERE ",
+            );
+            if !going.is_empty() {
+                staying
+                    .push("s.id NOT IN (")
+                    .push_list(going.iter().copied())
+                    .push(") AND ");
+            }
+            staying.push(&format!(
+                "(({} AND s.`binary` = services.`binary`)",
+                in_cluster("s.cluster_name")
+            ));
+            if schema.has(t, "host") {
+                staying.push(&format!(
+                    " OR {} OR {}",
+                    d.eq_exact("r.host", "s.host"),
+                    d.starts_with_then("r.host", "s.host", '#')
+                ));
+            }
+            staying.push(")");
+            let mut condition = Stmt::new(format!(
+                "{}{} AND NOT EXISTS (",
+                live(schema, t),
+                in_cluster("r.cluster_name")
+            ));
+            condition.push_stmt(&staying).push(")");
+            RefKind {
+                table: t,
+                condition,
+            }
+        })
+        .collect()
+}
+
 /// `NOT EXISTS (...) AND ...`: true for a row nothing live points at; "1 = 1" when the schema
 /// has nothing to check. For a write's WHERE clause.
 fn none_exist(kinds: &[RefKind]) -> Stmt {
@@ -201,6 +270,50 @@ pub(crate) fn unreferenced_condition(schema: &Schema, d: Dialect) -> Stmt {
     none_exist(&kinds(schema, d))
 }
 
+/// The ids, sorted, of the services of `going` that belong to a cluster.
+fn clustered<'a>(going: impl IntoIterator<Item = &'a ServiceRow>) -> Vec<i64> {
+    let mut ids: Vec<i64> = going
+        .into_iter()
+        .filter(|r| r.cluster_name.is_some())
+        .map(|r| r.id)
+        .collect();
+    ids.sort_unstable();
+    ids
+}
+
+/// The condition, on the outer `services` row, that nothing live would reach it only through
+/// its cluster once the services `going` are gone (see `cluster_kinds`).
+pub(crate) fn cluster_only_condition<'a>(
+    schema: &Schema,
+    d: Dialect,
+    going: impl IntoIterator<Item = &'a ServiceRow>,
+) -> Stmt {
+    let kinds = cluster_kinds(schema, d, &clustered(going));
+    if kinds.is_empty() {
+        return Stmt::new("1 = 1");
+    }
+    let mut s = Stmt::new("(services.cluster_name IS NULL OR (");
+    s.push_stmt(&none_exist(&kinds)).push("))");
+    s
+}
+
+/// Counts, per service of `going` that has a cluster, the live rows that would reach it only
+/// through its cluster once all of `going` are gone. One statement.
+pub(crate) async fn count_cluster_only(
+    db: &mut Db,
+    going: &[ServiceRow],
+) -> Result<HashMap<i64, RefCounts>> {
+    let clustered = clustered(going);
+    let kinds = cluster_kinds(&db.schema, db.dialect, &clustered);
+    count_per_service(
+        db,
+        &clustered,
+        &kinds,
+        "counting what reaches the services through their clusters",
+    )
+    .await
+}
+
 /// The condition that nothing live sits on backend `key` on any node.
 pub(crate) fn backend_unreferenced(schema: &Schema, key: &str) -> Stmt {
     none_exist(&backend_kinds(schema, key))
@@ -215,18 +328,27 @@ struct IdCounts {
 
 /// Counts, per service id, what still points at it. One statement for any number of ids.
 pub(crate) async fn count(db: &mut Db, ids: &[i64]) -> Result<HashMap<i64, RefCounts>> {
-    if ids.is_empty() {
+    let kinds = kinds(&db.schema, db.dialect);
+    count_per_service(db, ids, &kinds, "counting what still uses the services").await
+}
+
+/// Counts the rows of `kinds` per service id. One statement for any number of ids.
+async fn count_per_service(
+    db: &mut Db,
+    ids: &[i64],
+    kinds: &[RefKind],
+    what: &str,
+) -> Result<HashMap<i64, RefCounts>> {
+    if ids.is_empty() || kinds.is_empty() {
         return Ok(HashMap::new());
     }
     let mut stmt = Stmt::new("SELECT services.id AS id, ");
-    stmt.push_stmt(&count_columns(&kinds(&db.schema, db.dialect)))
+    stmt.push_stmt(&count_columns(kinds))
         .push(" FROM services WHERE services.id IN (")
         .push_list(ids.iter().copied())
         .push(")");
     let rows: Vec<IdCounts> = db
-        .retrying("counting what still uses the services", async |conn| {
-            Ok(conn.fetch_all(&stmt).await?)
-        })
+        .retrying(what, async |conn| Ok(conn.fetch_all(&stmt).await?))
         .await?;
     Ok(rows.into_iter().map(|r| (r.id, r.counts)).collect())
 }
@@ -243,4 +365,57 @@ pub(crate) async fn count_backend(db: &mut Db, key: &str) -> Result<RefCounts> {
         Ok(conn.fetch_one(&stmt).await?)
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// MySQL 8 refuses an UPDATE whose WHERE clause reads the updated table in a subquery
+    /// (error 1093; MariaDB allows it, so the tests' server cannot show it): the write's
+    /// conditions read `services` only through the materialized derived table.
+    #[test]
+    fn write_conditions_read_services_only_through_a_derived_table() {
+        let cols: &[&str] = &["id", "host", "binary", "deleted", "cluster_name", "uuid"];
+        let refs: &[&str] = &[
+            "host",
+            "cluster_name",
+            "deleted",
+            "service_uuid",
+            "service_id",
+        ];
+        let schema = Schema::of(&[
+            ("services", cols),
+            ("volumes", refs),
+            ("groups", refs),
+            ("consistencygroups", refs),
+            ("image_volume_cache_entries", refs),
+            ("backups", refs),
+            ("workers", refs),
+        ]);
+        let derived = "(SELECT DISTINCT id, host, cluster_name, `binary` FROM services \
+                       WHERE deleted = 0) s";
+        for d in [Dialect::MySql, Dialect::Sqlite] {
+            let mut rows = [1, 2, 3].map(|id| ServiceRow::example(id, "h", "cinder-volume", None));
+            rows[0].cluster_name = Some("c1@lvm".into());
+            rows[1].cluster_name = Some("c1@lvm".into());
+            let cluster = cluster_only_condition(&schema, d, &rows);
+            assert_eq!(
+                cluster.sql().matches(derived).count(),
+                4,
+                "{}",
+                cluster.sql()
+            );
+            assert_eq!(cluster.binds().len(), 8);
+            for cond in [
+                cluster,
+                unreferenced_condition(&schema, d),
+                backend_unreferenced(&schema, "lvm"),
+            ] {
+                let rest = cond.sql().replace(derived, "");
+                assert!(!rest.to_lowercase().contains(" services "), "{rest}");
+                assert!(!rest.to_lowercase().contains("from services"), "{rest}");
+            }
+        }
+    }
 }

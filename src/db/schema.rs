@@ -29,6 +29,19 @@ const REQUIRED_SERVICE_COLUMNS: &[&str] = &[
     "disabled",
 ];
 
+#[cfg(test)]
+impl Schema {
+    /// A schema of these tables and columns, for unit tests.
+    pub fn of(tables: &[(&str, &[&str])]) -> Schema {
+        Schema {
+            tables: tables
+                .iter()
+                .map(|(t, cols)| (t.to_string(), cols.iter().map(|c| c.to_string()).collect()))
+                .collect(),
+        }
+    }
+}
+
 impl Schema {
     pub async fn read(conn: &mut Conn) -> Result<Schema, sqlx::Error> {
         let rows: Vec<(String, String)> = conn

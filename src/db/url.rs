@@ -2,14 +2,16 @@
 //! for display so that no message or log line ever shows the password.
 
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use percent_encoding::percent_decode_str;
 use sqlx::mysql::{MySqlConnectOptions, MySqlSslMode};
 use sqlx::sqlite::SqliteConnectOptions;
 
-use crate::error::Failure;
+use super::Options;
+use crate::error::{Failure, io_reason};
+use crate::text;
 
 /// A password that cannot be printed by accident: `Debug` and `Display` show `***`.
 #[derive(Clone, PartialEq, Eq)]
@@ -22,6 +24,12 @@ impl Secret {
 }
 
 impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl fmt::Display for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("***")
     }
@@ -83,65 +91,229 @@ impl fmt::Display for DbUrl {
     }
 }
 
-/// The URL with its password replaced by `***`. Works on URLs that fail to parse too, so that
-/// an error about a malformed URL can still quote it safely.
+/// How a connection string divides around its credentials. This one split decides what the
+/// password is: `parse` takes the user and password from it, `mask` hides what it calls the
+/// userinfo, and every message quotes the masked text. It never fails, so text that is not a
+/// URL at all is divided (and masked) the same way.
+/// No `Debug`: it holds the password.
+#[derive(Clone, Copy)]
+struct Split<'a> {
+    /// `scheme://`, or "" when the text has no `://`.
+    head: &'a str,
+    /// Everything between `head` and the `@` that precedes the host, if there is such an `@`.
+    userinfo: Option<&'a str>,
+    /// The rest: host, port, database and query.
+    tail: &'a str,
+}
+
+impl<'a> Split<'a> {
+    fn of(url: &'a str) -> Split<'a> {
+        let (head, rest) = match url.find("://") {
+            Some(i) => url.split_at(i + 3),
+            None => ("", url),
+        };
+        // An SQLite URL's path may hold '@'; it has no credentials unless it (wrongly) names a host.
+        if head.to_ascii_lowercase().starts_with("sqlite") && rest.starts_with('/') {
+            return Split {
+                head,
+                userinfo: None,
+                tail: rest,
+            };
+        }
+        match host_at(rest) {
+            Some(at) => Split {
+                head,
+                userinfo: Some(&rest[..at]),
+                tail: &rest[at + 1..],
+            },
+            None => Split {
+                head,
+                userinfo: None,
+                tail: rest,
+            },
+        }
+    }
+
+    /// `(user, password)` as written (still percent-encoded) when the userinfo is well formed:
+    /// a `scheme://` before it, no `/` in the user, no raw `@`. None otherwise.
+    fn credentials(&self) -> Option<(&'a str, Option<&'a str>)> {
+        let ui = self.userinfo?;
+        if self.head.is_empty() || ui.contains('@') {
+            return None;
+        }
+        let (user, password) = match ui.split_once(':') {
+            Some((u, p)) => (u, Some(p)),
+            None => (ui, None),
+        };
+        (!user.contains('/')).then_some((user, password))
+    }
+
+    /// Where the password may be, as a byte range of the whole text: after the first `:` of the
+    /// userinfo (a user name never holds a raw `:`); the whole userinfo when it has no `:` and
+    /// is not a plain user name; without userinfo, a non-numeric "port" (the `@HOST` after
+    /// `user:password` may be what is missing). None when there is no password to hide.
+    fn secret(&self, url: &str) -> Option<std::ops::Range<usize>> {
+        let start = self.head.len();
+        match self.userinfo {
+            Some(ui) => match ui.find(':') {
+                Some(colon) => Some(start + colon + 1..start + ui.len()),
+                None if self.credentials().is_some() => None,
+                None => Some(start..start + ui.len()),
+            },
+            None => bogus_port(self.tail).map(|r| {
+                let at = url.len() - self.tail.len();
+                at + r.start..at + r.end
+            }),
+        }
+    }
+}
+
+/// The position of the `@` that ends the userinfo: the last `@` followed by something shaped
+/// like `host[:port]` and then `/`, `?` or the end. Taking the last one keeps a raw `@` in a
+/// password (malformed, but it happens) on the secret side; an `@` in a query value is not
+/// followed by a host shape and does not count.
+fn host_at(rest: &str) -> Option<usize> {
+    rest.match_indices('@').map(|(i, _)| i).rev().find(|&i| {
+        let after = &rest[i + 1..];
+        let host_end = after.find(['/', '?']).unwrap_or(after.len());
+        let host = &after[..host_end];
+        let at_end = host_end == after.len();
+        let empty_at_end = host.is_empty() && at_end;
+        !(host.contains(['@', '=', '&']) || empty_at_end)
+    })
+}
+
+/// The byte range (in `tail`) of a non-numeric port in `host:port/...`.
+fn bogus_port(tail: &str) -> Option<std::ops::Range<usize>> {
+    let authority = &tail[..tail.find(['/', '?']).unwrap_or(tail.len())];
+    let from = authority.rfind(']').map_or(0, |i| i + 1);
+    let colon = from + authority[from..].find(':')?;
+    let port = &authority[colon + 1..];
+    (!port.is_empty() && !port.bytes().all(|b| b.is_ascii_digit()))
+        .then_some(colon + 1..authority.len())
+}
+
+/// The URL with its password replaced by `***`. Works on text that is not a URL too (see
+/// `Split`), so that an error about a malformed URL can still quote it safely.
 pub fn mask(url: &str) -> String {
-    let Some(scheme_end) = url.find("://") else {
-        return url.to_string();
-    };
-    let rest = &url[scheme_end + 3..];
-    // The userinfo ends at the last '@' before the query: a password with a raw '@' is
-    // malformed, but must not leak either.
-    let before_query = rest.find('?').unwrap_or(rest.len());
-    let Some(at) = rest[..before_query].rfind('@') else {
-        return url.to_string();
-    };
-    match rest[..at].find(':') {
-        Some(colon) => format!(
-            "{}{}:***{}",
-            &url[..scheme_end + 3],
-            &rest[..colon],
-            &rest[at..]
-        ),
+    match Split::of(url).secret(url) {
+        Some(r) => format!("{}***{}", &url[..r.start], &url[r.end..]),
         None => url.to_string(),
     }
 }
 
-fn bad(masked: &str, why: impl fmt::Display) -> anyhow::Error {
-    Failure::Config(format!("[database] connection {masked:?}: {why}")).into()
+/// Registers the secret part of `url` (as written and percent-decoded) with `text::redact`, so
+/// that no later message can show it even if it was quoted by mistake.
+pub fn register_secret(url: &str) {
+    let url = url.trim();
+    if let Some(r) = Split::of(url).secret(url) {
+        text::register_secret(&url[r.clone()]);
+        text::register_secret(&decode(&url[r]));
+    }
+}
+
+/// The error for an SQLite file that is not there. When `connection` was never set it says so:
+/// the file named is then only Cinder's default, and the fix is to set the option.
+pub fn missing_sqlite(path: &Path, options: &Options) -> anyhow::Error {
+    let path = text::one_line(&path.display().to_string(), 200);
+    Failure::Config(match &options.connection_origin {
+        Some(origin) => format!(
+            "SQLite database {path} does not exist; check [database] connection (from \
+             {origin}) (svcctl never creates the database it is pointed at)"
+        ),
+        None => format!(
+            "[database] connection is not set ({}) and Cinder's default {path} does not exist; \
+             set [database] connection in cinder.conf",
+            options.connection_unset
+        ),
+    })
+    .into()
+}
+
+/// The config error for a connection string, quoting it masked (and cut short).
+fn bad(masked: &str, origin: Option<&str>, why: impl fmt::Display) -> anyhow::Error {
+    Failure::Config(format!(
+        "[database] connection {}{}: {why}",
+        text::quote(masked),
+        origin.map_or(String::new(), |o| format!(" (from {o})"))
+    ))
+    .into()
 }
 
 fn decode(s: &str) -> String {
     percent_decode_str(s).decode_utf8_lossy().into_owned()
 }
 
-fn parse_bool(masked: &str, name: &str, v: &str) -> anyhow::Result<bool> {
+fn parse_bool(v: &str) -> Result<bool, String> {
     match v.to_lowercase().as_str() {
         "true" | "1" | "yes" | "on" => Ok(true),
         "false" | "0" | "no" | "off" => Ok(false),
-        _ => Err(bad(
-            masked,
-            format!("{name}={v:?} is not a boolean; use true or false"),
+        _ => Err(format!(
+            "{} is not a boolean; use true or false",
+            text::quote(v)
         )),
     }
+}
+
+/// The longest `connect_timeout` svcctl takes: a year, like every other wait.
+pub const MAX_CONNECT_TIMEOUT_SECS: u64 = crate::limits::YEAR_SECS;
+
+/// `connect_timeout`: a finite number of seconds, more than 0 and at most a year.
+fn parse_timeout(v: &str) -> Result<Duration, String> {
+    v.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|s| *s > 0.0 && *s <= MAX_CONNECT_TIMEOUT_SECS as f64)
+        .and_then(|s| Duration::try_from_secs_f64(s).ok())
+        .ok_or_else(|| {
+            format!(
+                "connect_timeout={} is not a number of seconds more than 0 and at most \
+                 {MAX_CONNECT_TIMEOUT_SECS} (a year)",
+                text::quote(v)
+            )
+        })
 }
 
 impl DbUrl {
     /// Parses an SQLAlchemy URL. Anything svcctl cannot honour is an error.
     pub fn parse(url: &str) -> anyhow::Result<DbUrl> {
-        let masked = mask(url);
+        Self::parse_from(url, None)
+    }
+
+    /// The `[database] connection` of these options, parsed, with the files it names
+    /// (`ssl_ca`, `ssl_cert`, `ssl_key`) checked; errors say where the option was set.
+    pub fn from_options(options: &Options) -> anyhow::Result<DbUrl> {
+        let origin = options.connection_origin.as_deref();
+        let url = Self::parse_from(&options.connection, origin)?;
+        url.check_files(origin)?;
+        crate::seams::panic_after_parse(&options.connection);
+        Ok(url)
+    }
+
+    fn parse_from(url: &str, origin: Option<&str>) -> anyhow::Result<DbUrl> {
+        register_secret(url);
         let url = url.trim();
+        let masked = mask(url);
+        let fail = |why: &dyn fmt::Display| bad(&masked, origin, why);
         if url.is_empty() {
-            return Err(Failure::Config(
-                "[database] connection is empty; set it in cinder.conf or OS_DATABASE__CONNECTION"
-                    .into(),
-            )
+            return Err(Failure::Config(format!(
+                "[database] connection is empty{}; set it in cinder.conf or \
+                 OS_DATABASE__CONNECTION",
+                origin.map_or(String::new(), |o| format!(" (from {o})"))
+            ))
             .into());
         }
-        let Some((scheme, rest)) = url.split_once("://") else {
-            return Err(bad(
-                &masked,
-                "not a URL; expected e.g. mysql+pymysql://USER:PASS@HOST/cinder or sqlite:////PATH",
+        if url.chars().any(char::is_control) {
+            return Err(fail(
+                &"it holds a line break or control character; an indented line \
+                            after it continues it (oslo); unindent that line",
+            ));
+        }
+        let split = Split::of(url);
+        let Some(scheme) = split.head.strip_suffix("://") else {
+            return Err(fail(
+                &"not a URL; expected e.g. mysql+pymysql://USER:PASS@HOST/cinder or \
+                  sqlite:////PATH",
             ));
         };
         let (dialect, driver) = match scheme.split_once('+') {
@@ -150,87 +322,112 @@ impl DbUrl {
         };
         match (dialect.as_str(), driver.as_deref()) {
             ("mysql", None | Some("pymysql" | "mysqldb" | "mysqlconnector")) => {
-                Self::parse_mysql(masked, rest)
+                Self::parse_mysql(&masked, split).map_err(|why| fail(&why))
             }
-            ("sqlite", None | Some("pysqlite")) => Self::parse_sqlite(masked, rest),
-            _ => Err(bad(
-                &masked,
-                format!(
-                    "unsupported dialect {scheme:?}; svcctl speaks to MySQL/MariaDB \
-                     (mysql+pymysql://) and SQLite (sqlite:///)"
-                ),
-            )),
+            ("sqlite", None | Some("pysqlite")) => {
+                Self::parse_sqlite(&masked, split).map_err(|why| fail(&why))
+            }
+            _ => Err(fail(&format!(
+                "unsupported dialect {}; svcctl speaks to MySQL/MariaDB (mysql+pymysql://) \
+                 and SQLite (sqlite:///)",
+                text::quote(scheme)
+            ))),
         }
     }
 
-    fn parse_sqlite(masked: String, rest: &str) -> anyhow::Result<DbUrl> {
-        let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    fn parse_sqlite(masked: &str, split: Split) -> Result<DbUrl, String> {
+        if split.userinfo.is_some() || !split.tail.is_empty() && !split.tail.starts_with('/') {
+            return Err(
+                "a SQLite URL has no host; write sqlite:///relative or sqlite:////absolute".into(),
+            );
+        }
+        let (path, query) = split.tail.split_once('?').unwrap_or((split.tail, ""));
         if !query.is_empty() {
-            return Err(bad(
-                &masked,
-                format!("SQLite URL parameters ({query:?}) are not supported; remove them"),
+            return Err(format!(
+                "SQLite URL parameters ({}) are not supported; remove them",
+                text::quote(query)
             ));
         }
         // SQLAlchemy: sqlite:// is in memory, sqlite:///rel is relative, sqlite:////abs is absolute.
-        let path = match path {
-            "" => None,
-            p => match p.strip_prefix('/') {
-                Some("") | Some(":memory:") => None,
-                Some(file) => Some(PathBuf::from(decode(file))),
-                None => {
-                    return Err(bad(
-                        &masked,
-                        "a SQLite URL has no host; write sqlite:///relative or sqlite:////absolute",
-                    ));
+        let path = match path.strip_prefix('/') {
+            None | Some("") | Some(":memory:") => None,
+            Some(file) => {
+                let file = decode(file);
+                if file.contains(char::is_control) {
+                    return Err(
+                        "the path holds a control character (percent-encoded); fix it".into(),
+                    );
                 }
-            },
+                Some(PathBuf::from(file))
+            }
         };
-        Ok(DbUrl::Sqlite { masked, path })
+        Ok(DbUrl::Sqlite {
+            masked: masked.to_string(),
+            path,
+        })
     }
 
-    fn parse_mysql(masked: String, rest: &str) -> anyhow::Result<DbUrl> {
-        let (main, query) = rest.split_once('?').unwrap_or((rest, ""));
-        // Userinfo ends at the first '@' whose user part has no '/', as in SQLAlchemy's pattern:
-        // the password may hold ':' and '/', and an '@' in it must be written %40.
-        let (userinfo, hostpart) = match main.find('@') {
-            Some(at) if !main[..at].split(':').next().unwrap_or("").contains('/') => {
-                (Some(&main[..at]), &main[at + 1..])
+    fn parse_mysql(masked: &str, split: Split) -> Result<DbUrl, String> {
+        let (user, password) = match (split.userinfo, split.credentials()) {
+            (None, _) => (String::new(), None),
+            (Some(_), Some((u, p))) => (decode(u), p.map(|p| Secret(decode(p)))),
+            (Some(ui), None) if ui.contains('@') => {
+                return Err(
+                    "the user name or password holds a raw '@'; percent-encode it as \
+                            %40 (':' as %3A, '/' as %2F)"
+                        .into(),
+                );
             }
-            _ => (None, main),
+            (Some(_), None) => {
+                return Err("the user name holds a '/'; percent-encode it as %2F".into());
+            }
         };
-        let (user, password) = match userinfo {
-            None => (String::new(), None),
-            Some(ui) => match ui.split_once(':') {
-                Some((u, p)) => (decode(u), Some(Secret(decode(p)))),
-                None => (decode(ui), None),
-            },
-        };
-        let (hostport, database) = match hostpart.split_once('/') {
+        let (main, query) = split.tail.split_once('?').unwrap_or((split.tail, ""));
+        let (hostport, database) = match main.split_once('/') {
             Some((h, d)) => (h, decode(d)),
-            None => (hostpart, String::new()),
+            None => (main, String::new()),
         };
         let (host, port) = if let Some(v6) = hostport.strip_prefix('[') {
             let Some((h, after)) = v6.split_once(']') else {
-                return Err(bad(&masked, "IPv6 host has no closing ']'"));
+                return Err("IPv6 host has no closing ']'".into());
             };
-            (h.to_string(), after.strip_prefix(':'))
+            (h, after.strip_prefix(':'))
         } else {
             match hostport.split_once(':') {
-                Some((h, p)) => (h.to_string(), Some(p)),
-                None => (hostport.to_string(), None),
+                Some((h, p)) => (h, Some(p)),
+                None => (hostport, None),
             }
         };
+        if host.contains(|c: char| c.is_whitespace() || "@/?#[]".contains(c)) {
+            return Err(format!(
+                "{} is not a host name or address",
+                text::quote(host)
+            ));
+        }
         let port = match port {
             None | Some("") => 3306,
-            Some(p) => p.parse::<u16>().map_err(|_| {
-                bad(
-                    &masked,
-                    format!("port {p:?} is not a number from 1 to 65535"),
-                )
-            })?,
+            Some(p) => match p.parse::<u16>() {
+                Ok(n) if n > 0 => n,
+                // A number is no secret; anything else after ':' may be a password whose
+                // `@HOST` is missing, and is not quoted.
+                _ if p.bytes().all(|b| b.is_ascii_digit()) => {
+                    return Err(format!(
+                        "port {} is not a number from 1 to 65535",
+                        text::quote(p)
+                    ));
+                }
+                _ => {
+                    return Err("the port after ':' is not a number from 1 to 65535 (for \
+                                USER:PASSWORD, add @HOST after it)"
+                        .into());
+                }
+            },
         };
         if database.is_empty() {
-            return Err(bad(&masked, "no database name; end the URL with /cinder"));
+            return Err("no database name; end the URL with /cinder".into());
+        }
+        if database.contains(char::is_control) {
+            return Err("the database name holds a control character; fix it".into());
         }
 
         let mut charset = None;
@@ -245,49 +442,51 @@ impl DbUrl {
         for pair in query.split('&').filter(|p| !p.is_empty()) {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
             let v = decode(v);
-            match k {
-                "charset" => charset = Some(v),
-                "unix_socket" => socket = Some(PathBuf::from(v)),
-                "connect_timeout" => {
-                    let secs: f64 = v.parse().ok().filter(|s: &f64| *s > 0.0).ok_or_else(|| {
-                        bad(
-                            &masked,
-                            format!("connect_timeout={v:?} is not a positive number of seconds"),
-                        )
-                    })?;
-                    connect_timeout = Some(Duration::from_secs_f64(secs));
+            let path = || -> Result<PathBuf, String> {
+                if v.is_empty() || v.contains(char::is_control) {
+                    Err(format!("{k}={} is not a file path", text::quote(&v)))
+                } else {
+                    Ok(PathBuf::from(&v))
                 }
-                "ssl_ca" => (tls.ca, wants_tls) = (Some(PathBuf::from(v)), true),
-                "ssl_cert" => (tls.cert, wants_tls) = (Some(PathBuf::from(v)), true),
-                "ssl_key" => (tls.key, wants_tls) = (Some(PathBuf::from(v)), true),
+            };
+            match k {
+                "charset" => {
+                    if v.is_empty() || !v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+                        return Err(format!(
+                            "charset={} is not a character set name",
+                            text::quote(&v)
+                        ));
+                    }
+                    charset = Some(v);
+                }
+                "unix_socket" => socket = Some(path()?),
+                "connect_timeout" => connect_timeout = Some(parse_timeout(&v)?),
+                "ssl_ca" => (tls.ca, wants_tls) = (Some(path()?), true),
+                "ssl_cert" => (tls.cert, wants_tls) = (Some(path()?), true),
+                "ssl_key" => (tls.key, wants_tls) = (Some(path()?), true),
                 "ssl_verify_cert" => {
-                    tls.verify_cert = parse_bool(&masked, k, &v)?;
+                    tls.verify_cert = parse_bool(&v).map_err(|e| format!("{k}={e}"))?;
                     wants_tls = true;
                 }
                 "ssl_check_hostname" => {
-                    tls.check_hostname = parse_bool(&masked, k, &v)?;
+                    tls.check_hostname = parse_bool(&v).map_err(|e| format!("{k}={e}"))?;
                     wants_tls = true;
                 }
                 // SQLAlchemy engine plugins (devstack adds plugin=dbcounter) only instrument
                 // the Python engine; they say nothing about how to reach the database.
                 "plugin" => tracing::debug!(plugin = %v, "ignoring SQLAlchemy plugin"),
                 other => {
-                    return Err(bad(
-                        &masked,
-                        format!(
-                            "parameter {other:?} is not supported; svcctl honours charset, \
-                             unix_socket, connect_timeout and ssl_ca/ssl_cert/ssl_key/\
-                             ssl_verify_cert/ssl_check_hostname"
-                        ),
+                    return Err(format!(
+                        "parameter {} is not supported; svcctl honours charset, unix_socket, \
+                         connect_timeout and ssl_ca/ssl_cert/ssl_key/ssl_verify_cert/\
+                         ssl_check_hostname",
+                        text::quote(other)
                     ));
                 }
             }
         }
         if tls.cert.is_some() != tls.key.is_some() {
-            return Err(bad(
-                &masked,
-                "ssl_cert and ssl_key go together; give both or neither",
-            ));
+            return Err("ssl_cert and ssl_key go together; give both or neither".into());
         }
         let endpoint = match socket {
             Some(path) => Endpoint::Socket(path),
@@ -295,10 +494,13 @@ impl DbUrl {
                 host: "localhost".into(),
                 port,
             },
-            None => Endpoint::Tcp { host, port },
+            None => Endpoint::Tcp {
+                host: host.to_string(),
+                port,
+            },
         };
         Ok(DbUrl::MySql {
-            masked,
+            masked: masked.to_string(),
             user,
             password,
             endpoint,
@@ -307,6 +509,40 @@ impl DbUrl {
             connect_timeout,
             tls: wants_tls.then_some(tls),
         })
+    }
+
+    /// The files the URL names must be there: a missing `ssl_ca` would otherwise surface as
+    /// a TLS error that never says which file is missing.
+    fn check_files(&self, origin: Option<&str>) -> anyhow::Result<()> {
+        let DbUrl::MySql {
+            masked,
+            tls: Some(tls),
+            ..
+        } = self
+        else {
+            return Ok(());
+        };
+        for (name, path) in [
+            ("ssl_ca", &tls.ca),
+            ("ssl_cert", &tls.cert),
+            ("ssl_key", &tls.key),
+        ] {
+            let Some(path) = path else { continue };
+            let why = match std::fs::metadata(path) {
+                Ok(m) if m.is_file() => continue,
+                Ok(_) => "not a file".to_string(),
+                Err(e) => io_reason(&e),
+            };
+            return Err(bad(
+                masked,
+                origin,
+                format!(
+                    "{name} file {}: {why}; fix the path",
+                    text::one_line(&path.display().to_string(), text::QUOTE_MAX)
+                ),
+            ));
+        }
+        Ok(())
     }
 
     /// How the server is named in messages: `host:port`, a socket path, or the SQLite file.
@@ -397,6 +633,7 @@ impl DbUrl {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn mysql(url: &str) -> (String, Option<String>, Endpoint, String) {
         match DbUrl::parse(url).unwrap() {
@@ -530,5 +767,133 @@ mod tests {
         let url = DbUrl::parse("mysql://u:hunter2@h/c").unwrap();
         assert!(!format!("{url:?} {url}").contains("hunter2"));
         assert_eq!(url.to_string(), "mysql://u:***@h/c");
+    }
+
+    /// The issue's leaks: no scheme, one slash, a raw '@' in the password, a password where
+    /// the port goes. Each is an error that quotes the URL masked, never the password.
+    #[test]
+    fn malformed_urls_never_show_the_password() {
+        for (url, masked) in [
+            (
+                "cinder:PASSWD1@10.0.0.1/cinder",
+                "cinder:***@10.0.0.1/cinder",
+            ),
+            (
+                "mysql+pymysql:/cinder:PASSWD1@10.0.0.1/cinder",
+                "mysql+pymysql:***@10.0.0.1/cinder",
+            ),
+            (
+                "mysql+pymysql://cinder:abc@PASSWD1@127.0.0.1/cinder",
+                "mysql+pymysql://cinder:***@127.0.0.1/cinder",
+            ),
+            (
+                "mysql+pymysql://abc@PASSWD1@127.0.0.1/cinder",
+                "mysql+pymysql://***@127.0.0.1/cinder",
+            ),
+            (
+                "mysql+pymysql://cinder:PASSWD1/cinder",
+                "mysql+pymysql://cinder:***/cinder",
+            ),
+            (
+                "mysql+pymysql://cinder:PASSWD1",
+                "mysql+pymysql://cinder:***",
+            ),
+            ("sqlite://u:PASSWD1@h/x.db", "sqlite://u:***@h/x.db"),
+        ] {
+            assert_eq!(mask(url), masked, "{url}");
+            let msg = format!("{:#}", DbUrl::parse(url).unwrap_err());
+            assert!(!msg.contains("PASSWD1"), "{url}: {msg}");
+            assert!(msg.contains(&text::quote(masked)), "{url}: {msg}");
+        }
+        // '?' and '=' are fine in a password: the host's '@' still ends it.
+        assert_eq!(mask("mysql://u:pa?x=PASSWD1@h/c"), "mysql://u:***@h/c");
+        let msg = format!(
+            "{:#}",
+            DbUrl::parse("mysql+pymysql://cinder:abc@def@127.0.0.1/cinder").unwrap_err()
+        );
+        assert!(msg.contains("%40") && !msg.contains("def"), "{msg}");
+    }
+
+    #[test]
+    fn numbers_at_the_edge_are_config_errors() {
+        for url in [
+            "mysql://u:p@h:0/c",
+            "mysql://u:p@h:65536/c",
+            "mysql://u:p@h/c?connect_timeout=inf",
+            "mysql://u:p@h/c?connect_timeout=1e300",
+            "mysql://u:p@h/c?connect_timeout=NaN",
+            "mysql://u:p@h/c?connect_timeout=-1",
+            "mysql://u:p@h/c?connect_timeout=0",
+            "mysql://u:p@h/c?connect_timeout=31536001",
+        ] {
+            let err = DbUrl::parse(url).unwrap_err();
+            assert_eq!(crate::error::exit_code(&err), 2, "{url}");
+        }
+        assert_eq!(
+            DbUrl::parse("mysql://u:p@h/c?connect_timeout=31536000")
+                .unwrap()
+                .connect_timeout(),
+            Some(Duration::from_secs(crate::limits::YEAR_SECS))
+        );
+    }
+
+    #[test]
+    fn control_characters_are_refused_not_passed_on() {
+        for url in [
+            "mysql://u:p@h/cinder\n?x",
+            "mysql://u:p@h/cin%0Ader",
+            "sqlite:////x%0A.db",
+        ] {
+            let msg = format!("{:#}", DbUrl::parse(url).unwrap_err());
+            assert!(!msg.contains('\n'), "{msg}");
+        }
+    }
+
+    proptest! {
+        /// Whatever the text, masking and parsing never panic, masking hides exactly what the
+        /// split calls the secret, and an error is one line.
+        #[test]
+        fn any_text_masks_and_parses_without_panic(url in "(?s).{0,80}") {
+            let masked = mask(&url);
+            if let Some(r) = Split::of(&url).secret(&url) {
+                prop_assert_eq!(&masked, &format!("{}***{}", &url[..r.start], &url[r.end..]));
+            } else {
+                prop_assert_eq!(&masked, &url);
+            }
+            if let Err(e) = DbUrl::parse(&url) {
+                let msg = format!("{e:#}");
+                prop_assert!(!msg.contains(['\n', '\r']), "{}", msg);
+            }
+        }
+
+        /// The same split parses and masks: the password parse finds is the one mask hides.
+        #[test]
+        fn parse_and_mask_agree_on_the_password(
+            user in "[a-z0-9]{0,8}",
+            password in "[A-Z][ -~]{0,20}",
+            host in "[a-z][a-z0-9.]{0,10}",
+            db in "[a-z]{1,8}",
+            query in prop::option::of("(charset=utf8|connect_timeout=5|plugin=x)"),
+        ) {
+            let url = format!(
+                "mysql+pymysql://{user}:{password}@{host}/{db}{}",
+                query.map_or(String::new(), |q| format!("?{q}"))
+            );
+            let masked = mask(&url);
+            prop_assert!(!masked.contains(&password), "{}", masked);
+            prop_assert_eq!(&masked, &format!("mysql+pymysql://{user}:***@{}", &url[url.rfind(&format!("@{host}/")).unwrap() + 1..]));
+            match DbUrl::parse(&url) {
+                Ok(DbUrl::MySql { password: Some(p), user: u, .. }) => {
+                    prop_assert_eq!(p.expose(), decode(&password));
+                    prop_assert_eq!(u, user);
+                }
+                Ok(_) => prop_assert!(false, "parsed as something else"),
+                Err(e) => {
+                    let msg = format!("{e:#}");
+                    prop_assert!(!msg.contains(&password), "{}", msg);
+                    prop_assert!(password.contains('@'), "only a raw '@' may fail: {}", msg);
+                }
+            }
+        }
     }
 }

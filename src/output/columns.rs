@@ -47,6 +47,7 @@ columns! {
     Status => "Status", "status";
     State => "State", "state";
     UpdatedAt => "Updated_at", "updated_at";
+    ModifiedAt => "Modified_at", "modified_at";
     CreatedAt => "Created_at", "created_at";
     DisabledReason => "Disabled Reason", "disabled_reason";
     Cluster => "Cluster", "cluster_name";
@@ -75,7 +76,9 @@ impl Column {
             Zone => text(&r.availability_zone),
             Status => Cell::Text(s.status()),
             State => Cell::Text(s.state()),
-            UpdatedAt => time(r.updated_at),
+            // As `cinder service-list` and Cinder's API show it: see `model::shown_updated_at`.
+            UpdatedAt => time(s.updated_at),
+            ModifiedAt => time(r.modified_at),
             CreatedAt => time(r.created_at),
             DisabledReason => text(&r.disabled_reason),
             Cluster => text(&r.cluster_name),
@@ -98,6 +101,14 @@ pub(crate) fn cinder_columns(with_replication: bool, include_deleted: bool) -> V
     if include_deleted {
         cols.push(DeletedAt);
     }
+    cols
+}
+
+/// CSV's columns by default: the table's, with `Modified_at` (as stored) after `Updated_at`
+/// (as Cinder shows it), so scripts see both.
+pub(crate) fn csv_columns(with_replication: bool, include_deleted: bool) -> Vec<Column> {
+    let mut cols = cinder_columns(with_replication, include_deleted);
+    cols.insert(6, ModifiedAt);
     cols
 }
 
@@ -124,7 +135,8 @@ pub(crate) fn select_columns(names: &[String]) -> Result<Vec<Column>, Failure> {
                 .copied()
                 .ok_or_else(|| {
                     Failure::Usage(format!(
-                        "unknown column {n:?} for -c; choose from {}",
+                        "unknown column {} for -c; choose from {}",
+                        crate::text::quote(n),
                         Column::ALL
                             .iter()
                             .map(|c| c.key())

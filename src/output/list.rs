@@ -74,6 +74,17 @@ pub(crate) fn prettytable(headers: &[&str], mut rows: Vec<Vec<String>>) -> Strin
     String::from_utf8(out).expect("cells are UTF-8")
 }
 
+/// Sorts services into the order the table with columns `order` shows them: by those cells'
+/// text (NULL as `-`), compared by code point as cinderclient's prettytable compares them,
+/// first column first; then by id. So JSON, CSV and value list rows in the table's sequence,
+/// never in the database's collation order (MySQL's ignores case).
+pub(crate) fn sort_as_table(services: &mut [Service], order: &[Column]) {
+    services.sort_by_cached_key(|s| {
+        let cells: Vec<String> = order.iter().map(|c| c.value(s).table_text()).collect();
+        (cells, s.row.id)
+    });
+}
+
 /// Where service rows go, one at a time: JSON, CSV and value stream straight to stdout; the
 /// table needs every row's width first, so it keeps only the cell strings.
 pub(crate) enum ServiceSink<W: Write> {

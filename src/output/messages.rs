@@ -141,7 +141,7 @@ pub(crate) fn deleted(outcome: &Outcome, audit_path: Option<&Path>) {
 
 /// Asks `question` and leaves the cursor after it.
 pub(crate) fn prompt(question: &str) -> std::io::Result<()> {
-    let mut err = std::io::stderr().lock();
+    let mut err = crate::term::stderr();
     write!(err, "{question} [y/N] ")?;
     err.flush()
 }
@@ -160,6 +160,16 @@ pub(crate) fn wait_ran_out(secs: u64, up: &[String]) {
     line(format_args!(
         "svcctl: --wait {secs}s ran out with {} still up",
         up.join(", ")
+    ));
+}
+
+/// `backend cleanup` found cinder-volume processes that name no backend and leaves them be.
+pub(crate) fn shared_processes(n: usize) {
+    line(format_args!(
+        "svcctl: {n} cinder-volume process{} here name{} no backend (one service for all \
+         enabled_backends); none is stopped",
+        if n == 1 { "" } else { "es" },
+        if n == 1 { "s" } else { "" },
     ));
 }
 
@@ -187,8 +197,8 @@ pub(crate) fn process_progress(p: &Progress) {
 
 pub(crate) fn demo_ready(path: &Path) {
     line(format_args!(
-        "svcctl: demo database {} ready: node01 up, node02 down for 30 minutes, a volume on \
-         node01@normal and on node02@backend-2813902f-2c94",
+        "svcctl: demo database {} ready: node01 up (but for removed backend deffaf27), node02 \
+         down for 30 minutes, a volume on node01@normal and on node02@backend-2813902f-2c94",
         path.display()
     ));
 }

@@ -42,7 +42,7 @@ pub(crate) struct OutputArgs {
 
 /// Writes a JSON document to stdout.
 pub(crate) fn print_json<T: Serialize>(value: &T) -> Result<()> {
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::term::stdout();
     serde_json::to_writer_pretty(&mut out, value)?;
     out.write_all(b"\n")?;
     out.flush()?;
@@ -51,7 +51,7 @@ pub(crate) fn print_json<T: Serialize>(value: &T) -> Result<()> {
 
 /// Writes text to stdout.
 pub(crate) fn print(text: &str) -> Result<()> {
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::term::stdout();
     out.write_all(text.as_bytes())?;
     out.flush()?;
     Ok(())

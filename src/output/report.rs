@@ -8,7 +8,7 @@ use tabled::settings::{Style, style::HorizontalLine};
 use super::columns::{ServiceJson, format_time, json_columns};
 use crate::model::Service;
 use crate::plan::{Item, Plan, Reason, describe_counts};
-use crate::processes::Stopped;
+use crate::processes::{ProcessReport, Stopped};
 use crate::write::soft_delete::{ClusterGone, Outcome};
 
 /// A plain boxed table for svcctl's own reports (plans, processes): left-aligned cells.
@@ -36,9 +36,17 @@ pub(crate) fn short(reason: &Reason) -> String {
     match reason {
         Reason::Up { seconds_ago } => format!("up ({seconds_ago}s ago)"),
         Reason::UpElsewhere { node, .. } => format!("up on {node}"),
+        Reason::FutureHeartbeat { seconds } => format!("heartbeat {seconds} s in the future"),
+        Reason::UpHereUnnamed { seconds_ago, .. } => {
+            format!("up ({seconds_ago}s ago; no process here names it)")
+        }
+        Reason::StillEnabled { .. } => "still in enabled_backends".into(),
         Reason::InUse(c) => format!("in use: {}", describe_counts(c)),
         Reason::BackendInUse { counts, .. } => {
             format!("backend in use: {}", describe_counts(counts))
+        }
+        Reason::ClusterOnly { cluster, counts } => {
+            format!("cluster {cluster}: {}", describe_counts(counts))
         }
         Reason::CameUp => "came up".into(),
         Reason::GainedReferences => "gained references".into(),
@@ -162,7 +170,7 @@ struct RefusedEntry<'a> {
 }
 
 /// The JSON result document of every deleting command, with the same keys on every path
-/// (nothing matched, refused, dry run, done); `processes` only from `backend cleanup`.
+/// (nothing matched, refused, dry run, done); the processes only from `backend cleanup`.
 #[derive(Serialize)]
 pub(crate) struct ResultDoc<'a> {
     dry_run: bool,
@@ -170,8 +178,9 @@ pub(crate) struct ResultDoc<'a> {
     refused: Vec<RefusedEntry<'a>>,
     clusters_deleted: &'a [ClusterGone],
     already_deleted: &'a [i64],
-    #[serde(skip_serializing_if = "Option::is_none")]
-    processes: Option<&'a [Stopped]>,
+    /// `processes` and `shared_processes`, from `backend cleanup` only.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    processes: Option<ProcessReport<'a>>,
 }
 
 impl<'a> ResultDoc<'a> {
@@ -179,7 +188,7 @@ impl<'a> ResultDoc<'a> {
     pub fn unchanged(
         dry_run: bool,
         refused: impl Iterator<Item = &'a Item>,
-        processes: Option<&'a [Stopped]>,
+        processes: Option<ProcessReport<'a>>,
     ) -> ResultDoc<'a> {
         ResultDoc {
             dry_run,
@@ -192,7 +201,7 @@ impl<'a> ResultDoc<'a> {
     }
 
     /// A dry run: what would be deleted.
-    pub fn dry_run(would: &[&'a Item], processes: Option<&'a [Stopped]>) -> ResultDoc<'a> {
+    pub fn dry_run(would: &[&'a Item], processes: Option<ProcessReport<'a>>) -> ResultDoc<'a> {
         ResultDoc {
             dry_run: true,
             deleted: would
@@ -213,7 +222,7 @@ impl<'a> ResultDoc<'a> {
     }
 
     /// What the write did.
-    pub fn done(outcome: &'a Outcome, processes: Option<&'a [Stopped]>) -> ResultDoc<'a> {
+    pub fn done(outcome: &'a Outcome, processes: Option<ProcessReport<'a>>) -> ResultDoc<'a> {
         ResultDoc {
             dry_run: false,
             deleted: outcome

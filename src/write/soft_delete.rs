@@ -91,8 +91,8 @@ fn id_in(ids: &[i64]) -> Stmt {
 }
 
 /// The condition every row must still meet at write time: each planned id; without `force`,
-/// still down (unless exempt: this node's stopped processes), still unreferenced, and the
-/// plan's own guard.
+/// still down (unless exempt: this node's stopped processes), still unreferenced (also through
+/// a cluster whose last live services go), and the plan's own guard.
 fn safety(items: &[&Item], plan: &Plan, force: bool, schema: &Schema, d: Dialect) -> Stmt {
     let sorted = |exempt: bool| {
         let mut v: Vec<i64> = items
@@ -127,7 +127,13 @@ fn safety(items: &[&Item], plan: &Plan, force: bool, schema: &Schema, d: Dialect
     let mut s = Stmt::new("(");
     s.push_stmt(&Stmt::join(&alive, " OR "))
         .push(") AND ")
-        .push_stmt(&references::unreferenced_condition(schema, d));
+        .push_stmt(&references::unreferenced_condition(schema, d))
+        .push(" AND ")
+        .push_stmt(&references::cluster_only_condition(
+            schema,
+            d,
+            items.iter().map(|i| i.row()),
+        ));
     if let Some(g) = &plan.guard {
         s.push(" AND ").push_stmt(g);
     }
@@ -206,7 +212,7 @@ impl SoftDelete<'_> {
                 outcome.deleted.push(Deleted {
                     service: Service {
                         row: current.clone(),
-                        up: item.service.up,
+                        ..item.service.clone()
                     },
                     overridden: if self.force {
                         item.reason_texts()

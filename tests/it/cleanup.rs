@@ -281,6 +281,8 @@ fn other_nodes_must_be_down_or_go_down_within_wait() {
     db.service(2, &format!("node02@{key}"), "cinder-volume", 600);
     db.service(3, &format!("node03@{key}"), "cinder-volume", 5);
     db.service(4, "node03@lvm-k3b", "cinder-volume", 600);
+    // node01's own process of the backend: stopped, so node01's fresh heartbeat does not count.
+    let mut p = Fake::start(&leftover(key), false);
     let before = db.fingerprint();
     let run = db
         .svcctl()
@@ -300,24 +302,9 @@ fn other_nodes_must_be_down_or_go_down_within_wait() {
     );
     assert_eq!(db.fingerprint(), before);
     // node03 last heartbeated 56 s ago: it goes down within --wait.
-    db.exec(&format!(
-        "UPDATE services SET updated_at = '{}' WHERE id = 3",
-        db.ago(56)
-    ));
-    let run = db
-        .svcctl()
-        .run(&[
-            "backend", "cleanup", key, "--yes", "--wait", "30", "-f", "json",
-        ])
-        .code(0);
-    assert!(
-        run.stderr
-            .contains("waiting for 1 node to go down (node03)"),
-        "{}",
-        run.stderr
-    );
+    let v = cleanup_seeing_go_down(&db, key, 3, "node03");
     assert_eq!(
-        deleted_hosts(&run.json()),
+        deleted_hosts(&v),
         [
             format!("node01@{key}"),
             format!("node02@{key}"),
@@ -329,6 +316,29 @@ fn other_nodes_must_be_down_or_go_down_within_wait() {
         0,
         "lvm-k3b is another backend"
     );
+    assert!(!p.running());
+}
+
+/// Service `id` on `node` last heartbeated 56 s ago: `backend cleanup KEY --wait 30` waits for
+/// it to go down, says so, and succeeds. Its JSON result.
+pub(crate) fn cleanup_seeing_go_down(db: &TestDb, key: &str, id: i64, node: &str) -> Value {
+    db.exec(&format!(
+        "UPDATE services SET updated_at = '{}' WHERE id = {id}",
+        db.ago_ceil(56)
+    ));
+    let run = db
+        .svcctl()
+        .run(&[
+            "backend", "cleanup", key, "--yes", "--wait", "30", "-f", "json",
+        ])
+        .code(0);
+    assert!(
+        run.stderr
+            .contains(&format!("waiting for 1 node to go down ({node})")),
+        "{}",
+        run.stderr
+    );
+    run.json()
 }
 
 #[test]

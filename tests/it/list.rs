@@ -72,6 +72,7 @@ both_backends!(same_verdicts_as_cinder, Schema::Cinder, |db| {
             "status",
             "state",
             "updated_at",
+            "modified_at",
             "created_at",
             "disabled_reason",
             "cluster_name",
@@ -258,6 +259,7 @@ both_backends!(formats_round_trip, Schema::Cinder, |db| {
             "Status",
             "State",
             "Updated_at",
+            "Modified_at",
             "Disabled Reason"
         ]
     );
@@ -267,22 +269,23 @@ both_backends!(formats_round_trip, Schema::Cinder, |db| {
         .collect();
     assert_eq!(rows.len(), 2);
     assert_eq!(rows[0][0], "cinder-backup");
-    assert_eq!(rows[0][6], "has, a \"comma\"");
-    assert_eq!(rows[1][6], "", "NULL is an empty CSV field");
+    assert_eq!(rows[0][7], "has, a \"comma\"");
+    assert_eq!(rows[1][7], "", "NULL is an empty CSV field");
     let v = db
         .svcctl()
         .run(&["service", "list", "-f", "json", "-c", "host", "-c", "State"])
         .code(0)
         .json();
+    // In the order the table of these columns shows: by host, then state.
     assert_eq!(
         v,
-        serde_json::json!([{"host": "n2", "state": "down"}, {"host": "n1@lvm", "state": "up"}])
+        serde_json::json!([{"host": "n1@lvm", "state": "up"}, {"host": "n2", "state": "down"}])
     );
     let value = db
         .svcctl()
-        .run(&["service", "list", "-f", "value", "-c", "id", "-c", "binary"])
+        .run(&["service", "list", "-f", "value", "-c", "binary", "-c", "id"])
         .code(0);
-    assert_eq!(value.stdout, "2 cinder-backup\n1 cinder-volume\n");
+    assert_eq!(value.stdout, "cinder-backup 2\ncinder-volume 1\n");
     let bad = db.svcctl().run(&["service", "list", "-c", "nope"]).code(2);
     assert!(
         bad.error_line().contains("unknown column \"nope\""),

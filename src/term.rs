@@ -1,0 +1,354 @@
+//! stdout and stderr: every write to either goes through here, and every one is fallible.
+//!
+//! - A closed pipe (`svcctl ... | head`) on either stream is not an error: that stream's later
+//!   writes are dropped and the command runs on to the exit code it would have had.
+//! - Any other failure (a full disk) is an error naming the stream and where it goes.
+//! - Colour only where that stream is a terminal and `NO_COLOR` is unset.
+//! - The crate's `eprintln!` and `eprint!` are the macros below, not std's (lib.rs declares
+//!   this module first, with `#[macro_use]`): std's panic on a closed stderr. Each line they
+//!   write has every known secret redacted (`text::redact`).
+//! - The final error, a clap usage error and a panic each end as one `svcctl: ` line.
+
+use std::fmt;
+use std::io::{self, IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crate::text;
+
+/// One of the two standard streams.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    Stdout,
+    Stderr,
+}
+
+static CLOSED: [AtomicBool; 2] = [AtomicBool::new(false), AtomicBool::new(false)];
+
+impl Stream {
+    fn closed(self) -> &'static AtomicBool {
+        &CLOSED[self as usize]
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Stream::Stdout => "standard output",
+            Stream::Stderr => "standard error",
+        }
+    }
+
+    /// Where the stream goes (`/dev/full`, a file), for a message about failing to write it.
+    fn target(self) -> Option<String> {
+        let fd = match self {
+            Stream::Stdout => 1,
+            Stream::Stderr => 2,
+        };
+        std::fs::read_link(format!("/proc/self/fd/{fd}"))
+            .ok()
+            .map(|p| text::one_line(&p.display().to_string(), 200))
+    }
+
+    /// True when this stream is a terminal and `NO_COLOR` is unset (or empty).
+    pub fn colour(self) -> bool {
+        let tty = match self {
+            Stream::Stdout => io::stdout().is_terminal(),
+            Stream::Stderr => io::stderr().is_terminal(),
+        };
+        tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+    }
+}
+
+/// A write failure other than a closed pipe, naming the stream and its target.
+#[derive(Debug)]
+struct StreamError {
+    stream: Stream,
+    target: Option<String>,
+    reason: String,
+}
+
+impl fmt::Display for StreamError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "cannot write to {}", self.stream.name())?;
+        if let Some(t) = &self.target {
+            write!(f, " ({t})")?;
+        }
+        write!(
+            f,
+            ": {}; free some space or send the output elsewhere",
+            self.reason
+        )
+    }
+}
+
+impl std::error::Error for StreamError {}
+
+/// A handle on stdout or stderr whose writes follow this module's rules.
+#[derive(Debug, Clone, Copy)]
+pub struct Writer(Stream);
+
+/// Standard output, for data.
+pub fn stdout() -> Writer {
+    Writer(Stream::Stdout)
+}
+
+/// Standard error, for notes, progress, warnings and errors.
+pub fn stderr() -> Writer {
+    Writer(Stream::Stderr)
+}
+
+impl Writer {
+    fn outcome<T>(&self, result: io::Result<T>, dropped: T) -> io::Result<T> {
+        match result {
+            Ok(v) => Ok(v),
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
+                self.0.closed().store(true, Ordering::Relaxed);
+                Ok(dropped)
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => Err(e),
+            Err(e) => Err(io::Error::new(
+                e.kind(),
+                StreamError {
+                    stream: self.0,
+                    target: self.0.target(),
+                    reason: crate::error::io_reason(&e),
+                },
+            )),
+        }
+    }
+}
+
+impl Write for Writer {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.0.closed().load(Ordering::Relaxed) {
+            return Ok(buf.len());
+        }
+        // Allowed here and only here: the one place std's streams are written.
+        let result = match self.0 {
+            Stream::Stdout => io::stdout().write(buf),
+            Stream::Stderr => io::stderr().write(buf),
+        };
+        self.outcome(result, buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if self.0.closed().load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        let result = match self.0 {
+            Stream::Stdout => io::stdout().flush(),
+            Stream::Stderr => io::stderr().flush(),
+        };
+        self.outcome(result, ())
+    }
+}
+
+/// Writes one line to stderr, secrets redacted. A failure to write stderr has nowhere to be
+/// reported, so it is dropped: the exit code still tells.
+pub fn line(args: fmt::Arguments<'_>) {
+    let mut s = text::redact(&args.to_string());
+    s.push('\n');
+    let _ = stderr().write_all(s.as_bytes());
+}
+
+/// Writes text without a newline to stderr (a progress line redrawn with `\r`), then flushes.
+pub fn part(args: fmt::Arguments<'_>) {
+    let s = text::redact(&args.to_string());
+    let mut err = stderr();
+    let _ = err.write_all(s.as_bytes()).and_then(|()| err.flush());
+}
+
+/// The crate's `eprintln!`: a line to stderr through `term::line`, never a panic.
+macro_rules! eprintln {
+    () => {
+        $crate::term::line(format_args!(""))
+    };
+    ($($arg:tt)*) => {
+        $crate::term::line(format_args!($($arg)*))
+    };
+}
+
+/// The crate's `eprint!`: text to stderr through `term::part`, never a panic.
+macro_rules! eprint {
+    ($($arg:tt)*) => {
+        $crate::term::part(format_args!($($arg)*))
+    };
+}
+
+/// The one line an error ends svcctl with: `svcctl: ` and the error with its causes, each
+/// said once (a driver's error often repeats its cause in its own text), on one line, cut
+/// short, secrets redacted.
+pub fn error_line(err: &anyhow::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for e in err.chain() {
+        let s = e.to_string();
+        if parts.last().is_some_and(|p| p.contains(s.as_str())) {
+            continue;
+        }
+        parts.push(s);
+    }
+    format!(
+        "svcctl: {}",
+        text::one_line(&text::redact(&parts.join(": ")), text::LINE_MAX)
+    )
+}
+
+/// Prints the final error, once.
+pub fn print_error(err: &anyhow::Error) {
+    line(format_args!("{}", error_line(err)));
+}
+
+/// A clap error as svcctl ends with it: `--help` and `--version` as clap prints them (exit
+/// 0); a usage error as one `svcctl: ` line (exit 2), its tips kept on that line except clap's
+/// advice to write `-- -1`, which is wrong for svcctl's flags.
+pub fn clap_exit(e: clap::Error) -> ! {
+    use clap::error::ErrorKind as K;
+    if matches!(e.kind(), K::DisplayHelp | K::DisplayVersion) {
+        e.exit();
+    }
+    line(format_args!("{}", clap_line(&e)));
+    std::process::exit(e.exit_code());
+}
+
+/// The one line for a clap usage error.
+pub fn clap_line(e: &clap::Error) -> String {
+    let rendered = e.render().to_string();
+    let mut parts: Vec<String> = Vec::new();
+    let mut usage = None;
+    for l in rendered.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        if let Some(u) = l.strip_prefix("Usage: ") {
+            usage = Some(u.to_string());
+        } else if l.starts_with("For more information") || l.contains("use '-- ") {
+            continue;
+        } else {
+            let l = l.strip_prefix("error: ").unwrap_or(l);
+            parts.push(l.strip_prefix("tip: ").unwrap_or(l).to_string());
+        }
+    }
+    if e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+        parts = vec![format!(
+            "a subcommand is missing: {}",
+            usage.as_deref().unwrap_or("svcctl <COMMAND>")
+        )];
+    }
+    let joined = parts.join("; ").replace(": ;", ":");
+    format!(
+        "svcctl: {}; see --help",
+        text::one_line(&text::redact(&joined), text::LINE_MAX)
+    )
+}
+
+/// Installs the panic hook: a panic prints `svcctl: internal error: ...` (one line, no secret:
+/// registered secrets redacted, a URL's userinfo masked) and exits 1 at once, so that nothing
+/// waits on the runtime's blocking threads (a prompt reading stdin) after it.
+pub fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let line = panic_line(info.payload_as_str(), info.location());
+        let _ = stderr().write_all(line.as_bytes());
+        std::process::exit(crate::error::code::RUNTIME);
+    }));
+}
+
+/// The line the panic hook prints, newline included.
+pub fn panic_line(payload: Option<&str>, location: Option<&std::panic::Location<'_>>) -> String {
+    let message = payload.unwrap_or("no message");
+    let message = crate::db::url::mask(&text::redact(message));
+    let at = location.map_or(String::new(), |l| format!(" at {}:{}", l.file(), l.line()));
+    format!(
+        "svcctl: internal error: {}{at}; this is a bug in svcctl, please report it\n",
+        text::one_line(&message, text::LINE_MAX)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[test]
+    fn error_line_says_each_cause_once_on_one_line() {
+        #[derive(Debug)]
+        struct Driver;
+        impl fmt::Display for Driver {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("error returned from database: 1045 (28000): Access\ndenied")
+            }
+        }
+        impl std::error::Error for Driver {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                Some(&Inner)
+            }
+        }
+        #[derive(Debug)]
+        struct Inner;
+        impl fmt::Display for Inner {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("1045 (28000): Access\ndenied")
+            }
+        }
+        impl std::error::Error for Inner {}
+        let err = anyhow::Error::new(Driver).context("connecting");
+        assert_eq!(
+            error_line(&err),
+            "svcctl: connecting: error returned from database: 1045 (28000): Access denied"
+        );
+    }
+
+    #[test]
+    fn panic_line_is_one_line_without_the_password() {
+        crate::text::register_secret("term-rs-pw");
+        let line = panic_line(
+            Some("boom\nconnection = mysql://u:other-pw@h/c and term-rs-pw"),
+            None,
+        );
+        assert_eq!(line.lines().count(), 1, "{line}");
+        assert!(
+            line.starts_with("svcctl: internal error: boom connection"),
+            "{line}"
+        );
+        assert!(
+            !line.contains("other-pw") && !line.contains("term-rs-pw"),
+            "{line}"
+        );
+    }
+
+    #[test]
+    fn clap_errors_become_one_line_without_the_dash_dash_tip() {
+        for args in [
+            &["svcctl", "--timeout", "-1", "service", "list"][..],
+            &["svcctl", "service", "delete"],
+            &["svcctl", "service", "remove"],
+            &["svcctl", "backend", "cleanup", "x", "--wait", "-1"],
+            &["svcctl", "service"],
+            &["svcctl", "--bogus"],
+        ] {
+            let e = crate::cli::Cli::try_parse_from(args).unwrap_err();
+            let line = clap_line(&e);
+            assert!(line.starts_with("svcctl: "), "{line}");
+            assert!(
+                !line.contains('\n') && !line.contains("'-- "),
+                "{args:?}: {line}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_closed_pipe_is_remembered_and_later_writes_dropped() {
+        let w = Writer(Stream::Stdout);
+        let r = w.outcome(Err(io::Error::from(io::ErrorKind::BrokenPipe)), 5);
+        assert_eq!(r.unwrap(), 5);
+        assert!(Stream::Stdout.closed().load(Ordering::Relaxed));
+        Stream::Stdout.closed().store(false, Ordering::Relaxed);
+        let full = w
+            .outcome::<usize>(Err(io::Error::from(io::ErrorKind::StorageFull)), 0)
+            .unwrap_err();
+        assert_eq!(full.kind(), io::ErrorKind::StorageFull);
+        assert!(
+            full.to_string()
+                .starts_with("cannot write to standard output"),
+            "{full}"
+        );
+        assert!(
+            full.to_string().contains("no space left on device"),
+            "{full}"
+        );
+    }
+}

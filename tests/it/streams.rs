@@ -1,0 +1,106 @@
+//! Closed and full standard streams: a closed pipe on stdout or stderr ends svcctl quietly with
+//! the exit code the command would have had (never 101, never a hang); a full disk names what
+//! could not be written; `--debug` into a file has no colour codes.
+
+use std::process::Stdio;
+
+use crate::harness::{Backend, Run, Schema, TestDb};
+
+fn db() -> TestDb {
+    let db = TestDb::new(Backend::Sqlite, Schema::Cinder).unwrap();
+    db.service(1, "node01", "cinder-scheduler", 5);
+    db.service(2, "node02", "cinder-scheduler", 3600);
+    db
+}
+
+/// A pipe whose reading end is already closed: every write to it fails with EPIPE, so the
+/// test does not depend on when svcctl writes.
+fn closed_pipe() -> std::io::PipeWriter {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    writer
+}
+
+#[test]
+fn closed_stderr_under_debug_keeps_the_exit_code() {
+    let db = db();
+    let out = db
+        .svcctl()
+        .command(&["--debug", "service", "list"])
+        .stdout(Stdio::null())
+        .stderr(closed_pipe())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn closed_stdout_and_stderr_keep_a_refusal_exit_3() {
+    let db = db();
+    let before = db.fingerprint();
+    // node01 is up: the real run would be refused, so the dry run exits 3 too.
+    for stderr_closed in [false, true] {
+        let mut cmd = db
+            .svcctl()
+            .command(&["service", "delete", "--host", "node01", "--dry-run"]);
+        cmd.stdout(closed_pipe());
+        if stderr_closed {
+            cmd.stderr(closed_pipe());
+        }
+        let out = cmd.output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(3),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        if !stderr_closed {
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(stderr.ends_with("(--force deletes anyway)\n"), "{stderr}");
+        }
+    }
+    assert_eq!(db.fingerprint(), before);
+}
+
+#[test]
+fn a_full_disk_names_what_could_not_be_written() {
+    let db = db();
+    for format in ["table", "json", "csv"] {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let out = db
+            .svcctl()
+            .command(&["service", "list", "-f", format])
+            .stdout(full)
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        let run = Run::from(out, &["service", "list"]);
+        assert_eq!(run.code, 1, "{format}: {}", run.stderr);
+        assert_eq!(
+            run.stderr,
+            "svcctl: cannot write to standard output (/dev/full): no space left on device; \
+             free some space or send the output elsewhere\n",
+            "{format}"
+        );
+    }
+}
+
+#[test]
+fn debug_into_a_file_has_no_colour_codes() {
+    let db = db();
+    let log = db.dir.path().join("debug.log");
+    let out = db
+        .svcctl()
+        .command(&["--debug", "service", "list"])
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.contains("DEBUG"), "{text}");
+    assert!(!text.contains('\u{1b}'), "{text}");
+}
