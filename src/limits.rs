@@ -108,7 +108,8 @@ mod tests {
         assert_eq!(seconds("0"), Ok(0));
         assert!(name("").is_err());
         assert!(name("a\nb").is_err());
-        assert!(audit_log("/nonexistent-dir/x.jsonl").is_err());
+        // One missing directory level is created at open; two are not.
+        assert!(audit_log("/nonexistent-dir/sub/x.jsonl").is_err());
         assert!(audit_log("/").is_err());
         assert!(audit_log("x.jsonl").is_ok());
     }

@@ -220,10 +220,10 @@ fn flag_cases(d: &TestDb) -> Vec<Case> {
         f("backend pool", &["backend", "cleanup", "pool#1", "--yes"], "invalid BACKEND"),
         f("backend newline", &["backend", "cleanup", "back\nend", "--yes"], "invalid BACKEND"),
         f("backend 100 kB", &["backend", "cleanup", &format!("a b{long_host}"), "--yes"], "invalid BACKEND"),
-        f("audit dir missing", &["service", "delete", "--host", "node02", "--yes", "--audit-log", &format!("{dir}/missing/a.jsonl")], &format!("directory \"{dir}/missing\" does not exist")),
+        f("audit dir missing", &["service", "delete", "--host", "node02", "--yes", "--audit-log", &format!("{dir}/missing/deeper/a.jsonl")], &format!("directory \"{dir}/missing/deeper\" does not exist")),
         f("audit is a dir", &["service", "delete", "--host", "node02", "--yes", "--audit-log", &dir], "is a directory"),
         f("audit empty", &["service", "delete", "--host", "node02", "--yes", "--audit-log", ""], "--audit-log"),
-        f("audit on cleanup", &["backend", "cleanup", "normal", "--yes", "--audit-log", &format!("{dir}/missing/x.jsonl")], "does not exist"),
+        f("audit on cleanup", &["backend", "cleanup", "normal", "--yes", "--audit-log", &format!("{dir}/missing/deeper/x.jsonl")], "does not exist"),
         f("audit with newline", &["service", "delete", "--host", "node02", "--yes", "--audit-log", "a\nb"], "--audit-log"),
     ]
 }
