@@ -192,6 +192,31 @@ both_backends!(disabled_meanwhile_keeps_its_reason, Schema::Cinder, |db| {
     assert_eq!(db.audit_lines().len(), 1);
 });
 
+// Deleted by someone else between plan and write: all or nothing, the whole disable is rolled
+// back (exit 3, naming it); nothing changed, nothing audited.
+both_backends!(deleted_meanwhile_rolls_everything_back, Schema::Cinder, |db| {
+    nodes(&db);
+    let pause = db.dir.path().join("pause");
+    let child = db.svcctl().paused(
+        "SVCCTL_TEST_PAUSE_FILE",
+        &pause,
+        &[
+            "service", "disable", "--host", "node02*", "--reason", "ours", "--yes", "-f", "json",
+        ],
+    );
+    db.exec("UPDATE services SET deleted = 1 WHERE id = 3");
+    let before = db.fingerprint();
+    let run = child.resume().code(3);
+    let v = run.json();
+    assert_eq!(ids(&v, "changed"), Vec::<i64>::new());
+    assert_eq!(v["already_deleted"], serde_json::json!([3]));
+    let last = run.error_line();
+    assert!(last.contains("(id 3)") && last.contains("nothing was disabled"), "{last}");
+    assert_eq!(state(&db, 2)[0].as_deref(), Some("0"), "service 2 still enabled");
+    assert_eq!(db.fingerprint(), before);
+    assert!(db.audit_lines().is_empty());
+});
+
 #[test]
 fn help_documents_every_flag() {
     for sub in [
