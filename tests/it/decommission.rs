@@ -171,18 +171,23 @@ both_backends!(refusals_change_nothing, Schema::Cinder, |db| {
     assert_eq!(disabled()[1].as_deref(), Some(max.as_str()));
 });
 
-// Disabled by someone else between plan and write (cinder service-disable): that row is
-// reported as already disabled and keeps their reason; the others are disabled.
-both_backends!(disabled_meanwhile_keeps_its_reason, Schema::Cinder, |db| {
-    nodes(&db);
+/// `service disable --host node02* --reason ours -f json`, paused before its write.
+fn paused_disable(db: &TestDb) -> crate::harness::Paused {
     let pause = db.dir.path().join("pause");
-    let child = db.svcctl().paused(
+    db.svcctl().paused(
         "SVCCTL_TEST_PAUSE_FILE",
         &pause,
         &[
             "service", "disable", "--host", "node02*", "--reason", "ours", "--yes", "-f", "json",
         ],
-    );
+    )
+}
+
+// Disabled by someone else between plan and write (cinder service-disable): that row is
+// reported as already disabled and keeps their reason; the others are disabled.
+both_backends!(disabled_meanwhile_keeps_its_reason, Schema::Cinder, |db| {
+    nodes(&db);
+    let child = paused_disable(&db);
     db.exec("UPDATE services SET disabled = 1, disabled_reason = 'theirs' WHERE id = 3");
     let v = child.resume().code(0).json();
     assert_eq!(ids(&v, "changed"), [2]);
@@ -196,14 +201,7 @@ both_backends!(disabled_meanwhile_keeps_its_reason, Schema::Cinder, |db| {
 // back (exit 3, naming it); nothing changed, nothing audited.
 both_backends!(deleted_meanwhile_rolls_everything_back, Schema::Cinder, |db| {
     nodes(&db);
-    let pause = db.dir.path().join("pause");
-    let child = db.svcctl().paused(
-        "SVCCTL_TEST_PAUSE_FILE",
-        &pause,
-        &[
-            "service", "disable", "--host", "node02*", "--reason", "ours", "--yes", "-f", "json",
-        ],
-    );
+    let child = paused_disable(&db);
     db.exec("UPDATE services SET deleted = 1 WHERE id = 3");
     let before = db.fingerprint();
     let run = child.resume().code(3);
