@@ -119,7 +119,12 @@ pub(crate) fn nothing(flags: &WriteFlags, what: String, doc: &impl Serialize) ->
     if flags.document() {
         flags.print(doc)?;
     }
-    if flags.missing_ok {
+    missing(flags.missing_ok, what)
+}
+
+/// Nothing matched `what`: exit 4, or 0 with `missing_ok`; said on stderr either way.
+pub(crate) fn missing(missing_ok: bool, what: String) -> Result<()> {
+    if missing_ok {
         messages::nothing_to_do(&what);
         Ok(())
     } else {

@@ -3,13 +3,15 @@
 //! transaction before it commits, so that every committed change is on record; and read back,
 //! typed, by `service restore`. Every writing command needs it (or an explicit `--no-audit`).
 //!
-//! A line's keys: `action` (`delete`, `restore`, `purge`, `rolled_back`), `event`
-//! (`service_soft_deleted`, `cluster_soft_deleted`, `service_restored`, ...), `time` (RFC 3339,
+//! A line's keys: `action` (`delete`, `restore`, `purge`, `disable`, `enable`, `move`,
+//! `rolled_back`), `event` (`service_soft_deleted`, `cluster_soft_deleted`, `service_restored`,
+//! `service_disabled`, `volume_host_moved`, ...), `time` (RFC 3339,
 //! UTC), `txn`, `user`, `hostname`, `command`, `database` (an SQLite file by its absolute path,
 //! a MySQL URL with its password masked), and then `service` (the keys of `service list -f
 //! json`, plus `topic`, `report_count` and, for deletions, `overridden`) or `cluster`, `set`
 //! (the columns the write set, as stored), `restores` (the deletion a restore undid),
-//! `forced_over`, `error`.
+//! `forced_over`, `error`; a disable's `disabled_reason`; a move's `table`, `id`, `old` and `new`
+//! (host, service_uuid, cluster_name), which `move-host --undo` reads back.
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
@@ -97,6 +99,12 @@ pub(crate) enum Event {
     ClusterRestored,
     ServicePurged,
     ClusterPurged,
+    ServiceDisabled,
+    ServiceEnabled,
+    VolumeHostMoved,
+    BackupHostMoved,
+    GroupHostMoved,
+    ConsistencygroupHostMoved,
     RolledBack,
     /// The connection was lost after a logged transaction's COMMIT was sent and svcctl could
     /// not find out whether it committed (`note` says what to check): its lines may or may
@@ -114,6 +122,9 @@ pub(crate) enum Action {
     Delete,
     Restore,
     Purge,
+    Disable,
+    Enable,
+    Move,
     RolledBack,
     OutcomeUnknown,
     /// Lines written before `action` existed, or of a kind this svcctl does not know.
@@ -128,6 +139,12 @@ impl Event {
             Event::ServiceSoftDeleted | Event::ClusterSoftDeleted => Action::Delete,
             Event::ServiceRestored | Event::ClusterRestored => Action::Restore,
             Event::ServicePurged | Event::ClusterPurged => Action::Purge,
+            Event::ServiceDisabled => Action::Disable,
+            Event::ServiceEnabled => Action::Enable,
+            Event::VolumeHostMoved
+            | Event::BackupHostMoved
+            | Event::GroupHostMoved
+            | Event::ConsistencygroupHostMoved => Action::Move,
             Event::RolledBack => Action::RolledBack,
             Event::OutcomeUnknown => Action::OutcomeUnknown,
             Event::Other => Action::Other,
@@ -194,6 +211,21 @@ pub(crate) struct Detail {
     /// What to check when the outcome of a logged transaction is unknown (`outcome_unknown`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// The reason a disable set (`service_disabled`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disabled_reason: Option<String>,
+    /// The table of a row moved (`*_host_moved`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub table: Option<String>,
+    /// The id of a row moved (text: volumes and backups have uuids).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Where a moved row was just before the move.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub old: Option<Placement>,
+    /// Where the move put it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new: Option<Placement>,
 }
 
 /// The columns a write set, with their values as stored (Cinder's timestamp format on that
@@ -205,6 +237,14 @@ pub(crate) struct Written {
     pub updated_at: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub race_preventer: Option<i64>,
+}
+
+/// Where a row sits: its host, and (where the table has them) its service uuid and cluster.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Placement {
+    pub host: Option<String>,
+    pub service_uuid: Option<String>,
+    pub cluster_name: Option<String>,
 }
 
 /// Times in records as `service list` shows them: `2021-01-12T09:28:10.000000`.

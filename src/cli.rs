@@ -20,8 +20,8 @@ Exit codes:
        that cannot be written)
   2    usage or configuration error (bad flag, config file, option, URL; no terminal to ask at)
   3    refused by a safety check (a service is up or in use) or at the prompt; nothing changed
-  4    nothing matched (no live service for the hosts or backend given; nothing left to restore
-       or purge)
+  4    nothing matched (no live service for the hosts or backend given; nothing left to restore,
+       purge or move)
   130  interrupted (Ctrl-C); nothing half-written
 
 Ranges: --timeout more than 0 up to 31536000 seconds (a year); --max-retries -1 (forever) to
@@ -37,7 +37,7 @@ Configuration is read as Cinder reads it: --config-file and --config-dir in the 
 /// Clean up stale OpenStack Cinder services, safely: list them as `cinder service-list` does,
 /// soft-delete a dead host's services the way Cinder does (or sweep those down for days), undo
 /// a deletion from the audit log, purge old deleted rows, remove clusters, and clean up after a
-/// removed backend.
+/// removed backend; disable a host and move its volumes and backups off it before deleting it.
 #[derive(Debug, Parser)]
 #[command(name = "svcctl", version, after_help = EXIT_CODES, max_term_width = 100)]
 pub struct Cli {

@@ -20,6 +20,7 @@ mod model;
 mod output;
 mod plan;
 mod processes;
+mod relocate;
 mod seams;
 mod sys;
 mod text;

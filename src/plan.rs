@@ -112,34 +112,32 @@ impl Reason {
                 let mut hint = String::new();
                 if c.volumes > 0 || c.groups > 0 || c.consistencygroups > 0 {
                     hint = format!(
-                        "; move them first: cinder-manage volume update_host --currenthost {host} \
-                         --newhost NEWHOST"
+                        "; move them first: svcctl volume move-host --from {host} --to NEWHOST"
                     );
                 } else if c.backups > 0 {
                     hint = format!(
-                        "; move them first: cinder-manage backup update_backup_host \
-                         --currenthost {host} --newhost NEWHOST"
+                        "; move them first: svcctl backup move-host --from {host} --to NEWHOST"
                     );
                 }
                 format!("in use: {}{}{hint}", describe_counts(c), on_hosts(c))
             }
             Reason::BackendInUse { key, counts } => format!(
-                "the backend still owns {}{}; move them first: cinder-manage volume update_host \
-                 --currenthost {} --newhost NEWHOST",
+                "the backend still owns {}{}; move them first: svcctl volume move-host --from {} \
+                 --to NEWHOST",
                 describe_counts(counts),
                 match on_hosts(counts) {
                     none if none.is_empty() => format!(" on some node (hosts *@{key}#*)"),
                     named => named,
                 },
                 match counts.volume_hosts.as_slice() {
-                    [one] => one.clone(),
-                    _ => format!("NODE@{key}#POOL"),
+                    [one] => one.split('#').next().unwrap_or(one).to_string(),
+                    _ => format!("NODE@{key}"),
                 }
             ),
             Reason::ClusterOnly { cluster, counts } => format!(
                 "{} reach it only through its cluster {cluster}, whose last live service it is \
                  (their hosts name no other live service); move them to a live service first \
-                 (cinder-manage volume update_host), or keep another service in the cluster",
+                 (svcctl volume move-host), or keep another service in the cluster",
                 describe_counts(counts)
             ),
             Reason::CameUp => "came up between plan and write: not deleted".into(),

@@ -20,8 +20,10 @@ use crate::error::Failure;
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {}
 
-/// The seed's services: (id, host, binary, uuid, heartbeating?, deleted?). Ids, uuids and the
-/// two rows `cinder-manage service remove` soft-deleted follow the fixture rows Cinder wrote.
+/// The seed's services: (id, host, binary, uuid, heartbeating?, deleted?). Ids and uuids follow
+/// the fixture rows Cinder wrote, and node02@normal is soft-deleted as there; but
+/// node02@backend-2813902f-2c94 stays live (down), as the service still owning its volume, so
+/// the README's decommission example has something to move and delete.
 /// node01 heartbeats, but for backend deffaf27: it was removed from node01's enabled_backends
 /// and cinder-volume restarted, so its service there went down, ready for `backend cleanup`.
 const SERVICES: &[(i64, &str, &str, &str, bool, bool)] = &[
@@ -95,7 +97,7 @@ const SERVICES: &[(i64, &str, &str, &str, bool, bool)] = &[
         "cinder-volume",
         "810eb516-10cc-45e7-9268-b66235be9543",
         false,
-        true,
+        false,
     ),
     (
         22,

@@ -2,13 +2,17 @@
 //! `run`; the command tree beside the dispatcher that runs it.
 
 pub(crate) mod backend_cleanup;
+pub(crate) mod backup_move_host;
 pub(crate) mod cluster_list;
 pub(crate) mod cluster_remove;
 pub(crate) mod demo;
 pub(crate) mod service_delete;
+pub(crate) mod service_disable;
+pub(crate) mod service_enable;
 pub(crate) mod service_list;
 pub(crate) mod service_purge;
 pub(crate) mod service_restore;
+pub(crate) mod volume_move_host;
 
 use anyhow::Result;
 use clap::Subcommand;
@@ -17,7 +21,7 @@ use crate::Context;
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
-    /// Cinder services: list, delete, restore, purge
+    /// Cinder services: list, delete, restore, purge, disable, enable
     #[command(subcommand)]
     Service(ServiceCommand),
     /// Cinder clusters: list, remove
@@ -26,6 +30,12 @@ pub(crate) enum Command {
     /// Storage backends: clean up after a removed backend
     #[command(subcommand)]
     Backend(BackendCommand),
+    /// Volumes: move them off a dead host safely
+    #[command(subcommand)]
+    Volume(VolumeCommand),
+    /// Backups: move them off a dead backup host safely
+    #[command(subcommand)]
+    Backup(BackupCommand),
     /// Create the embedded demo database (SQLite) with the seed's services and list them
     Demo(demo::Args),
 }
@@ -36,12 +46,25 @@ pub(crate) enum ServiceCommand {
     Delete(service_delete::Args),
     Restore(service_restore::Args),
     Purge(service_purge::Args),
+    Disable(service_disable::Args),
+    Enable(service_enable::Args),
 }
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum ClusterCommand {
     List(cluster_list::Args),
     Remove(cluster_remove::Args),
+}
+
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum VolumeCommand {
+    MoveHost(volume_move_host::Args),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum BackupCommand {
+    MoveHost(backup_move_host::Args),
 }
 
 #[derive(Debug, Subcommand)]
@@ -58,6 +81,10 @@ pub(crate) async fn run(command: Command, ctx: &Context) -> Result<()> {
         Command::Cluster(ClusterCommand::List(args)) => cluster_list::run(args, ctx).await,
         Command::Cluster(ClusterCommand::Remove(args)) => cluster_remove::run(args, ctx).await,
         Command::Backend(BackendCommand::Cleanup(args)) => backend_cleanup::run(args, ctx).await,
+        Command::Service(ServiceCommand::Disable(args)) => service_disable::run(args, ctx).await,
+        Command::Service(ServiceCommand::Enable(args)) => service_enable::run(args, ctx).await,
+        Command::Volume(VolumeCommand::MoveHost(args)) => volume_move_host::run(args, ctx).await,
+        Command::Backup(BackupCommand::MoveHost(args)) => backup_move_host::run(args, ctx).await,
         Command::Demo(args) => demo::run(args, ctx).await,
     }
 }

@@ -9,6 +9,7 @@ mod connect;
 mod diagnose;
 mod dialect;
 pub(crate) mod foreign_keys;
+pub(crate) mod hosted;
 pub(crate) mod references;
 mod schema;
 pub(crate) mod services;

@@ -20,6 +20,11 @@ fn line(text: impl Display) {
     eprintln!("{text}");
 }
 
+/// A note on stderr: the decommission commands' (`output::decom` words them).
+pub(crate) fn note(text: impl Display) {
+    line(text);
+}
+
 fn stderr_is_terminal() -> bool {
     use std::io::IsTerminal;
     std::io::stderr().is_terminal()

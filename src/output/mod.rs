@@ -4,6 +4,7 @@
 //! this one writes to stdout or stderr.
 
 pub(crate) mod columns;
+pub(crate) mod decom;
 pub(crate) mod formatter;
 pub(crate) mod list;
 pub(crate) mod messages;

@@ -32,11 +32,14 @@
 //! To add a writing command (restore, purge, disable/enable, volume moves): implement
 //! `Change` for a struct holding what the plan decided (ids, the safety condition as a
 //! `Stmt`), with `apply` building its statements from `Tx::dialect`, and call `run`.
-//! `soft_delete` is the worked example; `restore`, `purge` and `cluster_destroy` follow it.
+//! `soft_delete` is the worked example; `restore`, `purge`, `cluster_destroy`, `set_disabled`
+//! and `move_host` follow it.
 
 pub(crate) mod cluster_destroy;
 pub(crate) mod purge;
 pub(crate) mod restore;
+pub(crate) mod move_host;
+pub(crate) mod set_disabled;
 pub(crate) mod soft_delete;
 
 use anyhow::{Result, anyhow};
@@ -159,6 +162,8 @@ pub(crate) struct Tx<'c> {
     /// This attempt's instant (UTC): what it writes into `deleted_at`, `updated_at`, ... and
     /// what its audit lines say.
     pub now: NaiveDateTime,
+    /// This attempt's transaction id, as its audit lines name it (what `--undo TXN` takes).
+    pub txn: String,
 }
 
 impl Tx<'_> {
@@ -192,6 +197,11 @@ impl Tx<'_> {
     /// Runs a statement; returns the number of rows it changed.
     pub async fn execute(&mut self, stmt: &Stmt) -> Result<u64> {
         Ok(self.conn.execute(stmt).await?)
+    }
+
+    /// The connection and schema, for the db layer's own reads inside this transaction.
+    pub fn conn_schema(&mut self) -> (&mut Conn, &Schema) {
+        (&mut *self.conn, self.schema)
     }
 }
 
@@ -371,6 +381,7 @@ async fn attempt<C: Change>(
             conn: &mut *conn,
             schema,
             now: stamp.now,
+            txn: stamp.txn.clone(),
         };
         let outcome = change.apply(&mut tx).await?;
         crate::seams::pause(crate::seams::Seam::InTransaction).await;

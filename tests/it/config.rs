@@ -290,7 +290,7 @@ fn demo_builds_only_its_own_database() {
     .unwrap();
     for _ in 0..2 {
         let run = Svcctl::new().config(&conf).run(&["demo"]).code(0);
-        assert_eq!(run.stdout.lines().count(), 14, "{}", run.stdout);
+        assert_eq!(run.stdout.lines().count(), 15, "{}", run.stdout);
         assert!(
             run.stdout.contains(
                 "|  cinder-backup   |            node01            | zettakit | enabled |   up  |"

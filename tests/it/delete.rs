@@ -194,7 +194,7 @@ both_backends!(
         let vol = refused[1]["reasons"][0]["text"].as_str().unwrap();
         assert!(
             vol.contains("1 volume")
-                && vol.contains("cinder-manage volume update_host --currenthost node02@lvm"),
+                && vol.contains("svcctl volume move-host --from node02@lvm --to NEWHOST"),
             "{vol}"
         );
         // The dry run says the same with the same exit code; none of it changed a thing.

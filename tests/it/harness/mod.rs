@@ -7,7 +7,7 @@ mod runner;
 mod server;
 
 pub use database::{Backend, Schema, TestDb, fixture, load_fixture_rows, text_rows};
-pub use runner::{Run, Svcctl};
+pub use runner::{Paused, Run, Svcctl};
 pub use server::{free_port, mariadb};
 
 /// The MariaDB user the tests give svcctl, with a password that needs percent-encoding.

@@ -49,7 +49,9 @@ impl Svcctl {
         }
         cmd.args(&self.global);
         cmd.args(args);
-        let deletes = args.contains(&"delete") || args.contains(&"cleanup");
+        let deletes = ["delete", "cleanup", "disable", "enable", "move-host"]
+            .iter()
+            .any(|w| args.contains(w));
         if let (true, Some(a)) = (deletes, &self.audit) {
             cmd.arg("--audit-log").arg(a);
         }

@@ -1,0 +1,283 @@
+//! A host move (`volume move-host`, `backup move-host`, and their `--undo`): each planned row
+//! gets its new host, service uuid and cluster in one transaction, by one UPDATE per row whose
+//! WHERE clause repeats the plan's conditions (still live, still on the planned host, not
+//! busy, the target service still live and, unless `--force`, up), so that a row that changed
+//! after the plan stays where it is and is reported. Rows that appeared on FROM after the plan
+//! are found and reported too; Cinder's ORM stamps `updated_at`, and so does the move.
+
+use std::collections::HashMap;
+
+use anyhow::Result;
+
+use chrono::NaiveDateTime;
+
+use super::{Change, Landed, Tx};
+use crate::audit::{Detail, Event, Line};
+use crate::db::hosted::{self, HostedRow};
+use crate::db::{Dialect, Schema, Stmt};
+use crate::relocate::{self, Move, MovePlan, SETTLED_MIGRATION, busy_statuses, placement_of};
+
+/// What the write did.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Moved {
+    /// Moved, with the values each row had just before (`old`).
+    pub moved: Vec<Move>,
+    /// Planned but left where it is, and why (it changed after the plan).
+    pub not_moved: Vec<(Move, String)>,
+    /// On FROM after the write but not in the plan (created or moved there meanwhile).
+    pub appeared: Vec<(&'static str, HostedRow)>,
+    /// The transaction, as `--undo` takes it.
+    pub txn: String,
+}
+
+pub(crate) struct MoveHost<'a> {
+    plan: &'a MovePlan,
+    schema: &'a Schema,
+}
+
+impl<'a> MoveHost<'a> {
+    pub fn new(plan: &'a MovePlan, schema: &'a Schema) -> MoveHost<'a> {
+        MoveHost { plan, schema }
+    }
+
+    /// `SET host = ?, service_uuid = ?, cluster_name = ?, updated_at = ?` for the columns the
+    /// table has.
+    fn set(&self, m: &Move, now: chrono::NaiveDateTime) -> Stmt {
+        let mut s = Stmt::new(format!("UPDATE `{}` SET host = ", m.table));
+        push_opt(&mut s, m.new.host.as_deref());
+        if self.schema.has(m.table, "service_uuid") {
+            s.push(", service_uuid = ");
+            push_opt(&mut s, m.new.service_uuid.as_deref());
+        }
+        if self.schema.has(m.table, "cluster_name") {
+            s.push(", cluster_name = ");
+            push_opt(&mut s, m.new.cluster_name.as_deref());
+        }
+        if self.schema.has(m.table, "updated_at") {
+            s.push(", updated_at = ").push_bind(now);
+        }
+        s
+    }
+
+    /// The plan's conditions on one row, for the UPDATE's WHERE clause.
+    fn guard(&self, m: &Move, d: Dialect) -> Stmt {
+        let t = m.table;
+        let mut parts = Vec::new();
+        let mut id = Stmt::new("id = ");
+        id.push_bind(m.id.as_str());
+        parts.push(id);
+        if self.schema.has(t, "deleted") {
+            parts.push(Stmt::new("deleted = 0"));
+        }
+        parts.push(match m.old.host.as_deref() {
+            Some(h) => d.eq_exact_value("host", h),
+            None => Stmt::new("host IS NULL"),
+        });
+        if self.schema.has(t, "status") {
+            let mut s = Stmt::new("(status IS NULL OR status NOT IN (");
+            s.push_list(busy_statuses(t).iter().copied()).push("))");
+            parts.push(s);
+        }
+        if self.schema.has(t, "migration_status") {
+            let mut s = Stmt::new("(migration_status IS NULL OR migration_status IN (");
+            s.push_list(SETTLED_MIGRATION.iter().copied()).push("))");
+            parts.push(s);
+        }
+        if let Some(target) = &self.plan.target {
+            let mut s = Stmt::new("EXISTS (SELECT 1 FROM services s WHERE s.id = ");
+            s.push_bind(target.service.row.id)
+                .push(" AND s.deleted = 0");
+            if let Some(since) = self.plan.target_alive_since {
+                let hb = "COALESCE(s.updated_at, s.created_at)";
+                s.push(&format!(" AND {hb} IS NOT NULL AND NOT ("))
+                    .push_stmt(&d.before(hb, since))
+                    .push(")");
+            }
+            s.push(")");
+            parts.push(s);
+        }
+        Stmt::join(&parts, " AND ")
+    }
+}
+
+fn push_opt(s: &mut Stmt, v: Option<&str>) {
+    match v {
+        Some(v) => s.push_bind(v),
+        None => s.push("NULL"),
+    };
+}
+
+impl Change for MoveHost<'_> {
+    type Outcome = Moved;
+
+    fn what(&self) -> &str {
+        "moving rows to the new host"
+    }
+
+    async fn apply(&self, tx: &mut Tx<'_>) -> Result<Moved> {
+        let d = tx.dialect();
+        if let Some(target) = &self.plan.target {
+            // Nobody deletes the target while the rows move onto it.
+            tx.lock_services(&[target.service.row.id]).await?;
+        }
+        // Lock the planned rows and see them as they are now, table by table.
+        let mut locked: HashMap<(&str, String), HostedRow> = HashMap::new();
+        for table in self.plan.kind.tables() {
+            let ids: Vec<&str> = self
+                .plan
+                .moves
+                .iter()
+                .filter(|m| m.table == *table)
+                .map(|m| m.id.as_str())
+                .collect();
+            let (conn, schema) = tx.conn_schema();
+            for row in hosted::lock_by_ids(conn, schema, table, &ids).await? {
+                locked.insert((table, row.id.clone()), row);
+            }
+        }
+        let mut out = Moved {
+            txn: tx.txn.clone(),
+            ..Moved::default()
+        };
+        for m in &self.plan.moves {
+            let mut update = self.set(m, tx.now);
+            update.push(" WHERE ").push_stmt(&self.guard(m, d));
+            let n = tx.execute(&update).await?;
+            let now = locked.get(&(m.table, m.id.clone()));
+            match (n, now) {
+                (1, Some(row)) => out.moved.push(Move {
+                    old: placement_of(row),
+                    ..m.clone()
+                }),
+                (_, row) => out.not_moved.push((m.clone(), why_not(m, row))),
+            }
+        }
+        if self.plan.undo_of.is_none() {
+            let kept: Vec<&str> = out.not_moved.iter().map(|(m, _)| m.id.as_str()).collect();
+            for table in self.plan.kind.tables() {
+                let (conn, schema) = tx.conn_schema();
+                let still =
+                    hosted::on_host(conn, schema, table, &self.plan.from, self.plan.kind.pools())
+                        .await?;
+                out.appeared.extend(
+                    still
+                        .into_iter()
+                        .filter(|r| !kept.contains(&r.id.as_str()))
+                        .map(|r| (*table, r)),
+                );
+            }
+        }
+        Ok(out)
+    }
+
+    /// All or nothing: a planned row that changed since the plan, or a row that appeared on
+    /// FROM meanwhile, rolls the whole move back.
+    fn refuses(&self, outcome: &Moved) -> bool {
+        !outcome.not_moved.is_empty() || !outcome.appeared.is_empty()
+    }
+
+    /// One transaction moved every row, so the first table with moved rows tells: its rows
+    /// carry this attempt's `updated_at` (or, without that column, their new host).
+    fn landed(&self, outcome: &Moved, now: NaiveDateTime, d: Dialect) -> Option<Landed> {
+        let table = self
+            .plan
+            .kind
+            .tables()
+            .iter()
+            .find(|t| outcome.moved.iter().any(|m| m.table == **t))?;
+        let rows: Vec<&Move> = outcome.moved.iter().filter(|m| m.table == *table).collect();
+        let mut count = Stmt::new(format!("SELECT COUNT(*) FROM `{table}` WHERE id IN ("));
+        count.push_list(rows.iter().map(|m| m.id.as_str())).push(")");
+        if self.schema.has(table, "updated_at") {
+            count.push(" AND updated_at = ").push_bind(now);
+        } else if let Some(host) = rows[0].new.host.as_deref() {
+            count.push(" AND ").push_stmt(&d.eq_exact_value("host", host));
+        }
+        count.push(d.for_update());
+        Some(Landed {
+            count,
+            expect: i64::try_from(rows.len()).unwrap_or(i64::MAX),
+            check: format!(
+                "{table} {}: the new host means the move committed",
+                rows.iter().map(|m| m.id.as_str()).collect::<Vec<_>>().join(", ")
+            ),
+        })
+    }
+
+    fn audit(&self, outcome: &Moved) -> Vec<(Event, Detail)> {
+        outcome
+            .moved
+            .iter()
+            .map(|m| {
+                (
+                    event(m.table),
+                    Detail {
+                        table: Some(m.table.to_string()),
+                        id: Some(m.id.clone()),
+                        old: Some(m.old.clone()),
+                        new: Some(m.new.clone()),
+                        ..Detail::default()
+                    },
+                )
+            })
+            .collect()
+    }
+}
+
+/// Why the guarded UPDATE left a planned row where it was.
+fn why_not(m: &Move, row: Option<&HostedRow>) -> String {
+    let Some(row) = row else {
+        return "deleted since the plan".into();
+    };
+    if row.host != m.old.host {
+        return format!("its host changed since the plan (now {})", row.host());
+    }
+    if let Some(why) = relocate::busy(m.table, row) {
+        return format!("{why} since the plan");
+    }
+    "the target service went down or away since the plan".into()
+}
+
+/// The audit event of a row of `table` moved.
+pub(crate) fn event(table: &str) -> Event {
+    match table {
+        "volumes" => Event::VolumeHostMoved,
+        "backups" => Event::BackupHostMoved,
+        "groups" => Event::GroupHostMoved,
+        _ => Event::ConsistencygroupHostMoved,
+    }
+}
+
+/// The undo of a committed move: the same rows, from where the move put them back to where
+/// they were. Only rows still where the move left them go back (the WHERE clause checks).
+pub(crate) fn reversed(lines: &[Line], tables: &[&'static str]) -> Vec<Move> {
+    lines
+        .iter()
+        .filter_map(|l| {
+            let d = &l.detail;
+            let table = *tables.iter().find(|t| Some(**t) == d.table.as_deref())?;
+            Some(Move {
+                table,
+                id: d.id.clone()?,
+                status: None,
+                old: d.new.clone()?,
+                new: d.old.clone()?,
+            })
+        })
+        .collect()
+}
+
+/// The `*_host_moved` lines of transaction `txn` among `lines`, in order: what
+/// `move-host --undo TXN` puts back (none when the transaction was rolled back).
+pub(crate) fn host_moves(lines: Vec<Line>, txn: &str) -> Vec<Line> {
+    if lines
+        .iter()
+        .any(|l| l.txn == txn && l.event == Event::RolledBack)
+    {
+        return Vec::new();
+    }
+    lines
+        .into_iter()
+        .filter(|l| l.txn == txn && matches!(l.event.action(), crate::audit::Action::Move))
+        .collect()
+}
