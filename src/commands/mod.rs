@@ -56,7 +56,6 @@ pub(crate) enum ClusterCommand {
     Remove(cluster_remove::Args),
 }
 
-
 #[derive(Debug, Subcommand)]
 pub(crate) enum VolumeCommand {
     MoveHost(volume_move_host::Args),

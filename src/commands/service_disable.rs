@@ -6,13 +6,13 @@ use anyhow::Result;
 
 use crate::Context;
 use crate::apply::{self, WriteFlags};
+use crate::audit::{self, Actor};
 use crate::db::services::{self, ServiceFilter};
 use crate::error::Failure;
 use crate::hosts::HostPattern;
 use crate::model::Service;
 use crate::output::{self, decom};
 use crate::plan::plan_now;
-use crate::audit::{self, Actor};
 use crate::write::{self, Written, set_disabled::SetDisabled};
 
 /// Cinder's limit on `disabled_reason` (its column is VARCHAR(255); the API refuses longer).
@@ -84,11 +84,14 @@ pub(crate) async fn toggle(
         if flags.document() {
             flags.print(&decom::ToggleDoc::planned(flags.dry_run, &[], disable))?;
         }
-        return apply::missing(flags.missing_ok, format!(
-            "no live service{} on host {}",
-            binary.map_or(String::new(), |b| format!(" {b}")),
-            hosts.join(", ")
-        ));
+        return apply::missing(
+            flags.missing_ok,
+            format!(
+                "no live service{} on host {}",
+                binary.map_or(String::new(), |b| format!(" {b}")),
+                hosts.join(", ")
+            ),
+        );
     }
     if !flags.document() {
         output::print(&decom::toggle_plan_table(&planned, disable, flags.fit_to()))?;
@@ -104,11 +107,15 @@ pub(crate) async fn toggle(
         decom::toggle_planned_note(to_change, planned.len() - to_change, disable, flags.dry_run);
         return Ok(());
     }
-    apply::confirm(&format!(
+    apply::confirm(
+        &format!(
             "{} {to_change} service{}?",
             if disable { "Disable" } else { "Enable" },
             if to_change == 1 { "" } else { "s" }
-        ), flags).await?;
+        ),
+        flags,
+    )
+    .await?;
     let mut audit = flags.open_audit()?;
     let actor = Actor::current(audit::database_name(&db.url));
     crate::seams::pause(crate::seams::Seam::BeforeWrite).await;
@@ -138,7 +145,12 @@ pub(crate) async fn toggle(
             disable,
         ))?;
     } else {
-        output::print(&decom::toggle_result_table(&changed, &unchanged, disable, flags.fit_to()))?;
+        output::print(&decom::toggle_result_table(
+            &changed,
+            &unchanged,
+            disable,
+            flags.fit_to(),
+        ))?;
     }
     decom::toggle_done_note(&outcome, disable, audit.path());
     Ok(())

@@ -4,8 +4,8 @@
 use anyhow::Result;
 
 use crate::Context;
-use crate::audit::{self, Actor};
 use crate::apply::{self, WriteFlags};
+use crate::audit::{self, Actor};
 use crate::db::hosted;
 use crate::db::services::{self, ServiceFilter};
 use crate::error::Failure;
@@ -102,7 +102,10 @@ pub(crate) async fn move_host(kind: Kind, args: MoveArgs, ctx: &Context) -> Resu
             flags.print(&decom::MoveDoc::empty(flags.dry_run, from, to))?;
         }
         // Nothing to move is nothing to refuse: scripts re-run with --missing-ok.
-        return apply::missing(flags.missing_ok, format!("no live {}s on host {from}", kind.noun()));
+        return apply::missing(
+            flags.missing_ok,
+            format!("no live {}s on host {from}", kind.noun()),
+        );
     }
     let filter = ServiceFilter {
         hosts: vec![HostPattern::Exact(to_base.to_string())],
@@ -144,11 +147,14 @@ async fn undo(kind: Kind, txn: &str, flags: &WriteFlags, ctx: &Context) -> Resul
         if flags.document() {
             flags.print(&decom::MoveDoc::empty(flags.dry_run, "", ""))?;
         }
-        return apply::missing(flags.missing_ok, format!(
-            "no {} moves of transaction {txn} in {}",
-            kind.noun(),
-            path.display()
-        ));
+        return apply::missing(
+            flags.missing_ok,
+            format!(
+                "no {} moves of transaction {txn} in {}",
+                kind.noun(),
+                path.display()
+            ),
+        );
     }
     let plan = MovePlan {
         kind,

@@ -302,7 +302,11 @@ pub(crate) fn move_result_table(outcome: &Moved, fit_to: Option<usize>) -> Strin
             "not moved: appeared after the plan".into(),
         ]
     }));
-    report_table(&["Table", "ID", "Host", "New Host", "Result"], &rows, fit_to)
+    report_table(
+        &["Table", "ID", "Host", "New Host", "Result"],
+        &rows,
+        fit_to,
+    )
 }
 
 /// A row moved (or, in a dry run, to be moved): where it was and where it goes.

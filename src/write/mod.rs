@@ -36,9 +36,9 @@
 //! and `move_host` follow it.
 
 pub(crate) mod cluster_destroy;
+pub(crate) mod move_host;
 pub(crate) mod purge;
 pub(crate) mod restore;
-pub(crate) mod move_host;
 pub(crate) mod set_disabled;
 pub(crate) mod soft_delete;
 

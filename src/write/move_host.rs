@@ -187,11 +187,15 @@ impl Change for MoveHost<'_> {
             .find(|t| outcome.moved.iter().any(|m| m.table == **t))?;
         let rows: Vec<&Move> = outcome.moved.iter().filter(|m| m.table == *table).collect();
         let mut count = Stmt::new(format!("SELECT COUNT(*) FROM `{table}` WHERE id IN ("));
-        count.push_list(rows.iter().map(|m| m.id.as_str())).push(")");
+        count
+            .push_list(rows.iter().map(|m| m.id.as_str()))
+            .push(")");
         if self.schema.has(table, "updated_at") {
             count.push(" AND updated_at = ").push_bind(now);
         } else if let Some(host) = rows[0].new.host.as_deref() {
-            count.push(" AND ").push_stmt(&d.eq_exact_value("host", host));
+            count
+                .push(" AND ")
+                .push_stmt(&d.eq_exact_value("host", host));
         }
         count.push(d.for_update());
         Some(Landed {
@@ -199,7 +203,10 @@ impl Change for MoveHost<'_> {
             expect: i64::try_from(rows.len()).unwrap_or(i64::MAX),
             check: format!(
                 "{table} {}: the new host means the move committed",
-                rows.iter().map(|m| m.id.as_str()).collect::<Vec<_>>().join(", ")
+                rows.iter()
+                    .map(|m| m.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         })
     }

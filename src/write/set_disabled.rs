@@ -159,7 +159,11 @@ impl Change for SetDisabled<'_> {
             .changed
             .iter()
             .map(|row| {
-                let judged = Service::judge(row.clone(), chrono::Utc::now().naive_utc(), self.service_down_time);
+                let judged = Service::judge(
+                    row.clone(),
+                    chrono::Utc::now().naive_utc(),
+                    self.service_down_time,
+                );
                 (
                     event,
                     Detail {

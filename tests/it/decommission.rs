@@ -79,7 +79,10 @@ both_backends!(disable_and_enable_like_cinder, Schema::Cinder, |db| {
     let audit = db.audit_lines();
     assert_eq!(audit.len(), 2);
     assert_eq!(audit[0]["event"], "service_disabled");
-    assert_eq!(audit[0]["service"]["status"], "enabled", "the row as it was");
+    assert_eq!(
+        audit[0]["service"]["status"], "enabled",
+        "the row as it was"
+    );
     assert_eq!(audit[0]["disabled_reason"], "RMA 4711");
 
     // Again: already disabled, reported and fine, nothing rewritten.
@@ -199,21 +202,32 @@ both_backends!(disabled_meanwhile_keeps_its_reason, Schema::Cinder, |db| {
 
 // Deleted by someone else between plan and write: all or nothing, the whole disable is rolled
 // back (exit 3, naming it); nothing changed, nothing audited.
-both_backends!(deleted_meanwhile_rolls_everything_back, Schema::Cinder, |db| {
-    nodes(&db);
-    let child = paused_disable(&db);
-    db.exec("UPDATE services SET deleted = 1 WHERE id = 3");
-    let before = db.fingerprint();
-    let run = child.resume().code(3);
-    let v = run.json();
-    assert_eq!(ids(&v, "changed"), Vec::<i64>::new());
-    assert_eq!(v["already_deleted"], serde_json::json!([3]));
-    let last = run.error_line();
-    assert!(last.contains("(id 3)") && last.contains("nothing was disabled"), "{last}");
-    assert_eq!(state(&db, 2)[0].as_deref(), Some("0"), "service 2 still enabled");
-    assert_eq!(db.fingerprint(), before);
-    assert!(db.audit_lines().is_empty());
-});
+both_backends!(
+    deleted_meanwhile_rolls_everything_back,
+    Schema::Cinder,
+    |db| {
+        nodes(&db);
+        let child = paused_disable(&db);
+        db.exec("UPDATE services SET deleted = 1 WHERE id = 3");
+        let before = db.fingerprint();
+        let run = child.resume().code(3);
+        let v = run.json();
+        assert_eq!(ids(&v, "changed"), Vec::<i64>::new());
+        assert_eq!(v["already_deleted"], serde_json::json!([3]));
+        let last = run.error_line();
+        assert!(
+            last.contains("(id 3)") && last.contains("nothing was disabled"),
+            "{last}"
+        );
+        assert_eq!(
+            state(&db, 2)[0].as_deref(),
+            Some("0"),
+            "service 2 still enabled"
+        );
+        assert_eq!(db.fingerprint(), before);
+        assert!(db.audit_lines().is_empty());
+    }
+);
 
 #[test]
 fn help_documents_every_flag() {

@@ -45,7 +45,10 @@ fn generate_man_out_dir_writes_one_page_per_command() {
         "svcctl-service.8",
         "svcctl.8",
     ] {
-        assert!(pages.contains(&page.to_string()), "{page} missing: {pages:?}");
+        assert!(
+            pages.contains(&page.to_string()),
+            "{page} missing: {pages:?}"
+        );
     }
     assert!(
         pages
