@@ -1,5 +1,7 @@
 //! How a host given on the command line matches a service's host: exactly and
 //! case-sensitively, or as a glob when it holds `*` or `?`. `_` and `%` are never wildcards.
+//! Also the host selection the commands share: `--host`/`--binary` (`HostArgs`), and the
+//! `--host`, `--exclude` and `--down-for` of `service list` and `service delete` (`Selection`).
 //!
 //! Unlike `cinder-manage service remove`, a host never matches by prefix: `node1` matches the
 //! service whose host is `node1`, never `node1@lvm`. Use `node1@*` for every backend of node1.
@@ -9,7 +11,53 @@
 
 use std::fmt;
 
+use crate::duration::parse_down_for;
 use crate::error::Failure;
+
+/// `--host` (at least one) and `--binary`, as `service delete`, `disable` and `enable` take
+/// them. Each command words the help of `--host` for itself (`#[command(mut_arg("host", ...))]`).
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct HostArgs {
+    /// Host whose services to change; `*` and `?` make a glob; repeatable
+    #[arg(long, value_name = "HOST", required = true)]
+    pub host: Vec<String>,
+    /// Only this binary, e.g. cinder-volume
+    #[arg(long, value_name = "BINARY", value_parser = crate::limits::name)]
+    pub binary: Option<String>,
+}
+
+impl HostArgs {
+    /// `--host`, checked.
+    pub fn patterns(&self) -> Result<Vec<HostPattern>, Failure> {
+        HostPattern::parse_all(&self.host)
+    }
+}
+
+/// The `--host`, `--exclude` and `--down-for` of `service list` and `service delete`, checked.
+#[derive(Debug, Clone)]
+pub(crate) struct Selection {
+    pub hosts: Vec<HostPattern>,
+    pub exclude: Vec<HostPattern>,
+    /// `--down-for` as given, and as a duration.
+    pub down_for: Option<(String, chrono::Duration)>,
+}
+
+impl Selection {
+    pub fn parse(
+        hosts: &[String],
+        exclude: &[String],
+        down_for: Option<&str>,
+        service_down_time: i64,
+    ) -> Result<Selection, Failure> {
+        Ok(Selection {
+            hosts: HostPattern::parse_all(hosts)?,
+            exclude: HostPattern::parse_all(exclude)?,
+            down_for: down_for
+                .map(|d| parse_down_for(d, service_down_time).map(|dur| (d.to_string(), dur)))
+                .transpose()?,
+        })
+    }
+}
 
 /// A host, or a glob over hosts, as given with `--host`.
 #[derive(Debug, Clone, PartialEq, Eq)]

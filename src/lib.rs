@@ -20,11 +20,9 @@ mod model;
 mod output;
 mod plan;
 mod processes;
-mod relocate;
 mod seams;
 mod sys;
 mod text;
-mod undo;
 mod write;
 
 use std::time::Duration;

@@ -2,20 +2,26 @@
 //! cinder-volume processes on this node and soft-delete its services on every node, through
 //! the same plan, confirmation and write as `service delete`.
 
+use std::cell::OnceCell;
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
 
 use crate::Context;
-use crate::apply::{self, DeleteFlags};
-use crate::db::references;
+use crate::apply::{self, DeleteFlags, Flags};
 use crate::db::services::{self, ServiceFilter};
+use crate::db::{Db, references};
 use crate::error::Failure;
 use crate::hosts::{self, HostPattern};
 use crate::model::ServiceRow;
-use crate::output::{self, messages, report};
-use crate::plan::{self, Locality, Plan, Reason, plan_now};
-use crate::processes::{self, ProcessReport, Stopped};
+use crate::output::delete::{self, DeleteReport, Processes, Scope};
+use crate::output::report::{self, Screen};
+use crate::output::{ReportArgs, messages};
+use crate::plan::delete::{self as plan, Locality, Reason, still_running};
+use crate::plan::{Decision, plan_now};
+use crate::processes::{self, Proc, Stopped};
+use crate::write::Operation;
+use crate::write::delete::{Delete, Deletion, SoftDelete};
 
 /// Clean up after a removed backend: stop its leftover cinder-volume processes on this node
 /// and soft-delete its cinder-volume services on every node
@@ -46,6 +52,8 @@ pub(crate) struct Args {
     pub wait: Option<u64>,
     #[command(flatten)]
     pub flags: DeleteFlags,
+    #[command(flatten)]
+    pub output: ReportArgs,
 }
 
 /// The host key of a backend: `backend-` + the UUID's first 13 characters, or the name itself.
@@ -86,10 +94,61 @@ pub(crate) fn backend_key(arg: &str) -> Result<String, Failure> {
     Ok(arg.to_string())
 }
 
+/// The cleanup: the delete of the backend's services, with this node's processes of the
+/// backend stopped first (once the operator agreed, with the audit log open).
+struct Cleanup<'a> {
+    delete: Delete<'a>,
+    procs: &'a [Proc],
+    kill_timeout: u64,
+    /// No service left, only processes, and the backend is still in enabled_backends.
+    refuse_processes: bool,
+    /// Where the processes, as stopped, go for the report.
+    stopped: &'a OnceCell<Vec<Stopped>>,
+}
+
+impl Operation for Cleanup<'_> {
+    type Outcome = Deletion;
+    type Change<'b>
+        = SoftDelete<'b>
+    where
+        Self: 'b;
+
+    fn decide(&self, force: bool) -> Decision {
+        let mut d = self.delete.decide(force);
+        d.matched += self.procs.len();
+        d.to_change += self.procs.len();
+        d.refused += usize::from(self.refuse_processes && !force);
+        d
+    }
+
+    fn changes<'b>(&'b self, db: &Db, force: bool) -> Vec<SoftDelete<'b>> {
+        self.delete.changes(db, force)
+    }
+
+    async fn before_write(&self) -> Result<()> {
+        processes::check_permission(self.procs)?;
+        let stopped = processes::stop(
+            self.procs,
+            Duration::from_secs(self.kill_timeout),
+            messages::process_progress,
+        )
+        .await?;
+        let left = stopped.iter().find(|s| !s.stopped).cloned();
+        let _ = self.stopped.set(stopped);
+        if let Some(p) = left {
+            anyhow::bail!(
+                "process {} ({}) is still running after SIGKILL; no service was deleted (it \
+                 would recreate its row); find out what holds it and run the cleanup again",
+                p.pid,
+                p.cmdline
+            );
+        }
+        Ok(())
+    }
+}
+
 pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
     let key = backend_key(&args.backend)?;
-    // Before anything changes, processes included: no change without a record.
-    let mut log = args.flags.open_audit()?;
     let this_node = ctx.settings.host.clone();
     let mut db = ctx.connect().await?;
     let read = |rows: Vec<ServiceRow>| -> Vec<ServiceRow> {
@@ -142,34 +201,6 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
                     .join(", ")
             },
         });
-    // The processes as the plan and a dry run show them: not yet signalled.
-    let planned: Vec<Stopped> = procs.iter().map(Stopped::planned).collect();
-    let found = |processes| ProcessReport {
-        processes,
-        shared_processes: &shared,
-    };
-    if rows.is_empty() && procs.is_empty() {
-        return apply::nothing_matched(
-            &args.flags,
-            format!(
-                "no live cinder-volume service of backend {key} on any node{}",
-                if args.no_kill {
-                    ""
-                } else {
-                    ", and no leftover process of it here"
-                }
-            ),
-            Some(found(&[])),
-        );
-    }
-    if let (Some(reason), true, false) = (&still_enabled, rows.is_empty(), args.flags.force) {
-        // No service to refuse, only processes: refuse them, for the same reason.
-        return Err(Failure::Refused(format!(
-            "{}; nothing was changed (--force stops its processes anyway)",
-            reason.describe_for_host("")
-        ))
-        .into());
-    }
     // This node's services count as down once the processes naming the backend are gone;
     // with none here (a shared cinder-volume, or --no-kill) their heartbeat decides.
     let locality = |r: &ServiceRow| {
@@ -189,16 +220,12 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
         }
     };
     let down_time = ctx.settings.service_down_time;
-    if let Some(secs) = args.wait {
+    if let Some(secs) = args.wait.filter(|_| !rows.is_empty() || !procs.is_empty()) {
         rows =
             wait_for_heartbeats(&mut db, rows, &locality, down_time, secs, &filter, &read).await?;
     }
-    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let refs = references::count(&mut db, &ids).await?;
-    let cluster_refs = references::count_cluster_only(&mut db, &rows).await?;
     let backend_refs = references::count_backend(&mut db, &key).await?;
-    let mut plan = Plan::build(rows, &refs, plan_now(), down_time, locality);
-    plan.refuse_cluster_only(&cluster_refs);
+    let mut plan = plan::build(&mut db, rows, plan_now(), down_time, locality).await?;
     for item in &mut plan.items {
         if backend_refs.total() > 0 {
             item.reasons.push(Reason::BackendInUse {
@@ -209,59 +236,51 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
         item.reasons.extend(still_enabled.clone());
     }
     plan.guard = Some(references::backend_unreferenced(&db.schema, &key));
-    plan.exempt_note = format!("on {this_node}; after its processes here are stopped");
+    plan.exempt_on = Some(this_node.clone());
 
-    if !args.flags.document() && !procs.is_empty() {
-        output::print(&report::planned_processes_table(
-            &planned,
-            args.kill_timeout,
-            args.flags.fit_to(),
-        ))?;
+    let stopped = OnceCell::new();
+    let report = DeleteReport {
+        plan: &plan,
+        scope: Scope::Backend {
+            key: key.clone(),
+            node: this_node.clone(),
+            no_kill: args.no_kill,
+        },
+        style: &args.output,
+        processes: Some(Processes {
+            // The processes as the plan and a dry run show them: not yet signalled.
+            planned: procs.iter().map(Stopped::planned).collect(),
+            stopped: &stopped,
+            shared,
+            kill_timeout: args.kill_timeout,
+            still_enabled: still_enabled.clone(),
+        }),
+    };
+    let op = Cleanup {
+        delete: Delete {
+            plan: &plan,
+            describe: delete::describe,
+        },
+        procs: &procs,
+        kill_timeout: args.kill_timeout,
+        refuse_processes: plan.items.is_empty() && still_enabled.is_some(),
+        stopped: &stopped,
+    };
+    let flags = Flags::from(&args.flags);
+    let screen = Screen {
+        render: &report,
+        style: &args.output,
+    };
+    match apply::run(&mut db, &op, &screen, &flags).await {
+        Ok(applied) => report::finish(&report, &args.output, &flags, applied),
+        Err(e) => {
+            // Processes were stopped and the write did not happen: show which.
+            if let Some(table) = report.stopped_table() {
+                crate::output::print(&table)?;
+            }
+            Err(e)
+        }
     }
-    apply::check(&plan, &args.flags, Some(found(&planned)))?;
-    let n = plan.items.len();
-    apply::confirm(
-        &format!(
-            "Stop {} process{} on {this_node} and delete {n} service{}?",
-            procs.len(),
-            if procs.len() == 1 { "" } else { "es" },
-            if n == 1 { "" } else { "s" }
-        ),
-        &args.flags,
-    )
-    .await?;
-    if args.flags.dry_run {
-        return apply::write_and_report(
-            &mut db,
-            &plan,
-            &args.flags,
-            Some(found(&planned)),
-            &mut log,
-        )
-        .await;
-    }
-    processes::check_permission(&procs)?;
-    let stopped = processes::stop(
-        &procs,
-        Duration::from_secs(args.kill_timeout),
-        messages::process_progress,
-    )
-    .await?;
-    if !args.flags.document() && !stopped.is_empty() {
-        output::print(&report::stopped_processes_table(
-            &stopped,
-            args.flags.fit_to(),
-        ))?;
-    }
-    if let Some(p) = stopped.iter().find(|s| !s.stopped) {
-        anyhow::bail!(
-            "process {} ({}) is still running after SIGKILL; no service was deleted (it would \
-             recreate its row); find out what holds it and run the cleanup again",
-            p.pid,
-            p.cmdline
-        );
-    }
-    apply::write_and_report(&mut db, &plan, &args.flags, Some(found(&stopped)), &mut log).await
 }
 
 /// `--wait`: re-reads the services judged by heartbeat (other nodes', and this node's when no
@@ -281,9 +300,7 @@ async fn wait_for_heartbeats(
         let now = plan_now();
         let up: Vec<String> = rows
             .iter()
-            .filter(|r| {
-                locality(r) != Locality::StoppedHere && plan::still_running(r, now, down_time)
-            })
+            .filter(|r| locality(r) != Locality::StoppedHere && still_running(r, now, down_time))
             .map(|r| hosts::split(r.host()).node.to_string())
             .collect();
         if up.is_empty() {

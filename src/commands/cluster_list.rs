@@ -9,7 +9,7 @@ use crate::Context;
 use crate::db::clusters;
 use crate::error::Failure;
 use crate::model::is_up;
-use crate::output::{self, OutputArgs, undo::ClusterView};
+use crate::output::{self, OutputArgs, cluster::ClusterView};
 
 /// List clusters as cinder-manage cluster list does
 ///
@@ -23,7 +23,7 @@ pub(crate) struct Args {
 }
 
 pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
-    let cols = output::undo::cluster_columns(&args.output.columns)?;
+    let cols = output::cluster::cluster_columns(&args.output.columns)?;
     let mut db = ctx.connect().await?;
     if !clusters::supported(&db.schema) {
         return Err(Failure::NothingMatched(
@@ -58,5 +58,5 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
             }
         })
         .collect();
-    output::undo::print_clusters(&views, args.output.format, &cols)
+    output::cluster::print_clusters(&views, args.output.format, &cols)
 }

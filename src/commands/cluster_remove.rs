@@ -5,15 +5,15 @@
 use anyhow::Result;
 
 use crate::Context;
-use crate::apply::{self, DeleteFlags};
-use crate::audit::{self, Actor};
-use crate::db::clusters;
-use crate::db::references;
+use crate::apply::{DeleteFlags, Flags};
 use crate::db::services;
-use crate::error::Failure;
-use crate::output::{self, messages, undo::ClusterGoneDoc};
-use crate::plan::{Locality, Plan, plan_now};
-use crate::write::{self, cluster_destroy::ClusterDestroy};
+use crate::output::ReportArgs;
+use crate::output::cluster::ClusterReport;
+use crate::output::delete::{self, DeleteReport, Scope};
+use crate::output::report;
+use crate::plan::delete::{self as delete_plan, Locality};
+use crate::plan::{cluster as plan, plan_now};
+use crate::write::delete::Delete;
 
 /// Remove a cluster: soft-delete it as Cinder does (deleted = 1, race_preventer = id)
 ///
@@ -34,110 +34,46 @@ pub(crate) struct Args {
     pub recursive: bool,
     #[command(flatten)]
     pub flags: DeleteFlags,
+    #[command(flatten)]
+    pub output: ReportArgs,
 }
 
 pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
-    let flags = &args.flags;
-    let mut log = flags.open_audit()?;
+    let flags = Flags::from(&args.flags);
     let mut db = ctx.connect().await?;
-    let found = if clusters::supported(&db.schema) {
-        clusters::find_live(&mut db, &args.name, &args.binary).await?
-    } else {
-        None
-    };
-    let Some(cluster) = found else {
-        return apply::nothing_matched(
-            flags,
-            format!("no live cluster {} with binary {}", args.name, args.binary),
-            None,
-        );
-    };
-    let members = clusters::members(&mut db, Some(&cluster.name)).await?;
-    if members.is_empty() {
-        if !flags.document() {
-            output::print(&output::undo::cluster_plan_table(&cluster))?;
-        }
-        apply::confirm(&format!("Remove cluster {}?", cluster.name), flags).await?;
-        if flags.dry_run {
-            if flags.document() {
-                flags.print(&ClusterGoneDoc::new(&cluster, true))?;
-            }
-            messages::dry_run_cluster(&cluster.name);
-            return Ok(());
-        }
-        crate::seams::pause(crate::seams::Seam::BeforeWrite).await;
-        let actor = Actor::current(audit::database_name(&db.url));
-        let change = ClusterDestroy {
-            id: cluster.id,
-            name: cluster.name.clone(),
+    let plan = plan::build(&mut db, &args.name, &args.binary).await?;
+    let members_all_go = !plan.members.is_empty() && plan.other_members().next().is_none();
+    if !(args.recursive && members_all_go) {
+        let report = ClusterReport {
+            plan: &plan,
+            style: &args.output,
         };
-        write::run(&mut db, &change, &mut log, &actor)
-            .await?
-            .into_outcome();
-        if flags.document() {
-            flags.print(&ClusterGoneDoc::new(&cluster, false))?;
-        }
-        messages::cluster_removed(&cluster.name, log.path());
-        return Ok(());
-    }
-    let others: Vec<&clusters::Member> = members
-        .iter()
-        .filter(|m| m.binary.as_deref() != Some(args.binary.as_str()))
-        .collect();
-    if !args.recursive || !others.is_empty() {
-        let hosts: Vec<String> = members
-            .iter()
-            .map(|m| {
-                format!(
-                    "{} {}",
-                    m.binary.as_deref().unwrap_or(""),
-                    m.host.as_deref().unwrap_or("")
-                )
-            })
-            .collect();
-        return Err(Failure::Refused(format!(
-            "cluster {} still has {} live service{} ({}); nothing was changed; {}",
-            cluster.name,
-            members.len(),
-            if members.len() == 1 { "" } else { "s" },
-            hosts.join(", "),
-            if others.is_empty() {
-                "delete them first (svcctl service delete), or pass --recursive".to_string()
-            } else {
-                format!(
-                    "--recursive removes only {} services; delete the others first",
-                    args.binary
-                )
-            }
-        ))
-        .into());
+        // One cluster: a refusal has nothing beside it to go on with.
+        let flags = Flags {
+            skip_refused: false,
+            ..flags
+        };
+        return report::run(&mut db, &plan, &report, &args.output, &flags).await;
     }
     // --recursive: the cluster's services through service delete's own path; the soft delete
     // removes the cluster with its last live service.
-    let ids: Vec<i64> = members.iter().map(|m| m.id).collect();
-    let rows = services::by_ids(&mut db, &ids).await?;
-    let rows: Vec<_> = rows
+    let ids: Vec<i64> = plan.members.iter().map(|m| m.id).collect();
+    let rows = services::by_ids(&mut db, &ids)
+        .await?
         .into_iter()
         .filter(|r| r.deleted == Some(false))
         .collect();
-    let refs = references::count(&mut db, &ids).await?;
-    let plan = Plan::build(
-        rows,
-        &refs,
-        plan_now(),
-        ctx.settings.service_down_time,
-        |_| Locality::Remote,
-    );
-    apply::check(&plan, flags, None)?;
-    let n = plan.items.len();
-    apply::confirm(
-        &format!(
-            "Delete {n} service{} of cluster {} and the cluster?",
-            if n == 1 { "" } else { "s" },
-            cluster.name
-        ),
-        flags,
-    )
-    .await?;
-    apply::write_and_report(&mut db, &plan, flags, None, &mut log).await
+    let sdt = ctx.settings.service_down_time;
+    let deletion = delete_plan::build(&mut db, rows, plan_now(), sdt, |_| Locality::Remote).await?;
+    let report = DeleteReport {
+        plan: &deletion,
+        scope: Scope::Cluster { name: args.name },
+        style: &args.output,
+        processes: None,
+    };
+    let op = Delete {
+        plan: &deletion,
+        describe: delete::describe,
+    };
+    report::run(&mut db, &op, &report, &args.output, &flags).await
 }

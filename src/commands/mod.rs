@@ -84,6 +84,10 @@ pub(crate) async fn run(command: Command, ctx: &Context) -> Result<()> {
         Command::Service(ServiceCommand::Enable(args)) => service_enable::run(args, ctx).await,
         Command::Volume(VolumeCommand::MoveHost(args)) => volume_move_host::run(args, ctx).await,
         Command::Backup(BackupCommand::MoveHost(args)) => backup_move_host::run(args, ctx).await,
-        Command::Demo(args) => demo::run(args, ctx).await,
+        // The demo database, then the listing `service list` shows of it.
+        Command::Demo(args) => {
+            demo::run(args, ctx).await?;
+            service_list::run(service_list::Args::plain(), ctx).await
+        }
     }
 }

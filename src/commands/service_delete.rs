@@ -4,13 +4,15 @@
 use anyhow::Result;
 
 use crate::Context;
-use crate::apply::{self, DeleteFlags};
-use crate::db::references;
+use crate::apply::{DeleteFlags, Flags};
 use crate::db::services::{self, ServiceFilter};
-use crate::duration::parse_down_for;
-use crate::error::Failure;
-use crate::hosts::HostPattern;
-use crate::plan::{Locality, Plan, plan_now};
+use crate::hosts::{HostArgs, Selection};
+use crate::output::ReportArgs;
+use crate::output::delete::{self, DeleteReport, Scope};
+use crate::output::report;
+use crate::plan::delete::{self as plan, Locality, Sweep};
+use crate::plan::plan_now;
+use crate::write::delete::Delete;
 
 /// Soft-delete a host's services as Cinder does (deleted = 1), refusing what would hurt
 ///
@@ -22,13 +24,13 @@ use crate::plan::{Locality, Plan, plan_now};
 /// groups, workers or cache entries is refused with exit 3 and nothing is changed; with
 /// --skip-refused the others are deleted and the refused listed (exit 0, or 4 if none passed).
 #[derive(Debug, clap::Args)]
+#[command(mut_arg("host", |a| a
+    .help("Host whose services to delete; `*` and `?` make a glob; repeatable")
+    .required(false)
+    .required_unless_present("down_for")))]
 pub(crate) struct Args {
-    /// Host whose services to delete; `*` and `?` make a glob; repeatable
-    #[arg(long, value_name = "HOST", required_unless_present = "down_for")]
-    pub host: Vec<String>,
-    /// Only this binary, e.g. cinder-volume
-    #[arg(long, value_name = "BINARY", value_parser = crate::limits::name)]
-    pub binary: Option<String>,
+    #[command(flatten)]
+    pub target: HostArgs,
     /// Only services down (no heartbeat) for at least this long: 7d, 12h, 90m
     #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
     pub down_for: Option<String>,
@@ -37,100 +39,45 @@ pub(crate) struct Args {
     pub exclude: Vec<String>,
     #[command(flatten)]
     pub flags: DeleteFlags,
-}
-
-/// The `--host`, `--exclude` and `--down-for` of `service list` and `service delete`, checked.
-pub(crate) struct Selection {
-    pub hosts: Vec<HostPattern>,
-    pub exclude: Vec<HostPattern>,
-    pub down_for: Option<(String, chrono::Duration)>,
-}
-
-impl Selection {
-    pub fn parse(
-        hosts: &[String],
-        exclude: &[String],
-        down_for: Option<&str>,
-        service_down_time: i64,
-    ) -> Result<Selection, Failure> {
-        Ok(Selection {
-            hosts: HostPattern::parse_all(hosts)?,
-            exclude: HostPattern::parse_all(exclude)?,
-            down_for: down_for
-                .map(|d| parse_down_for(d, service_down_time).map(|dur| (d.to_string(), dur)))
-                .transpose()?,
-        })
-    }
-
-    /// The filter for live rows at `now`.
-    pub fn filter(&self, binary: Option<String>, now: chrono::NaiveDateTime) -> ServiceFilter {
-        ServiceFilter {
-            hosts: self.hosts.clone(),
-            binary,
-            exclude: self.exclude.clone(),
-            heartbeat_before: self.down_for.as_ref().map(|(_, d)| now - *d),
-            ..ServiceFilter::default()
-        }
-    }
+    #[command(flatten)]
+    pub output: ReportArgs,
 }
 
 pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
     let down_time = ctx.settings.service_down_time;
     let sel = Selection::parse(
-        &args.host,
+        &args.target.host,
         &args.exclude,
         args.down_for.as_deref(),
         down_time,
     )?;
-    let mut log = args.flags.open_audit()?;
     let mut db = ctx.connect().await?;
     let now = plan_now();
-    let filter = sel.filter(args.binary.clone(), now);
+    let filter = ServiceFilter::selecting(&sel, args.target.binary.clone(), now);
     let rows = services::fetch_all(&mut db, &filter).await?;
-    if rows.is_empty() {
-        let hosts: Vec<String> = sel.hosts.iter().map(|h| h.to_string()).collect();
-        return apply::nothing_matched(
-            &args.flags,
-            format!(
-                "no live service{} {}{}",
-                args.binary
-                    .as_deref()
-                    .map_or(String::new(), |b| format!(" {b}")),
-                if hosts.is_empty() {
-                    "on any host".to_string()
-                } else {
-                    format!("on host {}", hosts.join(", "))
-                },
-                sel.down_for
-                    .as_ref()
-                    .map_or(String::new(), |(d, _)| format!(" down for {d} or more"))
-            ),
-            None,
-        );
-    }
-    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let refs = references::count(&mut db, &ids).await?;
-    let cluster_refs = references::count_cluster_only(&mut db, &rows).await?;
-    let mut plan = Plan::build(rows, &refs, now, down_time, |_| Locality::Remote);
+    let mut plan = plan::build(&mut db, rows, now, down_time, |_| Locality::Remote).await?;
     if let Some((text, d)) = &sel.down_for {
         // The write's WHERE clause holds the sweep's own line, not just service_down_time's.
         plan.cutoff = plan.cutoff.min(now - *d);
-        plan.sweep = Some(format!(
-            "sweep of services down for {text} or more{}",
-            if sel.hosts.is_empty() {
-                " on every host"
-            } else {
-                ""
-            }
-        ));
+        plan.sweep = Some(Sweep {
+            down_for: text.clone(),
+            every_host: sel.hosts.is_empty(),
+        });
     }
-    plan.refuse_cluster_only(&cluster_refs);
-    apply::check(&plan, &args.flags, None)?;
-    let n = plan.to_write(args.flags.force).count();
-    apply::confirm(
-        &format!("Delete {n} service{}?", if n == 1 { "" } else { "s" }),
-        &args.flags,
-    )
-    .await?;
-    apply::write_and_report(&mut db, &plan, &args.flags, None, &mut log).await
+    let report = DeleteReport {
+        plan: &plan,
+        scope: Scope::Hosts {
+            hosts: sel.hosts.iter().map(ToString::to_string).collect(),
+            binary: args.target.binary.clone(),
+            down_for: sel.down_for.as_ref().map(|(d, _)| d.clone()),
+        },
+        style: &args.output,
+        processes: None,
+    };
+    let op = Delete {
+        plan: &plan,
+        describe: delete::describe,
+    };
+    let flags = Flags::from(&args.flags);
+    report::run(&mut db, &op, &report, &args.output, &flags).await
 }

@@ -4,7 +4,12 @@
 use anyhow::Result;
 
 use crate::Context;
-use crate::apply::WriteFlags;
+use crate::apply::{Flags, WriteFlags};
+use crate::hosts::HostArgs;
+use crate::output::ReportArgs;
+use crate::output::report;
+use crate::output::toggle::ToggleReport;
+use crate::plan::toggle as plan;
 
 /// Enable a host's services again, as `cinder service-enable` does
 ///
@@ -12,17 +17,28 @@ use crate::apply::WriteFlags;
 /// left alone. Hosts match as in `service delete`. Services already enabled are reported and
 /// left as they are.
 #[derive(Debug, clap::Args)]
+#[command(mut_arg("host", |a| a
+    .help("Host whose services to enable; `*` and `?` make a glob; repeatable")))]
 pub(crate) struct Args {
-    /// Host whose services to enable; `*` and `?` make a glob; repeatable
-    #[arg(long, value_name = "HOST", required = true)]
-    pub host: Vec<String>,
-    /// Only this binary, e.g. cinder-volume
-    #[arg(long, value_name = "BINARY")]
-    pub binary: Option<String>,
+    #[command(flatten)]
+    pub target: HostArgs,
     #[command(flatten)]
     pub flags: WriteFlags,
+    #[command(flatten)]
+    pub output: ReportArgs,
 }
 
 pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
-    super::service_disable::toggle(&args.host, args.binary.as_deref(), None, &args.flags, ctx).await
+    let hosts = args.target.patterns()?;
+    let mut db = ctx.connect().await?;
+    let binary = args.target.binary.clone();
+    let sdt = ctx.settings.service_down_time;
+    let plan = plan::build(&mut db, hosts, binary, None, sdt).await?;
+    let report = ToggleReport {
+        plan: &plan,
+        style: &args.output,
+        target: &args.target,
+    };
+    let flags = Flags::from(&args.flags);
+    report::run(&mut db, &plan, &report, &args.output, &flags).await
 }

@@ -5,8 +5,8 @@ use anyhow::Result;
 use clap::ValueEnum;
 
 use crate::Context;
-use crate::commands::service_delete::Selection;
 use crate::db::services::{self, ServiceFilter};
+use crate::hosts::Selection;
 use crate::model::Service;
 use crate::output::columns::{
     cinder_columns, csv_columns, find_column, json_columns, select_columns, sort_services,
@@ -62,6 +62,25 @@ pub(crate) struct Args {
     pub output: OutputArgs,
 }
 
+impl Args {
+    /// No filter, the default table: what `svcctl service list` alone shows.
+    pub fn plain() -> Args {
+        Args {
+            host: vec![],
+            binary: None,
+            state: None,
+            zone: None,
+            disabled: false,
+            enabled: false,
+            withreplication: false,
+            include_deleted: false,
+            down_for: None,
+            exclude: vec![],
+            output: OutputArgs::table(),
+        }
+    }
+}
+
 pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
     let down_time = ctx.settings.service_down_time;
     let sel = Selection::parse(
@@ -89,7 +108,7 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
             _ => None,
         },
         include_deleted: args.include_deleted,
-        ..sel.filter(args.binary.clone(), now)
+        ..ServiceFilter::selecting(&sel, args.binary.clone(), now)
     };
     let mut db = ctx.connect().await?;
     // Buffered: stdout is line-buffered, and one write per row would cost a syscall per row.

@@ -4,14 +4,11 @@
 use anyhow::Result;
 
 use crate::Context;
-use crate::apply::{self, WriteFlags};
-use crate::audit::{self, Actor};
-use crate::db::clusters;
-use crate::db::foreign_keys::{self, FkCounts};
-use crate::db::services;
-use crate::model::Service;
-use crate::output::{self, messages, undo::PurgeDoc};
-use crate::write::{self, purge::PurgeBatch};
+use crate::apply::{Flags, WriteFlags};
+use crate::output::ReportArgs;
+use crate::output::purge::PurgeReport;
+use crate::output::report;
+use crate::plan::purge as plan;
 
 /// Hard-delete soft-deleted services and clusters older than DAYS, skipping rows still named
 ///
@@ -31,6 +28,8 @@ pub(crate) struct Args {
     pub batch: u32,
     #[command(flatten)]
     pub flags: WriteFlags,
+    #[command(flatten)]
+    pub output: ReportArgs,
 }
 
 /// DAYS as `cinder-manage db purge` takes it: a whole number from 0 to the days since 1970.
@@ -51,120 +50,20 @@ fn parse_days(s: &str) -> Result<i64, String> {
 }
 
 pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
-    let flags = &args.flags;
-    let mut log = flags.open_audit()?;
     let mut db = ctx.connect().await?;
     let now = chrono::Utc::now().naive_utc();
-    let cutoff = now - chrono::Duration::days(args.older_than);
-    let rows = services::deleted_before(&mut db, cutoff).await?;
-    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let named = foreign_keys::count(&mut db, &ids).await?;
-    let down_time = ctx.settings.service_down_time;
-    let (mut purgeable, mut skipped) = (Vec::new(), Vec::new());
-    for row in rows {
-        let s = Service::judge(row, now, down_time);
-        match named.get(&s.row.id).filter(|c| c.volumes + c.workers > 0) {
-            Some(c) => skipped.push((s, *c)),
-            None => purgeable.push(s),
-        }
-    }
-    let dead_clusters = if clusters::supported(&db.schema) {
-        clusters::deleted_before(&mut db, cutoff).await?
-    } else {
-        Vec::new()
-    };
-    fn doc<'a>(
-        dry_run: bool,
-        purged: &'a [Service],
-        skipped: &'a [(Service, FkCounts)],
-        clusters_purged: &'a [clusters::ClusterRow],
-        batches: usize,
-    ) -> PurgeDoc<'a> {
-        PurgeDoc {
-            dry_run,
-            purged,
-            skipped,
-            clusters_purged,
-            batches,
-        }
-    }
-    if !flags.document() {
-        output::print(&output::undo::purge_plan_table(
-            &purgeable,
-            &skipped,
-            &dead_clusters,
-        ))?;
-    }
-    messages::purge_skipped(&skipped);
-    if purgeable.is_empty() && dead_clusters.is_empty() {
-        return apply::nothing(
-            flags,
-            format!(
-                "no soft-deleted service or cluster older than {} day{} that nothing names",
-                args.older_than,
-                if args.older_than == 1 { "" } else { "s" }
-            ),
-            &doc(flags.dry_run, &[], &skipped, &[], 0),
-        );
-    }
-    apply::confirm(
-        &messages::count_question("Purge", purgeable.len(), dead_clusters.len()),
-        flags,
+    let plan = plan::build(
+        &mut db,
+        args.older_than,
+        args.batch as usize,
+        now,
+        ctx.settings.service_down_time,
     )
     .await?;
-    if flags.dry_run {
-        if flags.document() {
-            flags.print(&doc(true, &purgeable, &skipped, &dead_clusters, 0))?;
-        }
-        messages::dry_run_purge(purgeable.len(), dead_clusters.len());
-        return Ok(());
-    }
-    crate::seams::pause(crate::seams::Seam::BeforeWrite).await;
-    let actor = Actor::current(audit::database_name(&db.url));
-    let batch = args.batch as usize;
-    let service_ids: Vec<i64> = purgeable.iter().map(|s| s.row.id).collect();
-    let cluster_ids: Vec<i64> = dead_clusters.iter().map(|c| c.id).collect();
-    let (mut purged, mut purged_clusters, mut batches) = (Vec::new(), Vec::new(), 0);
-    let mut kept = Vec::new();
-    for chunk in service_ids.chunks(batch) {
-        let change = PurgeBatch {
-            services: chunk.to_vec(),
-            clusters: Vec::new(),
-            cutoff,
-            service_down_time: down_time,
-        };
-        let out = write::run(&mut db, &change, &mut log, &actor)
-            .await?
-            .into_outcome();
-        purged.extend(out.services);
-        kept.extend(out.kept_services);
-        batches += 1;
-    }
-    for chunk in cluster_ids.chunks(batch) {
-        let change = PurgeBatch {
-            services: Vec::new(),
-            clusters: chunk.to_vec(),
-            cutoff,
-            service_down_time: down_time,
-        };
-        let out = write::run(&mut db, &change, &mut log, &actor)
-            .await?
-            .into_outcome();
-        purged_clusters.extend(out.clusters);
-        kept.extend(out.kept_clusters);
-        batches += 1;
-    }
-    if flags.document() {
-        flags.print(&doc(false, &purged, &skipped, &purged_clusters, batches))?;
-    } else {
-        output::print(&output::undo::purge_result_table(&purged, &purged_clusters))?;
-    }
-    messages::purged(
-        purged.len(),
-        purged_clusters.len(),
-        batches,
-        &kept,
-        log.path(),
-    );
-    Ok(())
+    let report = PurgeReport {
+        plan: &plan,
+        style: &args.output,
+    };
+    let flags = Flags::from(&args.flags);
+    report::run(&mut db, &plan, &report, &args.output, &flags).await
 }

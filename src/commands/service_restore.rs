@@ -4,15 +4,13 @@
 use anyhow::Result;
 
 use crate::Context;
-use crate::apply::{self, WriteFlags};
-use crate::audit::{self, Actor};
-use crate::db::clusters;
-use crate::db::services::{self, ServiceFilter};
-use crate::error::Failure;
+use crate::apply::{Flags, WriteFlags};
+use crate::audit;
 use crate::hosts::HostPattern;
-use crate::output::{self, messages, undo::RestoreDoc};
-use crate::undo::{self, Selector};
-use crate::write::{self, restore::Restore};
+use crate::output::ReportArgs;
+use crate::output::report;
+use crate::output::restore::RestoreReport;
+use crate::plan::restore::{self as plan, Selector};
 
 /// Put back the services (and clusters) a deletion soft-deleted, from the audit log
 ///
@@ -36,106 +34,27 @@ pub(crate) struct Args {
     pub binary: Option<String>,
     #[command(flatten)]
     pub flags: WriteFlags,
+    #[command(flatten)]
+    pub output: ReportArgs,
 }
 
 pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
     let sel = match (&args.txn, &args.host) {
         (Some(t), _) => Selector::Txn(t.clone()),
-        (None, Some(h)) => Selector::Host {
-            host: HostPattern::parse(h)?,
+        (_, host) => Selector::Host {
+            host: HostPattern::parse(host.as_deref().unwrap_or_default())?,
             binary: args.binary.clone(),
         },
-        (None, None) => {
-            return Err(Failure::Usage("give --txn ID or --host HOST".into()).into());
-        }
     };
-    let flags = &args.flags;
-    let mut log = flags.open_audit()?;
-    let path = flags.audit_path();
+    let flags = Flags::from(&args.flags);
+    let path = flags.audit.path();
     let mut db = ctx.connect().await?;
-    let database = audit::database_name(&db.url);
     let lines = audit::read(&path)?;
-    let deletion = match undo::find(&lines, &path, &database, &sel) {
-        Ok(d) => d,
-        Err(Failure::NothingMatched(what)) => {
-            return apply::nothing(flags, what, &RestoreDoc::nothing(flags.dry_run));
-        }
-        Err(e) => return Err(e.into()),
-    };
-    let ids: Vec<i64> = deletion.services.iter().map(|s| s.record.id).collect();
-    let current = services::by_ids(&mut db, &ids).await?;
-    let hosts: Vec<HostPattern> = deletion
-        .services
-        .iter()
-        .filter_map(|s| s.record.host.clone())
-        .map(HostPattern::Exact)
-        .collect();
-    let live = if hosts.is_empty() {
-        Vec::new()
-    } else {
-        let filter = ServiceFilter {
-            hosts,
-            ..ServiceFilter::default()
-        };
-        services::fetch_all(&mut db, &filter).await?
-    };
-    let cids: Vec<i64> = deletion.clusters.iter().map(|c| c.record.id).collect();
-    let (current_clusters, live_clusters) = if cids.is_empty() {
-        (Vec::new(), Vec::new())
-    } else {
-        (
-            clusters::by_ids(&mut db, &cids).await?,
-            clusters::live(&mut db).await?,
-        )
-    };
-    let d = db.dialect;
-    let plan = undo::judge(
-        deletion,
-        &current,
-        &live,
-        &current_clusters,
-        &live_clusters,
-        |t| d.timestamp(t),
-    );
-    if !flags.document() {
-        output::print(&output::undo::restore_plan_table(&plan))?;
-    }
-    let refused = plan.refused();
-    if refused > 0 {
-        if flags.document() {
-            flags.print(&RestoreDoc::refused(&plan, flags.dry_run))?;
-        }
-        messages::restore_refusals(&plan);
-        return Err(Failure::Refused(format!(
-            "refused {refused} row{}; nothing was changed{}",
-            if refused == 1 { "" } else { "s" },
-            if flags.dry_run { " (dry run)" } else { "" }
-        ))
-        .into());
-    }
-    let (n, c) = (plan.services.len(), plan.clusters.len());
-    apply::confirm(&messages::count_question("Restore", n, c), flags).await?;
-    if flags.dry_run {
-        if flags.document() {
-            flags.print(&RestoreDoc::planned(&plan, true))?;
-        }
-        messages::dry_run_restore(n, c);
-        return Ok(());
-    }
-    let actor = Actor::current(database);
-    let change = Restore {
+    let database = audit::database_name(&db.url);
+    let plan = plan::build(&mut db, &lines, &path, &database, &sel).await?;
+    let report = RestoreReport {
         plan: &plan,
-        service_down_time: ctx.settings.service_down_time,
+        style: &args.output,
     };
-    crate::seams::pause(crate::seams::Seam::BeforeWrite).await;
-    write::run(&mut db, &change, &mut log, &actor)
-        .await?
-        .into_outcome();
-    if flags.document() {
-        flags.print(&RestoreDoc::planned(&plan, false))?;
-    } else {
-        output::print(&output::undo::restore_result_table(&plan))?;
-    }
-    messages::restored(&plan, log.path());
-    Ok(())
+    report::run(&mut db, &plan, &report, &args.output, &flags).await
 }

@@ -6,7 +6,7 @@ use chrono::NaiveDateTime;
 use super::schema::Schema;
 use super::stmt::Stmt;
 use super::{Conn, Db, Dialect};
-use crate::hosts::{HostPattern, LIKE_ESCAPE};
+use crate::hosts::{HostPattern, LIKE_ESCAPE, Selection};
 use crate::model::ServiceRow;
 
 /// Which live (or, with `include_deleted`, also soft-deleted) rows to read.
@@ -26,6 +26,17 @@ pub(crate) struct ServiceFilter {
 }
 
 impl ServiceFilter {
+    /// The live rows `sel` selects at `now` (of `binary`, if given).
+    pub fn selecting(sel: &Selection, binary: Option<String>, now: NaiveDateTime) -> ServiceFilter {
+        ServiceFilter {
+            hosts: sel.hosts.clone(),
+            binary,
+            exclude: sel.exclude.clone(),
+            heartbeat_before: sel.down_for.as_ref().map(|(_, d)| now - *d),
+            ..ServiceFilter::default()
+        }
+    }
+
     /// The exact verdict on a row the SQL pre-filter let through.
     fn accepts(&self, row: &ServiceRow) -> bool {
         (self.hosts.is_empty() || self.hosts.iter().any(|h| h.matches(row.host())))

@@ -1,26 +1,23 @@
-//! Every line svcctl writes to stderr (notes, progress, warnings, the prompt), in one place,
-//! so that how stderr is written can change in one spot. Notes carry no prefix (warnings say
-//! `warning: `): only an error begins with `svcctl: `, printed once, by main, as
-//! `svcctl: {err:#}`, so a script can tell the two apart.
+//! The lines svcctl writes to stderr that belong to no one operation (progress while waiting
+//! or stopping processes, the prompt, the audit log's notes), and `note`, through which every
+//! operation's rendering writes its own. Notes carry no prefix (warnings say `warning: `): only
+//! an error begins with `svcctl: `, printed once, by main, as `svcctl: {err:#}`, so a script
+//! can tell the two apart.
 
 use std::fmt::Display;
 use std::io::Write;
 use std::path::Path;
 
+use super::report::plural;
 use crate::db::Notice;
-use crate::db::foreign_keys::FkCounts;
-use crate::model::Service;
-use crate::plan::Item;
 use crate::processes::Progress;
-use crate::undo::RestorePlan;
-use crate::write::soft_delete::Outcome;
 
 /// One line on stderr.
 fn line(text: impl Display) {
     eprintln!("{text}");
 }
 
-/// A note on stderr: the decommission commands' (`output::decom` words them).
+/// A note on stderr, worded by the caller (an operation's rendering).
 pub(crate) fn note(text: impl Display) {
     line(text);
 }
@@ -28,11 +25,6 @@ pub(crate) fn note(text: impl Display) {
 fn stderr_is_terminal() -> bool {
     use std::io::IsTerminal;
     std::io::stderr().is_terminal()
-}
-
-/// `s` when `n` is not one.
-fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
 }
 
 /// A wait before connecting again or retrying a step (`Db`'s `Notify`).
@@ -79,63 +71,9 @@ pub(crate) fn db_notice(notice: &Notice) {
     }
 }
 
-/// `<what> <binary> <host> (id N): <reasons>` for each item.
-pub(crate) fn items<'a>(what: &str, items: impl Iterator<Item = &'a Item>) {
-    for item in items {
-        line(format_args!(
-            "{what} {} {} (id {}): {}",
-            item.row().binary(),
-            item.row().host(),
-            item.row().id,
-            item.reason_texts().join("; ")
-        ));
-    }
-}
-
 /// Nothing matched, and `--missing-ok` makes that fine.
 pub(crate) fn nothing_to_do(what: &str) {
     line(format_args!("{what}; nothing to do (--missing-ok)"));
-}
-
-pub(crate) fn dry_run(n: usize) {
-    line(format_args!(
-        "dry run: would delete {n} service{}; nothing was changed",
-        plural(n)
-    ));
-}
-
-/// What the write did, in a sentence or two; the kept services follow as `items`.
-pub(crate) fn deleted(outcome: &Outcome, audit_path: Option<&Path>) {
-    let n = outcome.deleted.len();
-    line(format_args!(
-        "soft-deleted {n} service{}{}{}",
-        plural(n),
-        match outcome.clusters_deleted.len() {
-            0 => String::new(),
-            c => format!(
-                " and {c} emptied cluster{} ({})",
-                plural(c),
-                outcome
-                    .clusters_deleted
-                    .iter()
-                    .map(|c| c.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        },
-        audit_path.map_or(String::new(), |p| format!(
-            "; audit record in {}",
-            p.display()
-        ))
-    ));
-    let gone = &outcome.already_gone;
-    if !gone.is_empty() {
-        line(format_args!(
-            "{} service{} had already been deleted by someone else: ids {gone:?}",
-            gone.len(),
-            plural(gone.len()),
-        ));
-    }
 }
 
 /// Asks `question` and leaves the cursor after it.
@@ -219,137 +157,5 @@ pub(crate) fn audit_created(created: &[std::path::PathBuf]) {
     line(format_args!(
         "created {} for the audit log",
         what.join(" and ")
-    ));
-}
-
-/// `2 services and 1 cluster`.
-fn counts(services: usize, clusters: usize) -> String {
-    let mut parts = Vec::new();
-    if services > 0 || clusters == 0 {
-        parts.push(format!("{services} service{}", plural(services)));
-    }
-    if clusters > 0 {
-        parts.push(format!("{clusters} cluster{}", plural(clusters)));
-    }
-    parts.join(" and ")
-}
-
-/// `Restore 2 services and 1 cluster?`
-pub(crate) fn count_question(verb: &str, services: usize, clusters: usize) -> String {
-    format!("{verb} {}?", counts(services, clusters))
-}
-
-/// The rows a restore refuses, one line each.
-pub(crate) fn restore_refusals(plan: &RestorePlan) {
-    for i in &plan.services {
-        if let Some(r) = &i.refusal {
-            let s = &i.deleted.record;
-            line(format_args!(
-                "refusing {} {} (id {}): {}",
-                s.binary.as_deref().unwrap_or(""),
-                s.host.as_deref().unwrap_or(""),
-                s.id,
-                r.describe()
-            ));
-        }
-    }
-    for i in &plan.clusters {
-        if let Some(r) = &i.refusal {
-            let c = &i.deleted.record;
-            line(format_args!(
-                "refusing cluster {} (id {}): {}",
-                c.name,
-                c.id,
-                r.describe()
-            ));
-        }
-    }
-}
-
-pub(crate) fn dry_run_restore(services: usize, clusters: usize) {
-    line(format_args!(
-        "dry run: would restore {}; nothing was changed",
-        counts(services, clusters)
-    ));
-}
-
-pub(crate) fn restored(plan: &RestorePlan, audit_path: Option<&Path>) {
-    line(format_args!(
-        "restored {} of deletion {}{}",
-        counts(plan.services.len(), plan.clusters.len()),
-        plan.txn,
-        audit_path.map_or(String::new(), |p| format!(
-            "; audit record in {}",
-            p.display()
-        ))
-    ));
-}
-
-/// The services a purge skips, one line each.
-pub(crate) fn purge_skipped(skipped: &[(Service, FkCounts)]) {
-    for (s, c) in skipped {
-        line(format_args!(
-            "skipped {} {} (id {}): {}",
-            s.row.binary(),
-            s.row.host(),
-            s.row.id,
-            crate::output::undo::fk_reasons(c).join("; ")
-        ));
-    }
-}
-
-pub(crate) fn dry_run_purge(services: usize, clusters: usize) {
-    line(format_args!(
-        "dry run: would purge {}; nothing was changed",
-        counts(services, clusters)
-    ));
-}
-
-/// What the purge did, in one line; `kept` are rows that changed since the plan.
-pub(crate) fn purged(
-    services: usize,
-    clusters: usize,
-    batches: usize,
-    kept: &[i64],
-    audit_path: Option<&Path>,
-) {
-    line(format_args!(
-        "purged {} in {batches} transaction{}{}{}",
-        counts(services, clusters),
-        plural(batches),
-        if kept.is_empty() {
-            String::new()
-        } else {
-            format!("; kept ids {kept:?}, which changed or gained a reference since the plan")
-        },
-        audit_path.map_or(String::new(), |p| format!(
-            "; audit record in {}",
-            p.display()
-        ))
-    ));
-}
-
-pub(crate) fn dry_run_cluster(name: &str) {
-    line(format_args!(
-        "dry run: would remove cluster {name}; nothing was changed"
-    ));
-}
-
-pub(crate) fn cluster_removed(name: &str, audit_path: Option<&Path>) {
-    line(format_args!(
-        "removed cluster {name}{}",
-        audit_path.map_or(String::new(), |p| format!(
-            "; audit record in {}",
-            p.display()
-        ))
-    ));
-}
-
-/// The last line of a sweep (`--down-for`, `--skip-refused`): one summary for a cron mail.
-pub(crate) fn sweep_summary(deleted: usize, refused: usize, scope: &str) {
-    line(format_args!(
-        "{scope}: deleted {deleted} service{}, refused {refused}{}",
-        plural(deleted),
-        if refused > 0 { " (listed above)" } else { "" }
     ));
 }

@@ -1,16 +1,22 @@
-//! Every rendering svcctl does: `service list` (table, JSON, CSV, value, YAML), the plans, results
-//! and process tables of the deleting commands, their JSON documents (typed `Serialize`
-//! structs), and, in `messages`, every line on stderr. The layers below return data; only
-//! this one writes to stdout or stderr.
+//! Every rendering svcctl does, and every word it says: `service list` (table, JSON, CSV,
+//! value, YAML; `list`, `columns`), `cluster list`, and each writing command's plan, result,
+//! JSON document and notes, one module per operation (`delete`, `restore`, `purge`, `toggle`,
+//! `move_host`, `cluster`), all shown through `report`'s one flow; tables in `table`, cliff's
+//! formatter flags in `formatter`, stderr lines in `messages`. The layers below return data;
+//! only this one writes to stdout or stderr.
 
+pub(crate) mod cluster;
 pub(crate) mod columns;
-pub(crate) mod decom;
+pub(crate) mod delete;
 pub(crate) mod formatter;
 pub(crate) mod list;
 pub(crate) mod messages;
+pub(crate) mod move_host;
+pub(crate) mod purge;
 pub(crate) mod report;
+pub(crate) mod restore;
 pub(crate) mod table;
-pub(crate) mod undo;
+pub(crate) mod toggle;
 
 use std::io::Write;
 

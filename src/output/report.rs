@@ -1,307 +1,239 @@
-//! The deleting commands' reports: the plan and result tables, the process tables of `backend
-//! cleanup`, and the one JSON result document every path of every deleting command prints.
+//! How every writing command is shown, written once: the plan before anything is asked, the
+//! question at the prompt, and each way the flow can end (`apply::End`), with one rule for
+//! all of them: `-f json|yaml` prints one document at the end instead of tables; notes,
+//! refusals and warnings go to stderr; a refusal is exit 3, nothing matched exit 4 (0 with
+//! `--missing-ok`). Each operation's module (`delete`, `restore`, `purge`, `toggle`,
+//! `move_host`, `cluster`) supplies its own parts as a [`Render`].
 
+use std::io::{BufRead, IsTerminal};
+use std::path::Path;
+
+use anyhow::Result;
 use serde::Serialize;
 
-use super::table::{Align, cut, table};
+use super::formatter::{ReportArgs, ReportFormat};
+use super::messages;
+use crate::apply::{self, Applied, End, Flags, Ui};
+use crate::audit::AuditLog;
+use crate::db::Db;
+use crate::error::Failure;
+use crate::plan::Decision;
+use crate::write::Operation;
 
-use super::columns::{ServiceJson, json_columns};
-use crate::db::references::RefCounts;
-use crate::model::Service;
-use crate::plan::{Item, Plan, Reason, describe_counts, shown_hosts};
-use crate::processes::{ProcessReport, Stopped};
-use crate::write::soft_delete::{ClusterGone, Outcome};
-
-/// A plain boxed table for svcctl's own reports (plans, results, processes): left-aligned
-/// cells, fitted to `fit_to` columns when given.
-pub(crate) fn report_table(
-    headers: &[&str],
-    rows: &[Vec<String>],
-    fit_to: Option<usize>,
-) -> String {
-    table(headers, rows, Align::Left, fit_to)
+/// Runs a writing command's flow (`apply::run`) with `render` on the terminal, and shows how
+/// it ended.
+pub(crate) async fn run<Op: Operation, R: Render<Outcome = Op::Outcome>>(
+    db: &mut Db,
+    op: &Op,
+    render: &R,
+    style: &ReportArgs,
+    flags: &Flags,
+) -> Result<()> {
+    let applied = apply::run(db, op, &Screen { render, style }, flags).await?;
+    finish(render, style, flags, applied)
 }
 
-/// A reason in a table cell: the short form.
-pub(crate) fn short(reason: &Reason) -> String {
-    match reason {
-        Reason::Up { seconds_ago } => format!("up ({seconds_ago}s ago)"),
-        Reason::UpElsewhere { node, .. } => format!("up on {node}"),
-        Reason::FutureHeartbeat { seconds } => format!("heartbeat {seconds} s in the future"),
-        Reason::UpHereUnnamed { seconds_ago, .. } => {
-            format!("up ({seconds_ago}s ago; no process here names it)")
-        }
-        Reason::StillEnabled { .. } => "still in enabled_backends".into(),
-        Reason::InUse(c) => format!("in use: {}", describe_counts(c)),
-        Reason::BackendInUse { counts, .. } => {
-            format!("backend in use: {}", describe_counts(counts))
-        }
-        Reason::ClusterOnly { cluster, counts } => {
-            format!("cluster {cluster}: {}", describe_counts(counts))
-        }
-        Reason::CameUp => "came up".into(),
-        Reason::GainedReferences => "gained references".into(),
+/// One writing command's own rendering: its plan, question, document, result and words.
+pub(crate) trait Render {
+    /// What one transaction did (the `write::Operation`'s outcome).
+    type Outcome;
+
+    /// The plan as tables, printed before anything is asked (not with `-f json|yaml`).
+    fn plan(&self, flags: &Flags) -> String;
+
+    /// What the plan says on stderr besides its tables, before anything is asked (or with
+    /// "nothing to do"): what `--force` overrides, what `--skip-refused` leaves, what a purge
+    /// skips.
+    fn notes(&self, _flags: &Flags) -> Vec<String> {
+        Vec::new()
     }
-}
 
-fn shorts(reasons: &[Reason]) -> String {
-    reasons.iter().map(short).collect::<Vec<_>>().join("; ")
-}
+    /// The question at the prompt: `Delete 3 services?`.
+    fn question(&self, flags: &Flags) -> String;
 
-/// The plan as a table: what will happen to each service.
-pub(crate) fn plan_table(plan: &Plan, force: bool, fit_to: Option<usize>) -> String {
-    let rows: Vec<Vec<String>> = plan
-        .items
-        .iter()
-        .map(|i| {
-            let r = i.row();
-            let verdict = match (i.reasons.is_empty(), force) {
-                (true, _) if i.heartbeat_exempt => format!("delete ({})", plan.exempt_note),
-                (true, _) => "delete".to_string(),
-                (false, true) => format!("delete (--force over: {})", shorts(&i.reasons)),
-                (false, false) => format!("refuse: {}", shorts(&i.reasons)),
-            };
-            vec![
-                r.id.to_string(),
-                r.binary().to_string(),
-                r.host().to_string(),
-                i.service.state().to_string(),
-                // To the second: what MySQL stores, and narrow enough for an 80-column plan.
-                r.heartbeat()
-                    .map_or("-".into(), |t| t.format("%Y-%m-%d %H:%M:%S").to_string()),
-                verdict,
-            ]
-        })
-        .collect();
-    report_table(
-        &["ID", "Binary", "Host", "State", "Last Heartbeat", "Verdict"],
-        &rows,
-        fit_to,
-    )
-}
+    /// The one document `-f json|yaml` prints, for how the command ended.
+    fn document<'a>(&'a self, end: &'a End<Self::Outcome>, flags: &Flags) -> impl Serialize + 'a;
 
-/// What the write did, as a table: each deleted service, and each one kept after all.
-pub(crate) fn result_table(outcome: &Outcome, fit_to: Option<usize>) -> String {
-    let row = |s: &Service, result: String| {
-        vec![
-            s.row.id.to_string(),
-            s.row.binary().to_string(),
-            s.row.host().to_string(),
-            result,
-        ]
-    };
-    let mut rows: Vec<Vec<String>> = outcome
-        .deleted
-        .iter()
-        .map(|d| {
-            let result = if d.overridden.is_empty() {
-                "deleted"
-            } else {
-                "deleted (forced)"
-            };
-            row(&d.service, result.into())
-        })
-        .collect();
-    rows.extend(
-        outcome
-            .not_deleted
-            .iter()
-            .map(|i| row(&i.service, format!("not deleted: {}", shorts(&i.reasons)))),
-    );
-    report_table(&["ID", "Binary", "Host", "Result"], &rows, fit_to)
-}
+    /// The result as tables, after a write: committed (`done`) or rolled back.
+    fn result(&self, done: &[Self::Outcome]) -> Option<String>;
 
-/// A command line in a process table: cut with `…` so the table fits 80 columns (JSON has it
-/// whole).
-const CMDLINE_WIDTH: usize = 40;
+    /// What the selection found nothing of: `no live service on host node09`.
+    fn nothing(&self) -> String;
 
-/// The processes `backend cleanup` is about to stop.
-pub(crate) fn planned_processes_table(
-    procs: &[Stopped],
-    kill_timeout: u64,
-    fit_to: Option<usize>,
-) -> String {
-    report_table(
-        &["PID", "Command Line", "Action"],
-        &procs
-            .iter()
-            .map(|p| {
-                vec![
-                    p.pid.to_string(),
-                    cut(&p.cmdline, CMDLINE_WIDTH),
-                    format!("SIGTERM, SIGKILL after {kill_timeout}s"),
-                ]
-            })
-            .collect::<Vec<_>>(),
-        fit_to,
-    )
-}
+    /// The plan refused: one stderr line per refused row, and the error.
+    fn refused(&self, flags: &Flags) -> (Vec<String>, String);
 
-/// The processes `backend cleanup` stopped.
-pub(crate) fn stopped_processes_table(stopped: &[Stopped], fit_to: Option<usize>) -> String {
-    report_table(
-        &["PID", "Command Line", "Signal", "Stopped"],
-        &stopped
-            .iter()
-            .map(|s| {
-                vec![
-                    s.pid.to_string(),
-                    cut(&s.cmdline, CMDLINE_WIDTH),
-                    s.signal.clone().unwrap_or_else(|| "-".into()),
-                    if s.stopped { "yes" } else { "NO" }.into(),
-                ]
-            })
-            .collect::<Vec<_>>(),
-        fit_to,
-    )
-}
-
-/// A deleted (or, in a dry run, to-be-deleted) service: the keys of `service list`, plus what
-/// `--force` overrode.
-#[derive(Serialize)]
-struct DeletedEntry<'a> {
-    #[serde(flatten)]
-    service: ServiceJson<'a>,
-    overridden: Vec<String>,
-}
-
-/// A refused (or kept) service: the keys of `service list`, plus why.
-#[derive(Serialize)]
-struct RefusedEntry<'a> {
-    #[serde(flatten)]
-    service: ServiceJson<'a>,
-    reasons: Vec<ReasonJson<'a>>,
-}
-
-/// Why, for a script to branch on: `kind` names the rule, the other keys are its evidence
-/// (null where the rule has none), `text` says it for a person.
-#[derive(Serialize)]
-struct ReasonJson<'a> {
-    kind: &'static str,
-    seconds_ago: Option<i64>,
-    counts: Option<&'a RefCounts>,
-    /// The first few hosts of the volumes in `counts`; `text` says how many more.
-    hosts: Option<&'a [String]>,
-    text: String,
-}
-
-fn reason_json<'a>(reason: &'a Reason, item: &Item) -> ReasonJson<'a> {
-    let (kind, seconds_ago, counts) = match reason {
-        Reason::Up { seconds_ago } => ("up", Some(*seconds_ago), None),
-        Reason::UpElsewhere { seconds_ago, .. } => ("up_elsewhere", Some(*seconds_ago), None),
-        Reason::UpHereUnnamed { seconds_ago, .. } => ("up_here_unnamed", Some(*seconds_ago), None),
-        Reason::FutureHeartbeat { seconds } => ("future_heartbeat", Some(-*seconds), None),
-        Reason::StillEnabled { .. } => ("still_enabled", None, None),
-        Reason::ClusterOnly { counts, .. } => ("cluster_in_use", None, Some(counts)),
-        Reason::InUse(c) => ("in_use", None, Some(c)),
-        Reason::BackendInUse { counts, .. } => ("backend_in_use", None, Some(counts)),
-        Reason::CameUp => ("came_up", None, None),
-        Reason::GainedReferences => ("gained_references", None, None),
-    };
-    ReasonJson {
-        kind,
-        seconds_ago,
-        counts,
-        hosts: counts.map(|c| shown_hosts(&c.volume_hosts)),
-        text: reason.describe(item.row()),
+    /// With `--skip-refused`, nothing passed: the error.
+    fn all_refused(&self) -> String {
+        String::new()
     }
+
+    /// Everything is already as asked: the note.
+    fn unchanged(&self) -> String {
+        String::new()
+    }
+
+    /// `--dry-run`: the note.
+    fn dry_run(&self, flags: &Flags) -> String;
+
+    /// After the write committed: the notes (what was done, where the record is).
+    fn done(&self, done: &[Self::Outcome], audit: Option<&Path>, flags: &Flags) -> Vec<String>;
+
+    /// All or nothing: the rows that changed since the plan (stderr lines) and the error.
+    fn rolled_back(&self, outcome: &Self::Outcome) -> (Vec<String>, String);
 }
 
-/// The JSON result document of every deleting command, with the same keys on every path
-/// (nothing matched, refused, dry run, done); the processes only from `backend cleanup`.
-#[derive(Serialize)]
-pub(crate) struct ResultDoc<'a> {
-    dry_run: bool,
-    /// A dry run's services that the real run would delete; empty otherwise.
-    would_delete: Vec<DeletedEntry<'a>>,
-    /// What was deleted; always empty in a dry run.
-    deleted: Vec<DeletedEntry<'a>>,
-    refused: Vec<RefusedEntry<'a>>,
-    clusters_deleted: &'a [ClusterGone],
-    already_deleted: &'a [i64],
-    /// `processes` and `shared_processes`, from `backend cleanup` only.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
-    processes: Option<ProcessReport<'a>>,
+/// A `Render` on the terminal, as the flow's `Ui`.
+pub(crate) struct Screen<'a, R> {
+    pub render: &'a R,
+    pub style: &'a ReportArgs,
 }
 
-impl<'a> ResultDoc<'a> {
-    /// Nothing written: nothing matched, or everything refused (`refused`).
-    pub fn unchanged(
-        dry_run: bool,
-        refused: impl Iterator<Item = &'a Item>,
-        processes: Option<ProcessReport<'a>>,
-    ) -> ResultDoc<'a> {
-        ResultDoc {
-            dry_run,
-            would_delete: Vec::new(),
-            deleted: Vec::new(),
-            refused: refused.map(refused_entry).collect(),
-            clusters_deleted: &[],
-            already_deleted: &[],
-            processes,
+impl<R: Render> Ui for Screen<'_, R> {
+    fn show_plan(&self, _decision: &Decision, flags: &Flags) -> Result<()> {
+        if !self.style.document() {
+            super::print(&self.render.plan(flags))?;
+        }
+        for line in self.render.notes(flags) {
+            messages::note(line);
+        }
+        Ok(())
+    }
+
+    fn audit_opened(&self, log: &AuditLog, flags: &Flags) {
+        if flags.audit.no_audit && !flags.dry_run {
+            messages::no_audit();
+        }
+        if !log.created.is_empty() {
+            messages::audit_created(&log.created);
         }
     }
 
-    /// A dry run: what would be deleted.
-    pub fn dry_run(would: &[&'a Item], processes: Option<ProcessReport<'a>>) -> ResultDoc<'a> {
-        ResultDoc {
-            dry_run: true,
-            deleted: Vec::new(),
-            would_delete: would
-                .iter()
-                .map(|i| DeletedEntry {
-                    service: ServiceJson {
-                        service: &i.service,
-                        cols: json_columns(false),
-                    },
-                    overridden: i.reason_texts(),
-                })
-                .collect(),
-            refused: Vec::new(),
-            clusters_deleted: &[],
-            already_deleted: &[],
-            processes,
-        }
+    async fn confirm(&self, flags: &Flags) -> Result<bool> {
+        ask(&self.render.question(flags)).await
     }
+}
 
-    /// What the write did.
-    /// What the write did; `skipped` are the plan's refusals a `--skip-refused` run left.
-    pub fn done(
-        outcome: &'a Outcome,
-        skipped: impl Iterator<Item = &'a Item>,
-        processes: Option<ProcessReport<'a>>,
-    ) -> ResultDoc<'a> {
-        ResultDoc {
-            dry_run: false,
-            would_delete: Vec::new(),
-            deleted: outcome
-                .deleted
-                .iter()
-                .map(|d| DeletedEntry {
-                    service: ServiceJson {
-                        service: &d.service,
-                        cols: json_columns(false),
-                    },
-                    overridden: d.overridden.clone(),
-                })
-                .collect(),
-            refused: skipped
-                .chain(outcome.not_deleted.iter())
-                .map(refused_entry)
-                .collect(),
-            clusters_deleted: &outcome.clusters_deleted,
-            already_deleted: &outcome.already_gone,
-            processes,
+/// Asks `question` at a terminal: Ok(true) for y/yes. With no terminal, exit 2.
+pub(crate) async fn ask(question: &str) -> Result<bool> {
+    if !std::io::stdin().is_terminal() {
+        return Err(Failure::Usage(format!(
+            "no terminal to confirm at; nothing was changed; add --yes to {}, or --dry-run to \
+             see the plan",
+            question.trim_end_matches('?').to_lowercase()
+        ))
+        .into());
+    }
+    messages::prompt(question)?;
+    // Read on a blocking thread: the runtime's own thread must stay free to see Ctrl-C, which
+    // tokio has taken over, or svcctl would sit at the prompt until Enter.
+    let answer = tokio::task::spawn_blocking(|| {
+        let mut answer = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut answer)
+            .map(|_| answer)
+    })
+    .await??;
+    Ok(matches!(answer.trim().to_lowercase().as_str(), "y" | "yes"))
+}
+
+/// Nothing matched `what`: exit 4, or 0 with `missing_ok`; said on stderr either way.
+pub(crate) fn nothing(missing_ok: bool, what: String) -> Result<()> {
+    if missing_ok {
+        messages::nothing_to_do(&what);
+        Ok(())
+    } else {
+        Err(Failure::NothingMatched(format!(
+            "{what}; nothing to do (check the spelling; --missing-ok makes this exit 0)"
+        ))
+        .into())
+    }
+}
+
+/// Prints a document as `-f` asks.
+fn print_document(style: &ReportArgs, doc: &impl Serialize) -> Result<()> {
+    super::print_doc(doc, style.format == ReportFormat::Yaml, style.json.noindent)
+}
+
+/// Shows how a writing command ended, and turns it into the exit status.
+pub(crate) fn finish<R: Render>(
+    render: &R,
+    style: &ReportArgs,
+    flags: &Flags,
+    applied: Applied<R::Outcome>,
+) -> Result<()> {
+    let end = &applied.end;
+    let document = style.document();
+    if document && !matches!(end, End::Declined) {
+        print_document(style, &render.document(end, flags))?;
+    }
+    match end {
+        End::NothingMatched => {
+            for line in render.notes(flags) {
+                messages::note(line);
+            }
+            nothing(flags.missing_ok, render.nothing())
+        }
+        End::Refused => {
+            let (lines, error) = render.refused(flags);
+            for line in lines {
+                messages::note(line);
+            }
+            Err(Failure::Refused(error).into())
+        }
+        End::AllRefused => Err(Failure::NothingMatched(render.all_refused()).into()),
+        End::Unchanged => {
+            messages::note(render.unchanged());
+            Ok(())
+        }
+        End::DryRun => {
+            messages::note(render.dry_run(flags));
+            Ok(())
+        }
+        End::Declined => Err(Failure::Refused("not confirmed; nothing was changed".into()).into()),
+        End::Done(done) => {
+            if !document && let Some(tables) = render.result(done) {
+                super::print(&tables)?;
+            }
+            for line in render.done(done, applied.audit.as_deref(), flags) {
+                messages::note(line);
+            }
+            Ok(())
+        }
+        End::RolledBack(outcome) => {
+            if !document && let Some(tables) = render.result(std::slice::from_ref(outcome)) {
+                super::print(&tables)?;
+            }
+            let (lines, error) = render.rolled_back(outcome);
+            for line in lines {
+                messages::note(line);
+            }
+            Err(Failure::Refused(error).into())
         }
     }
 }
 
-fn refused_entry(item: &Item) -> RefusedEntry<'_> {
-    RefusedEntry {
-        service: ServiceJson {
-            service: &item.service,
-            cols: json_columns(false),
-        },
-        reasons: item.reasons.iter().map(|r| reason_json(r, item)).collect(),
+/// `s` when `n` is not one: `format!("{n} service{}", plural(n))`.
+pub(crate) fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// `2 services and 1 cluster`.
+pub(crate) fn counts(services: usize, clusters: usize) -> String {
+    let mut parts = Vec::new();
+    if services > 0 || clusters == 0 {
+        parts.push(format!("{services} service{}", plural(services)));
     }
+    if clusters > 0 {
+        parts.push(format!("{clusters} cluster{}", plural(clusters)));
+    }
+    parts.join(" and ")
+}
+
+/// `; audit record in PATH`, or nothing without a record.
+pub(crate) fn audit_note(audit: Option<&Path>) -> String {
+    audit.map_or(String::new(), |p| {
+        format!("; audit record in {}", p.display())
+    })
 }

@@ -29,18 +29,18 @@
 //! record). None: rolled back (a `rolled_back` line), and retried. Anything else, or no
 //! connection: exit 1 with an `outcome_unknown` line, never `rolled_back`.
 //!
-//! To add a writing command (restore, purge, disable/enable, volume moves): implement
-//! `Change` for a struct holding what the plan decided (ids, the safety condition as a
-//! `Stmt`), with `apply` building its statements from `Tx::dialect`, and call `run`.
-//! `soft_delete` is the worked example; `restore`, `purge`, `cluster_destroy`, `set_disabled`
-//! and `move_host` follow it.
+//! A writing command is an [`Operation`]: a plan (its `decide`, for `apply::run`'s flow) and
+//! the [`Change`]s that carry it out, one module per operation with the plan's name
+//! (`delete`, `restore`, `purge`, `toggle`, `move_host`, `cluster`). To add one: its plan in
+//! `plan/`, its `Change` and `Operation` here, its rendering in `output/`; `apply::run` and
+//! this runner do the rest. `delete` is the worked example.
 
-pub(crate) mod cluster_destroy;
+pub(crate) mod cluster;
+pub(crate) mod delete;
 pub(crate) mod move_host;
 pub(crate) mod purge;
 pub(crate) mod restore;
-pub(crate) mod set_disabled;
-pub(crate) mod soft_delete;
+pub(crate) mod toggle;
 
 use anyhow::{Result, anyhow};
 use chrono::NaiveDateTime;
@@ -48,9 +48,33 @@ use chrono::NaiveDateTime;
 use crate::audit::{self, Actor, AuditLog, Detail, Event, Stamp};
 use crate::db::clusters::{self, ClusterRow};
 use crate::db::{
-    Cause, Conn, Db, Dialect, GaveUp, Retry, Schema, Stmt, Trouble, classify, services,
+    Budget, Cause, Conn, Db, Dialect, GaveUp, Retry, Schema, Stmt, Trouble, classify, services,
 };
 use crate::model::ServiceRow;
+use crate::plan::Decision;
+
+/// A writing command's own part, for `apply::run`: what its plan decided, and the
+/// transactions that carry it out.
+pub(crate) trait Operation {
+    /// What one transaction did.
+    type Outcome;
+    /// One transaction, borrowing the plan.
+    type Change<'a>: Change<Outcome = Self::Outcome>
+    where
+        Self: 'a;
+
+    /// The plan's verdict, with or without `--force`.
+    fn decide(&self, force: bool) -> Decision;
+
+    /// The transactions to run, in order: one for most commands, one per batch for a purge.
+    fn changes<'a>(&'a self, db: &Db, force: bool) -> Vec<Self::Change<'a>>;
+
+    /// Work after the operator agreed and before the first transaction, with the audit log
+    /// already open (`backend cleanup` stops the backend's processes here).
+    async fn before_write(&self) -> Result<()> {
+        Ok(())
+    }
+}
 
 /// One writing transaction's own part; see the module documentation.
 pub(crate) trait Change {
@@ -133,26 +157,11 @@ pub(crate) enum Written<O> {
     RolledBack(O),
 }
 
-impl<O> Written<O> {
-    /// The outcome of a change whose `refuses` is never true (it fails `apply` instead, or
-    /// reports what it kept): only `Committed` can come back.
-    pub fn into_outcome(self) -> O {
-        match self {
-            Written::Committed(o) | Written::RolledBack(o) => o,
-        }
-    }
-}
-
 /// How one attempt ended, for `run`.
 enum Attempt<O> {
     Done(Written<O>),
     /// COMMIT was sent and the connection went before its answer came.
-    CommitLost {
-        outcome: O,
-        stamp: Stamp,
-        reason: String,
-        logged: bool,
-    },
+    CommitLost(CommitLost<O>),
 }
 
 /// The open transaction, as `Change::apply` sees it.
@@ -215,7 +224,6 @@ pub(crate) async fn run<C: Change>(
 ) -> Result<Written<C::Outcome>> {
     let schema = db.schema.clone();
     let what = change.what().to_string();
-    let target = db.url.target();
     let mut budget = db.budget();
     let reconnect = db.reconnects();
     loop {
@@ -230,115 +238,139 @@ pub(crate) async fn run<C: Change>(
                 async |conn| attempt(conn, &schema, change, audit, actor).await,
             )
             .await?;
-        let (outcome, stamp, reason, logged) = match tried {
+        let lost = match tried {
             Attempt::Done(written) => return Ok(written),
-            Attempt::CommitLost {
-                outcome,
-                stamp,
-                reason,
-                logged,
-            } => (outcome, stamp, reason, logged),
+            Attempt::CommitLost(lost) => lost,
         };
-        let lost = format!("lost the connection to {target} after COMMIT was sent ({reason})");
-        let Some(landed) = change.landed(&outcome, stamp.now, db.dialect) else {
-            // It changed nothing: committed or not, the outcome is the same.
-            return Ok(Written::Committed(outcome));
-        };
-        let checking = format!("{what}: checking whether its COMMIT landed");
-        let found = db
-            .retrying_within(
-                &checking,
-                &mut budget,
-                Retry {
-                    lost: true,
-                    reconnect: true,
-                },
-                async |conn| count_locked(conn, &landed.count).await,
-            )
-            .await;
-        let unknown = |why: String| {
-            let detail = Detail {
-                note: Some(format!(
-                    "outcome unknown: {lost}; {why}; check {}",
-                    landed.check
-                )),
-                ..Detail::default()
-            };
-            let line = audit::Line::new(Event::OutcomeUnknown, &stamp, actor, detail);
-            (line, why)
-        };
-        match found {
-            Ok(n) if n == landed.expect => {
-                db.note(&crate::db::Notice::CommitChecked {
-                    what: what.clone(),
-                    committed: true,
-                });
-                return Ok(Written::Committed(outcome));
-            }
-            Ok(0) => {
-                db.note(&crate::db::Notice::CommitChecked {
-                    what: what.clone(),
-                    committed: false,
-                });
-                if logged {
-                    let detail = Detail {
-                        error: Some(format!("{lost}; it did not commit")),
-                        ..Detail::default()
-                    };
-                    let line = audit::Line::new(Event::RolledBack, &stamp, actor, detail);
-                    audit.append(&[line])?;
-                }
-                if !reconnect {
-                    return Err(anyhow!(
-                        "{what}: {lost}; it did not commit, nothing was changed (set [database] \
-                         use_db_reconnect = true to retry)"
-                    ));
-                }
-                db.spend_retry(
-                    &what,
-                    &mut budget,
-                    Cause::Lost {
-                        target: target.clone(),
-                        reason,
-                    },
-                )
-                .await?;
-            }
-            other => {
-                let why = match other {
-                    Ok(n) => format!(
-                        "{n} of the {} rows it changed carry its timestamp now",
-                        landed.expect
-                    ),
-                    Err(e) => match e.downcast_ref::<GaveUp>().map(|g| &g.cause) {
-                        Some(Cause::Reconnect { reason, .. }) => {
-                            format!("could not reconnect to check ({reason})")
-                        }
-                        Some(Cause::Lost { reason, .. }) => {
-                            format!("lost the connection again while checking ({reason})")
-                        }
-                        Some(Cause::Deadlock) => {
-                            "the rows stayed locked while checking (lock wait)".into()
-                        }
-                        None => format!("could not check ({e:#})"),
-                    },
-                };
-                let (line, why) = unknown(why);
-                let kept = if logged {
-                    audit.append(&[line]).map_or_else(
-                        |e| format!("; the audit log could not say so ({e:#})"),
-                        |()| format!("; audit txn {} is marked outcome_unknown", stamp.txn),
-                    )
-                } else {
-                    String::new()
-                };
-                return Err(anyhow!(
-                    "{what}: outcome unknown: {lost}; {why}; check {}{kept}",
-                    landed.check
-                ));
-            }
+        let reason = lost.reason.clone();
+        if let Some(written) =
+            resolve_lost_commit(db, change, lost, &mut budget, audit, actor).await?
+        {
+            return Ok(written);
         }
+        // It did not commit: retry, under the same budget, when reconnecting is allowed.
+        if !reconnect {
+            return Err(anyhow!(
+                "{what}: lost the connection to {} after COMMIT was sent ({reason}); it did not \
+                 commit, nothing was changed (set [database] use_db_reconnect = true to retry)",
+                db.url.target()
+            ));
+        }
+        let cause = Cause::Lost {
+            target: db.url.target(),
+            reason,
+        };
+        db.spend_retry(&what, &mut budget, cause).await?;
     }
+}
+
+/// An attempt whose COMMIT was sent and whose answer never came.
+struct CommitLost<O> {
+    outcome: O,
+    stamp: Stamp,
+    /// The driver's words for the lost connection.
+    reason: String,
+    /// Its audit lines were appended (so a `rolled_back` or `outcome_unknown` line must follow).
+    logged: bool,
+}
+
+/// Finds out, after reconnecting, whether the attempt whose COMMIT answer was lost committed:
+/// `landed`'s locking read of the attempt's own mark on exactly its rows. Committed: the
+/// outcome (its lines stand). Not committed: None, after a `rolled_back` line (the caller
+/// retries). Cannot tell: an error, after an `outcome_unknown` line; never `rolled_back`.
+async fn resolve_lost_commit<C: Change>(
+    db: &mut Db,
+    change: &C,
+    lost: CommitLost<C::Outcome>,
+    budget: &mut Budget,
+    audit: &mut AuditLog,
+    actor: &Actor,
+) -> Result<Option<Written<C::Outcome>>> {
+    let what = change.what();
+    let CommitLost {
+        outcome,
+        stamp,
+        reason,
+        logged,
+    } = lost;
+    let lost = format!(
+        "lost the connection to {} after COMMIT was sent ({reason})",
+        db.url.target()
+    );
+    let Some(landed) = change.landed(&outcome, stamp.now, db.dialect) else {
+        // It changed nothing: committed or not, the outcome is the same.
+        return Ok(Some(Written::Committed(outcome)));
+    };
+    let checking = format!("{what}: checking whether its COMMIT landed");
+    let found = db
+        .retrying_within(
+            &checking,
+            budget,
+            Retry {
+                lost: true,
+                reconnect: true,
+            },
+            async |conn| count_locked(conn, &landed.count).await,
+        )
+        .await;
+    let why = match found {
+        Ok(n) if n == landed.expect => {
+            db.note(&crate::db::Notice::CommitChecked {
+                what: what.to_string(),
+                committed: true,
+            });
+            return Ok(Some(Written::Committed(outcome)));
+        }
+        Ok(0) => {
+            db.note(&crate::db::Notice::CommitChecked {
+                what: what.to_string(),
+                committed: false,
+            });
+            if logged {
+                let detail = Detail {
+                    error: Some(format!("{lost}; it did not commit")),
+                    ..Detail::default()
+                };
+                let line = audit::Line::new(Event::RolledBack, &stamp, actor, detail);
+                audit.append(&[line])?;
+            }
+            return Ok(None);
+        }
+        Ok(n) => format!(
+            "{n} of the {} rows it changed carry its timestamp now",
+            landed.expect
+        ),
+        Err(e) => match e.downcast_ref::<GaveUp>().map(|g| &g.cause) {
+            Some(Cause::Reconnect { reason, .. }) => {
+                format!("could not reconnect to check ({reason})")
+            }
+            Some(Cause::Lost { reason, .. }) => {
+                format!("lost the connection again while checking ({reason})")
+            }
+            Some(Cause::Deadlock) => "the rows stayed locked while checking (lock wait)".into(),
+            None => format!("could not check ({e:#})"),
+        },
+    };
+    let kept = if logged {
+        let detail = Detail {
+            note: Some(format!(
+                "outcome unknown: {lost}; {why}; check {}",
+                landed.check
+            )),
+            ..Detail::default()
+        };
+        let line = audit::Line::new(Event::OutcomeUnknown, &stamp, actor, detail);
+        audit.append(&[line]).map_or_else(
+            |e| format!("; the audit log could not say so ({e:#})"),
+            |()| format!("; audit txn {} is marked outcome_unknown", stamp.txn),
+        )
+    } else {
+        String::new()
+    };
+    Err(anyhow!(
+        "{what}: outcome unknown: {lost}; {why}; check {}{kept}",
+        landed.check
+    ))
 }
 
 /// The locking count that finds an attempt's write (`Landed::count`), in a transaction of its
@@ -406,12 +438,12 @@ async fn attempt<C: Change>(
                     Trouble::LostConnection | Trouble::Unreachable(_)
                 ) =>
             {
-                Ok(Attempt::CommitLost {
+                Ok(Attempt::CommitLost(CommitLost {
                     outcome,
                     reason: crate::db::driver_text(&e),
                     stamp: stamp.clone(),
                     logged,
-                })
+                }))
             }
             Err(e) => Err(e.into()),
         }

@@ -11,11 +11,43 @@ use anyhow::Result;
 
 use chrono::NaiveDateTime;
 
-use super::{Change, Landed, Tx};
-use crate::audit::{Detail, Event, Line};
+use super::{Change, Landed, Operation, Tx};
+use crate::audit::{Detail, Event};
 use crate::db::hosted::{self, HostedRow};
-use crate::db::{Dialect, Schema, Stmt};
-use crate::relocate::{self, Move, MovePlan, SETTLED_MIGRATION, busy_statuses, placement_of};
+use crate::db::{Db, Dialect, Schema, Stmt};
+use crate::plan::Decision;
+use crate::plan::move_host::{
+    Busy, Move, Plan, SETTLED_MIGRATION, busy, busy_statuses, placement_of,
+};
+
+impl Operation for Plan {
+    type Outcome = Moved;
+    type Change<'a> = MoveHost<'a>;
+
+    fn decide(&self, force: bool) -> Decision {
+        Plan::decide(self, force)
+    }
+
+    fn changes<'a>(&'a self, db: &Db, _force: bool) -> Vec<MoveHost<'a>> {
+        vec![MoveHost {
+            plan: self,
+            schema: db.schema.clone(),
+        }]
+    }
+}
+
+/// Why the guarded UPDATE left a planned row where it was.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum NotMoved {
+    /// Deleted since the plan.
+    Gone,
+    /// Its host changed since the plan (to this).
+    HostChanged(String),
+    /// It became busy since the plan.
+    Busy(Busy),
+    /// The target service went down or away since the plan.
+    TargetGone,
+}
 
 /// What the write did.
 #[derive(Debug, Clone, Default)]
@@ -23,23 +55,20 @@ pub(crate) struct Moved {
     /// Moved, with the values each row had just before (`old`).
     pub moved: Vec<Move>,
     /// Planned but left where it is, and why (it changed after the plan).
-    pub not_moved: Vec<(Move, String)>,
+    pub not_moved: Vec<(Move, NotMoved)>,
     /// On FROM after the write but not in the plan (created or moved there meanwhile).
     pub appeared: Vec<(&'static str, HostedRow)>,
     /// The transaction, as `--undo` takes it.
     pub txn: String,
 }
 
+/// The move (or its undo) of every row the plan moves: one transaction.
 pub(crate) struct MoveHost<'a> {
-    plan: &'a MovePlan,
-    schema: &'a Schema,
+    plan: &'a Plan,
+    schema: Schema,
 }
 
-impl<'a> MoveHost<'a> {
-    pub fn new(plan: &'a MovePlan, schema: &'a Schema) -> MoveHost<'a> {
-        MoveHost { plan, schema }
-    }
-
+impl MoveHost<'_> {
     /// `SET host = ?, service_uuid = ?, cluster_name = ?, updated_at = ?` for the columns the
     /// table has.
     fn set(&self, m: &Move, now: chrono::NaiveDateTime) -> Stmt {
@@ -232,17 +261,17 @@ impl Change for MoveHost<'_> {
 }
 
 /// Why the guarded UPDATE left a planned row where it was.
-fn why_not(m: &Move, row: Option<&HostedRow>) -> String {
+fn why_not(m: &Move, row: Option<&HostedRow>) -> NotMoved {
     let Some(row) = row else {
-        return "deleted since the plan".into();
+        return NotMoved::Gone;
     };
     if row.host != m.old.host {
-        return format!("its host changed since the plan (now {})", row.host());
+        return NotMoved::HostChanged(row.host().to_string());
     }
-    if let Some(why) = relocate::busy(m.table, row) {
-        return format!("{why} since the plan");
+    if let Some(why) = busy(m.table, row) {
+        return NotMoved::Busy(why);
     }
-    "the target service went down or away since the plan".into()
+    NotMoved::TargetGone
 }
 
 /// The audit event of a row of `table` moved.
@@ -253,38 +282,4 @@ pub(crate) fn event(table: &str) -> Event {
         "groups" => Event::GroupHostMoved,
         _ => Event::ConsistencygroupHostMoved,
     }
-}
-
-/// The undo of a committed move: the same rows, from where the move put them back to where
-/// they were. Only rows still where the move left them go back (the WHERE clause checks).
-pub(crate) fn reversed(lines: &[Line], tables: &[&'static str]) -> Vec<Move> {
-    lines
-        .iter()
-        .filter_map(|l| {
-            let d = &l.detail;
-            let table = *tables.iter().find(|t| Some(**t) == d.table.as_deref())?;
-            Some(Move {
-                table,
-                id: d.id.clone()?,
-                status: None,
-                old: d.new.clone()?,
-                new: d.old.clone()?,
-            })
-        })
-        .collect()
-}
-
-/// The `*_host_moved` lines of transaction `txn` among `lines`, in order: what
-/// `move-host --undo TXN` puts back (none when the transaction was rolled back).
-pub(crate) fn host_moves(lines: Vec<Line>, txn: &str) -> Vec<Line> {
-    if lines
-        .iter()
-        .any(|l| l.txn == txn && l.event == Event::RolledBack)
-    {
-        return Vec::new();
-    }
-    lines
-        .into_iter()
-        .filter(|l| l.txn == txn && matches!(l.event.action(), crate::audit::Action::Move))
-        .collect()
 }

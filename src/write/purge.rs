@@ -6,23 +6,52 @@
 
 use anyhow::Result;
 
-use super::{Change, Landed, Tx};
+use super::{Change, Landed, Operation, Tx};
 use crate::audit::{ClusterRecord, Detail, Event, ServiceRecord};
 use crate::db::clusters::ClusterRow;
-use crate::db::{Dialect, Stmt, foreign_keys};
+use crate::db::{Db, Dialect, Stmt, foreign_keys};
 use crate::model::{Service, ServiceRow};
+use crate::plan::Decision;
+use crate::plan::purge::Plan;
+
+/// A purge runs one transaction per batch of `--batch` rows: services first, then clusters.
+impl Operation for Plan {
+    type Outcome = Purged;
+    type Change<'a> = PurgeBatch;
+
+    fn decide(&self, _force: bool) -> Decision {
+        Plan::decide(self)
+    }
+
+    fn changes(&self, _db: &Db, _force: bool) -> Vec<PurgeBatch> {
+        let batch = |services: &[i64], clusters: &[i64]| PurgeBatch {
+            services: services.to_vec(),
+            clusters: clusters.to_vec(),
+            cutoff: self.cutoff,
+            service_down_time: self.service_down_time,
+        };
+        let services: Vec<i64> = self.services.iter().map(|s| s.row.id).collect();
+        let clusters: Vec<i64> = self.clusters.iter().map(|c| c.id).collect();
+        let size = self.batch.max(1);
+        services
+            .chunks(size)
+            .map(|c| batch(c, &[]))
+            .chain(clusters.chunks(size).map(|c| batch(&[], c)))
+            .collect()
+    }
+}
 
 /// One batch: the ids the plan found purgeable.
 pub(crate) struct PurgeBatch {
-    pub services: Vec<i64>,
-    pub clusters: Vec<i64>,
-    pub cutoff: chrono::NaiveDateTime,
-    pub service_down_time: i64,
+    services: Vec<i64>,
+    clusters: Vec<i64>,
+    cutoff: chrono::NaiveDateTime,
+    service_down_time: i64,
 }
 
 /// What one batch did.
 #[derive(Debug, Default)]
-pub(crate) struct Outcome {
+pub(crate) struct Purged {
     /// The purged rows, as they were just before.
     pub services: Vec<Service>,
     pub clusters: Vec<ClusterRow>,
@@ -52,14 +81,14 @@ fn still_there(ids: &[i64], after: &[i64]) -> Vec<i64> {
 }
 
 impl Change for PurgeBatch {
-    type Outcome = Outcome;
+    type Outcome = Purged;
 
     fn what(&self) -> &str {
         "purging deleted services"
     }
 
-    async fn apply(&self, tx: &mut Tx<'_>) -> Result<Outcome> {
-        let mut outcome = Outcome::default();
+    async fn apply(&self, tx: &mut Tx<'_>) -> Result<Purged> {
+        let mut outcome = Purged::default();
         if !self.services.is_empty() {
             let before: Vec<ServiceRow> = tx.lock_services(&self.services).await?;
             let guard = format!(" AND {}", foreign_keys::unnamed_condition(tx.schema()));
@@ -99,12 +128,12 @@ impl Change for PurgeBatch {
 
     /// Rows named by a foreign key since the plan are kept and reported, not a reason to
     /// keep the whole batch (unlike `cinder-manage db purge`).
-    fn refuses(&self, _: &Outcome) -> bool {
+    fn refuses(&self, _: &Purged) -> bool {
         false
     }
 
     /// Purged rows are gone; after a rollback every one of them would still be there.
-    fn landed(&self, outcome: &Outcome, _: chrono::NaiveDateTime, d: Dialect) -> Option<Landed> {
+    fn landed(&self, outcome: &Purged, _: chrono::NaiveDateTime, d: Dialect) -> Option<Landed> {
         let (table, mut ids): (&str, Vec<i64>) = if outcome.services.is_empty() {
             ("clusters", outcome.clusters.iter().map(|c| c.id).collect())
         } else {
@@ -134,7 +163,7 @@ impl Change for PurgeBatch {
         })
     }
 
-    fn audit(&self, outcome: &Outcome) -> Vec<(Event, Detail)> {
+    fn audit(&self, outcome: &Purged) -> Vec<(Event, Detail)> {
         let services = outcome.services.iter().map(|s| {
             (
                 Event::ServicePurged,

@@ -7,25 +7,53 @@
 
 use anyhow::Result;
 
-use super::{Change, Landed, Tx};
-use crate::audit::{ClusterRecord, Detail, Event, ServiceRecord, Written};
+use super::{Change, Landed, Operation, Tx};
+use crate::audit::{ClusterRecord, Detail, Event, ServiceRecord, Set};
 use crate::db::clusters::ClusterRow;
-use crate::db::{Dialect, Stmt};
-use crate::error::Failure;
+use crate::db::{Db, Dialect, Stmt};
 use crate::model::{Service, ServiceRow};
-use crate::undo::{DeletedCluster, DeletedService, RestorePlan};
+use crate::plan::Decision;
+use crate::plan::restore::{DeletedCluster, DeletedService, Plan};
+
+impl Operation for Plan {
+    type Outcome = Restored;
+    type Change<'a> = Restore<'a>;
+
+    fn decide(&self, _force: bool) -> Decision {
+        Plan::decide(self)
+    }
+
+    fn changes<'a>(&'a self, _db: &Db, _force: bool) -> Vec<Restore<'a>> {
+        vec![Restore { plan: self }]
+    }
+}
 
 /// The restore of what a plan allows (a plan with refusals is never written).
 pub(crate) struct Restore<'a> {
-    pub plan: &'a RestorePlan,
-    pub service_down_time: i64,
+    plan: &'a Plan,
 }
 
-/// What the restore did: the rows as they were just before it (still deleted).
+/// A row the restore found no longer as the plan saw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Changed {
+    Service {
+        id: i64,
+        binary: String,
+        host: String,
+    },
+    Cluster {
+        id: i64,
+        name: String,
+    },
+}
+
+/// What the restore did: the rows as they were just before it (still deleted), and what it
+/// set; or, when it rolled back, the rows that changed since the plan.
 #[derive(Debug, Default)]
-pub(crate) struct Outcome {
-    pub services: Vec<(Service, Written)>,
-    pub clusters: Vec<(ClusterRow, Written)>,
+pub(crate) struct Restored {
+    pub services: Vec<(Service, Set)>,
+    pub clusters: Vec<(ClusterRow, Set)>,
+    pub changed: Vec<Changed>,
 }
 
 /// `NOT EXISTS` a live row other than the outer one with the same `cols`, compared exactly.
@@ -72,12 +100,8 @@ fn update(
 }
 
 /// What the restore sets, as stored.
-fn written(
-    d: Dialect,
-    updated_at: Option<chrono::NaiveDateTime>,
-    race_preventer: Option<i64>,
-) -> Written {
-    Written {
+fn set(d: Dialect, updated_at: Option<chrono::NaiveDateTime>, race_preventer: Option<i64>) -> Set {
+    Set {
         deleted: false,
         deleted_at: None,
         updated_at: updated_at.map(|t| d.timestamp(t)),
@@ -85,22 +109,14 @@ fn written(
     }
 }
 
-fn changed(what: String) -> anyhow::Error {
-    Failure::Refused(format!(
-        "{what} changed between plan and write; nothing was changed; run svcctl service restore \
-         again for a new plan"
-    ))
-    .into()
-}
-
 impl Change for Restore<'_> {
-    type Outcome = Outcome;
+    type Outcome = Restored;
 
     fn what(&self) -> &str {
         "restoring services"
     }
 
-    async fn apply(&self, tx: &mut Tx<'_>) -> Result<Outcome> {
+    async fn apply(&self, tx: &mut Tx<'_>) -> Result<Restored> {
         let d = tx.dialect();
         let services: Vec<&DeletedService> =
             self.plan.services.iter().map(|i| &i.deleted).collect();
@@ -111,7 +127,7 @@ impl Change for Restore<'_> {
         } else {
             tx.lock_services(&ids).await?
         };
-        let mut outcome = Outcome::default();
+        let mut out = Restored::default();
         for s in services {
             let n = tx
                 .execute(&update(
@@ -124,20 +140,17 @@ impl Change for Restore<'_> {
                     s.updated_at,
                 ))
                 .await?;
-            let row = before.iter().find(|r| r.id == s.record.id);
-            match (n, row) {
-                (1, Some(row)) => outcome.services.push((
-                    Service::judge(row.clone(), tx.now, self.service_down_time),
-                    written(d, s.updated_at, None),
+            match (n, before.iter().find(|r| r.id == s.record.id)) {
+                // Still deleted: never up, whatever service_down_time says.
+                (1, Some(row)) => out.services.push((
+                    Service::judge(row.clone(), tx.now, 0),
+                    set(d, s.updated_at, None),
                 )),
-                _ => {
-                    return Err(changed(format!(
-                        "{} {} (id {})",
-                        s.record.binary.as_deref().unwrap_or(""),
-                        s.record.host.as_deref().unwrap_or(""),
-                        s.record.id
-                    )));
-                }
+                _ => out.changed.push(Changed::Service {
+                    id: s.record.id,
+                    binary: s.record.binary.clone().unwrap_or_default(),
+                    host: s.record.host.clone().unwrap_or_default(),
+                }),
             }
         }
         let list: Vec<&DeletedCluster> = self.plan.clusters.iter().map(|i| &i.deleted).collect();
@@ -157,27 +170,25 @@ impl Change for Restore<'_> {
                 ))
                 .await?;
             match (n, before.iter().find(|r| r.id == c.record.id)) {
-                (1, Some(row)) => outcome
+                (1, Some(row)) => out
                     .clusters
-                    .push((row.clone(), written(d, c.updated_at, Some(0)))),
-                _ => {
-                    return Err(changed(format!(
-                        "cluster {} (id {})",
-                        c.record.name, c.record.id
-                    )));
-                }
+                    .push((row.clone(), set(d, c.updated_at, Some(0)))),
+                _ => out.changed.push(Changed::Cluster {
+                    id: c.record.id,
+                    name: c.record.name.clone(),
+                }),
             }
         }
-        Ok(outcome)
+        Ok(out)
     }
 
-    /// A row that no longer qualifies fails `apply` (exit 3) and rolls everything back.
-    fn refuses(&self, _: &Outcome) -> bool {
-        false
+    /// All or nothing: one row no longer as the plan saw it keeps them all.
+    fn refuses(&self, outcome: &Restored) -> bool {
+        !outcome.changed.is_empty()
     }
 
     /// Restored rows are live again; after a rollback they would still be deleted.
-    fn landed(&self, outcome: &Outcome, _: chrono::NaiveDateTime, d: Dialect) -> Option<Landed> {
+    fn landed(&self, outcome: &Restored, _: chrono::NaiveDateTime, d: Dialect) -> Option<Landed> {
         let mut ids: Vec<i64> = outcome.services.iter().map(|(s, _)| s.row.id).collect();
         ids.sort_unstable();
         let check = format!(
@@ -187,7 +198,7 @@ impl Change for Restore<'_> {
         Landed::marked("services", &ids, &Stmt::new("deleted = 0"), d, check)
     }
 
-    fn audit(&self, outcome: &Outcome) -> Vec<(Event, Detail)> {
+    fn audit(&self, outcome: &Restored) -> Vec<(Event, Detail)> {
         let restores = Some(self.plan.txn.clone());
         let services = outcome.services.iter().map(|(s, set)| {
             (

@@ -1,20 +1,59 @@
 //! Cinder's own soft delete of planned services (`service_destroy`: `deleted = 1,
 //! deleted_at = now, updated_at = now`), with the plan's safety conditions repeated inside the
 //! UPDATE's WHERE clause so that a service that heartbeats or gains a volume after the plan is
-//! not deleted; and `cluster_destroy` for each cluster whose last live service goes. Both
-//! `service delete` and `backend cleanup` come through here.
+//! not deleted; and `cluster_destroy` for each cluster whose last live service goes. `service
+//! delete` (and its sweeps), `cluster remove --recursive` and `backend cleanup` come through
+//! here.
 
 use std::collections::{BTreeSet, HashMap};
 
 use anyhow::Result;
 use serde::Serialize;
 
-use super::{Change, Landed, Tx};
-use crate::audit::{ClusterRecord, Detail, Event, ServiceRecord, Written};
+use super::{Change, Landed, Operation, Tx};
+use crate::audit::{ClusterRecord, Detail, Event, ServiceRecord, Set};
 use crate::db::clusters::{self, ClusterRow};
-use crate::db::{Dialect, Schema, Stmt, references};
+use crate::db::{Db, Dialect, Schema, Stmt, references};
 use crate::model::{Service, ServiceRow};
-use crate::plan::{self, Item, Plan, Reason};
+use crate::plan::Decision;
+use crate::plan::delete::{Candidate, Plan, Reason, still_running};
+
+/// How the audit record words what `--force` overrode: `output`'s wording, which the command
+/// passes in, so that the record says what the operator was told.
+pub(crate) type Describe = fn(&Reason, &ServiceRow) -> String;
+
+/// The delete operation: the soft delete of what a delete plan allows.
+pub(crate) struct Delete<'p> {
+    pub plan: &'p Plan,
+    pub describe: Describe,
+}
+
+impl Operation for Delete<'_> {
+    type Outcome = Deletion;
+    type Change<'a>
+        = SoftDelete<'a>
+    where
+        Self: 'a;
+
+    fn decide(&self, force: bool) -> Decision {
+        self.plan.decide(force)
+    }
+
+    /// One transaction; none when nothing is to be deleted (`backend cleanup` that only
+    /// stops processes).
+    fn changes<'a>(&'a self, db: &Db, force: bool) -> Vec<SoftDelete<'a>> {
+        if self.plan.to_write(force).next().is_none() {
+            return Vec::new();
+        }
+        vec![SoftDelete::new(
+            self.plan,
+            force,
+            &db.schema,
+            db.dialect,
+            self.describe,
+        )]
+    }
+}
 
 /// A cluster soft-deleted because its last live service went.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -26,41 +65,48 @@ pub(crate) struct ClusterGone {
 
 /// A service the write deleted: as it was just before, and what `--force` overrode.
 #[derive(Debug, Clone)]
-pub(crate) struct Deleted {
+pub(crate) struct DeletedService {
     pub service: Service,
-    pub overridden: Vec<String>,
+    pub overridden: Vec<Reason>,
 }
 
-/// What the write did.
+/// What the soft delete did.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Outcome {
-    pub deleted: Vec<Deleted>,
+pub(crate) struct Deletion {
+    pub deleted: Vec<DeletedService>,
     /// Planned, but changed since the plan: came up or gained references. Exit 3.
-    pub not_deleted: Vec<Item>,
+    pub not_deleted: Vec<Candidate>,
     /// Planned, but deleted (or purged) by someone else meanwhile. Harmless.
     pub already_gone: Vec<i64>,
     pub clusters_deleted: Vec<ClusterGone>,
     /// The deleted clusters as they were just before, for the audit log.
     pub clusters_before: Vec<ClusterRow>,
     /// What the UPDATEs set, as stored.
-    pub set: Option<Written>,
+    pub set: Option<Set>,
 }
 
-/// The soft delete of what a plan allows (everything, with `force`).
+/// The soft delete of what a plan allows (everything, with `force`): one transaction.
 pub(crate) struct SoftDelete<'a> {
     plan: &'a Plan,
-    items: Vec<&'a Item>,
+    items: Vec<&'a Candidate>,
     /// Every id to delete, sorted.
     ids: Vec<i64>,
     force: bool,
     /// The WHERE clause's safety condition, decided once from the plan.
     safety: Stmt,
     clusters_table: bool,
+    describe: Describe,
 }
 
 impl<'a> SoftDelete<'a> {
-    pub fn new(plan: &'a Plan, force: bool, schema: &Schema, d: Dialect) -> SoftDelete<'a> {
-        let items: Vec<&Item> = plan.to_write(force).collect();
+    pub fn new(
+        plan: &'a Plan,
+        force: bool,
+        schema: &Schema,
+        d: Dialect,
+        describe: Describe,
+    ) -> SoftDelete<'a> {
+        let items: Vec<&Candidate> = plan.to_write(force).collect();
         let mut ids: Vec<i64> = items.iter().map(|i| i.row().id).collect();
         ids.sort_unstable();
         SoftDelete {
@@ -70,12 +116,8 @@ impl<'a> SoftDelete<'a> {
             ids,
             force,
             clusters_table: clusters::supported(schema),
+            describe,
         }
-    }
-
-    /// True when the plan leaves nothing to delete.
-    pub fn is_empty(&self) -> bool {
-        self.ids.is_empty()
     }
 }
 
@@ -89,7 +131,7 @@ fn id_in(ids: &[i64]) -> Stmt {
 /// The condition every row must still meet at write time: each planned id; without `force`,
 /// still down (unless exempt: this node's stopped processes), still unreferenced (also through
 /// a cluster whose last live services go), and the plan's own guard.
-fn safety(items: &[&Item], plan: &Plan, force: bool, schema: &Schema, d: Dialect) -> Stmt {
+fn safety(items: &[&Candidate], plan: &Plan, force: bool, schema: &Schema, d: Dialect) -> Stmt {
     let sorted = |exempt: bool| {
         let mut v: Vec<i64> = items
             .iter()
@@ -137,13 +179,13 @@ fn safety(items: &[&Item], plan: &Plan, force: bool, schema: &Schema, d: Dialect
 }
 
 impl Change for SoftDelete<'_> {
-    type Outcome = Outcome;
+    type Outcome = Deletion;
 
     fn what(&self) -> &str {
         "deleting services"
     }
 
-    async fn apply(&self, tx: &mut Tx<'_>) -> Result<Outcome> {
+    async fn apply(&self, tx: &mut Tx<'_>) -> Result<Deletion> {
         // Lock the planned rows and see them as they are now.
         let before = tx.lock_services(&self.ids).await?;
         let mut update = Stmt::new("UPDATE services SET deleted = 1, deleted_at = ");
@@ -157,7 +199,7 @@ impl Change for SoftDelete<'_> {
         let after = tx.lock_services(&self.ids).await?;
         let mut outcome = self.judge(&before, &after);
         let at = Some(tx.dialect().timestamp(tx.now));
-        outcome.set = Some(Written {
+        outcome.set = Some(Set {
             deleted: true,
             deleted_at: at.clone(),
             updated_at: at,
@@ -179,7 +221,7 @@ impl Change for SoftDelete<'_> {
     }
 
     /// All or nothing: one planned service that came up or gained a reference keeps them all.
-    fn refuses(&self, outcome: &Outcome) -> bool {
+    fn refuses(&self, outcome: &Deletion) -> bool {
         !outcome.not_deleted.is_empty()
     }
 
@@ -187,7 +229,7 @@ impl Change for SoftDelete<'_> {
     /// deleted. Nobody else writes that pair on them: the rows stay locked until the attempt
     /// ends, and a later writer would be a later instant (or, on MySQL's whole seconds, would
     /// have to soft-delete these very rows within the same second after a rollback).
-    fn landed(&self, outcome: &Outcome, now: chrono::NaiveDateTime, d: Dialect) -> Option<Landed> {
+    fn landed(&self, outcome: &Deletion, now: chrono::NaiveDateTime, d: Dialect) -> Option<Landed> {
         let mut ids: Vec<i64> = outcome.deleted.iter().map(|x| x.service.row.id).collect();
         ids.sort_unstable();
         let mut mark = Stmt::new("deleted = 1 AND deleted_at = ");
@@ -202,14 +244,19 @@ impl Change for SoftDelete<'_> {
         Landed::marked("services", &ids, &mark, d, check)
     }
 
-    fn audit(&self, outcome: &Outcome) -> Vec<(Event, Detail)> {
+    fn audit(&self, outcome: &Deletion) -> Vec<(Event, Detail)> {
         let services = outcome.deleted.iter().map(|d| {
+            let overridden: Vec<String> = d
+                .overridden
+                .iter()
+                .map(|r| (self.describe)(r, &d.service.row))
+                .collect();
             (
                 Event::ServiceSoftDeleted,
                 Detail {
-                    service: Some(ServiceRecord::new(&d.service, Some(d.overridden.clone()))),
+                    service: Some(ServiceRecord::new(&d.service, Some(overridden.clone()))),
                     set: outcome.set.clone(),
-                    forced_over: Some(d.overridden.clone()),
+                    forced_over: Some(overridden),
                     ..Detail::default()
                 },
             )
@@ -219,7 +266,7 @@ impl Change for SoftDelete<'_> {
                 Event::ClusterSoftDeleted,
                 Detail {
                     cluster: Some(ClusterRecord::new(c)),
-                    set: outcome.set.clone().map(|set| Written {
+                    set: outcome.set.clone().map(|set| Set {
                         race_preventer: Some(c.id),
                         ..set
                     }),
@@ -234,7 +281,7 @@ impl Change for SoftDelete<'_> {
 impl SoftDelete<'_> {
     /// What the UPDATE did to each planned row, from the rows locked just before it and read
     /// just after.
-    fn judge(&self, before: &[ServiceRow], after: &[ServiceRow]) -> Outcome {
+    fn judge(&self, before: &[ServiceRow], after: &[ServiceRow]) -> Deletion {
         // Only the rows live just before the UPDATE count.
         let was_live: HashMap<i64, &ServiceRow> = before
             .iter()
@@ -246,7 +293,7 @@ impl SoftDelete<'_> {
             .filter(|r| r.deleted == Some(true))
             .map(|r| r.id)
             .collect();
-        let mut outcome = Outcome::default();
+        let mut outcome = Deletion::default();
         for &item in &self.items {
             let id = item.row().id;
             let Some(&current) = was_live.get(&id) else {
@@ -254,13 +301,13 @@ impl SoftDelete<'_> {
                 continue;
             };
             if now_deleted.contains(&id) {
-                outcome.deleted.push(Deleted {
+                outcome.deleted.push(DeletedService {
                     service: Service {
                         row: current.clone(),
                         ..item.service.clone()
                     },
                     overridden: if self.force {
-                        item.reason_texts()
+                        item.reasons.clone()
                     } else {
                         Vec::new()
                     },
@@ -269,7 +316,7 @@ impl SoftDelete<'_> {
                 // Live before the UPDATE and still live: the WHERE clause said no.
                 let mut changed = item.clone();
                 let came_up = !item.heartbeat_exempt
-                    && plan::still_running(current, self.plan.now, self.plan.service_down_time);
+                    && still_running(current, self.plan.now, self.plan.service_down_time);
                 changed.reasons = vec![if came_up {
                     Reason::CameUp
                 } else {
@@ -286,7 +333,10 @@ impl SoftDelete<'_> {
 /// Soft-deletes, as Cinder's `cluster_destroy` does (`deleted = 1, deleted_at = now,
 /// race_preventer = id`), each cluster whose last live service this transaction deleted;
 /// returns them as they were just before.
-async fn delete_emptied_clusters(tx: &mut Tx<'_>, deleted: &[Deleted]) -> Result<Vec<ClusterRow>> {
+async fn delete_emptied_clusters(
+    tx: &mut Tx<'_>,
+    deleted: &[DeletedService],
+) -> Result<Vec<ClusterRow>> {
     let pairs: Vec<(String, String)> = deleted
         .iter()
         .filter_map(|d| {

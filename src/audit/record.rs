@@ -1,7 +1,5 @@
-//! The append-only audit log, which undo stands on: one JSON line per changed row (the row as it
-//! was, what the write set, who ran what, when, on which database), written inside the changing
-//! transaction before it commits, so that every committed change is on record; and read back,
-//! typed, by `service restore`. Every writing command needs it (or an explicit `--no-audit`).
+//! The audit log's record: one JSON line per changed row (the row as it was, what the write
+//! set, who ran what, when, on which database), typed for writing and reading back alike.
 //!
 //! A line's keys: `action` (`delete`, `restore`, `purge`, `disable`, `enable`, `move`,
 //! `rolled_back`), `event` (`service_soft_deleted`, `cluster_soft_deleted`, `service_restored`,
@@ -13,65 +11,12 @@
 //! `forced_over`, `error`; a disable's `disabled_reason`; a move's `table`, `id`, `old` and `new`
 //! (host, service_uuid, cluster_name), which `move-host --undo` reads back.
 
-use std::fs::{File, OpenOptions};
-use std::io::Write;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
-use std::path::{Path, PathBuf};
-
-use anyhow::{Context, Result};
 use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 
+use super::Actor;
 use crate::db::clusters::ClusterRow;
-use crate::db::url::DbUrl;
 use crate::model::Service;
-
-/// Where the audit log goes unless `--audit-log` says otherwise.
-pub(crate) const DEFAULT_AUDIT_LOG: &str = "/var/log/svcctl/audit.jsonl";
-/// Modes of what svcctl creates for the log: the records hold hostnames and command lines.
-const DIR_MODE: u32 = 0o750;
-const FILE_MODE: u32 = 0o640;
-
-/// Who ran the change, recorded on every line.
-#[derive(Debug, Clone)]
-pub(crate) struct Actor {
-    pub user: String,
-    pub hostname: String,
-    pub command: Vec<String>,
-    /// The database, as `database_name` names it.
-    pub database: String,
-}
-
-impl Actor {
-    pub fn current(database: String) -> Actor {
-        let uid = nix::unistd::Uid::current();
-        let user = nix::unistd::User::from_uid(uid)
-            .ok()
-            .flatten()
-            .map(|u| u.name)
-            .unwrap_or_else(|| format!("uid {uid}"));
-        Actor {
-            user,
-            hostname: crate::sys::hostname().unwrap_or_default(),
-            command: std::env::args().collect(),
-            database,
-        }
-    }
-}
-
-/// The database as every record names it, the same from any working directory: an SQLite file
-/// by its absolute path (`sqlite:////abs/path`), a MySQL URL as `url::mask` writes it.
-pub(crate) fn database_name(url: &DbUrl) -> String {
-    match url {
-        DbUrl::Sqlite { path: Some(p), .. } => {
-            let abs = std::path::absolute(p).unwrap_or_else(|_| p.clone());
-            format!("sqlite:///{}", abs.display())
-        }
-        DbUrl::Sqlite { path: None, .. } => "sqlite://".into(),
-        // DbUrl's text is `url::mask` of the configured URL.
-        DbUrl::MySql { .. } => url.to_string(),
-    }
-}
 
 /// One transaction attempt, as the audit log names it: its id and the instant it writes.
 #[derive(Debug, Clone)]
@@ -198,7 +143,7 @@ pub(crate) struct Detail {
     pub cluster: Option<ClusterRecord>,
     /// What the write set on the row (none for a purge: the row is gone).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub set: Option<Written>,
+    pub set: Option<Set>,
     /// The `txn` of the deletion a restore undid.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub restores: Option<String>,
@@ -231,7 +176,7 @@ pub(crate) struct Detail {
 /// The columns a write set, with their values as stored (Cinder's timestamp format on that
 /// backend), so a restore can tell whether the row is still as svcctl left it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct Written {
+pub(crate) struct Set {
     pub deleted: bool,
     pub deleted_at: Option<String>,
     pub updated_at: Option<String>,
@@ -383,120 +328,6 @@ impl ClusterRecord {
             frozen: c.frozen,
         }
     }
-}
-
-/// An open audit log, or the explicit decision (`--no-audit`, or a dry run) to go without.
-pub(crate) struct AuditLog {
-    file: Option<(PathBuf, File)>,
-    /// What `open` created (directories, the log), for the caller to say once.
-    pub created: Vec<PathBuf>,
-}
-
-impl AuditLog {
-    /// No log: `--no-audit`, or a run that writes nothing.
-    pub fn none() -> AuditLog {
-        AuditLog {
-            file: None,
-            created: Vec::new(),
-        }
-    }
-
-    /// Opens `path` for appending, creating what is missing: directories mode 0750, the log
-    /// 0640 (`created` lists them). Anything in the way is an error naming the path: nothing
-    /// may be changed without a record.
-    pub fn open(path: &Path) -> Result<AuditLog> {
-        let mut created = Vec::new();
-        let opened = (|| -> std::io::Result<File> {
-            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                let missing: Vec<&Path> = dir.ancestors().take_while(|a| !a.exists()).collect();
-                std::fs::DirBuilder::new()
-                    .recursive(true)
-                    .mode(DIR_MODE)
-                    .create(dir)?;
-                for d in missing.into_iter().rev() {
-                    // Exactly 0750, whatever the umask.
-                    std::fs::set_permissions(d, std::fs::Permissions::from_mode(DIR_MODE))?;
-                    created.push(d.to_path_buf());
-                }
-            }
-            let new = !path.exists();
-            let file = OpenOptions::new()
-                .create(true)
-                .append(true)
-                .mode(FILE_MODE)
-                .open(path)?;
-            if new {
-                file.set_permissions(std::fs::Permissions::from_mode(FILE_MODE))?;
-                created.push(path.to_path_buf());
-            }
-            Ok(file)
-        })();
-        let file = opened.map_err(|e| {
-            anyhow::anyhow!(
-                "cannot write the audit log {} ({e}); nothing was changed; pass --audit-log PATH \
-                 naming a file you can write, or --no-audit to change the database without a \
-                 record",
-                path.display()
-            )
-        })?;
-        Ok(AuditLog {
-            file: Some((path.to_path_buf(), file)),
-            created,
-        })
-    }
-
-    pub fn path(&self) -> Option<&Path> {
-        self.file.as_ref().map(|(p, _)| p.as_path())
-    }
-
-    /// Appends lines and syncs them to disk. A failure is an error: the caller must not
-    /// report (or commit) a change that is not on record.
-    pub fn append(&mut self, lines: &[Line]) -> Result<()> {
-        let Some((path, file)) = self.file.as_mut() else {
-            return Ok(());
-        };
-        let mut buf = Vec::new();
-        for line in lines {
-            serde_json::to_writer(&mut buf, line)?;
-            buf.push(b'\n');
-        }
-        file.write_all(&buf)
-            .and_then(|_| file.sync_data())
-            .with_context(|| format!("writing the audit log {}", path.display()))
-    }
-}
-
-/// Every line of the log at `path`, in order (none when it does not exist). A line that is not
-/// a whole record (truncated, hand-edited) is an error naming the file and line: svcctl cannot
-/// know what it recorded, so it acts on none of it.
-pub(crate) fn read(path: &Path) -> Result<Vec<Line>> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => {
-            return Err(anyhow::anyhow!(
-                "cannot read the audit log {} ({e}); pass --audit-log PATH naming the log the \
-                 deletion was recorded in",
-                path.display()
-            ));
-        }
-    };
-    let mut lines = Vec::new();
-    for (i, raw) in text.lines().enumerate() {
-        if raw.trim().is_empty() {
-            continue;
-        }
-        let line: Line = serde_json::from_str(raw).map_err(|e| {
-            anyhow::anyhow!(
-                "the audit log {} line {} is not a whole svcctl record ({e}); svcctl cannot tell \
-                 what it recorded: repair or remove that line (keep a copy) and run again",
-                path.display(),
-                i + 1
-            )
-        })?;
-        lines.push(line);
-    }
-    Ok(lines)
 }
 
 #[cfg(test)]

@@ -1,13 +1,16 @@
-//! Deciding, before anything is written, which services may be deleted and which must be
-//! refused, and why (`Reason`, whose `describe` is the message shown for it). The same rules are
-//! enforced again inside the write's WHERE clause.
+//! Deciding, before anything is written, which services may be deleted (`service delete`, its
+//! sweeps, `cluster remove --recursive`, `backend cleanup`) and which must be refused, and why
+//! (`Reason`, as data; `output::delete` words it). The same rules are enforced again inside the
+//! write's WHERE clause.
 
 use std::collections::HashMap;
 
-use chrono::{NaiveDateTime, Timelike};
+use anyhow::Result;
+use chrono::NaiveDateTime;
 
-use crate::db::Stmt;
-use crate::db::references::RefCounts;
+use super::Decision;
+use crate::db::references::{self, RefCounts};
+use crate::db::{Db, Stmt};
 use crate::model::{Heartbeat, Service, ServiceRow, down_before};
 
 /// Why a service must not be deleted (without `--force`).
@@ -63,169 +66,25 @@ pub(crate) enum Reason {
     GainedReferences,
 }
 
-impl Reason {
-    pub fn describe(&self, row: &ServiceRow) -> String {
-        self.describe_for_host(row.host())
-    }
-
-    /// The description, for a service on `host`.
-    pub fn describe_for_host(&self, host: &str) -> String {
-        match self {
-            Reason::Up { seconds_ago } => format!(
-                "up (heartbeat {seconds_ago}s ago): stop its cinder process first, or it \
-                 recreates its row"
-            ),
-            Reason::UpElsewhere {
-                node,
-                here,
-                seconds_ago,
-            } => format!(
-                "up on {node} (heartbeat {seconds_ago}s ago): run svcctl backend cleanup on \
-                 {node}, or pass --wait SECS (this node is {here}, from [DEFAULT] host)"
-            ),
-            Reason::FutureHeartbeat { seconds } => {
-                format!("heartbeat {seconds} s in the future: check this node's clock")
-            }
-            Reason::UpHereUnnamed {
-                key,
-                seconds_ago,
-                shared: 0,
-            } => format!(
-                "up (heartbeat {seconds_ago}s ago), yet no cinder-volume process runs here: \
-                 whatever heartbeats for backend {key} under this node's name (a container, \
-                 another machine with the same [DEFAULT] host?) must stop first, or pass --wait \
-                 SECS"
-            ),
-            Reason::UpHereUnnamed {
-                key, seconds_ago, ..
-            } => format!(
-                "up (heartbeat {seconds_ago}s ago) and no process here names backend {key}: the \
-                 cinder-volume serving every enabled backend still runs it; remove it from \
-                 [DEFAULT] enabled_backends and restart cinder-volume, or pass --wait SECS"
-            ),
-            Reason::StillEnabled { key, entry, files } => format!(
-                "backend {key} is still in [DEFAULT] enabled_backends (as {entry:?}) of {files}: \
-                 the next restart of cinder-volume would bring its service back; remove it from \
-                 enabled_backends, restart cinder-volume, then run the cleanup"
-            ),
-            Reason::InUse(c) => {
-                let mut hint = String::new();
-                if c.volumes > 0 || c.groups > 0 || c.consistencygroups > 0 {
-                    hint = format!(
-                        "; move them first: svcctl volume move-host --from {host} --to NEWHOST"
-                    );
-                } else if c.backups > 0 {
-                    hint = format!(
-                        "; move them first: svcctl backup move-host --from {host} --to NEWHOST"
-                    );
-                }
-                format!("in use: {}{}{hint}", describe_counts(c), on_hosts(c))
-            }
-            Reason::BackendInUse { key, counts } => format!(
-                "the backend still owns {}{}; move them first: svcctl volume move-host --from {} \
-                 --to NEWHOST",
-                describe_counts(counts),
-                match on_hosts(counts) {
-                    none if none.is_empty() => format!(" on some node (hosts *@{key}#*)"),
-                    named => named,
-                },
-                match counts.volume_hosts.as_slice() {
-                    [one] => one.split('#').next().unwrap_or(one).to_string(),
-                    _ => format!("NODE@{key}"),
-                }
-            ),
-            Reason::ClusterOnly { cluster, counts } => format!(
-                "{} reach it only through its cluster {cluster}, whose last live service it is \
-                 (their hosts name no other live service); move them to a live service first \
-                 (svcctl volume move-host), or keep another service in the cluster",
-                describe_counts(counts)
-            ),
-            Reason::CameUp => "came up between plan and write: not deleted".into(),
-            Reason::GainedReferences => {
-                "gained volumes or other references between plan and write: not deleted".into()
-            }
-        }
-    }
-}
-
-/// How many volume hosts a refusal names; the rest are counted ("and 6 more").
-const HOSTS_SHOWN: usize = 3;
-
-/// The volume hosts a refusal names: the first `HOSTS_SHOWN`.
-pub(crate) fn shown_hosts(hosts: &[String]) -> &[String] {
-    &hosts[..hosts.len().min(HOSTS_SHOWN)]
-}
-
-/// ` on node01@lvm#a, node02@lvm#a, node03@lvm#a and 6 more`, or nothing when no volume host
-/// is known.
-fn on_hosts(c: &RefCounts) -> String {
-    let shown = shown_hosts(&c.volume_hosts);
-    if shown.is_empty() {
-        return String::new();
-    }
-    let more = c.volume_hosts.len() - shown.len();
-    format!(
-        " on {}{}",
-        shown.join(", "),
-        if more > 0 {
-            format!(" and {more} more")
-        } else {
-            String::new()
-        }
-    )
-}
-
-/// `3 volumes, 1 backup`: the non-zero counts.
-pub(crate) fn describe_counts(c: &RefCounts) -> String {
-    let parts: Vec<String> = [
-        (c.volumes, "volume", "volumes"),
-        (c.backups, "backup", "backups"),
-        (c.groups, "group", "groups"),
-        (
-            c.consistencygroups,
-            "consistency group",
-            "consistency groups",
-        ),
-        (c.workers, "worker", "workers"),
-        (
-            c.image_volume_cache_entries,
-            "image cache entry",
-            "image cache entries",
-        ),
-    ]
-    .iter()
-    .filter(|(n, _, _)| *n > 0)
-    .map(|(n, one, many)| format!("{n} {}", if *n == 1 { one } else { many }))
-    .collect();
-    parts.join(", ")
-}
-
 /// One service and the verdict on it.
 #[derive(Debug, Clone)]
-pub(crate) struct Item {
+pub(crate) struct Candidate {
     pub service: Service,
     pub reasons: Vec<Reason>,
     /// Its heartbeat does not count: this node's processes of it were stopped (backend cleanup).
     pub heartbeat_exempt: bool,
 }
 
-impl Item {
+impl Candidate {
     pub fn row(&self) -> &ServiceRow {
         &self.service.row
-    }
-
-    pub fn reason_texts(&self) -> Vec<String> {
-        self.reasons
-            .iter()
-            .map(|r| r.describe(self.row()))
-            .collect()
     }
 }
 
 /// The whole plan: every matched service with its verdict, and the instant it was judged at.
 #[derive(Debug, Clone)]
 pub(crate) struct Plan {
-    pub items: Vec<Item>,
+    pub items: Vec<Candidate>,
     /// The instant the plan was made (whole seconds); the write re-checks against it.
     pub now: NaiveDateTime,
     /// `[DEFAULT] service_down_time`, as judged with.
@@ -234,10 +93,20 @@ pub(crate) struct Plan {
     pub cutoff: NaiveDateTime,
     /// A further condition the write must hold (backend cleanup: nothing left on the backend).
     pub guard: Option<Stmt>,
-    /// What the verdict of a heartbeat-exempt service says (backend cleanup on this node).
-    pub exempt_note: String,
+    /// The node whose services are heartbeat-exempt (`backend cleanup` on this node, after its
+    /// processes here are stopped).
+    pub exempt_on: Option<String>,
     /// A sweep (`--down-for`): its scope, for the one summary line a cron mail shows.
-    pub sweep: Option<String>,
+    pub sweep: Option<Sweep>,
+}
+
+/// The scope of a sweep (`--down-for`).
+#[derive(Debug, Clone)]
+pub(crate) struct Sweep {
+    /// `--down-for` as given.
+    pub down_for: String,
+    /// No `--host`: the whole cloud.
+    pub every_host: bool,
 }
 
 /// How a node-local service is treated by `backend cleanup`.
@@ -256,13 +125,6 @@ pub(crate) enum Locality {
     HereUnnamed { key: String, shared: usize },
 }
 
-/// "now" for a plan: whole seconds, because MySQL stores heartbeats to the second and the
-/// write must draw the up/down line exactly where the plan drew it.
-pub(crate) fn plan_now() -> NaiveDateTime {
-    let now = chrono::Utc::now().naive_utc();
-    now.with_nanosecond(0).unwrap_or(now)
-}
-
 /// The deleting commands' rule for "still running": anything but down by `model::Heartbeat`
 /// (up, or heartbeating from the future: a clock ahead, whatever runs there is alive). It is
 /// exactly "not `heartbeat < down_before(now)`", which the write repeats in SQL; `backend
@@ -271,8 +133,25 @@ pub(crate) fn still_running(row: &ServiceRow, now: NaiveDateTime, service_down_t
     Heartbeat::judge(row.heartbeat(), now, service_down_time).may_be_running()
 }
 
+/// The delete plan for `rows` (live services), judged at `now`: by heartbeat as `locality`
+/// says, and by what still uses each, directly or only through its cluster.
+pub(crate) async fn build(
+    db: &mut Db,
+    rows: Vec<ServiceRow>,
+    now: NaiveDateTime,
+    service_down_time: i64,
+    locality: impl Fn(&ServiceRow) -> Locality,
+) -> Result<Plan> {
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let refs = references::count(db, &ids).await?;
+    let cluster_refs = references::count_cluster_only(db, &rows).await?;
+    let mut plan = Plan::judge(rows, &refs, now, service_down_time, locality);
+    plan.refuse_cluster_only(&cluster_refs);
+    Ok(plan)
+}
+
 impl Plan {
-    pub fn build(
+    pub fn judge(
         rows: Vec<ServiceRow>,
         refs: &HashMap<i64, RefCounts>,
         now: NaiveDateTime,
@@ -315,7 +194,7 @@ impl Plan {
                 if let Some(c) = refs.get(&row.id).filter(|c| c.total() > 0) {
                     reasons.push(Reason::InUse(c.clone()));
                 }
-                Item {
+                Candidate {
                     service: Service::judge(row, now, service_down_time),
                     reasons,
                     heartbeat_exempt,
@@ -328,7 +207,7 @@ impl Plan {
             service_down_time,
             cutoff,
             guard: None,
-            exempt_note: "on this node; its processes are stopped first".into(),
+            exempt_on: None,
             sweep: None,
         }
     }
@@ -350,19 +229,23 @@ impl Plan {
         }
     }
 
-    pub fn refused(&self) -> impl Iterator<Item = &Item> {
+    pub fn refused(&self) -> impl Iterator<Item = &Candidate> {
         self.items.iter().filter(|i| !i.reasons.is_empty())
     }
 
-    pub fn has_refusals(&self) -> bool {
-        self.refused().next().is_some()
-    }
-
     /// The items the write is to change: the allowed ones, or all with `force`.
-    pub fn to_write(&self, force: bool) -> impl Iterator<Item = &Item> {
+    pub fn to_write(&self, force: bool) -> impl Iterator<Item = &Candidate> {
         self.items
             .iter()
             .filter(move |i| force || i.reasons.is_empty())
+    }
+
+    pub fn decide(&self, force: bool) -> Decision {
+        Decision {
+            matched: self.items.len(),
+            refused: if force { 0 } else { self.refused().count() },
+            to_change: self.to_write(force).count(),
+        }
     }
 }
 
@@ -377,7 +260,7 @@ mod tests {
 
     #[test]
     fn up_down_boundary_and_exemption() {
-        let now = plan_now();
+        let now = crate::plan::plan_now();
         let s = |n| Some(now - Duration::seconds(n));
         let rows = vec![
             row(1, "a", s(59)),
@@ -394,7 +277,7 @@ mod tests {
                 ..Default::default()
             },
         );
-        let plan = Plan::build(rows, &refs, now, 60, |r| match r.host() {
+        let plan = Plan::judge(rows, &refs, now, 60, |r| match r.host() {
             "d" => Locality::StoppedHere,
             "e" => Locality::OtherNode {
                 here: "node01".into(),

@@ -4,12 +4,16 @@
 //! its own with a new row. The write repeats every condition inside its WHERE clause.
 
 use std::collections::{BTreeSet, HashMap};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
+use anyhow::Result;
 use chrono::NaiveDateTime;
 
+use super::Decision;
 use crate::audit::{Action, ClusterRecord, Event, Line, ServiceRecord, parse_time};
-use crate::db::clusters::ClusterRow;
+use crate::db::Db;
+use crate::db::clusters::{self, ClusterRow};
+use crate::db::services::{self, ServiceFilter};
 use crate::error::Failure;
 use crate::hosts::HostPattern;
 use crate::model::ServiceRow;
@@ -65,62 +69,131 @@ pub(crate) enum Refusal {
     Recreated { id: i64 },
 }
 
-impl Refusal {
-    pub fn describe(&self) -> String {
-        match self {
-            Refusal::Purged => {
-                "purged: the row no longer exists; it cannot be restored from the log".into()
-            }
-            Refusal::Changed { deleted: false, .. } => {
-                "changed since svcctl deleted it: the row is live again".into()
-            }
-            Refusal::Changed {
-                deleted_at, wrote, ..
-            } => format!(
-                "changed since svcctl deleted it: deleted_at is {}, svcctl wrote {wrote}",
-                deleted_at.as_deref().unwrap_or("NULL")
-            ),
-            Refusal::Recreated { id } => format!(
-                "a live row (id {id}) exists for it again: the service came back on its own; \
-                 restoring would make two"
-            ),
-        }
-    }
-}
-
 /// One row of the restore plan: what is on record, and the verdict.
 #[derive(Debug, Clone)]
-pub(crate) struct Item<T> {
+pub(crate) struct Restorable<T> {
     pub deleted: T,
     pub refusal: Option<Refusal>,
 }
 
-#[derive(Debug, Clone)]
-pub(crate) struct RestorePlan {
-    pub txn: String,
-    pub services: Vec<Item<DeletedService>>,
-    pub clusters: Vec<Item<DeletedCluster>>,
+/// Why there is nothing to restore.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Nothing {
+    /// The transaction named rolled back: it deleted nothing.
+    RolledBack { txn: String },
+    /// No deletion with that txn in the log, for this database.
+    NoSuchTxn {
+        txn: String,
+        log: PathBuf,
+        database: String,
+    },
+    /// No deletion of that host (of that binary) in the log, for this database.
+    NoDeletionOf {
+        host: String,
+        binary: Option<String>,
+        log: PathBuf,
+        database: String,
+    },
+    /// Every row of the deletion was already restored, by these restores.
+    AlreadyRestored {
+        txn: String,
+        time: String,
+        by: Vec<String>,
+    },
 }
 
-impl RestorePlan {
+/// What a restore puts back, and what it refuses; or why there is nothing to restore.
+#[derive(Debug, Clone)]
+pub(crate) struct Plan {
+    pub txn: String,
+    pub services: Vec<Restorable<DeletedService>>,
+    pub clusters: Vec<Restorable<DeletedCluster>>,
+    pub nothing: Option<Nothing>,
+}
+
+impl Plan {
     pub fn refused(&self) -> usize {
         self.services.iter().filter(|i| i.refusal.is_some()).count()
             + self.clusters.iter().filter(|i| i.refusal.is_some()).count()
     }
+
+    pub fn decide(&self) -> Decision {
+        let matched = self.services.len() + self.clusters.len();
+        let refused = self.refused();
+        Decision {
+            matched,
+            refused,
+            to_change: matched - refused,
+        }
+    }
 }
 
-fn nothing(what: String) -> Failure {
-    Failure::NothingMatched(what)
+/// The restore plan for `sel` among the audit log's `lines` (read from `log`, those of
+/// `database` only): the deletion on record, each of its rows judged against the database.
+pub(crate) async fn build(
+    db: &mut Db,
+    lines: &[Line],
+    log: &Path,
+    database: &str,
+    sel: &Selector,
+) -> Result<Plan> {
+    let deletion = match find(lines, log, database, sel)? {
+        Ok(d) => d,
+        Err(nothing) => {
+            return Ok(Plan {
+                txn: String::new(),
+                services: Vec::new(),
+                clusters: Vec::new(),
+                nothing: Some(nothing),
+            });
+        }
+    };
+    let ids: Vec<i64> = deletion.services.iter().map(|s| s.record.id).collect();
+    let current = services::by_ids(db, &ids).await?;
+    let hosts: Vec<HostPattern> = deletion
+        .services
+        .iter()
+        .filter_map(|s| s.record.host.clone())
+        .map(HostPattern::Exact)
+        .collect();
+    let live = if hosts.is_empty() {
+        Vec::new()
+    } else {
+        let filter = ServiceFilter {
+            hosts,
+            ..ServiceFilter::default()
+        };
+        services::fetch_all(db, &filter).await?
+    };
+    let cids: Vec<i64> = deletion.clusters.iter().map(|c| c.record.id).collect();
+    let (current_clusters, live_clusters) = if cids.is_empty() {
+        (Vec::new(), Vec::new())
+    } else {
+        (
+            clusters::by_ids(db, &cids).await?,
+            clusters::live(db).await?,
+        )
+    };
+    let d = db.dialect;
+    Ok(judge(
+        deletion,
+        &current,
+        &live,
+        &current_clusters,
+        &live_clusters,
+        |t| d.timestamp(t),
+    ))
 }
 
 /// Finds the deletion `sel` names among `lines` (those of `database` only) and narrows it to
-/// the rows no later restore already put back.
+/// the rows no later restore already put back; `Err(Nothing)` inside when there is none. A
+/// record that lacks what a restore needs is an error.
 pub(crate) fn find(
     lines: &[Line],
     log: &Path,
     database: &str,
     sel: &Selector,
-) -> Result<Deletion, Failure> {
+) -> Result<Result<Deletion, Nothing>, Failure> {
     let rolled_back: BTreeSet<&str> = lines
         .iter()
         .filter(|l| l.event == Event::RolledBack)
@@ -133,45 +206,51 @@ pub(crate) fn find(
             Event::ServiceSoftDeleted | Event::ClusterSoftDeleted
         ) && matches!(l.action, Action::Delete | Action::Other)
     };
-    let where_ = format!("in the audit log {} for {database}", log.display());
     let txn = match sel {
         Selector::Txn(t) => {
             if rolled_back.contains(t.as_str()) {
-                return Err(nothing(format!(
-                    "transaction {t} rolled back: it deleted nothing, so there is nothing to restore"
-                )));
+                return Ok(Err(Nothing::RolledBack { txn: t.clone() }));
             }
             if !lines
                 .iter()
                 .filter(ours)
                 .any(|l| &l.txn == t && is_delete(l))
             {
-                return Err(nothing(format!("no deletion with txn {t} {where_}")));
+                return Ok(Err(Nothing::NoSuchTxn {
+                    txn: t.clone(),
+                    log: log.to_path_buf(),
+                    database: database.to_string(),
+                }));
             }
             t.clone()
         }
-        Selector::Host { host, binary } => lines
-            .iter()
-            .filter(ours)
-            .filter(|l| l.event == Event::ServiceSoftDeleted && is_delete(l))
-            .filter(|l| {
-                l.detail.service.as_ref().is_some_and(|s| {
-                    host.matches(s.host.as_deref().unwrap_or(""))
-                        && binary
-                            .as_deref()
-                            .is_none_or(|b| s.binary.as_deref() == Some(b))
+        Selector::Host { host, binary } => {
+            let newest = lines
+                .iter()
+                .filter(ours)
+                .filter(|l| l.event == Event::ServiceSoftDeleted && is_delete(l))
+                .filter(|l| {
+                    l.detail.service.as_ref().is_some_and(|s| {
+                        host.matches(s.host.as_deref().unwrap_or(""))
+                            && binary
+                                .as_deref()
+                                .is_none_or(|b| s.binary.as_deref() == Some(b))
+                    })
                 })
-            })
-            .map(|l| l.txn.clone())
-            .next_back()
-            .ok_or_else(|| {
-                nothing(format!(
-                    "no deletion of{} host {host} {where_}",
-                    binary
-                        .as_deref()
-                        .map_or(String::new(), |b| format!(" {b} on"))
-                ))
-            })?,
+                .map(|l| l.txn.clone())
+                .next_back();
+            match newest {
+                Some(t) => t,
+                None => {
+                    return Ok(Err(Nothing::NoDeletionOf {
+                        host: host.to_string(),
+                        binary: binary.clone(),
+                        log: log.to_path_buf(),
+                        database: database.to_string(),
+                    }));
+                }
+            }
+        }
     };
     let of_txn: Vec<&Line> = lines.iter().filter(ours).filter(|l| l.txn == txn).collect();
     let time = of_txn.first().map(|l| l.time.clone()).unwrap_or_default();
@@ -253,16 +332,17 @@ pub(crate) fn find(
         });
     }
     if services.is_empty() && clusters.is_empty() {
-        return Err(nothing(format!(
-            "deletion {txn} ({time}) was already restored (by {}); nothing left to restore",
-            restore_txns.join(", ")
-        )));
+        return Ok(Err(Nothing::AlreadyRestored {
+            txn,
+            time,
+            by: restore_txns,
+        }));
     }
-    Ok(Deletion {
+    Ok(Ok(Deletion {
         txn,
         services,
         clusters,
-    })
+    }))
 }
 
 /// The instant a line's `time` names (lines written before `set` existed wrote it there).
@@ -343,7 +423,7 @@ fn judge_all<D, R: Current>(
     current: &[R],
     live: &[R],
     stored: &impl Fn(NaiveDateTime) -> String,
-) -> Vec<Item<D>> {
+) -> Vec<Restorable<D>> {
     let by_id: HashMap<i64, &R> = current.iter().map(|r| (r.id(), r)).collect();
     deleted
         .into_iter()
@@ -357,7 +437,7 @@ fn judge_all<D, R: Current>(
                     .map(|l| l.id())
             };
             let refusal = verdict(row.map(Current::deleted), wrote, twin, stored);
-            Item {
+            Restorable {
                 deleted: d,
                 refusal,
             }
@@ -375,8 +455,8 @@ pub(crate) fn judge(
     current_clusters: &[ClusterRow],
     live_clusters: &[ClusterRow],
     stored: impl Fn(NaiveDateTime) -> String,
-) -> RestorePlan {
-    RestorePlan {
+) -> Plan {
+    Plan {
         txn: deletion.txn,
         services: judge_all(
             deletion.services,
@@ -392,5 +472,6 @@ pub(crate) fn judge(
             live_clusters,
             &stored,
         ),
+        nothing: None,
     }
 }

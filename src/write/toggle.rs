@@ -1,7 +1,8 @@
-//! Cinder's `service_update` with `disabled` (what `cinder service-disable --reason` and
-//! `service-enable` do): `disabled`, `disabled_reason` (cleared on enable), `modified_at = now`,
-//! and `updated_at` left as it was, so the heartbeat, and with it up/down, is untouched. The
-//! WHERE clause skips rows already in the wanted state, which are reported, not rewritten.
+//! `service disable` / `service enable`: Cinder's `service_update` with `disabled` (what
+//! `cinder service-disable --reason` and `service-enable` do): `disabled`, `disabled_reason`
+//! (cleared on enable), `modified_at = now`, and `updated_at` left as it was, so the heartbeat,
+//! and with it up/down, is untouched. The WHERE clause skips rows already in the wanted state,
+//! which are reported, not rewritten.
 
 use std::collections::HashMap;
 
@@ -9,10 +10,32 @@ use anyhow::Result;
 
 use chrono::NaiveDateTime;
 
-use super::{Change, Landed, Tx};
+use super::{Change, Landed, Operation, Tx};
 use crate::audit::{Detail, Event, ServiceRecord};
-use crate::db::{Dialect, Schema, Stmt};
+use crate::db::{Db, Dialect, Schema, Stmt};
 use crate::model::{Service, ServiceRow};
+use crate::plan::Decision;
+use crate::plan::toggle::Plan;
+
+impl Operation for Plan {
+    type Outcome = Toggled;
+    type Change<'a> = SetDisabled<'a>;
+
+    fn decide(&self, _force: bool) -> Decision {
+        Plan::decide(self)
+    }
+
+    fn changes<'a>(&'a self, db: &Db, _force: bool) -> Vec<SetDisabled<'a>> {
+        let ids = self.services.iter().map(|s| s.row.id).collect();
+        vec![SetDisabled::new(
+            ids,
+            self.disable(),
+            self.reason.as_deref(),
+            &db.schema,
+            self.service_down_time,
+        )]
+    }
+}
 
 /// What the write did to each planned service.
 #[derive(Debug, Clone, Default)]

@@ -1,0 +1,336 @@
+//! The clusters' rendering: `cluster list` (table, JSON, CSV, value, YAML) as `cinder-manage
+//! cluster list` shows it, and `cluster remove` of an empty cluster (plan, document, words).
+
+use std::path::Path;
+
+use chrono::NaiveDateTime;
+use serde::{Serialize, Serializer};
+
+use super::Format;
+use super::columns::{Cell, format_time, resolve_columns};
+use super::delete::report_table;
+use super::formatter::ReportArgs;
+use super::report::{Render, audit_note, plural};
+use super::table::{Align, write_table};
+use crate::apply::{End, Flags};
+use crate::db::clusters::ClusterRow;
+use crate::error::Failure;
+use crate::plan::cluster::Plan;
+use crate::write::cluster::Removed;
+
+/// A cluster in a result: its id, name and binary (and when it was deleted).
+#[derive(Serialize)]
+pub(crate) struct ClusterEntry<'a> {
+    id: i64,
+    name: &'a str,
+    binary: &'a str,
+    deleted_at: Option<String>,
+}
+
+pub(crate) fn cluster_entry(c: &ClusterRow) -> ClusterEntry<'_> {
+    ClusterEntry {
+        id: c.id,
+        name: &c.name,
+        binary: &c.binary,
+        deleted_at: c.deleted_at.map(format_time),
+    }
+}
+
+/// `cluster remove -f json`: the keys of the delete's result document, the cluster in
+/// `clusters_deleted` (in a dry run too: `dry_run` says it was not).
+#[derive(Serialize)]
+struct ClusterGoneDoc<'a> {
+    dry_run: bool,
+    would_delete: [(); 0],
+    deleted: [(); 0],
+    refused: [(); 0],
+    clusters_deleted: Vec<ClusterEntry<'a>>,
+    already_deleted: [(); 0],
+}
+
+/// `cluster remove`'s plan for an empty cluster.
+fn plan_table(c: &ClusterRow, fit_to: Option<usize>) -> String {
+    report_table(
+        &["ID", "Name", "Binary", "Hosts", "Verdict"],
+        &[vec![
+            c.id.to_string(),
+            c.name.clone(),
+            c.binary.clone(),
+            "0".into(),
+            "remove (no live service names it)".into(),
+        ]],
+        fit_to,
+    )
+}
+
+/// How the removal of an empty cluster is shown.
+pub(crate) struct ClusterReport<'a> {
+    pub plan: &'a Plan,
+    pub style: &'a ReportArgs,
+}
+
+impl Render for ClusterReport<'_> {
+    type Outcome = Removed;
+
+    fn plan(&self, _flags: &Flags) -> String {
+        let fit_to = self.style.table.fit_to();
+        self.plan
+            .cluster
+            .as_ref()
+            .map(|c| plan_table(c, fit_to))
+            .unwrap_or_default()
+    }
+
+    fn question(&self, _flags: &Flags) -> String {
+        format!("Remove cluster {}?", self.plan.name)
+    }
+
+    fn document<'a>(&'a self, end: &'a End<Removed>, flags: &Flags) -> impl Serialize + 'a {
+        let cluster = match end {
+            End::DryRun => self.plan.cluster.as_ref(),
+            End::Done(done) => done.iter().find_map(|r| r.cluster.as_ref().map(|(c, _)| c)),
+            _ => None,
+        };
+        ClusterGoneDoc {
+            dry_run: flags.dry_run,
+            would_delete: [],
+            deleted: [],
+            refused: [],
+            clusters_deleted: cluster.into_iter().map(cluster_entry).collect(),
+            already_deleted: [],
+        }
+    }
+
+    fn result(&self, _done: &[Removed]) -> Option<String> {
+        None
+    }
+
+    fn nothing(&self) -> String {
+        format!(
+            "no live cluster {} with binary {}",
+            self.plan.name, self.plan.binary
+        )
+    }
+
+    fn refused(&self, _flags: &Flags) -> (Vec<String>, String) {
+        let members = &self.plan.members;
+        let hosts: Vec<String> = members
+            .iter()
+            .map(|m| {
+                format!(
+                    "{} {}",
+                    m.binary.as_deref().unwrap_or(""),
+                    m.host.as_deref().unwrap_or("")
+                )
+            })
+            .collect();
+        let others = self.plan.other_members().next().is_some();
+        (
+            Vec::new(),
+            format!(
+                "cluster {} still has {} live service{} ({}); nothing was changed; {}",
+                self.plan.name,
+                members.len(),
+                plural(members.len()),
+                hosts.join(", "),
+                if !others {
+                    "delete them first (svcctl service delete), or pass --recursive".to_string()
+                } else {
+                    format!(
+                        "--recursive removes only {} services; delete the others first",
+                        self.plan.binary
+                    )
+                }
+            ),
+        )
+    }
+
+    fn dry_run(&self, _flags: &Flags) -> String {
+        format!(
+            "dry run: would remove cluster {}; nothing was changed",
+            self.plan.name
+        )
+    }
+
+    fn done(&self, _done: &[Removed], audit: Option<&Path>, _flags: &Flags) -> Vec<String> {
+        vec![format!(
+            "removed cluster {}{}",
+            self.plan.name,
+            audit_note(audit)
+        )]
+    }
+
+    fn rolled_back(&self, _outcome: &Removed) -> (Vec<String>, String) {
+        let id = self.plan.cluster.as_ref().map_or(0, |c| c.id);
+        (
+            Vec::new(),
+            format!(
+                "cluster {} (id {id}) gained a live service or was removed between plan and \
+                 write; nothing was changed; run svcctl cluster remove again",
+                self.plan.name
+            ),
+        )
+    }
+}
+
+/// A cluster as `cluster list` shows it.
+pub(crate) struct ClusterView<'a> {
+    pub row: &'a ClusterRow,
+    pub up: bool,
+    pub heartbeat: Option<NaiveDateTime>,
+    pub hosts: usize,
+    pub down_hosts: usize,
+}
+
+/// A column of `cluster list`: `cinder-manage cluster list`'s headers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ClusterColumn {
+    Name,
+    Binary,
+    Status,
+    State,
+    Heartbeat,
+    Hosts,
+    DownHosts,
+    UpdatedAt,
+}
+
+impl ClusterColumn {
+    const ALL: &[ClusterColumn] = &[
+        ClusterColumn::Name,
+        ClusterColumn::Binary,
+        ClusterColumn::Status,
+        ClusterColumn::State,
+        ClusterColumn::Heartbeat,
+        ClusterColumn::Hosts,
+        ClusterColumn::DownHosts,
+        ClusterColumn::UpdatedAt,
+    ];
+
+    fn header(self) -> &'static str {
+        match self {
+            ClusterColumn::Name => "Name",
+            ClusterColumn::Binary => "Binary",
+            ClusterColumn::Status => "Status",
+            ClusterColumn::State => "State",
+            ClusterColumn::Heartbeat => "Heartbeat",
+            ClusterColumn::Hosts => "Hosts",
+            ClusterColumn::DownHosts => "Down Hosts",
+            ClusterColumn::UpdatedAt => "Updated At",
+        }
+    }
+
+    fn key(self) -> &'static str {
+        match self {
+            ClusterColumn::Name => "name",
+            ClusterColumn::Binary => "binary",
+            ClusterColumn::Status => "status",
+            ClusterColumn::State => "state",
+            ClusterColumn::Heartbeat => "heartbeat",
+            ClusterColumn::Hosts => "hosts",
+            ClusterColumn::DownHosts => "down_hosts",
+            ClusterColumn::UpdatedAt => "updated_at",
+        }
+    }
+
+    fn value<'a>(self, v: &ClusterView<'a>) -> Cell<'a> {
+        let t = |t: Option<NaiveDateTime>| t.map_or(Cell::Null, Cell::Time);
+        match self {
+            ClusterColumn::Name => Cell::Text(&v.row.name),
+            ClusterColumn::Binary => Cell::Text(&v.row.binary),
+            ClusterColumn::Status => Cell::Text(if v.row.disabled.unwrap_or(false) {
+                "disabled"
+            } else {
+                "enabled"
+            }),
+            ClusterColumn::State => Cell::Text(if v.up { "up" } else { "down" }),
+            ClusterColumn::Heartbeat => t(v.heartbeat),
+            ClusterColumn::Hosts => Cell::Int(v.hosts as i64),
+            ClusterColumn::DownHosts => Cell::Int(v.down_hosts as i64),
+            ClusterColumn::UpdatedAt => t(v.row.updated_at),
+        }
+    }
+}
+
+/// `-c` names for `cluster list` (header or key); none means every column.
+pub(crate) fn cluster_columns(names: &[String]) -> Result<Vec<ClusterColumn>, Failure> {
+    if names.is_empty() {
+        return Ok(ClusterColumn::ALL.to_vec());
+    }
+    resolve_columns(
+        names,
+        ClusterColumn::ALL,
+        ClusterColumn::header,
+        ClusterColumn::key,
+    )
+}
+
+/// A cluster as a JSON object of the given columns.
+struct ClusterJson<'a> {
+    view: &'a ClusterView<'a>,
+    cols: &'a [ClusterColumn],
+}
+
+impl Serialize for ClusterJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(self.cols.len()))?;
+        for c in self.cols {
+            map.serialize_entry(c.key(), &c.value(self.view))?;
+        }
+        map.end()
+    }
+}
+
+/// Prints the clusters in `format`, with the columns `cols`.
+pub(crate) fn print_clusters(
+    views: &[ClusterView<'_>],
+    format: Format,
+    cols: &[ClusterColumn],
+) -> anyhow::Result<()> {
+    use std::io::Write;
+    let cells = |v: &ClusterView<'_>, csv: bool| -> Vec<String> {
+        cols.iter()
+            .map(|c| {
+                let cell = c.value(v);
+                if csv {
+                    cell.csv_text()
+                } else {
+                    cell.table_text()
+                }
+            })
+            .collect()
+    };
+    let mut out = crate::term::stdout();
+    match format {
+        Format::Table => {
+            let headers: Vec<&str> = cols.iter().map(|c| c.header()).collect();
+            let mut rows: Vec<Vec<String>> = views.iter().map(|v| cells(v, false)).collect();
+            // cinderclient's order: by the cells as strings, first column first.
+            rows.sort_unstable();
+            write_table(&mut out, &headers, &rows, Align::Center, None)?;
+        }
+        Format::Json | Format::Yaml => {
+            let docs: Vec<ClusterJson<'_>> = views
+                .iter()
+                .map(|view| ClusterJson { view, cols })
+                .collect();
+            super::print_doc(&docs, format == Format::Yaml, false)?;
+        }
+        Format::Csv => {
+            let mut w = csv::Writer::from_writer(&mut out);
+            w.write_record(cols.iter().map(|c| c.header()))?;
+            for v in views {
+                w.write_record(cells(v, true))?;
+            }
+            w.flush()?;
+        }
+        Format::Value => {
+            for v in views {
+                writeln!(out, "{}", cells(v, false).join(" "))?;
+            }
+        }
+    }
+    out.flush()?;
+    Ok(())
+}

@@ -1,0 +1,298 @@
+//! `service purge`'s rendering: why a service is skipped, the plan and result tables, and its
+//! JSON document (the same keys on every path).
+
+use std::path::Path;
+
+use chrono::NaiveDateTime;
+use serde::{Serialize, Serializer};
+
+use super::cluster::{ClusterEntry, cluster_entry};
+use super::columns::{ServiceJson, format_time, json_columns};
+use super::delete::report_table;
+use super::formatter::ReportArgs;
+use super::report::{Render, audit_note, counts, plural};
+use crate::apply::{End, Flags};
+use crate::db::clusters::ClusterRow;
+use crate::db::foreign_keys::FkCounts;
+use crate::model::Service;
+use crate::plan::purge::Plan;
+use crate::write::purge::Purged;
+
+fn time(t: Option<NaiveDateTime>) -> String {
+    t.map_or("-".into(), format_time)
+}
+
+/// Why a purge skips a service: the foreign keys naming it.
+fn fk_reasons(c: &FkCounts) -> Vec<String> {
+    let mut out = Vec::new();
+    for (n, what, hint) in [
+        (
+            c.volumes,
+            "volumes.service_uuid",
+            "cinder-manage volume update_service",
+        ),
+        (
+            c.workers,
+            "workers.service_id",
+            "Cinder removes a worker when its cleanup is done",
+        ),
+    ] {
+        if n > 0 {
+            out.push(format!(
+                "named by {n} row{} of {what} (a foreign key; even deleted rows count); \
+                 re-point or remove them first ({hint})",
+                plural(n as usize)
+            ));
+        }
+    }
+    out
+}
+
+fn cluster_cells(c: &ClusterRow) -> Vec<String> {
+    vec![
+        c.id.to_string(),
+        format!("cluster of {}", c.binary),
+        c.name.clone(),
+        time(c.deleted_at),
+    ]
+}
+
+/// The purge plan: what goes and what is skipped, and why.
+fn plan_table(
+    purgeable: &[Service],
+    skipped: &[(Service, FkCounts)],
+    clusters: &[ClusterRow],
+    fit_to: Option<usize>,
+) -> String {
+    let row = |s: &Service, verdict: String| {
+        vec![
+            s.row.id.to_string(),
+            s.row.binary().to_string(),
+            s.row.host().to_string(),
+            time(s.row.deleted_at),
+            verdict,
+        ]
+    };
+    let mut rows: Vec<Vec<String>> = purgeable.iter().map(|s| row(s, "purge".into())).collect();
+    rows.extend(skipped.iter().map(|(s, c)| {
+        let named: Vec<&str> = [(c.volumes, "volumes"), (c.workers, "workers")]
+            .iter()
+            .filter(|(n, _)| *n > 0)
+            .map(|(_, t)| *t)
+            .collect();
+        row(s, format!("skip: named by {}", named.join(", ")))
+    }));
+    rows.extend(clusters.iter().map(|c| {
+        let mut r = cluster_cells(c);
+        r.push("purge".into());
+        r
+    }));
+    report_table(
+        &["ID", "Binary", "Host", "Deleted At", "Verdict"],
+        &rows,
+        fit_to,
+    )
+}
+
+/// What the purge did.
+fn result_table(purged: &[Service], clusters: &[ClusterRow], fit_to: Option<usize>) -> String {
+    let mut rows: Vec<Vec<String>> = purged
+        .iter()
+        .map(|s| {
+            vec![
+                s.row.id.to_string(),
+                s.row.binary().to_string(),
+                s.row.host().to_string(),
+                time(s.row.deleted_at),
+                "purged".into(),
+            ]
+        })
+        .collect();
+    rows.extend(clusters.iter().map(|c| {
+        let mut r = cluster_cells(c);
+        r.push("purged".into());
+        r
+    }));
+    report_table(
+        &["ID", "Binary", "Host", "Deleted At", "Result"],
+        &rows,
+        fit_to,
+    )
+}
+
+/// `service purge -f json`: the same keys on every path.
+struct PurgeDoc<'a> {
+    dry_run: bool,
+    purged: Vec<&'a Service>,
+    skipped: &'a [(Service, FkCounts)],
+    clusters_purged: Vec<&'a ClusterRow>,
+    batches: usize,
+}
+
+#[derive(Serialize)]
+struct SkippedEntry<'a> {
+    #[serde(flatten)]
+    service: ServiceJson<'a>,
+    reasons: Vec<String>,
+}
+
+impl Serialize for PurgeDoc<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Doc<'a> {
+            dry_run: bool,
+            purged: Vec<ServiceJson<'a>>,
+            skipped: Vec<SkippedEntry<'a>>,
+            clusters_purged: Vec<ClusterEntry<'a>>,
+            batches: usize,
+        }
+        let cols = json_columns(true);
+        Doc {
+            dry_run: self.dry_run,
+            purged: self
+                .purged
+                .iter()
+                .map(|&service| ServiceJson { service, cols })
+                .collect(),
+            skipped: self
+                .skipped
+                .iter()
+                .map(|(service, c)| SkippedEntry {
+                    service: ServiceJson { service, cols },
+                    reasons: fk_reasons(c),
+                })
+                .collect(),
+            clusters_purged: self
+                .clusters_purged
+                .iter()
+                .map(|c| cluster_entry(c))
+                .collect(),
+            batches: self.batches,
+        }
+        .serialize(s)
+    }
+}
+
+/// How a purge is shown.
+pub(crate) struct PurgeReport<'a> {
+    pub plan: &'a Plan,
+    pub style: &'a ReportArgs,
+}
+
+impl PurgeReport<'_> {
+    fn counts(&self) -> String {
+        counts(self.plan.services.len(), self.plan.clusters.len())
+    }
+}
+
+impl Render for PurgeReport<'_> {
+    type Outcome = Purged;
+
+    fn plan(&self, _flags: &Flags) -> String {
+        plan_table(
+            &self.plan.services,
+            &self.plan.skipped,
+            &self.plan.clusters,
+            self.style.table.fit_to(),
+        )
+    }
+
+    fn notes(&self, _flags: &Flags) -> Vec<String> {
+        self.plan
+            .skipped
+            .iter()
+            .map(|(s, c)| {
+                format!(
+                    "skipped {} {} (id {}): {}",
+                    s.row.binary(),
+                    s.row.host(),
+                    s.row.id,
+                    fk_reasons(c).join("; ")
+                )
+            })
+            .collect()
+    }
+
+    fn question(&self, _flags: &Flags) -> String {
+        format!("Purge {}?", self.counts())
+    }
+
+    fn document<'a>(&'a self, end: &'a End<Purged>, flags: &Flags) -> impl Serialize + 'a {
+        let mut doc = PurgeDoc {
+            dry_run: flags.dry_run,
+            purged: Vec::new(),
+            skipped: &self.plan.skipped,
+            clusters_purged: Vec::new(),
+            batches: 0,
+        };
+        match end {
+            End::DryRun => {
+                doc.purged = self.plan.services.iter().collect();
+                doc.clusters_purged = self.plan.clusters.iter().collect();
+            }
+            End::Done(done) => {
+                doc.purged = done.iter().flat_map(|b| &b.services).collect();
+                doc.clusters_purged = done.iter().flat_map(|b| &b.clusters).collect();
+                doc.batches = done.len();
+            }
+            _ => {}
+        }
+        doc
+    }
+
+    fn result(&self, done: &[Purged]) -> Option<String> {
+        let services: Vec<Service> = done.iter().flat_map(|b| b.services.clone()).collect();
+        let clusters: Vec<ClusterRow> = done.iter().flat_map(|b| b.clusters.clone()).collect();
+        Some(result_table(
+            &services,
+            &clusters,
+            self.style.table.fit_to(),
+        ))
+    }
+
+    fn nothing(&self) -> String {
+        let days = self.plan.older_than;
+        format!(
+            "no soft-deleted service or cluster older than {days} day{} that nothing names",
+            plural(usize::try_from(days).unwrap_or(0))
+        )
+    }
+
+    fn refused(&self, _flags: &Flags) -> (Vec<String>, String) {
+        // A purge skips what it must not delete; it never refuses.
+        (Vec::new(), String::new())
+    }
+
+    fn dry_run(&self, _flags: &Flags) -> String {
+        format!(
+            "dry run: would purge {}; nothing was changed",
+            self.counts()
+        )
+    }
+
+    fn done(&self, done: &[Purged], audit: Option<&Path>, _flags: &Flags) -> Vec<String> {
+        let services: usize = done.iter().map(|b| b.services.len()).sum();
+        let clusters: usize = done.iter().map(|b| b.clusters.len()).sum();
+        let kept: Vec<i64> = done
+            .iter()
+            .flat_map(|b| b.kept_services.iter().chain(&b.kept_clusters).copied())
+            .collect();
+        let batches = done.len();
+        vec![format!(
+            "purged {} in {batches} transaction{}{}{}",
+            counts(services, clusters),
+            plural(batches),
+            if kept.is_empty() {
+                String::new()
+            } else {
+                format!("; kept ids {kept:?}, which changed or gained a reference since the plan")
+            },
+            audit_note(audit)
+        )]
+    }
+
+    fn rolled_back(&self, _outcome: &Purged) -> (Vec<String>, String) {
+        // A batch never rolls back: rows that changed are kept and reported.
+        (Vec::new(), String::new())
+    }
+}

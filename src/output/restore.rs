@@ -1,0 +1,304 @@
+//! `service restore`'s rendering: the words for each refusal and for "nothing to restore", the
+//! plan and result tables, and its JSON document (the same keys on every path).
+
+use std::path::Path;
+
+use serde::Serialize;
+
+use super::columns::format_time;
+use super::delete::report_table;
+use super::formatter::ReportArgs;
+use super::report::{Render, audit_note, counts, plural};
+use crate::apply::{End, Flags};
+use crate::audit::{ClusterRecord, ServiceRecord};
+use crate::plan::restore::{Nothing, Plan, Refusal, Restorable};
+use crate::write::restore::{Changed, Restored};
+
+/// Why a row cannot be restored, in a sentence.
+fn describe(refusal: &Refusal) -> String {
+    match refusal {
+        Refusal::Purged => {
+            "purged: the row no longer exists; it cannot be restored from the log".into()
+        }
+        Refusal::Changed { deleted: false, .. } => {
+            "changed since svcctl deleted it: the row is live again".into()
+        }
+        Refusal::Changed {
+            deleted_at, wrote, ..
+        } => format!(
+            "changed since svcctl deleted it: deleted_at is {}, svcctl wrote {wrote}",
+            deleted_at.as_deref().unwrap_or("NULL")
+        ),
+        Refusal::Recreated { id } => format!(
+            "a live row (id {id}) exists for it again: the service came back on its own; \
+             restoring would make two"
+        ),
+    }
+}
+
+fn service_cells(r: &ServiceRecord) -> [String; 3] {
+    [
+        r.id.to_string(),
+        r.binary.clone().unwrap_or_default(),
+        r.host.clone().unwrap_or_default(),
+    ]
+}
+
+/// The restore plan: each row on record and what will happen to it.
+fn plan_table(plan: &Plan, fit_to: Option<usize>) -> String {
+    let verdict = |refusal: &Option<Refusal>| match refusal {
+        None => "restore".to_string(),
+        Some(r) => format!("refuse: {}", describe(r)),
+    };
+    let mut rows: Vec<Vec<String>> = plan
+        .services
+        .iter()
+        .map(|i| {
+            let [id, binary, host] = service_cells(&i.deleted.record);
+            vec![
+                id,
+                binary,
+                host,
+                format_time(i.deleted.deleted_at),
+                verdict(&i.refusal),
+            ]
+        })
+        .collect();
+    rows.extend(plan.clusters.iter().map(|i| {
+        let c = &i.deleted.record;
+        vec![
+            c.id.to_string(),
+            format!("cluster of {}", c.binary),
+            c.name.clone(),
+            format_time(i.deleted.deleted_at),
+            verdict(&i.refusal),
+        ]
+    }));
+    report_table(
+        &["ID", "Binary", "Host", "Deleted At", "Verdict"],
+        &rows,
+        fit_to,
+    )
+}
+
+/// What the restore did.
+fn result_table(plan: &Plan, fit_to: Option<usize>) -> String {
+    let mut rows: Vec<Vec<String>> = plan
+        .services
+        .iter()
+        .map(|i| {
+            let [id, binary, host] = service_cells(&i.deleted.record);
+            vec![id, binary, host, "restored".into()]
+        })
+        .collect();
+    rows.extend(plan.clusters.iter().map(|i| {
+        let c = &i.deleted.record;
+        vec![
+            c.id.to_string(),
+            format!("cluster of {}", c.binary),
+            c.name.clone(),
+            "restored".into(),
+        ]
+    }));
+    report_table(&["ID", "Binary", "Host", "Result"], &rows, fit_to)
+}
+
+/// A row on record with why it is refused.
+#[derive(Serialize)]
+struct RefusedRecord<'a, R: Serialize> {
+    #[serde(flatten)]
+    row: &'a R,
+    reasons: Vec<String>,
+}
+
+/// `service restore -f json`: the same keys on every path. Service rows carry the keys of
+/// `service list -f json`, as the deletion recorded them.
+#[derive(Serialize, Default)]
+struct RestoreDoc<'a> {
+    dry_run: bool,
+    txn: Option<&'a str>,
+    restored: Vec<&'a ServiceRecord>,
+    refused: Vec<RefusedRecord<'a, ServiceRecord>>,
+    clusters_restored: Vec<&'a ClusterRecord>,
+    clusters_refused: Vec<RefusedRecord<'a, ClusterRecord>>,
+}
+
+impl<'a> RestoreDoc<'a> {
+    /// Refused: nothing restored; every refusal with its reason.
+    fn refused(plan: &'a Plan, dry_run: bool) -> RestoreDoc<'a> {
+        RestoreDoc {
+            dry_run,
+            txn: Some(&plan.txn),
+            refused: refusals(&plan.services, |d| &d.record),
+            clusters_refused: refusals(&plan.clusters, |d| &d.record),
+            ..RestoreDoc::default()
+        }
+    }
+
+    /// Restored (or, with `dry_run`, to be restored): every row of the plan.
+    fn planned(plan: &'a Plan, dry_run: bool) -> RestoreDoc<'a> {
+        RestoreDoc {
+            dry_run,
+            txn: Some(&plan.txn),
+            restored: plan.services.iter().map(|i| &i.deleted.record).collect(),
+            clusters_restored: plan.clusters.iter().map(|i| &i.deleted.record).collect(),
+            ..RestoreDoc::default()
+        }
+    }
+}
+
+/// The refused items of a restore plan, each with its reason.
+fn refusals<'a, T, R: Serialize>(
+    items: &'a [Restorable<T>],
+    record: impl Fn(&'a T) -> &'a R,
+) -> Vec<RefusedRecord<'a, R>> {
+    items
+        .iter()
+        .filter_map(|i| {
+            i.refusal.as_ref().map(|r| RefusedRecord {
+                row: record(&i.deleted),
+                reasons: vec![describe(r)],
+            })
+        })
+        .collect()
+}
+
+/// How a restore is shown.
+pub(crate) struct RestoreReport<'a> {
+    pub plan: &'a Plan,
+    pub style: &'a ReportArgs,
+}
+
+impl RestoreReport<'_> {
+    fn counts(&self) -> String {
+        counts(self.plan.services.len(), self.plan.clusters.len())
+    }
+}
+
+impl Render for RestoreReport<'_> {
+    type Outcome = Restored;
+
+    fn plan(&self, _flags: &Flags) -> String {
+        plan_table(self.plan, self.style.table.fit_to())
+    }
+
+    fn question(&self, _flags: &Flags) -> String {
+        format!("Restore {}?", self.counts())
+    }
+
+    fn document<'a>(&'a self, end: &'a End<Restored>, flags: &Flags) -> impl Serialize + 'a {
+        match end {
+            End::Refused => RestoreDoc::refused(self.plan, flags.dry_run),
+            End::DryRun => RestoreDoc::planned(self.plan, true),
+            End::Done(_) => RestoreDoc::planned(self.plan, false),
+            _ => RestoreDoc {
+                dry_run: flags.dry_run,
+                txn: (!self.plan.txn.is_empty()).then_some(self.plan.txn.as_str()),
+                ..RestoreDoc::default()
+            },
+        }
+    }
+
+    fn result(&self, done: &[Restored]) -> Option<String> {
+        // Rolled back: the error names what changed; there is no result to show.
+        done.iter()
+            .all(|d| d.changed.is_empty())
+            .then(|| result_table(self.plan, self.style.table.fit_to()))
+    }
+
+    fn nothing(&self) -> String {
+        match &self.plan.nothing {
+            Some(Nothing::RolledBack { txn }) => format!(
+                "transaction {txn} rolled back: it deleted nothing, so there is nothing to restore"
+            ),
+            Some(Nothing::NoSuchTxn { txn, log, database }) => format!(
+                "no deletion with txn {txn} in the audit log {} for {database}",
+                log.display()
+            ),
+            Some(Nothing::NoDeletionOf {
+                host,
+                binary,
+                log,
+                database,
+            }) => format!(
+                "no deletion of{} host {host} in the audit log {} for {database}",
+                binary
+                    .as_deref()
+                    .map_or(String::new(), |b| format!(" {b} on")),
+                log.display()
+            ),
+            Some(Nothing::AlreadyRestored { txn, time, by }) => format!(
+                "deletion {txn} ({time}) was already restored (by {}); nothing left to restore",
+                by.join(", ")
+            ),
+            None => format!("deletion {} has nothing left to restore", self.plan.txn),
+        }
+    }
+
+    fn refused(&self, flags: &Flags) -> (Vec<String>, String) {
+        let mut lines = Vec::new();
+        for i in &self.plan.services {
+            if let Some(r) = &i.refusal {
+                let s = &i.deleted.record;
+                lines.push(format!(
+                    "refusing {} {} (id {}): {}",
+                    s.binary.as_deref().unwrap_or(""),
+                    s.host.as_deref().unwrap_or(""),
+                    s.id,
+                    describe(r)
+                ));
+            }
+        }
+        for i in &self.plan.clusters {
+            if let Some(r) = &i.refusal {
+                let c = &i.deleted.record;
+                lines.push(format!(
+                    "refusing cluster {} (id {}): {}",
+                    c.name,
+                    c.id,
+                    describe(r)
+                ));
+            }
+        }
+        let n = self.plan.refused();
+        (
+            lines,
+            format!(
+                "refused {n} row{}; nothing was changed{}",
+                plural(n),
+                if flags.dry_run { " (dry run)" } else { "" }
+            ),
+        )
+    }
+
+    fn dry_run(&self, _flags: &Flags) -> String {
+        format!(
+            "dry run: would restore {}; nothing was changed",
+            self.counts()
+        )
+    }
+
+    fn done(&self, _done: &[Restored], audit: Option<&Path>, _flags: &Flags) -> Vec<String> {
+        vec![format!(
+            "restored {} of deletion {}{}",
+            self.counts(),
+            self.plan.txn,
+            audit_note(audit)
+        )]
+    }
+
+    fn rolled_back(&self, outcome: &Restored) -> (Vec<String>, String) {
+        let what = match outcome.changed.first() {
+            Some(Changed::Service { id, binary, host }) => format!("{binary} {host} (id {id})"),
+            Some(Changed::Cluster { id, name }) => format!("cluster {name} (id {id})"),
+            None => "a row".into(),
+        };
+        (
+            Vec::new(),
+            format!(
+                "{what} changed between plan and write; nothing was changed; run svcctl service \
+                 restore again for a new plan"
+            ),
+        )
+    }
+}

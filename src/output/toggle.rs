@@ -1,0 +1,284 @@
+//! `service disable` / `service enable`'s rendering: the plan and result tables, the JSON
+//! document (the same keys on every path), and the notes.
+
+use std::path::Path;
+
+use serde::Serialize;
+
+use super::columns::{ServiceJson, format_time, json_columns};
+use super::delete::report_table;
+use super::formatter::ReportArgs;
+use super::report::{Render, audit_note, plural};
+use crate::apply::{End, Flags};
+use crate::hosts::HostArgs;
+use crate::model::{Service, ServiceRow};
+use crate::plan::toggle::Plan;
+use crate::write::id_list;
+use crate::write::toggle::Toggled;
+
+fn already(disable: bool) -> &'static str {
+    if disable {
+        "already disabled"
+    } else {
+        "already enabled"
+    }
+}
+
+fn is_target(s: &Service, disable: bool) -> bool {
+    s.row.disabled.unwrap_or(false) == disable
+}
+
+/// The plan of `service disable`/`enable`: each matched service and what will happen to it.
+fn plan_table(planned: &[Service], disable: bool, fit_to: Option<usize>) -> String {
+    let rows: Vec<Vec<String>> = planned
+        .iter()
+        .map(|s| {
+            let r = &s.row;
+            vec![
+                r.id.to_string(),
+                r.binary().to_string(),
+                r.host().to_string(),
+                s.state().to_string(),
+                s.status().to_string(),
+                r.heartbeat().map_or("-".into(), format_time),
+                r.disabled_reason.clone().unwrap_or_else(|| "-".into()),
+                if is_target(s, disable) {
+                    already(disable).into()
+                } else if disable {
+                    "disable".into()
+                } else {
+                    "enable".into()
+                },
+            ]
+        })
+        .collect();
+    report_table(
+        &[
+            "ID",
+            "Binary",
+            "Host",
+            "State",
+            "Status",
+            "Last Heartbeat",
+            "Disabled Reason",
+            "Action",
+        ],
+        &rows,
+        fit_to,
+    )
+}
+
+/// What `service disable`/`enable` did.
+fn result_table(
+    changed: &[Service],
+    unchanged: &[Service],
+    disable: bool,
+    fit_to: Option<usize>,
+) -> String {
+    let row = |s: &Service, result: &str| {
+        vec![
+            s.row.id.to_string(),
+            s.row.binary().to_string(),
+            s.row.host().to_string(),
+            result.to_string(),
+        ]
+    };
+    let done = if disable { "disabled" } else { "enabled" };
+    let mut rows: Vec<Vec<String>> = changed.iter().map(|s| row(s, done)).collect();
+    rows.extend(unchanged.iter().map(|s| row(s, already(disable))));
+    report_table(&["ID", "Binary", "Host", "Result"], &rows, fit_to)
+}
+
+/// The JSON document of `service disable`/`enable`, on every path: `changed` holds the
+/// services as they were before (in a dry run: those that would change), `unchanged` those
+/// already in the wanted state.
+#[derive(Serialize)]
+struct ToggleDoc {
+    dry_run: bool,
+    action: &'static str,
+    #[serde(serialize_with = "as_json")]
+    changed: Vec<Service>,
+    #[serde(serialize_with = "as_json")]
+    unchanged: Vec<Service>,
+    already_deleted: Vec<i64>,
+}
+
+/// Services with the keys of `service list -f json`.
+fn as_json<S: serde::Serializer>(services: &[Service], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(services.iter().map(|service| ServiceJson {
+        service,
+        cols: json_columns(false),
+    }))
+}
+
+fn action(disable: bool) -> &'static str {
+    if disable { "disable" } else { "enable" }
+}
+
+/// How a disable or enable is shown.
+pub(crate) struct ToggleReport<'a> {
+    pub plan: &'a Plan,
+    pub style: &'a ReportArgs,
+    /// `--host` and `--binary` as given, for "nothing matched".
+    pub target: &'a HostArgs,
+}
+
+impl ToggleReport<'_> {
+    fn disable(&self) -> bool {
+        self.plan.disable()
+    }
+
+    /// Rows the write read, judged as the plan judged its own.
+    fn judged(&self, rows: &[ServiceRow]) -> Vec<Service> {
+        rows.iter()
+            .map(|r| Service::judge(r.clone(), self.plan.now, self.plan.service_down_time))
+            .collect()
+    }
+}
+
+impl Render for ToggleReport<'_> {
+    type Outcome = Toggled;
+
+    fn plan(&self, _flags: &Flags) -> String {
+        plan_table(
+            &self.plan.services,
+            self.disable(),
+            self.style.table.fit_to(),
+        )
+    }
+
+    fn question(&self, _flags: &Flags) -> String {
+        let n = self.plan.to_change().count();
+        format!(
+            "{} {n} service{}?",
+            if self.disable() { "Disable" } else { "Enable" },
+            plural(n)
+        )
+    }
+
+    fn document<'a>(&'a self, end: &'a End<Toggled>, flags: &Flags) -> impl Serialize + 'a {
+        let disable = self.disable();
+        let mut doc = ToggleDoc {
+            dry_run: flags.dry_run,
+            action: action(disable),
+            changed: Vec::new(),
+            unchanged: Vec::new(),
+            already_deleted: Vec::new(),
+        };
+        match end {
+            End::Done(done) => {
+                for o in done {
+                    doc.changed.extend(self.judged(&o.changed));
+                    doc.unchanged.extend(self.judged(&o.unchanged));
+                    doc.already_deleted.extend(&o.already_gone);
+                }
+            }
+            End::RolledBack(o) => doc.already_deleted.clone_from(&o.already_gone),
+            End::NothingMatched | End::Declined => {}
+            // Before any write: a dry run (what would change), nothing to change, a refusal.
+            _ => {
+                if flags.dry_run {
+                    doc.changed = self.plan.to_change().cloned().collect();
+                }
+                doc.unchanged = self
+                    .plan
+                    .services
+                    .iter()
+                    .filter(|s| self.plan.is_done(s))
+                    .cloned()
+                    .collect();
+            }
+        }
+        doc
+    }
+
+    fn result(&self, done: &[Toggled]) -> Option<String> {
+        if done.iter().any(|o| !o.already_gone.is_empty()) {
+            // Rolled back: the error names what went.
+            return None;
+        }
+        let changed: Vec<Service> = done.iter().flat_map(|o| self.judged(&o.changed)).collect();
+        let unchanged: Vec<Service> = done
+            .iter()
+            .flat_map(|o| self.judged(&o.unchanged))
+            .collect();
+        Some(result_table(
+            &changed,
+            &unchanged,
+            self.disable(),
+            self.style.table.fit_to(),
+        ))
+    }
+
+    fn nothing(&self) -> String {
+        format!(
+            "no live service{} on host {}",
+            self.target
+                .binary
+                .as_deref()
+                .map_or(String::new(), |b| format!(" {b}")),
+            self.target.host.join(", ")
+        )
+    }
+
+    fn refused(&self, _flags: &Flags) -> (Vec<String>, String) {
+        // A toggle refuses nothing at plan time: rows already as asked are left alone.
+        (Vec::new(), String::new())
+    }
+
+    fn unchanged(&self) -> String {
+        let unchanged = self.plan.services.len();
+        format!(
+            "all {unchanged} matching service{} {} {}; nothing to do",
+            plural(unchanged),
+            if unchanged == 1 { "is" } else { "are" },
+            already(self.disable())
+        )
+    }
+
+    fn dry_run(&self, _flags: &Flags) -> String {
+        let to_change = self.plan.to_change().count();
+        let unchanged = self.plan.services.len() - to_change;
+        format!(
+            "dry run: would {} {to_change} service{} ({unchanged} {}); nothing was changed",
+            action(self.disable()),
+            plural(to_change),
+            already(self.disable())
+        )
+    }
+
+    fn done(&self, done: &[Toggled], audit: Option<&Path>, _flags: &Flags) -> Vec<String> {
+        let n: usize = done.iter().map(|o| o.changed.len()).sum();
+        let u: usize = done.iter().map(|o| o.unchanged.len()).sum();
+        let disable = self.disable();
+        vec![format!(
+            "{} {n} service{}{}{}",
+            if disable { "disabled" } else { "enabled" },
+            plural(n),
+            if u == 0 {
+                String::new()
+            } else {
+                format!(" ({u} {})", already(disable))
+            },
+            audit_note(audit)
+        )]
+    }
+
+    fn rolled_back(&self, outcome: &Toggled) -> (Vec<String>, String) {
+        let n = outcome.already_gone.len();
+        (
+            Vec::new(),
+            format!(
+                "{n} planned service{} deleted between plan and write (id {}); nothing was {}: \
+                 the whole write was rolled back; run the command again for a new plan",
+                plural(n),
+                id_list(&outcome.already_gone),
+                if self.disable() {
+                    "disabled"
+                } else {
+                    "enabled"
+                }
+            ),
+        )
+    }
+}

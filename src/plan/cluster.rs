@@ -1,0 +1,59 @@
+//! Deciding `cluster remove NAME --binary B`: the live cluster, and whether live services
+//! still carry its name (refused unless `--recursive`, which goes through the delete's plan).
+
+use anyhow::Result;
+
+use super::Decision;
+use crate::db::Db;
+use crate::db::clusters::{self, ClusterRow, Member};
+
+/// The removal of one cluster.
+#[derive(Debug, Clone)]
+pub(crate) struct Plan {
+    pub name: String,
+    pub binary: String,
+    /// None when no live cluster has that name and binary.
+    pub cluster: Option<ClusterRow>,
+    /// The live services that name it.
+    pub members: Vec<Member>,
+}
+
+impl Plan {
+    /// Members of another binary than the cluster's: `--recursive` leaves them, so refuses.
+    pub fn other_members(&self) -> impl Iterator<Item = &Member> {
+        self.members
+            .iter()
+            .filter(|m| m.binary.as_deref() != Some(self.binary.as_str()))
+    }
+
+    /// An empty cluster is removed; one with members is refused (this plan never deletes
+    /// services: `--recursive` plans their deletion with the delete's plan).
+    pub fn decide(&self) -> Decision {
+        let matched = usize::from(self.cluster.is_some());
+        let refused = usize::from(!self.members.is_empty());
+        Decision {
+            matched,
+            refused,
+            to_change: matched - refused.min(matched),
+        }
+    }
+}
+
+/// The live cluster `name` of `binary`, and its members.
+pub(crate) async fn build(db: &mut Db, name: &str, binary: &str) -> Result<Plan> {
+    let cluster = if clusters::supported(&db.schema) {
+        clusters::find_live(db, name, binary).await?
+    } else {
+        None
+    };
+    let members = match &cluster {
+        Some(c) => clusters::members(db, Some(&c.name)).await?,
+        None => Vec::new(),
+    };
+    Ok(Plan {
+        name: name.to_string(),
+        binary: binary.to_string(),
+        cluster,
+        members,
+    })
+}
