@@ -12,6 +12,16 @@ pub const QUOTE_MAX: usize = 80;
 /// The most characters one whole message line may have; the rest becomes `…`.
 pub const LINE_MAX: usize = 1000;
 
+/// `s` when `n` is not one: `format!("{n} service{}", plural(n))`.
+pub fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// `es` when `n` is not one: `format!("{n} process{}", plural_es(n))`.
+pub fn plural_es(n: usize) -> &'static str {
+    if n == 1 { "" } else { "es" }
+}
+
 /// `s` as a message quotes it: in double quotes, control characters, quotes and backslashes
 /// escaped as Rust does, cut to `QUOTE_MAX` characters with `…`. Always one line.
 pub fn quote(s: &str) -> String {

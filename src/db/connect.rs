@@ -141,7 +141,7 @@ pub(super) async fn connect_with_retries(
                     return Err(anyhow::anyhow!(
                         "cannot reach the database at {target} ({reason}) after {attempt} \
                          attempt{}; check that it runs and that [database] connection names it",
-                        if attempt == 1 { "" } else { "s" }
+                        crate::text::plural(usize::try_from(attempt).unwrap_or(usize::MAX))
                     ));
                 }
                 notify(&Notice::Unreachable {

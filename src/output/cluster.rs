@@ -1,8 +1,6 @@
 //! The clusters' rendering: `cluster list` (table, JSON, CSV, value, YAML) as `cinder-manage
 //! cluster list` shows it, and `cluster remove` of an empty cluster (plan, document, words).
 
-use std::path::Path;
-
 use chrono::NaiveDateTime;
 use serde::{Serialize, Serializer};
 
@@ -10,7 +8,7 @@ use super::Format;
 use super::columns::{Cell, format_time, resolve_columns};
 use super::delete::report_table;
 use super::formatter::ReportArgs;
-use super::report::{Render, audit_note, plural};
+use super::report::{Render, Verb, plural};
 use super::table::{Align, write_table};
 use crate::apply::{End, Flags};
 use crate::db::clusters::ClusterRow;
@@ -72,6 +70,17 @@ pub(crate) struct ClusterReport<'a> {
 impl Render for ClusterReport<'_> {
     type Outcome = Removed;
 
+    fn verb(&self) -> Verb {
+        Verb {
+            base: "remove",
+            past: "removed",
+        }
+    }
+
+    fn what(&self, _flags: &Flags) -> String {
+        format!("cluster {}", self.plan.name)
+    }
+
     fn plan(&self, _flags: &Flags) -> String {
         let fit_to = self.style.table.fit_to();
         self.plan
@@ -79,10 +88,6 @@ impl Render for ClusterReport<'_> {
             .as_ref()
             .map(|c| plan_table(c, fit_to))
             .unwrap_or_default()
-    }
-
-    fn question(&self, _flags: &Flags) -> String {
-        format!("Remove cluster {}?", self.plan.name)
     }
 
     fn document<'a>(&'a self, end: &'a End<Removed>, flags: &Flags) -> impl Serialize + 'a {
@@ -99,10 +104,6 @@ impl Render for ClusterReport<'_> {
             clusters_deleted: cluster.into_iter().map(cluster_entry).collect(),
             already_deleted: [],
         }
-    }
-
-    fn result(&self, _done: &[Removed]) -> Option<String> {
-        None
     }
 
     fn nothing(&self) -> String {
@@ -143,21 +144,6 @@ impl Render for ClusterReport<'_> {
                 }
             ),
         )
-    }
-
-    fn dry_run(&self, _flags: &Flags) -> String {
-        format!(
-            "dry run: would remove cluster {}; nothing was changed",
-            self.plan.name
-        )
-    }
-
-    fn done(&self, _done: &[Removed], audit: Option<&Path>, _flags: &Flags) -> Vec<String> {
-        vec![format!(
-            "removed cluster {}{}",
-            self.plan.name,
-            audit_note(audit)
-        )]
     }
 
     fn rolled_back(&self, _outcome: &Removed) -> (Vec<String>, String) {

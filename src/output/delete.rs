@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::columns::{ServiceJson, json_columns};
 use super::formatter::ReportArgs;
-use super::report::{Render, audit_note, plural};
+use super::report::{Render, Verb, audit_note, plural};
 use super::table::{Align, cut, table};
 use crate::apply::{End, Flags};
 use crate::db::references::RefCounts;
@@ -490,6 +490,18 @@ impl DeleteReport<'_> {
 impl Render for DeleteReport<'_> {
     type Outcome = Deletion;
 
+    fn verb(&self) -> Verb {
+        Verb {
+            base: "delete",
+            past: "soft-deleted",
+        }
+    }
+
+    fn what(&self, flags: &Flags) -> String {
+        let n = self.plan.to_write(flags.force).count();
+        format!("{n} service{}", plural(n))
+    }
+
     fn plan(&self, flags: &Flags) -> String {
         let mut out = String::new();
         if let Some(p) = self.processes.as_ref().filter(|p| !p.planned.is_empty()) {
@@ -514,21 +526,17 @@ impl Render for DeleteReport<'_> {
     }
 
     fn question(&self, flags: &Flags) -> String {
-        let n = match &self.scope {
-            Scope::Hosts { .. } => self.plan.to_write(flags.force).count(),
-            Scope::Cluster { .. } | Scope::Backend { .. } => self.plan.items.len(),
-        };
-        let services = format!("{n} service{}", plural(n));
+        // A cluster's or a backend's services go as a whole (any refusal stops them all).
+        let n = self.plan.items.len();
+        let all = format!("{n} service{}", plural(n));
         match &self.scope {
-            Scope::Hosts { .. } => format!("Delete {services}?"),
-            Scope::Cluster { name } => {
-                format!("Delete {services} of cluster {name} and the cluster?")
-            }
+            Scope::Hosts { .. } => format!("Delete {}?", self.what(flags)),
+            Scope::Cluster { name } => format!("Delete {all} of cluster {name} and the cluster?"),
             Scope::Backend { node, .. } => {
                 let p = self.processes.as_ref().map_or(0, |p| p.planned.len());
                 format!(
-                    "Stop {p} process{} on {node} and delete {services}?",
-                    if p == 1 { "" } else { "es" }
+                    "Stop {p} process{} on {node} and delete {all}?",
+                    crate::text::plural_es(p)
                 )
             }
         }
@@ -656,14 +664,6 @@ impl Render for DeleteReport<'_> {
         let n = self.plan.refused().count();
         format!(
             "all {n} service{} refused (listed above); nothing was changed",
-            plural(n)
-        )
-    }
-
-    fn dry_run(&self, flags: &Flags) -> String {
-        let n = self.plan.to_write(flags.force).count();
-        format!(
-            "dry run: would delete {n} service{}; nothing was changed",
             plural(n)
         )
     }

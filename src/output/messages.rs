@@ -105,7 +105,7 @@ pub(crate) fn shared_processes(n: usize) {
     line(format_args!(
         "{n} cinder-volume process{} here name{} no backend (one service for all \
          enabled_backends); none is stopped",
-        if n == 1 { "" } else { "es" },
+        crate::text::plural_es(n),
         if n == 1 { "s" } else { "" },
     ));
 }

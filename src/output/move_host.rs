@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::columns::{ServiceJson, format_time, json_columns};
 use super::delete::report_table;
 use super::formatter::ReportArgs;
-use super::report::{Render, audit_note, plural};
+use super::report::{Render, Verb, audit_note, plural};
 use crate::apply::{End, Flags};
 use crate::audit::Placement;
 use crate::model::Service;
@@ -306,6 +306,23 @@ impl MoveReport<'_> {
 impl Render for MoveReport<'_> {
     type Outcome = Moved;
 
+    fn verb(&self) -> Verb {
+        Verb {
+            base: "move",
+            past: "moved",
+        }
+    }
+
+    fn what(&self, _flags: &Flags) -> String {
+        let n = self.plan.moves.len();
+        format!(
+            "{n} row{} from {} to {}",
+            plural(n),
+            self.plan.from,
+            self.plan.to
+        )
+    }
+
     fn plan(&self, _flags: &Flags) -> String {
         if self.plan.target_missing.is_some() {
             // Nothing to show: the refusal says what is missing.
@@ -323,16 +340,6 @@ impl Render for MoveReport<'_> {
             )],
             _ => Vec::new(),
         }
-    }
-
-    fn question(&self, _flags: &Flags) -> String {
-        let n = self.plan.moves.len();
-        format!(
-            "Move {n} row{} from {} to {}?",
-            plural(n),
-            self.plan.from,
-            self.plan.to
-        )
     }
 
     fn document<'a>(&'a self, end: &'a End<Moved>, flags: &Flags) -> impl Serialize + 'a {
@@ -422,26 +429,13 @@ impl Render for MoveReport<'_> {
         )
     }
 
-    fn dry_run(&self, _flags: &Flags) -> String {
-        let n = self.plan.moves.len();
-        format!(
-            "dry run: would move {n} row{} from {} to {}; nothing was changed",
-            plural(n),
-            self.plan.from,
-            self.plan.to
-        )
-    }
-
-    fn done(&self, done: &[Moved], audit: Option<&Path>, _flags: &Flags) -> Vec<String> {
+    fn done(&self, done: &[Moved], audit: Option<&Path>, flags: &Flags) -> Vec<String> {
         let Some(outcome) = done.first() else {
             return Vec::new();
         };
-        let n = outcome.moved.len();
         vec![format!(
-            "moved {n} row{} from {} to {} in transaction {}{}",
-            plural(n),
-            self.plan.from,
-            self.plan.to,
+            "moved {} in transaction {}{}",
+            self.what(flags),
             outcome.txn,
             audit.map_or(String::new(), |p| format!(
                 "{}; undo with --undo {} --audit-log {}",

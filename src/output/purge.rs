@@ -10,7 +10,7 @@ use super::cluster::{ClusterEntry, cluster_entry};
 use super::columns::{ServiceJson, format_time, json_columns};
 use super::delete::report_table;
 use super::formatter::ReportArgs;
-use super::report::{Render, audit_note, counts, plural};
+use super::report::{Render, Verb, audit_note, counts, plural};
 use crate::apply::{End, Flags};
 use crate::db::clusters::ClusterRow;
 use crate::db::foreign_keys::FkCounts;
@@ -179,14 +179,19 @@ pub(crate) struct PurgeReport<'a> {
     pub style: &'a ReportArgs,
 }
 
-impl PurgeReport<'_> {
-    fn counts(&self) -> String {
-        counts(self.plan.services.len(), self.plan.clusters.len())
-    }
-}
-
 impl Render for PurgeReport<'_> {
     type Outcome = Purged;
+
+    fn verb(&self) -> Verb {
+        Verb {
+            base: "purge",
+            past: "purged",
+        }
+    }
+
+    fn what(&self, _flags: &Flags) -> String {
+        counts(self.plan.services.len(), self.plan.clusters.len())
+    }
 
     fn plan(&self, _flags: &Flags) -> String {
         plan_table(
@@ -211,10 +216,6 @@ impl Render for PurgeReport<'_> {
                 )
             })
             .collect()
-    }
-
-    fn question(&self, _flags: &Flags) -> String {
-        format!("Purge {}?", self.counts())
     }
 
     fn document<'a>(&'a self, end: &'a End<Purged>, flags: &Flags) -> impl Serialize + 'a {
@@ -255,18 +256,6 @@ impl Render for PurgeReport<'_> {
         format!(
             "no soft-deleted service or cluster older than {days} day{} that nothing names",
             plural(usize::try_from(days).unwrap_or(0))
-        )
-    }
-
-    fn refused(&self, _flags: &Flags) -> (Vec<String>, String) {
-        // A purge skips what it must not delete; it never refuses.
-        (Vec::new(), String::new())
-    }
-
-    fn dry_run(&self, _flags: &Flags) -> String {
-        format!(
-            "dry run: would purge {}; nothing was changed",
-            self.counts()
         )
     }
 

@@ -18,6 +18,7 @@ use crate::audit::AuditLog;
 use crate::db::Db;
 use crate::error::Failure;
 use crate::plan::Decision;
+pub(crate) use crate::text::plural;
 use crate::write::Operation;
 
 /// Runs a writing command's flow (`apply::run`) with `render` on the terminal, and shows how
@@ -33,13 +34,36 @@ pub(crate) async fn run<Op: Operation, R: Render<Outcome = Op::Outcome>>(
     finish(render, style, flags, applied)
 }
 
-/// One writing command's own rendering: its plan, question, document, result and words.
+/// An operation's verb, as its messages say it: "remove", "removed".
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Verb {
+    pub base: &'static str,
+    pub past: &'static str,
+}
+
+/// One writing command's own rendering: its plan, document, result and words. The words have
+/// defaults made of `verb` and `what`: `Remove cluster c1?`, `dry run: would remove cluster
+/// c1; nothing was changed`, `removed cluster c1; audit record in PATH`.
 pub(crate) trait Render {
     /// What one transaction did (the `write::Operation`'s outcome).
     type Outcome;
 
+    fn verb(&self) -> Verb;
+
+    /// What the write acts on, counted or named: `3 services`, `cluster c1`.
+    fn what(&self, flags: &Flags) -> String;
+
     /// The plan as tables, printed before anything is asked (not with `-f json|yaml`).
     fn plan(&self, flags: &Flags) -> String;
+
+    /// The one document `-f json|yaml` prints, for how the command ended.
+    fn document<'a>(&'a self, end: &'a End<Self::Outcome>, flags: &Flags) -> impl Serialize + 'a;
+
+    /// What the selection found nothing of: `no live service on host node09`.
+    fn nothing(&self) -> String;
+
+    /// All or nothing: the rows that changed since the plan (stderr lines) and the error.
+    fn rolled_back(&self, outcome: &Self::Outcome) -> (Vec<String>, String);
 
     /// What the plan says on stderr besides its tables, before anything is asked (or with
     /// "nothing to do"): what `--force` overrides, what `--skip-refused` leaves, what a purge
@@ -49,19 +73,45 @@ pub(crate) trait Render {
     }
 
     /// The question at the prompt: `Delete 3 services?`.
-    fn question(&self, flags: &Flags) -> String;
+    fn question(&self, flags: &Flags) -> String {
+        let verb = self.verb().base;
+        let mut first = verb.chars();
+        let capital: String = first
+            .next()
+            .into_iter()
+            .flat_map(char::to_uppercase)
+            .collect();
+        format!("{capital}{} {}?", first.as_str(), self.what(flags))
+    }
 
-    /// The one document `-f json|yaml` prints, for how the command ended.
-    fn document<'a>(&'a self, end: &'a End<Self::Outcome>, flags: &Flags) -> impl Serialize + 'a;
+    /// `--dry-run`: the note.
+    fn dry_run(&self, flags: &Flags) -> String {
+        format!(
+            "dry run: would {} {}; nothing was changed",
+            self.verb().base,
+            self.what(flags)
+        )
+    }
+
+    /// After the write committed: the notes (what was done, where the record is).
+    fn done(&self, _done: &[Self::Outcome], audit: Option<&Path>, flags: &Flags) -> Vec<String> {
+        vec![format!(
+            "{} {}{}",
+            self.verb().past,
+            self.what(flags),
+            audit_note(audit)
+        )]
+    }
 
     /// The result as tables, after a write: committed (`done`) or rolled back.
-    fn result(&self, done: &[Self::Outcome]) -> Option<String>;
-
-    /// What the selection found nothing of: `no live service on host node09`.
-    fn nothing(&self) -> String;
+    fn result(&self, _done: &[Self::Outcome]) -> Option<String> {
+        None
+    }
 
     /// The plan refused: one stderr line per refused row, and the error.
-    fn refused(&self, flags: &Flags) -> (Vec<String>, String);
+    fn refused(&self, _flags: &Flags) -> (Vec<String>, String) {
+        (Vec::new(), String::new())
+    }
 
     /// With `--skip-refused`, nothing passed: the error.
     fn all_refused(&self) -> String {
@@ -72,15 +122,6 @@ pub(crate) trait Render {
     fn unchanged(&self) -> String {
         String::new()
     }
-
-    /// `--dry-run`: the note.
-    fn dry_run(&self, flags: &Flags) -> String;
-
-    /// After the write committed: the notes (what was done, where the record is).
-    fn done(&self, done: &[Self::Outcome], audit: Option<&Path>, flags: &Flags) -> Vec<String>;
-
-    /// All or nothing: the rows that changed since the plan (stderr lines) and the error.
-    fn rolled_back(&self, outcome: &Self::Outcome) -> (Vec<String>, String);
 }
 
 /// A `Render` on the terminal, as the flow's `Ui`.
@@ -212,11 +253,6 @@ pub(crate) fn finish<R: Render>(
             Err(Failure::Refused(error).into())
         }
     }
-}
-
-/// `s` when `n` is not one: `format!("{n} service{}", plural(n))`.
-pub(crate) fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
 }
 
 /// `2 services and 1 cluster`.

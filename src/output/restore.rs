@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::columns::format_time;
 use super::delete::report_table;
 use super::formatter::ReportArgs;
-use super::report::{Render, audit_note, counts, plural};
+use super::report::{Render, Verb, audit_note, counts, plural};
 use crate::apply::{End, Flags};
 use crate::audit::{ClusterRecord, ServiceRecord};
 use crate::plan::restore::{Nothing, Plan, Refusal, Restorable};
@@ -169,21 +169,22 @@ pub(crate) struct RestoreReport<'a> {
     pub style: &'a ReportArgs,
 }
 
-impl RestoreReport<'_> {
-    fn counts(&self) -> String {
-        counts(self.plan.services.len(), self.plan.clusters.len())
-    }
-}
-
 impl Render for RestoreReport<'_> {
     type Outcome = Restored;
 
-    fn plan(&self, _flags: &Flags) -> String {
-        plan_table(self.plan, self.style.table.fit_to())
+    fn verb(&self) -> Verb {
+        Verb {
+            base: "restore",
+            past: "restored",
+        }
     }
 
-    fn question(&self, _flags: &Flags) -> String {
-        format!("Restore {}?", self.counts())
+    fn what(&self, _flags: &Flags) -> String {
+        counts(self.plan.services.len(), self.plan.clusters.len())
+    }
+
+    fn plan(&self, _flags: &Flags) -> String {
+        plan_table(self.plan, self.style.table.fit_to())
     }
 
     fn document<'a>(&'a self, end: &'a End<Restored>, flags: &Flags) -> impl Serialize + 'a {
@@ -271,17 +272,10 @@ impl Render for RestoreReport<'_> {
         )
     }
 
-    fn dry_run(&self, _flags: &Flags) -> String {
-        format!(
-            "dry run: would restore {}; nothing was changed",
-            self.counts()
-        )
-    }
-
-    fn done(&self, _done: &[Restored], audit: Option<&Path>, _flags: &Flags) -> Vec<String> {
+    fn done(&self, _done: &[Restored], audit: Option<&Path>, flags: &Flags) -> Vec<String> {
         vec![format!(
             "restored {} of deletion {}{}",
-            self.counts(),
+            self.what(flags),
             self.plan.txn,
             audit_note(audit)
         )]

@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::columns::{ServiceJson, format_time, json_columns};
 use super::delete::report_table;
 use super::formatter::ReportArgs;
-use super::report::{Render, audit_note, plural};
+use super::report::{Render, Verb, audit_note, plural};
 use crate::apply::{End, Flags};
 use crate::hosts::HostArgs;
 use crate::model::{Service, ServiceRow};
@@ -139,20 +139,30 @@ impl ToggleReport<'_> {
 impl Render for ToggleReport<'_> {
     type Outcome = Toggled;
 
+    fn verb(&self) -> Verb {
+        if self.disable() {
+            Verb {
+                base: "disable",
+                past: "disabled",
+            }
+        } else {
+            Verb {
+                base: "enable",
+                past: "enabled",
+            }
+        }
+    }
+
+    fn what(&self, _flags: &Flags) -> String {
+        let n = self.plan.to_change().count();
+        format!("{n} service{}", plural(n))
+    }
+
     fn plan(&self, _flags: &Flags) -> String {
         plan_table(
             &self.plan.services,
             self.disable(),
             self.style.table.fit_to(),
-        )
-    }
-
-    fn question(&self, _flags: &Flags) -> String {
-        let n = self.plan.to_change().count();
-        format!(
-            "{} {n} service{}?",
-            if self.disable() { "Disable" } else { "Enable" },
-            plural(n)
         )
     }
 
@@ -221,11 +231,6 @@ impl Render for ToggleReport<'_> {
         )
     }
 
-    fn refused(&self, _flags: &Flags) -> (Vec<String>, String) {
-        // A toggle refuses nothing at plan time: rows already as asked are left alone.
-        (Vec::new(), String::new())
-    }
-
     fn unchanged(&self) -> String {
         let unchanged = self.plan.services.len();
         format!(
@@ -236,13 +241,12 @@ impl Render for ToggleReport<'_> {
         )
     }
 
-    fn dry_run(&self, _flags: &Flags) -> String {
-        let to_change = self.plan.to_change().count();
-        let unchanged = self.plan.services.len() - to_change;
+    fn dry_run(&self, flags: &Flags) -> String {
+        let unchanged = self.plan.services.len() - self.plan.to_change().count();
         format!(
-            "dry run: would {} {to_change} service{} ({unchanged} {}); nothing was changed",
-            action(self.disable()),
-            plural(to_change),
+            "dry run: would {} {} ({unchanged} {}); nothing was changed",
+            self.verb().base,
+            self.what(flags),
             already(self.disable())
         )
     }
@@ -250,15 +254,14 @@ impl Render for ToggleReport<'_> {
     fn done(&self, done: &[Toggled], audit: Option<&Path>, _flags: &Flags) -> Vec<String> {
         let n: usize = done.iter().map(|o| o.changed.len()).sum();
         let u: usize = done.iter().map(|o| o.unchanged.len()).sum();
-        let disable = self.disable();
         vec![format!(
             "{} {n} service{}{}{}",
-            if disable { "disabled" } else { "enabled" },
+            self.verb().past,
             plural(n),
             if u == 0 {
                 String::new()
             } else {
-                format!(" ({u} {})", already(disable))
+                format!(" ({u} {})", already(self.disable()))
             },
             audit_note(audit)
         )]

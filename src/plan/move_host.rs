@@ -138,7 +138,8 @@ impl Kind {
 }
 
 /// Statuses of rows being worked on (or held for someone): a move under them would strand
-/// the work, so they are refused. From cinder/objects/fields.py and CINDER-NOTES.
+/// the work, so they are refused. From Cinder's cinder/objects/fields.py (`VolumeStatus`,
+/// `BackupStatus`, `GroupStatus`).
 pub(crate) fn busy_statuses(table: &str) -> &'static [&'static str] {
     match table {
         "volumes" => &[
