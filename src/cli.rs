@@ -180,7 +180,7 @@ fn usage_error(e: &clap::Error, cmd: &clap::Command, args: &[std::ffi::OsString]
                 .into(),
         );
     }
-    let text = crate::text::redact(&parts.join("; "));
+    let text = crate::secret::redact(&parts.join("; "));
     Failure::Usage(format!(
         "{}; see '{path} --help'",
         crate::text::one_line(&text, crate::text::LINE_MAX)

@@ -22,6 +22,7 @@ mod plan;
 mod processes;
 mod relocate;
 mod seams;
+mod secret;
 mod sys;
 mod text;
 mod undo;
@@ -43,22 +44,7 @@ pub(crate) struct Context {
 impl Context {
     /// Connects with the `[database]` retry policy; waits are told on stderr.
     pub async fn connect(&self) -> Result<db::Db> {
-        let s = &self.settings.database;
-        let options = db::Options {
-            connection: s.connection.clone(),
-            connection_origin: s.connection_origin.clone(),
-            connection_unset: s.connection_unset.clone(),
-            max_retries: s.max_retries,
-            retry_interval: s.retry_interval,
-            use_db_reconnect: s.use_db_reconnect,
-            db_retry_interval: s.db_retry_interval,
-            db_inc_retry_interval: s.db_inc_retry_interval,
-            db_max_retry_interval: s.db_max_retry_interval,
-            db_max_retries: s.db_max_retries,
-            mysql_sql_mode: s.mysql_sql_mode.clone(),
-            mysql_wsrep_sync_wait: s.mysql_wsrep_sync_wait,
-        };
-        db::Db::connect(&options, output::messages::db_notice).await
+        db::Db::connect(&self.settings.database, output::messages::db_notice).await
     }
 }
 
@@ -73,7 +59,7 @@ pub fn run(cli: Cli) -> Result<()> {
     )?;
     tracing::debug!(
         files = ?settings.files_read,
-        connection = %db::url::mask(&settings.database.connection),
+        connection = %settings.database.connection.masked(),
         service_down_time = settings.service_down_time,
         host = %settings.host,
         "configuration read"

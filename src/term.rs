@@ -6,14 +6,14 @@
 //! - Colour only where that stream is a terminal and `NO_COLOR` is unset.
 //! - The crate's `eprintln!` and `eprint!` are the macros below, not std's (lib.rs declares
 //!   this module first, with `#[macro_use]`): std's panic on a closed stderr. Each line they
-//!   write has every known secret redacted (`text::redact`).
+//!   write has every known secret redacted (`secret::redact`).
 //! - The final error, a clap usage error and a panic each end as one `svcctl: ` line.
 
 use std::fmt;
 use std::io::{self, IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::text;
+use crate::{secret, text};
 
 /// One of the two standard streams.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -144,14 +144,14 @@ impl Write for Writer {
 /// Writes one line to stderr, secrets redacted. A failure to write stderr has nowhere to be
 /// reported, so it is dropped: the exit code still tells.
 pub fn line(args: fmt::Arguments<'_>) {
-    let mut s = text::redact(&args.to_string());
+    let mut s = secret::redact(&args.to_string());
     s.push('\n');
     let _ = stderr().write_all(s.as_bytes());
 }
 
 /// Writes text without a newline to stderr (a progress line redrawn with `\r`), then flushes.
 pub fn part(args: fmt::Arguments<'_>) {
-    let s = text::redact(&args.to_string());
+    let s = secret::redact(&args.to_string());
     let mut err = stderr();
     let _ = err.write_all(s.as_bytes()).and_then(|()| err.flush());
 }
@@ -187,7 +187,7 @@ pub fn error_line(err: &anyhow::Error) -> String {
     }
     format!(
         "svcctl: {}",
-        text::one_line(&text::redact(&parts.join(": ")), text::LINE_MAX)
+        text::one_line(&secret::redact(&parts.join(": ")), text::LINE_MAX)
     )
 }
 
@@ -210,7 +210,7 @@ pub fn install_panic_hook() {
 /// The line the panic hook prints, newline included.
 pub fn panic_line(payload: Option<&str>, location: Option<&std::panic::Location<'_>>) -> String {
     let message = payload.unwrap_or("no message");
-    let message = crate::db::url::mask(&text::redact(message));
+    let message = secret::mask(&secret::redact(message));
     let at = location.map_or(String::new(), |l| format!(" at {}:{}", l.file(), l.line()));
     format!(
         "svcctl: internal error: {}{at}; this is a bug in svcctl, please report it\n",
@@ -253,7 +253,7 @@ mod tests {
 
     #[test]
     fn panic_line_is_one_line_without_the_password() {
-        crate::text::register_secret("term-rs-pw");
+        crate::secret::register("term-rs-pw");
         let line = panic_line(
             Some("boom\nconnection = mysql://u:other-pw@h/c and term-rs-pw"),
             None,

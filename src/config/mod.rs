@@ -3,4 +3,4 @@
 pub mod oslo;
 pub mod settings;
 
-pub use settings::{ConfigSource, Overrides, Settings, load};
+pub use settings::{ConfigSource, DatabaseSettings, Overrides, Settings, load};

@@ -11,6 +11,7 @@ use config::{Config, Environment, Map, Source};
 use super::oslo::{self, DEFAULT_GROUP, OsloFile, Resolver, option_name, origin_suffix};
 use crate::error::{Failure, io_reason};
 use crate::limits::{MAX_RETRIES, TEN_YEARS_SECS, YEAR_SECS};
+use crate::secret::SecretUrl;
 use crate::text;
 
 /// Where cinder.conf is looked for when no `--config-file`/`--config-dir` is given.
@@ -88,12 +89,14 @@ pub struct Overrides {
     pub max_retries: Option<i64>,
 }
 
-/// The `[database]` options of oslo.db that svcctl honours.
-#[derive(Clone)]
+/// The `[database]` options of oslo.db that svcctl honours; the database layer connects from
+/// them as they are. `Debug` shows the connection masked (`SecretUrl`).
+#[derive(Debug, Clone)]
 pub struct DatabaseSettings {
-    /// The SQLAlchemy URL. It holds the password: never print it, use `db::url` to mask it.
-    pub connection: String,
-    /// Where `connection` was set (`path:line`, "the environment"); None when nowhere.
+    /// The SQLAlchemy URL, password and all.
+    pub connection: SecretUrl,
+    /// Where `connection` was set (`path:line`, "the environment"); None when nowhere and
+    /// Cinder's default applies.
     pub connection_origin: Option<String>,
     /// When it was set nowhere: the files read, and a near miss (`conection`), for the message.
     pub connection_unset: String,
@@ -106,27 +109,6 @@ pub struct DatabaseSettings {
     pub db_max_retries: i64,
     pub mysql_sql_mode: String,
     pub mysql_wsrep_sync_wait: Option<i64>,
-}
-
-impl std::fmt::Debug for DatabaseSettings {
-    // Hand-written so that the connection URL (and its password) never reaches a debug log;
-    // `db::url::mask` shows it masked where the URL is parsed.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DatabaseSettings")
-            .field("connection", &format_args!("<hidden>"))
-            .field("connection_origin", &self.connection_origin)
-            .field("connection_unset", &self.connection_unset)
-            .field("max_retries", &self.max_retries)
-            .field("retry_interval", &self.retry_interval)
-            .field("use_db_reconnect", &self.use_db_reconnect)
-            .field("db_retry_interval", &self.db_retry_interval)
-            .field("db_inc_retry_interval", &self.db_inc_retry_interval)
-            .field("db_max_retry_interval", &self.db_max_retry_interval)
-            .field("db_max_retries", &self.db_max_retries)
-            .field("mysql_sql_mode", &self.mysql_sql_mode)
-            .field("mysql_wsrep_sync_wait", &self.mysql_wsrep_sync_wait)
-            .finish()
-    }
 }
 
 /// Everything svcctl takes from cinder.conf.
@@ -366,7 +348,7 @@ impl Settings {
             None => unset_note(&files_read, connection_hint(r)),
         };
         let database = DatabaseSettings {
-            connection,
+            connection: SecretUrl::new(connection),
             connection_origin,
             connection_unset,
             max_retries: t.required("database", "max_retries")?,
@@ -488,7 +470,7 @@ mod tests {
         let f = conf("[DEFAULT]\nhost = node01\n");
         let s = load_files(&[&f], &[]).unwrap();
         assert_eq!(
-            s.database.connection,
+            s.database.connection.expose(),
             "sqlite:////var/lib/cinder/cinder.sqlite"
         );
         assert_eq!(
@@ -569,12 +551,15 @@ mod tests {
              connection = sqlite:///${DEFAULT.state_path}/${name}.sqlite\nmysql_sql_mode = a$$b\\$c\n",
         );
         let s = load_files(&[&f], &[]).unwrap();
-        assert_eq!(s.database.connection, "sqlite:////srv/cinder/x.sqlite");
+        assert_eq!(
+            s.database.connection.expose(),
+            "sqlite:////srv/cinder/x.sqlite"
+        );
         assert_eq!(s.database.mysql_sql_mode, "a$b$c");
         // Cinder's default connection goes through $state_path too.
         let g = conf("[DEFAULT]\nstate_path = /st\n");
         assert_eq!(
-            load_files(&[&g], &[]).unwrap().database.connection,
+            load_files(&[&g], &[]).unwrap().database.connection.expose(),
             "sqlite:////st/cinder.sqlite"
         );
     }
