@@ -84,8 +84,8 @@ pub struct Split<'a> {
 impl<'a> Split<'a> {
     pub fn of(url: &'a str) -> Split<'a> {
         let (head, rest) = match url.find("://") {
-            Some(i) => url.split_at(i + 3),
-            None => ("", url),
+            Some(i) if is_scheme(&url[..i]) => url.split_at(i + 3),
+            _ => ("", url),
         };
         // An SQLite URL's path may hold '@'; it has no credentials unless it (wrongly) names a host.
         if head.to_ascii_lowercase().starts_with("sqlite") && rest.starts_with('/') {
@@ -141,6 +141,14 @@ impl<'a> Split<'a> {
             }),
         }
     }
+}
+
+/// Whether `s` may be what precedes `://`: SQLAlchemy's `[\w+]+`. Anything else is no scheme, so
+/// a `://` inside a password of text that has none (`user:pa://ss@host`) is not taken for one.
+fn is_scheme(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_alphanumeric() || c == '_' || c == '+')
 }
 
 /// The position of the `@` that ends the userinfo: the last `@` followed by something shaped
@@ -254,6 +262,12 @@ mod tests {
         assert_eq!(mask("mysql://u:p@ss:w@h/c?x=@"), "mysql://u:***@h/c?x=@");
         assert_eq!(mask("mysql://u@h/c"), "mysql://u@h/c");
         assert_eq!(mask("sqlite:////x"), "sqlite:////x");
+        // No scheme, and "://" in the password: it is still the password.
+        assert_eq!(mask("cinder:PASS://WD1@h/c"), "cinder:***@h/c");
+        assert_eq!(
+            mask("mysql+pymysql:/cinder:PASS://WD1@h/c"),
+            "mysql+pymysql:***@h/c"
+        );
     }
 
     #[test]

@@ -751,7 +751,50 @@ mod tests {
         }
     }
 
+    fn database(connection: String) -> DatabaseSettings {
+        DatabaseSettings {
+            connection: SecretUrl::new(connection),
+            connection_origin: Some("cinder.conf:2".into()),
+            connection_unset: String::new(),
+            max_retries: 10,
+            retry_interval: 10,
+            use_db_reconnect: false,
+            db_retry_interval: 1,
+            db_inc_retry_interval: true,
+            db_max_retry_interval: 10,
+            db_max_retries: 20,
+            mysql_sql_mode: "TRADITIONAL".into(),
+            mysql_wsrep_sync_wait: None,
+        }
+    }
+
     proptest! {
+        /// `Debug` of the database settings never shows the password, whatever the connection
+        /// string's shape (a scheme or none, one slash, a raw '@', ':' or "://" in the
+        /// password, a port or none): it is the same whatever the password is.
+        #[test]
+        fn debug_of_database_settings_never_shows_the_password(
+            head in prop::sample::select(vec![
+                "mysql+pymysql://", "mysql://", "sqlite://", "postgresql://", "mysql+pymysql:/", "",
+            ]),
+            user in "[a-z0-9_]{0,8}",
+            password in prop::collection::vec(
+                prop_oneof!["[ -~]{0,6}", "(://|@|:|/|\\?|=|&|#|%40|@h/|@h:1)"],
+                0..6,
+            )
+            .prop_map(|pieces| pieces.concat()),
+            host in "[a-z][a-z0-9.-]{0,10}(:[0-9]{1,5})?",
+            rest in "(/[a-z]{0,8})?(\\?charset=utf8)?",
+        ) {
+            let shown = |password: &str| {
+                format!("{:?}", database(format!("{head}{user}:Pw{password}@{host}{rest}")))
+            };
+            let with = shown(&password);
+            prop_assert!(!with.contains(&format!("Pw{password}")), "{}", with);
+            prop_assert_eq!(&with, &shown("other"));
+            prop_assert!(with.contains(":***@"), "{}", with);
+        }
+
         /// Any text as a config file: no panic, and an error is one line without the password.
         #[test]
         fn any_config_loads_or_fails_in_one_line(
