@@ -106,7 +106,7 @@ pub fn generate(kind: Kind, cmd: Command) -> Result<Vec<(String, Vec<u8>)>> {
 fn files() -> [(&'static str, &'static str); 2] {
     [
         (
-            config::settings::DEFAULT_CONFIG_FILE,
+            config::files::DEFAULT_CONFIG_FILE,
             "The Cinder configuration read when neither --config-file nor --config-dir is given.",
         ),
         (

@@ -1,87 +1,20 @@
-//! The options svcctl reads from cinder.conf, layered as oslo.config layers them:
-//! defaults, then config files in command-line order, then `OS_<GROUP>__<OPT>` environment
-//! variables, then command-line flags; then `$opt` substitution (`oslo::Resolver`); then typed
-//! values. One table, `OPTIONS`, gives every option its default, type and range.
+//! The typed settings svcctl takes from cinder.conf (`Settings`, `DatabaseSettings`), layered
+//! as oslo.config layers them: the table's defaults (`options.rs`), then config files in
+//! command-line order (`files.rs`), then `OS_<GROUP>__<OPT>` environment variables, then
+//! command-line flags; then `$opt` substitution (`oslo::Resolver`); then typed values.
 
 use std::path::PathBuf;
 
 use anyhow::Result;
 use config::{Config, Environment, Map, Source};
 
-use super::oslo::{self, DEFAULT_GROUP, OsloFile, Resolver, option_name, origin_suffix};
-use crate::error::{Failure, io_reason};
-use crate::limits::{MAX_RETRIES, TEN_YEARS_SECS, YEAR_SECS};
+use super::files::{self, ConfigSource};
+use super::hints;
+use super::options::{OPTIONS, Typed};
+use super::oslo::{self, DEFAULT_GROUP, Resolver};
+use crate::error::Failure;
 use crate::secret::SecretUrl;
 use crate::text;
-
-/// Where cinder.conf is looked for when no `--config-file`/`--config-dir` is given.
-pub const DEFAULT_CONFIG_FILE: &str = "/etc/cinder/cinder.conf";
-
-/// Cinder's own default for `[database] connection` (cinder/db/api.py sets it this way).
-const DEFAULT_CONNECTION: &str = "sqlite:///$state_path/cinder.sqlite";
-
-/// What an option holds, and so how its text is checked.
-#[derive(Debug, Clone, Copy)]
-enum Kind {
-    /// Text on one line. A `secret` one is never quoted in a message.
-    Text { secret: bool },
-    /// oslo's boolean spellings.
-    Bool,
-    /// A whole number from `min` to `max`; `unit` finishes the sentence naming the range.
-    Int {
-        min: i64,
-        max: i64,
-        unit: &'static str,
-    },
-}
-
-/// One option svcctl reads: its group, name, oslo's default (None: unset unless given) and type.
-#[derive(Debug)]
-struct Opt {
-    group: &'static str,
-    name: &'static str,
-    default: Option<&'static str>,
-    kind: Kind,
-}
-
-const SECONDS_UP_TO_A_YEAR: Kind = Kind::Int {
-    min: 0,
-    max: YEAR_SECS as i64,
-    unit: "seconds (a year)",
-};
-const RETRIES: Kind = Kind::Int {
-    min: -1,
-    max: MAX_RETRIES,
-    unit: "(-1 = forever)",
-};
-
-/// Every option svcctl reads, with oslo's (or Cinder's) default. The README's option list
-/// says the same. `state_path` is read only for `$state_path` in `connection`'s default.
-#[rustfmt::skip]
-const OPTIONS: &[Opt] = &[
-    Opt { group: "database", name: "connection", default: Some(DEFAULT_CONNECTION), kind: Kind::Text { secret: true } },
-    Opt { group: "database", name: "max_retries", default: Some("10"), kind: RETRIES },
-    Opt { group: "database", name: "retry_interval", default: Some("10"), kind: SECONDS_UP_TO_A_YEAR },
-    Opt { group: "database", name: "use_db_reconnect", default: Some("false"), kind: Kind::Bool },
-    Opt { group: "database", name: "db_retry_interval", default: Some("1"), kind: SECONDS_UP_TO_A_YEAR },
-    Opt { group: "database", name: "db_inc_retry_interval", default: Some("true"), kind: Kind::Bool },
-    Opt { group: "database", name: "db_max_retry_interval", default: Some("10"), kind: SECONDS_UP_TO_A_YEAR },
-    Opt { group: "database", name: "db_max_retries", default: Some("20"), kind: RETRIES },
-    Opt { group: "database", name: "mysql_sql_mode", default: Some("TRADITIONAL"), kind: Kind::Text { secret: false } },
-    Opt { group: "database", name: "mysql_wsrep_sync_wait", default: None, kind: Kind::Int { min: 0, max: 15, unit: "(Galera's causality check bits)" } },
-    Opt { group: DEFAULT_GROUP, name: "service_down_time", default: Some("60"), kind: Kind::Int { min: 1, max: TEN_YEARS_SECS, unit: "seconds (10 years)" } },
-    Opt { group: DEFAULT_GROUP, name: "host", default: None, kind: Kind::Text { secret: false } },
-    Opt { group: DEFAULT_GROUP, name: "enabled_backends", default: None, kind: Kind::Text { secret: false } },
-    Opt { group: DEFAULT_GROUP, name: "state_path", default: Some("/var/lib/cinder"), kind: Kind::Text { secret: false } },
-];
-
-/// One `--config-file` or `--config-dir`, in the order given on the command line: oslo parses
-/// them in that order, so a later one overrides an earlier one.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ConfigSource {
-    File(PathBuf),
-    Dir(PathBuf),
-}
 
 /// Values given as command-line flags; they beat files and the environment.
 #[derive(Debug, Clone, Default)]
@@ -132,7 +65,7 @@ pub fn load(
     env: impl IntoIterator<Item = (String, String)>,
     overrides: &Overrides,
 ) -> Result<Settings> {
-    let files = resolve_files(sources)?;
+    let files = files::resolve(sources)?;
     let mut builder = Config::builder();
     for opt in OPTIONS {
         if let Some(default) = opt.default {
@@ -141,38 +74,9 @@ pub fn load(
     }
     let mut files_read = Vec::new();
     for path in &files {
-        let bytes = match std::fs::read(path) {
-            Ok(bytes) => bytes,
-            // oslo reads the default file only if it is there; an explicit one must exist.
-            Err(e) if sources.is_empty() && e.kind() == std::io::ErrorKind::NotFound => {
-                tracing::debug!(file = %path.display(), "default config file absent; using defaults and environment");
-                continue;
-            }
-            Err(e) => {
-                return Err(Failure::Config(format!(
-                    "cannot read config file {}: {}; pass an existing, readable --config-file",
-                    shown(path),
-                    io_reason(&e)
-                ))
-                .into());
-            }
+        let Some(file) = files::read(path, sources.is_empty())? else {
+            continue;
         };
-        tracing::debug!(file = %path.display(), "reading config file");
-        let name = path.display().to_string();
-        let text = String::from_utf8(bytes).map_err(|e| {
-            let bytes = e.as_bytes();
-            let upto = e.utf8_error().valid_up_to();
-            let line = 1 + bytes[..upto].iter().filter(|&&b| b == b'\n').count();
-            Failure::Config(format!(
-                "{}:{line}: not valid UTF-8; save the file as UTF-8",
-                shown(path)
-            ))
-        })?;
-        // Parsed once, here, so a malformed line is reported as `file:line: ...`, not in the
-        // config crate's own wording; the crate merges the parsed result.
-        let file = OsloFile::parse(&name, &text).map_err(|e| {
-            Failure::Config(format!("{e}; fix the line or pass another --config-file"))
-        })?;
         builder = builder.add_source(file);
         files_read.push(path.clone());
     }
@@ -210,131 +114,6 @@ pub fn load(
     Settings::from_resolver(&Resolver::new(&raw), files_read)
 }
 
-/// A path as a message shows it: one line, cut short.
-fn shown(path: &std::path::Path) -> String {
-    text::one_line(&path.display().to_string(), 200)
-}
-
-/// The files to read, in order: the explicit ones (a directory contributes its `*.conf`,
-/// sorted), or the default cinder.conf.
-fn resolve_files(sources: &[ConfigSource]) -> Result<Vec<PathBuf>> {
-    if sources.is_empty() {
-        return Ok(vec![PathBuf::from(DEFAULT_CONFIG_FILE)]);
-    }
-    let mut files = Vec::new();
-    for source in sources {
-        match source {
-            ConfigSource::File(path) => files.push(path.clone()),
-            ConfigSource::Dir(dir) => {
-                let entries = std::fs::read_dir(dir).map_err(|e| {
-                    Failure::Config(format!(
-                        "cannot read config directory {}: {}; pass an existing --config-dir",
-                        shown(dir),
-                        io_reason(&e)
-                    ))
-                })?;
-                let mut confs: Vec<PathBuf> = entries
-                    .filter_map(|e| e.ok().map(|e| e.path()))
-                    .filter(|p| p.extension().is_some_and(|x| x == "conf") && p.is_file())
-                    .collect();
-                confs.sort();
-                files.extend(confs);
-            }
-        }
-    }
-    Ok(files)
-}
-
-/// oslo.config's boolean spellings.
-fn parse_bool(s: &str) -> Option<bool> {
-    match s.trim().to_lowercase().as_str() {
-        "true" | "1" | "on" | "yes" => Some(true),
-        "false" | "0" | "off" | "no" => Some(false),
-        _ => None,
-    }
-}
-
-/// Options read through the table: each value substituted, then checked against its kind.
-struct Typed<'a> {
-    r: &'a Resolver<'a>,
-}
-
-impl Typed<'_> {
-    fn spec(group: &str, name: &str) -> &'static Opt {
-        OPTIONS
-            .iter()
-            .find(|o| o.group == group && o.name == name)
-            .unwrap_or_else(|| unreachable!("{group}.{name} is not in OPTIONS"))
-    }
-
-    /// The error for a bad value. It quotes the value as written, before substitution: a
-    /// `$connection` inside another option must not bring the password into the message.
-    fn bad(&self, group: &str, name: &str, why: &str) -> anyhow::Error {
-        let raw = self.r.raw(group, name);
-        let shown = match (Self::spec(group, name).kind, raw) {
-            (Kind::Text { secret: true }, _) | (_, None) => String::new(),
-            (_, Some(raw)) => format!(" = {}", text::quote(&raw.value)),
-        };
-        Failure::Config(format!(
-            "{}{shown}{} {why}",
-            option_name(group, name),
-            origin_suffix(&raw.and_then(|r| r.origin.clone()))
-        ))
-        .into()
-    }
-
-    /// The substituted text of an option (None when unset and without default), on one line.
-    fn text(&self, group: &str, name: &str) -> Result<Option<(String, Option<String>)>> {
-        let Some((value, origin)) = self.r.get(group, name)? else {
-            return Ok(None);
-        };
-        if value.contains(char::is_control) {
-            return Err(self.bad(
-                group,
-                name,
-                "holds a line break or control character: an indented line after it continues \
-                 the value (oslo); unindent that line or put a blank line before it",
-            ));
-        }
-        Ok(Some((value, origin)))
-    }
-
-    fn int(&self, group: &str, name: &str) -> Result<Option<i64>> {
-        let Kind::Int { min, max, unit } = Self::spec(group, name).kind else {
-            unreachable!("{group}.{name} is not a number in OPTIONS")
-        };
-        let Some((text, _)) = self.r.get(group, name)? else {
-            return Ok(None);
-        };
-        match text.trim().parse::<i64>() {
-            Ok(n) if (min..=max).contains(&n) => Ok(Some(n)),
-            _ => Err(self.bad(
-                group,
-                name,
-                &format!("is not a whole number from {min} to {max} {unit}; fix the value"),
-            )),
-        }
-    }
-
-    /// A number the table gives a default, so always there.
-    fn required(&self, group: &str, name: &str) -> Result<i64> {
-        self.int(group, name)?.ok_or_else(|| {
-            Failure::Config(format!("{} is not set", option_name(group, name))).into()
-        })
-    }
-
-    /// A count of seconds; the table's range starts at 0, so it is never negative.
-    fn seconds(&self, group: &str, name: &str) -> Result<u64> {
-        Ok(u64::try_from(self.required(group, name)?).unwrap_or(0))
-    }
-
-    fn boolean(&self, group: &str, name: &str) -> Result<bool> {
-        let (text, _) = self.r.get(group, name)?.unwrap_or_default();
-        parse_bool(&text)
-            .ok_or_else(|| self.bad(group, name, "is not a boolean; use true or false"))
-    }
-}
-
 impl Settings {
     fn from_resolver(r: &Resolver, files_read: Vec<PathBuf>) -> Result<Settings> {
         let t = Typed { r };
@@ -345,7 +124,7 @@ impl Settings {
         let (connection, connection_origin) = t.text("database", "connection")?.unwrap_or_default();
         let connection_unset = match connection_origin {
             Some(_) => String::new(),
-            None => unset_note(&files_read, connection_hint(r)),
+            None => hints::unset_note(&files_read, hints::connection_hint(r)),
         };
         let database = DatabaseSettings {
             connection: SecretUrl::new(connection),
@@ -382,58 +161,6 @@ impl Settings {
             files_read,
         })
     }
-}
-
-/// Where an unset `connection` was looked for, and the near miss if any.
-fn unset_note(files: &[PathBuf], hint: Option<String>) -> String {
-    let searched = match files {
-        [] => "no config file was read".to_string(),
-        [one] => format!("not in {}", shown(one)),
-        [first, ..] => format!(
-            "not in any of the {} config files read, from {}",
-            files.len(),
-            shown(first)
-        ),
-    };
-    let hint = hint.map_or(String::new(), |h| format!("; {h}"));
-    format!("{searched}, nor OS_DATABASE__CONNECTION{hint}")
-}
-
-/// When `connection` is not set: an option set in `[database]` whose name is one or two
-/// letters off (`conection`), or a `connection` set in another group, said as a hint.
-fn connection_hint(r: &Resolver) -> Option<String> {
-    let near = r
-        .options_in("database")
-        .find(|(name, _)| *name != "connection" && edit_distance(name, "connection") <= 2)
-        .map(|(name, v)| format!("is {} misspelt?", at(&option_name("database", name), v)));
-    near.or_else(|| {
-        r.raw(DEFAULT_GROUP, "connection").map(|v| {
-            format!(
-                "{} belongs under [database]",
-                at(&option_name(DEFAULT_GROUP, "connection"), v)
-            )
-        })
-    })
-}
-
-fn at(name: &str, v: &oslo::RawValue) -> String {
-    format!("{name}{}", origin_suffix(&v.origin))
-}
-
-/// Levenshtein distance, for names of a few letters.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
-            prev = cur;
-        }
-    }
-    row[b.len()]
 }
 
 /// oslo's default for `[DEFAULT] host`: the machine's hostname (`socket.gethostname()`).
