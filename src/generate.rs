@@ -62,7 +62,7 @@ pub fn exit_if_asked(matches: &ArgMatches, cmd: impl FnOnce() -> Command) {
     let code = match write(kind, cmd(), out_dir) {
         Ok(()) => error::code::OK,
         Err(err) => {
-            eprintln!("svcctl: {err:#}");
+            crate::term::errln!("svcctl: {err:#}");
             error::code::RUNTIME
         }
     };

@@ -1,10 +1,6 @@
 //! svcctl: `run` takes a parsed command line, reads cinder.conf, and runs one subcommand under
 //! the global bounds (Ctrl-C, `--timeout`).
 
-// First, so that its `eprintln!`/`eprint!` (fallible, redacting) replace std's in every module.
-#[macro_use]
-pub mod term;
-
 mod apply;
 mod audit;
 pub mod cli;
@@ -24,6 +20,7 @@ mod relocate;
 mod seams;
 mod secret;
 mod sys;
+pub mod term;
 mod text;
 mod undo;
 mod write;

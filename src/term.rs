@@ -4,9 +4,9 @@
 //!   writes are dropped and the command runs on to the exit code it would have had.
 //! - Any other failure (a full disk) is an error naming the stream and where it goes.
 //! - Colour only where that stream is a terminal and `NO_COLOR` is unset.
-//! - The crate's `eprintln!` and `eprint!` are the macros below, not std's (lib.rs declares
-//!   this module first, with `#[macro_use]`): std's panic on a closed stderr. Each line they
-//!   write has every known secret redacted (`secret::redact`).
+//! - stderr lines go through `errln!` and `err_part!` (below), never std's `eprintln!`/`eprint!`,
+//!   which panic on a closed stderr: clippy.toml forbids std's print macros everywhere else.
+//!   Each line they write has every known secret redacted (`secret::redact`).
 //! - The final error, a clap usage error and a panic each end as one `svcctl: ` line.
 
 use std::fmt;
@@ -156,8 +156,10 @@ pub fn part(args: fmt::Arguments<'_>) {
     let _ = err.write_all(s.as_bytes()).and_then(|()| err.flush());
 }
 
-/// The crate's `eprintln!`: a line to stderr through `term::line`, never a panic.
-macro_rules! eprintln {
+/// A line to stderr through `term::line`: secrets redacted, never a panic. svcctl's own name,
+/// not std's `eprintln!` (which panics on a closed stderr and redacts nothing, and which
+/// clippy.toml forbids outside this file).
+macro_rules! errln {
     () => {
         $crate::term::line(format_args!(""))
     };
@@ -165,13 +167,16 @@ macro_rules! eprintln {
         $crate::term::line(format_args!($($arg)*))
     };
 }
+pub(crate) use errln;
 
-/// The crate's `eprint!`: text to stderr through `term::part`, never a panic.
-macro_rules! eprint {
+/// Text without a newline to stderr through `term::part` (a progress line redrawn with `\r`):
+/// secrets redacted, never a panic.
+macro_rules! err_part {
     ($($arg:tt)*) => {
         $crate::term::part(format_args!($($arg)*))
     };
 }
+pub(crate) use err_part;
 
 /// The one line an error ends svcctl with: `svcctl: ` and the error with its causes, each
 /// said once (a driver's error often repeats its cause in its own text), on one line, cut

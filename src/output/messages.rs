@@ -17,7 +17,7 @@ use crate::write::soft_delete::Outcome;
 
 /// One line on stderr.
 fn line(text: impl Display) {
-    eprintln!("{text}");
+    crate::term::errln!("{text}");
 }
 
 /// A note on stderr: the decommission commands' (`output::decom` words them).
@@ -184,7 +184,9 @@ pub(crate) fn process_progress(p: &Progress) {
             of,
             left_secs,
         } if stderr_is_terminal() => {
-            eprint!("\rwaiting for {live} of {of} process(es) to exit, {left_secs}s left   ")
+            crate::term::err_part!(
+                "\rwaiting for {live} of {of} process(es) to exit, {left_secs}s left   "
+            )
         }
         Progress::WaitOver if stderr_is_terminal() => line(""),
         Progress::Waiting { .. } | Progress::WaitOver => {}
