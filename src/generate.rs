@@ -12,7 +12,7 @@ use clap_complete::{Generator as _, Shell};
 use clap_mangen::Man;
 use clap_mangen::roff::{Roff, bold, roman};
 
-use crate::{audit, config, error};
+use crate::{audit, config};
 
 /// What `--generate` makes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -53,27 +53,22 @@ pub fn allow_alone(cmd: Command, args: &[OsString]) -> Command {
     }
 }
 
-/// With `--generate`: writes what it asks for and exits, 0 or 1 with one line on stderr.
-pub fn exit_if_asked(matches: &ArgMatches, cmd: impl FnOnce() -> Command) {
-    let Some(&kind) = matches.get_one::<Kind>("generate") else {
-        return;
-    };
-    let out_dir = matches.get_one::<PathBuf>("out_dir").map(PathBuf::as_path);
-    let code = match write(kind, cmd(), out_dir) {
-        Ok(()) => error::code::OK,
-        Err(err) => {
-            crate::term::errln!("svcctl: {err:#}");
-            error::code::RUNTIME
-        }
-    };
-    std::process::exit(code);
+/// With `--generate`: what to make, and the directory to write it into (None: stdout).
+pub fn asked(matches: &ArgMatches) -> Option<(Kind, Option<PathBuf>)> {
+    let kind = *matches.get_one::<Kind>("generate")?;
+    Some((kind, matches.get_one::<PathBuf>("out_dir").cloned()))
 }
 
-fn write(kind: Kind, cmd: Command, out_dir: Option<&Path>) -> Result<()> {
+/// Writes what `--generate` asked for: the first file (svcctl(8), or the only script) to
+/// stdout, or every file into `out_dir`.
+pub fn write(kind: Kind, cmd: Command, out_dir: Option<&Path>) -> Result<()> {
     let files = generate(kind, cmd)?;
     match out_dir {
-        // The first file is the one to print: svcctl(8), or the only script.
-        None => crate::term::stdout().write_all(&files[0].1)?,
+        None => {
+            let mut out = crate::term::stdout();
+            out.write_all(&files[0].1)?;
+            out.flush()?;
+        }
         Some(dir) => {
             for (name, text) in files {
                 let path = dir.join(name);
@@ -241,6 +236,7 @@ mod tests {
 
     use super::*;
     use crate::cli::Cli;
+    use crate::error;
 
     fn pages() -> Vec<(String, String)> {
         generate(Kind::Man, crate::cli::command())

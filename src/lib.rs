@@ -1,5 +1,5 @@
 //! svcctl: `run` takes a parsed command line, reads cinder.conf, and runs one subcommand under
-//! the global bounds (Ctrl-C, `--timeout`).
+//! the global bounds (Ctrl-C, `--timeout`); `special` answers help, version and `--generate`.
 
 mod apply;
 mod audit;
@@ -25,11 +25,12 @@ mod text;
 mod undo;
 mod write;
 
+use std::io::Write;
 use std::time::Duration;
 
 use anyhow::Result;
 
-use crate::cli::Cli;
+use crate::cli::{Cli, Special};
 use crate::config::{Overrides, Settings};
 use crate::error::Failure;
 
@@ -91,6 +92,23 @@ pub fn run(cli: Cli) -> Result<()> {
     // Don't wait for blocking tasks: a prompt abandoned by Ctrl-C is still reading stdin.
     runtime.shutdown_background();
     result
+}
+
+/// Answers what the command line asked instead of a command: help and the version on stdout,
+/// `--generate`'s page or script on stdout or into its directory. No cinder.conf is read. A
+/// failure to write is an error like any other (exit 1, one line); a closed pipe is not.
+pub fn special(special: Special) -> Result<()> {
+    let text = match special {
+        Special::Help(styled) => term::styled_for_stdout(&styled),
+        Special::Version(text) => text,
+        Special::Generate { kind, out_dir } => {
+            return generate::write(kind, cli::command(), out_dir.as_deref());
+        }
+    };
+    let mut out = term::stdout();
+    out.write_all(text.as_bytes())?;
+    out.flush()?;
+    Ok(())
 }
 
 fn init_tracing(debug: bool) {

@@ -141,6 +141,16 @@ impl Write for Writer {
     }
 }
 
+/// clap's styled text (`--help`) as it goes to stdout: with its styles where clap itself would
+/// show them (anstream's rule, which clap's own printing follows: a terminal, or
+/// `CLICOLOR_FORCE`; never with `NO_COLOR` or `CLICOLOR=0`), plain text otherwise.
+pub fn styled_for_stdout(text: &clap::builder::StyledStr) -> String {
+    match anstream::AutoStream::choice(&io::stdout()) {
+        anstream::ColorChoice::Never => text.to_string(),
+        _ => text.ansi().to_string(),
+    }
+}
+
 /// Writes one line to stderr, secrets redacted. A failure to write stderr has nowhere to be
 /// reported, so it is dropped: the exit code still tells.
 pub fn line(args: fmt::Arguments<'_>) {
