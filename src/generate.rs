@@ -106,9 +106,12 @@ fn files() -> [(&'static str, &'static str); 2] {
         ),
         (
             audit::DEFAULT_AUDIT_LOG,
-            "The audit log service delete and backend cleanup append to (one JSON line per \
-             deleted service) when --audit-log is not given and it is writable. The packages \
-             create its directory, owned by root, mode 0750.",
+            "The audit log every writing command appends to when neither --audit-log nor \
+             --no-audit is given: service delete, backend cleanup, service restore, service \
+             purge, service disable, service enable, volume move-host, backup move-host and \
+             cluster remove. One JSON line per changed row, written before its transaction \
+             commits; a command that cannot append to it changes nothing (exit 1). The \
+             packages create its directory, owned by root, mode 0750.",
         ),
     ]
 }
@@ -281,6 +284,33 @@ mod tests {
             }
             assert!(page.contains(audit::DEFAULT_AUDIT_LOG), "{name}:\n{page}");
             assert!(!page.contains("--generate"), "{name}:\n{page}");
+        }
+    }
+
+    /// FILES names every command that writes the audit log: each one with `--audit-log`.
+    #[test]
+    fn files_names_every_command_that_writes_the_audit_log() {
+        fn walk(cmd: &Command, prefix: &str, out: &mut Vec<String>) {
+            for sub in cmd.get_subcommands() {
+                let name = format!("{prefix}{}", sub.get_name()).trim().to_string();
+                if sub
+                    .get_arguments()
+                    .any(|a| a.get_long() == Some("audit-log"))
+                {
+                    out.push(name.clone());
+                }
+                walk(sub, &format!("{name} "), out);
+            }
+        }
+        let mut writers = Vec::new();
+        walk(&crate::cli::command(), "", &mut writers);
+        assert!(writers.len() >= 9, "{writers:?}");
+        let (_, audit) = files()[1];
+        for writer in &writers {
+            assert!(
+                audit.contains(writer.as_str()),
+                "FILES omits {writer}: {audit}"
+            );
         }
     }
 
