@@ -3,7 +3,8 @@
 //! - A closed pipe (`svcctl ... | head`) on either stream is not an error: that stream's later
 //!   writes are dropped and the command runs on to the exit code it would have had.
 //! - Any other failure (a full disk) is an error naming the stream and where it goes.
-//! - Colour only where that stream is a terminal and `NO_COLOR` is unset.
+//! - Colour only where that stream is a terminal and `NO_COLOR` is unset (`--help` keeps clap's
+//!   own rule: `styled_for_stdout`).
 //! - stderr lines go through `errln!` and `err_part!` (below), never std's `eprintln!`/`eprint!`,
 //!   which panic on a closed stderr: clippy.toml forbids std's print macros everywhere else.
 //!   Each line they write has every known secret redacted (`secret::redact`).
