@@ -8,7 +8,7 @@ use svcctl::cli::Parsed;
 fn main() -> ExitCode {
     svcctl::term::install_panic_hook();
     let result = svcctl::cli::parse().and_then(|parsed| match parsed {
-        Parsed::Run(cli) => svcctl::run(cli),
+        Parsed::Run(cli) => svcctl::run(*cli),
         Parsed::Special(special) => svcctl::special(special),
     });
     match result {
