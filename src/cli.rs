@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use clap::builder::StyledStr;
 use clap::error::ErrorKind;
 use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser};
 
@@ -73,13 +74,36 @@ pub(crate) struct GlobalArgs {
     pub(crate) config_sources: Vec<ConfigSource>,
 }
 
-/// Parses the process's arguments. `--help` and `--version` print and exit 0; a usage error is
-/// a `Failure::Usage` of one line with a hint, for main to print as every error is printed.
-pub fn parse() -> anyhow::Result<Cli> {
+/// What a command line asks for: a command to run, or something answered without one.
+#[derive(Debug)]
+pub enum Parsed {
+    /// Boxed: a `Cli` is ten times the size of a `Special`.
+    Run(Box<Cli>),
+    Special(Special),
+}
+
+/// What is answered without reading cinder.conf or running a command (ripgrep's
+/// `ParseResult::Special`): parsing only says what it is; `main` prints or writes it.
+#[derive(Debug)]
+pub enum Special {
+    /// `--help`, `-h` or `help` on any level: the text as clap renders it, with its styles.
+    Help(StyledStr),
+    /// `--version` or `-V`: the line clap renders, newline included.
+    Version(String),
+    /// `--generate KIND [--out-dir DIR]`.
+    Generate {
+        kind: generate::Kind,
+        out_dir: Option<PathBuf>,
+    },
+}
+
+/// Parses the process's arguments. A usage error is a `Failure::Usage` of one line with a hint,
+/// for main to print as every error is printed; nothing here prints or exits.
+pub fn parse() -> anyhow::Result<Parsed> {
     parse_from(std::env::args_os())
 }
 
-pub(crate) fn parse_from<I, T>(args: I) -> anyhow::Result<Cli>
+pub(crate) fn parse_from<I, T>(args: I) -> anyhow::Result<Parsed>
 where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
@@ -88,15 +112,20 @@ where
     let cmd = generate::allow_alone(command(), &args);
     let matches = match cmd.clone().try_get_matches_from(&args) {
         Ok(m) => m,
-        Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
-            e.exit()
+        Err(e) if e.kind() == ErrorKind::DisplayHelp => {
+            return Ok(Parsed::Special(Special::Help(e.render())));
+        }
+        Err(e) if e.kind() == ErrorKind::DisplayVersion => {
+            return Ok(Parsed::Special(Special::Version(e.render().to_string())));
         }
         Err(e) => return Err(usage_error(&e, &cmd, &args).into()),
     };
-    generate::exit_if_asked(&matches, command);
+    if let Some((kind, out_dir)) = generate::asked(&matches) {
+        return Ok(Parsed::Special(Special::Generate { kind, out_dir }));
+    }
     let mut cli = Cli::from_arg_matches(&matches).map_err(|e| usage_error(&e, &cmd, &args))?;
     cli.global.config_sources = ordered_sources(&matches);
-    Ok(cli)
+    Ok(Parsed::Run(Box::new(cli)))
 }
 
 /// The command tree as parsed and as `--help` shows it: `--config-file` and `--config-dir` on
@@ -180,7 +209,7 @@ fn usage_error(e: &clap::Error, cmd: &clap::Command, args: &[std::ffi::OsString]
                 .into(),
         );
     }
-    let text = crate::text::redact(&parts.join("; "));
+    let text = crate::secret::redact(&parts.join("; "));
     Failure::Usage(format!(
         "{}; see '{path} --help'",
         crate::text::one_line(&text, crate::text::LINE_MAX)
@@ -237,9 +266,63 @@ mod tests {
         command().debug_assert();
     }
 
+    fn special(args: &[&str]) -> Special {
+        match parse_from(args) {
+            Ok(Parsed::Special(special)) => special,
+            other => panic!("{args:?}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn help_version_and_generate_come_back_as_values() {
+        for args in [
+            &["svcctl", "--help"][..],
+            &["svcctl", "-h"],
+            &["svcctl", "help"],
+            &["svcctl", "help", "service", "delete"],
+            &["svcctl", "service", "delete", "--help"],
+            &["svcctl", "--help", "--generate", "man"],
+        ] {
+            let Special::Help(text) = special(args) else {
+                panic!("{args:?} is not help")
+            };
+            let text = text.to_string();
+            assert!(text.contains("Usage: svcctl"), "{args:?}: {text}");
+            assert!(text.ends_with('\n'), "{args:?}: {text}");
+        }
+        let Special::Help(delete) = special(&["svcctl", "service", "delete", "--help"]) else {
+            panic!()
+        };
+        assert!(delete.to_string().contains("Usage: svcctl service delete"));
+        for args in [&["svcctl", "--version"][..], &["svcctl", "-V"]] {
+            let Special::Version(text) = special(args) else {
+                panic!("{args:?} is not the version")
+            };
+            assert_eq!(text, format!("svcctl {}\n", env!("CARGO_PKG_VERSION")));
+        }
+        let Special::Generate { kind, out_dir } =
+            special(&["svcctl", "--generate", "man", "--out-dir", "/x"])
+        else {
+            panic!("not --generate")
+        };
+        assert_eq!(
+            (kind, out_dir),
+            (generate::Kind::Man, Some(PathBuf::from("/x")))
+        );
+        let Special::Generate { kind, out_dir } = special(&["svcctl", "--generate=complete-bash"])
+        else {
+            panic!("not --generate")
+        };
+        assert_eq!((kind, out_dir), (generate::Kind::CompleteBash, None));
+        assert!(matches!(
+            parse_from(["svcctl", "service", "list"]),
+            Ok(Parsed::Run(_))
+        ));
+    }
+
     #[test]
     fn config_sources_keep_command_line_order() {
-        let cli = parse_from([
+        let Ok(Parsed::Run(cli)) = parse_from([
             "svcctl",
             "--config-dir",
             "d1",
@@ -253,8 +336,9 @@ mod tests {
             "f2",
             "--config-dir",
             "d3",
-        ])
-        .unwrap();
+        ]) else {
+            panic!("not a command to run")
+        };
         assert_eq!(
             cli.global.config_sources,
             vec![

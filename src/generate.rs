@@ -12,7 +12,7 @@ use clap_complete::{Generator as _, Shell};
 use clap_mangen::Man;
 use clap_mangen::roff::{Roff, bold, roman};
 
-use crate::{audit, config, error};
+use crate::{audit, config};
 
 /// What `--generate` makes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -53,27 +53,22 @@ pub fn allow_alone(cmd: Command, args: &[OsString]) -> Command {
     }
 }
 
-/// With `--generate`: writes what it asks for and exits, 0 or 1 with one line on stderr.
-pub fn exit_if_asked(matches: &ArgMatches, cmd: impl FnOnce() -> Command) {
-    let Some(&kind) = matches.get_one::<Kind>("generate") else {
-        return;
-    };
-    let out_dir = matches.get_one::<PathBuf>("out_dir").map(PathBuf::as_path);
-    let code = match write(kind, cmd(), out_dir) {
-        Ok(()) => error::code::OK,
-        Err(err) => {
-            eprintln!("svcctl: {err:#}");
-            error::code::RUNTIME
-        }
-    };
-    std::process::exit(code);
+/// With `--generate`: what to make, and the directory to write it into (None: stdout).
+pub fn asked(matches: &ArgMatches) -> Option<(Kind, Option<PathBuf>)> {
+    let kind = *matches.get_one::<Kind>("generate")?;
+    Some((kind, matches.get_one::<PathBuf>("out_dir").cloned()))
 }
 
-fn write(kind: Kind, cmd: Command, out_dir: Option<&Path>) -> Result<()> {
+/// Writes what `--generate` asked for: the first file (svcctl(8), or the only script) to
+/// stdout, or every file into `out_dir`.
+pub fn write(kind: Kind, cmd: Command, out_dir: Option<&Path>) -> Result<()> {
     let files = generate(kind, cmd)?;
     match out_dir {
-        // The first file is the one to print: svcctl(8), or the only script.
-        None => crate::term::stdout().write_all(&files[0].1)?,
+        None => {
+            let mut out = crate::term::stdout();
+            out.write_all(&files[0].1)?;
+            out.flush()?;
+        }
         Some(dir) => {
             for (name, text) in files {
                 let path = dir.join(name);
@@ -106,14 +101,17 @@ pub fn generate(kind: Kind, cmd: Command) -> Result<Vec<(String, Vec<u8>)>> {
 fn files() -> [(&'static str, &'static str); 2] {
     [
         (
-            config::settings::DEFAULT_CONFIG_FILE,
+            config::files::DEFAULT_CONFIG_FILE,
             "The Cinder configuration read when neither --config-file nor --config-dir is given.",
         ),
         (
             audit::DEFAULT_AUDIT_LOG,
-            "The audit log service delete and backend cleanup append to (one JSON line per \
-             deleted service) when --audit-log is not given and it is writable. The packages \
-             create its directory, owned by root, mode 0750.",
+            "The audit log every writing command appends to when neither --audit-log nor \
+             --no-audit is given: service delete, backend cleanup, service restore, service \
+             purge, service disable, service enable, volume move-host, backup move-host and \
+             cluster remove. One JSON line per changed row, written before its transaction \
+             commits; a command that cannot append to it changes nothing (exit 1). The \
+             packages create its directory, owned by root, mode 0750.",
         ),
     ]
 }
@@ -241,6 +239,7 @@ mod tests {
 
     use super::*;
     use crate::cli::Cli;
+    use crate::error;
 
     fn pages() -> Vec<(String, String)> {
         generate(Kind::Man, crate::cli::command())
@@ -285,6 +284,33 @@ mod tests {
             }
             assert!(page.contains(audit::DEFAULT_AUDIT_LOG), "{name}:\n{page}");
             assert!(!page.contains("--generate"), "{name}:\n{page}");
+        }
+    }
+
+    /// FILES names every command that writes the audit log: each one with `--audit-log`.
+    #[test]
+    fn files_names_every_command_that_writes_the_audit_log() {
+        fn walk(cmd: &Command, prefix: &str, out: &mut Vec<String>) {
+            for sub in cmd.get_subcommands() {
+                let name = format!("{prefix}{}", sub.get_name()).trim().to_string();
+                if sub
+                    .get_arguments()
+                    .any(|a| a.get_long() == Some("audit-log"))
+                {
+                    out.push(name.clone());
+                }
+                walk(sub, &format!("{name} "), out);
+            }
+        }
+        let mut writers = Vec::new();
+        walk(&crate::cli::command(), "", &mut writers);
+        assert!(writers.len() >= 9, "{writers:?}");
+        let (_, audit) = files()[1];
+        for writer in &writers {
+            assert!(
+                audit.contains(writer.as_str()),
+                "FILES omits {writer}: {audit}"
+            );
         }
     }
 

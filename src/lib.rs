@@ -1,9 +1,5 @@
 //! svcctl: `run` takes a parsed command line, reads cinder.conf, and runs one subcommand under
-//! the global bounds (Ctrl-C, `--timeout`).
-
-// First, so that its `eprintln!`/`eprint!` (fallible, redacting) replace std's in every module.
-#[macro_use]
-pub mod term;
+//! the global bounds (Ctrl-C, `--timeout`); `special` answers help, version and `--generate`.
 
 mod apply;
 mod audit;
@@ -21,15 +17,18 @@ mod output;
 mod plan;
 mod processes;
 mod seams;
+mod secret;
 mod sys;
+pub mod term;
 mod text;
 mod write;
 
+use std::io::Write;
 use std::time::Duration;
 
 use anyhow::Result;
 
-use crate::cli::Cli;
+use crate::cli::{Cli, Special};
 use crate::config::{Overrides, Settings};
 use crate::error::Failure;
 
@@ -41,22 +40,7 @@ pub(crate) struct Context {
 impl Context {
     /// Connects with the `[database]` retry policy; waits are told on stderr.
     pub async fn connect(&self) -> Result<db::Db> {
-        let s = &self.settings.database;
-        let options = db::Options {
-            connection: s.connection.clone(),
-            connection_origin: s.connection_origin.clone(),
-            connection_unset: s.connection_unset.clone(),
-            max_retries: s.max_retries,
-            retry_interval: s.retry_interval,
-            use_db_reconnect: s.use_db_reconnect,
-            db_retry_interval: s.db_retry_interval,
-            db_inc_retry_interval: s.db_inc_retry_interval,
-            db_max_retry_interval: s.db_max_retry_interval,
-            db_max_retries: s.db_max_retries,
-            mysql_sql_mode: s.mysql_sql_mode.clone(),
-            mysql_wsrep_sync_wait: s.mysql_wsrep_sync_wait,
-        };
-        db::Db::connect(&options, output::messages::db_notice).await
+        db::Db::connect(&self.settings.database, output::messages::db_notice).await
     }
 }
 
@@ -71,7 +55,7 @@ pub fn run(cli: Cli) -> Result<()> {
     )?;
     tracing::debug!(
         files = ?settings.files_read,
-        connection = %db::url::mask(&settings.database.connection),
+        connection = %settings.database.connection.masked(),
         service_down_time = settings.service_down_time,
         host = %settings.host,
         "configuration read"
@@ -106,6 +90,23 @@ pub fn run(cli: Cli) -> Result<()> {
     // Don't wait for blocking tasks: a prompt abandoned by Ctrl-C is still reading stdin.
     runtime.shutdown_background();
     result
+}
+
+/// Answers what the command line asked instead of a command: help and the version on stdout,
+/// `--generate`'s page or script on stdout or into its directory. No cinder.conf is read. A
+/// failure to write is an error like any other (exit 1, one line); a closed pipe is not.
+pub fn special(special: Special) -> Result<()> {
+    let text = match special {
+        Special::Help(styled) => term::styled_for_stdout(&styled),
+        Special::Version(text) => text,
+        Special::Generate { kind, out_dir } => {
+            return generate::write(kind, cli::command(), out_dir.as_deref());
+        }
+    };
+    let mut out = term::stdout();
+    out.write_all(text.as_bytes())?;
+    out.flush()?;
+    Ok(())
 }
 
 fn init_tracing(debug: bool) {

@@ -1,10 +1,17 @@
-//! The svcctl binary: parse the command line, run it, print any error once, exit with its code.
+//! The svcctl binary: parse the command line, run it (or answer help, version, `--generate`),
+//! print any error once, exit with its code.
 
 use std::process::ExitCode;
 
+use svcctl::cli::Parsed;
+
 fn main() -> ExitCode {
     svcctl::term::install_panic_hook();
-    match svcctl::cli::parse().and_then(svcctl::run) {
+    let result = svcctl::cli::parse().and_then(|parsed| match parsed {
+        Parsed::Run(cli) => svcctl::run(*cli),
+        Parsed::Special(special) => svcctl::special(special),
+    });
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             svcctl::term::print_error(&err);

@@ -3,17 +3,18 @@
 //! - A closed pipe (`svcctl ... | head`) on either stream is not an error: that stream's later
 //!   writes are dropped and the command runs on to the exit code it would have had.
 //! - Any other failure (a full disk) is an error naming the stream and where it goes.
-//! - Colour only where that stream is a terminal and `NO_COLOR` is unset.
-//! - The crate's `eprintln!` and `eprint!` are the macros below, not std's (lib.rs declares
-//!   this module first, with `#[macro_use]`): std's panic on a closed stderr. Each line they
-//!   write has every known secret redacted (`text::redact`).
+//! - Colour only where that stream is a terminal and `NO_COLOR` is unset (`--help` keeps clap's
+//!   own rule: `styled_for_stdout`).
+//! - stderr lines go through `errln!` and `err_part!` (below), never std's `eprintln!`/`eprint!`,
+//!   which panic on a closed stderr: clippy.toml forbids std's print macros everywhere else.
+//!   Each line they write has every known secret redacted (`secret::redact`).
 //! - The final error, a clap usage error and a panic each end as one `svcctl: ` line.
 
 use std::fmt;
 use std::io::{self, IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::text;
+use crate::{secret, text};
 
 /// One of the two standard streams.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -141,23 +142,35 @@ impl Write for Writer {
     }
 }
 
+/// clap's styled text (`--help`) as it goes to stdout: with its styles where clap itself would
+/// show them (anstream's rule, which clap's own printing follows: a terminal, or
+/// `CLICOLOR_FORCE`; never with `NO_COLOR` or `CLICOLOR=0`), plain text otherwise.
+pub fn styled_for_stdout(text: &clap::builder::StyledStr) -> String {
+    match anstream::AutoStream::choice(&io::stdout()) {
+        anstream::ColorChoice::Never => text.to_string(),
+        _ => text.ansi().to_string(),
+    }
+}
+
 /// Writes one line to stderr, secrets redacted. A failure to write stderr has nowhere to be
 /// reported, so it is dropped: the exit code still tells.
 pub fn line(args: fmt::Arguments<'_>) {
-    let mut s = text::redact(&args.to_string());
+    let mut s = secret::redact(&args.to_string());
     s.push('\n');
     let _ = stderr().write_all(s.as_bytes());
 }
 
 /// Writes text without a newline to stderr (a progress line redrawn with `\r`), then flushes.
 pub fn part(args: fmt::Arguments<'_>) {
-    let s = text::redact(&args.to_string());
+    let s = secret::redact(&args.to_string());
     let mut err = stderr();
     let _ = err.write_all(s.as_bytes()).and_then(|()| err.flush());
 }
 
-/// The crate's `eprintln!`: a line to stderr through `term::line`, never a panic.
-macro_rules! eprintln {
+/// A line to stderr through `term::line`: secrets redacted, never a panic. svcctl's own name,
+/// not std's `eprintln!` (which panics on a closed stderr and redacts nothing, and which
+/// clippy.toml forbids outside this file).
+macro_rules! errln {
     () => {
         $crate::term::line(format_args!(""))
     };
@@ -165,13 +178,16 @@ macro_rules! eprintln {
         $crate::term::line(format_args!($($arg)*))
     };
 }
+pub(crate) use errln;
 
-/// The crate's `eprint!`: text to stderr through `term::part`, never a panic.
-macro_rules! eprint {
+/// Text without a newline to stderr through `term::part` (a progress line redrawn with `\r`):
+/// secrets redacted, never a panic.
+macro_rules! err_part {
     ($($arg:tt)*) => {
         $crate::term::part(format_args!($($arg)*))
     };
 }
+pub(crate) use err_part;
 
 /// The one line an error ends svcctl with: `svcctl: ` and the error with its causes, each
 /// said once (a driver's error often repeats its cause in its own text), on one line, cut
@@ -187,7 +203,7 @@ pub fn error_line(err: &anyhow::Error) -> String {
     }
     format!(
         "svcctl: {}",
-        text::one_line(&text::redact(&parts.join(": ")), text::LINE_MAX)
+        text::one_line(&secret::redact(&parts.join(": ")), text::LINE_MAX)
     )
 }
 
@@ -210,7 +226,7 @@ pub fn install_panic_hook() {
 /// The line the panic hook prints, newline included.
 pub fn panic_line(payload: Option<&str>, location: Option<&std::panic::Location<'_>>) -> String {
     let message = payload.unwrap_or("no message");
-    let message = crate::db::url::mask(&text::redact(message));
+    let message = secret::mask(&secret::redact(message));
     let at = location.map_or(String::new(), |l| format!(" at {}:{}", l.file(), l.line()));
     format!(
         "svcctl: internal error: {}{at}; this is a bug in svcctl, please report it\n",
@@ -253,7 +269,7 @@ mod tests {
 
     #[test]
     fn panic_line_is_one_line_without_the_password() {
-        crate::text::register_secret("term-rs-pw");
+        crate::secret::register("term-rs-pw");
         let line = panic_line(
             Some("boom\nconnection = mysql://u:other-pw@h/c and term-rs-pw"),
             None,

@@ -1,11 +1,9 @@
 //! How foreign text (a user's value, a server's or driver's error) goes into a message: quoted
-//! short and escaped, flattened to one line, and with every known secret replaced by `***`.
+//! short and escaped, and flattened to one line. (Hiding secrets is `secret`'s.)
 //!
 //! Messages are one line on stderr (`svcctl: ...`), read in terminals, tickets and CI logs: a
 //! 10 MB config line, a newline from an oslo continuation or a server's multi-line error must
-//! not break that, and a password must never appear in it.
-
-use std::sync::{Mutex, PoisonError};
+//! not break that.
 
 /// The most characters of a user's value a message quotes; the rest becomes `…`.
 pub const QUOTE_MAX: usize = 80;
@@ -68,38 +66,6 @@ pub fn one_line(s: &str, max: usize) -> String {
     out
 }
 
-/// The secrets read so far (the database password, raw and percent-encoded): every message
-/// line and the panic hook pass through `redact`, as a net under the masking done where the
-/// text is built.
-static SECRETS: Mutex<Vec<String>> = Mutex::new(Vec::new());
-
-/// Remembers a secret so that `redact` hides it. Empty and very short strings are ignored:
-/// hiding every `a` would make messages unreadable, and such a password is shown by nothing.
-pub fn register_secret(secret: &str) {
-    if secret.chars().count() < 3 {
-        return;
-    }
-    let mut secrets = SECRETS.lock().unwrap_or_else(PoisonError::into_inner);
-    if !secrets.iter().any(|s| s == secret) {
-        secrets.push(secret.to_string());
-        // Longest first, so a secret that contains another is hidden whole.
-        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
-    }
-}
-
-/// `s` with every registered secret replaced by `***`.
-pub fn redact(s: &str) -> String {
-    // A panic while the lock is held must not stop the panic hook from redacting.
-    let secrets = SECRETS.lock().unwrap_or_else(PoisonError::into_inner);
-    let mut out = s.to_string();
-    for secret in secrets.iter() {
-        if out.contains(secret.as_str()) {
-            out = out.replace(secret.as_str(), "***");
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -122,17 +88,6 @@ mod tests {
             "ERROR 1064: You have an error near 'x'\\u{7}"
         );
         assert_eq!(one_line("abcdef", 3), "abc…");
-    }
-
-    #[test]
-    fn redact_hides_registered_secrets() {
-        register_secret("text-rs-s3cret");
-        register_secret("pw");
-        assert_eq!(
-            redact("user:text-rs-s3cret@h and text-rs-s3cret"),
-            "user:***@h and ***"
-        );
-        assert_eq!(redact("pw stays"), "pw stays");
     }
 
     proptest! {

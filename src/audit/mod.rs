@@ -78,7 +78,7 @@ impl Actor {
 }
 
 /// The database as every record names it, the same from any working directory: an SQLite file
-/// by its absolute path (`sqlite:////abs/path`), a MySQL URL as `url::mask` writes it.
+/// by its absolute path (`sqlite:////abs/path`), a MySQL URL as `secret::mask` writes it.
 pub(crate) fn database_name(url: &DbUrl) -> String {
     match url {
         DbUrl::Sqlite { path: Some(p), .. } => {
@@ -86,7 +86,7 @@ pub(crate) fn database_name(url: &DbUrl) -> String {
             format!("sqlite:///{}", abs.display())
         }
         DbUrl::Sqlite { path: None, .. } => "sqlite://".into(),
-        // DbUrl's text is `url::mask` of the configured URL.
+        // DbUrl's text is `secret::mask` of the configured URL.
         DbUrl::MySql { .. } => url.to_string(),
     }
 }

@@ -138,7 +138,7 @@ const VOLUMES: &[(&str, &str)] = &[
 ];
 
 pub(crate) async fn run(_args: Args, ctx: &Context) -> Result<()> {
-    let url = DbUrl::parse(&ctx.settings.database.connection)?;
+    let url = DbUrl::parse(ctx.settings.database.connection.expose())?;
     let DbUrl::Sqlite {
         path: Some(path), ..
     } = &url

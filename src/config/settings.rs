@@ -1,86 +1,20 @@
-//! The options svcctl reads from cinder.conf, layered as oslo.config layers them:
-//! defaults, then config files in command-line order, then `OS_<GROUP>__<OPT>` environment
-//! variables, then command-line flags; then `$opt` substitution (`oslo::Resolver`); then typed
-//! values. One table, `OPTIONS`, gives every option its default, type and range.
+//! The typed settings svcctl takes from cinder.conf (`Settings`, `DatabaseSettings`), layered
+//! as oslo.config layers them: the table's defaults (`options.rs`), then config files in
+//! command-line order (`files.rs`), then `OS_<GROUP>__<OPT>` environment variables, then
+//! command-line flags; then `$opt` substitution (`oslo::Resolver`); then typed values.
 
 use std::path::PathBuf;
 
 use anyhow::Result;
 use config::{Config, Environment, Map, Source};
 
-use super::oslo::{self, DEFAULT_GROUP, OsloFile, Resolver, option_name, origin_suffix};
-use crate::error::{Failure, io_reason};
-use crate::limits::{MAX_RETRIES, TEN_YEARS_SECS, YEAR_SECS};
+use super::files::{self, ConfigSource};
+use super::hints;
+use super::options::{OPTIONS, Typed};
+use super::oslo::{self, DEFAULT_GROUP, Resolver};
+use crate::error::Failure;
+use crate::secret::SecretUrl;
 use crate::text;
-
-/// Where cinder.conf is looked for when no `--config-file`/`--config-dir` is given.
-pub const DEFAULT_CONFIG_FILE: &str = "/etc/cinder/cinder.conf";
-
-/// Cinder's own default for `[database] connection` (cinder/db/api.py sets it this way).
-const DEFAULT_CONNECTION: &str = "sqlite:///$state_path/cinder.sqlite";
-
-/// What an option holds, and so how its text is checked.
-#[derive(Debug, Clone, Copy)]
-enum Kind {
-    /// Text on one line. A `secret` one is never quoted in a message.
-    Text { secret: bool },
-    /// oslo's boolean spellings.
-    Bool,
-    /// A whole number from `min` to `max`; `unit` finishes the sentence naming the range.
-    Int {
-        min: i64,
-        max: i64,
-        unit: &'static str,
-    },
-}
-
-/// One option svcctl reads: its group, name, oslo's default (None: unset unless given) and type.
-#[derive(Debug)]
-struct Opt {
-    group: &'static str,
-    name: &'static str,
-    default: Option<&'static str>,
-    kind: Kind,
-}
-
-const SECONDS_UP_TO_A_YEAR: Kind = Kind::Int {
-    min: 0,
-    max: YEAR_SECS as i64,
-    unit: "seconds (a year)",
-};
-const RETRIES: Kind = Kind::Int {
-    min: -1,
-    max: MAX_RETRIES,
-    unit: "(-1 = forever)",
-};
-
-/// Every option svcctl reads, with oslo's (or Cinder's) default. The README's option list
-/// says the same. `state_path` is read only for `$state_path` in `connection`'s default.
-#[rustfmt::skip]
-const OPTIONS: &[Opt] = &[
-    Opt { group: "database", name: "connection", default: Some(DEFAULT_CONNECTION), kind: Kind::Text { secret: true } },
-    Opt { group: "database", name: "max_retries", default: Some("10"), kind: RETRIES },
-    Opt { group: "database", name: "retry_interval", default: Some("10"), kind: SECONDS_UP_TO_A_YEAR },
-    Opt { group: "database", name: "use_db_reconnect", default: Some("false"), kind: Kind::Bool },
-    Opt { group: "database", name: "db_retry_interval", default: Some("1"), kind: SECONDS_UP_TO_A_YEAR },
-    Opt { group: "database", name: "db_inc_retry_interval", default: Some("true"), kind: Kind::Bool },
-    Opt { group: "database", name: "db_max_retry_interval", default: Some("10"), kind: SECONDS_UP_TO_A_YEAR },
-    Opt { group: "database", name: "db_max_retries", default: Some("20"), kind: RETRIES },
-    Opt { group: "database", name: "mysql_sql_mode", default: Some("TRADITIONAL"), kind: Kind::Text { secret: false } },
-    Opt { group: "database", name: "mysql_wsrep_sync_wait", default: None, kind: Kind::Int { min: 0, max: 15, unit: "(Galera's causality check bits)" } },
-    Opt { group: DEFAULT_GROUP, name: "service_down_time", default: Some("60"), kind: Kind::Int { min: 1, max: TEN_YEARS_SECS, unit: "seconds (10 years)" } },
-    Opt { group: DEFAULT_GROUP, name: "host", default: None, kind: Kind::Text { secret: false } },
-    Opt { group: DEFAULT_GROUP, name: "enabled_backends", default: None, kind: Kind::Text { secret: false } },
-    Opt { group: DEFAULT_GROUP, name: "state_path", default: Some("/var/lib/cinder"), kind: Kind::Text { secret: false } },
-];
-
-/// One `--config-file` or `--config-dir`, in the order given on the command line: oslo parses
-/// them in that order, so a later one overrides an earlier one.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ConfigSource {
-    File(PathBuf),
-    Dir(PathBuf),
-}
 
 /// Values given as command-line flags; they beat files and the environment.
 #[derive(Debug, Clone, Default)]
@@ -88,12 +22,14 @@ pub struct Overrides {
     pub max_retries: Option<i64>,
 }
 
-/// The `[database]` options of oslo.db that svcctl honours.
-#[derive(Clone)]
+/// The `[database]` options of oslo.db that svcctl honours; the database layer connects from
+/// them as they are. `Debug` shows the connection masked (`SecretUrl`).
+#[derive(Debug, Clone)]
 pub struct DatabaseSettings {
-    /// The SQLAlchemy URL. It holds the password: never print it, use `db::url` to mask it.
-    pub connection: String,
-    /// Where `connection` was set (`path:line`, "the environment"); None when nowhere.
+    /// The SQLAlchemy URL, password and all.
+    pub connection: SecretUrl,
+    /// Where `connection` was set (`path:line`, "the environment"); None when nowhere and
+    /// Cinder's default applies.
     pub connection_origin: Option<String>,
     /// When it was set nowhere: the files read, and a near miss (`conection`), for the message.
     pub connection_unset: String,
@@ -106,27 +42,6 @@ pub struct DatabaseSettings {
     pub db_max_retries: i64,
     pub mysql_sql_mode: String,
     pub mysql_wsrep_sync_wait: Option<i64>,
-}
-
-impl std::fmt::Debug for DatabaseSettings {
-    // Hand-written so that the connection URL (and its password) never reaches a debug log;
-    // `db::url::mask` shows it masked where the URL is parsed.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DatabaseSettings")
-            .field("connection", &format_args!("<hidden>"))
-            .field("connection_origin", &self.connection_origin)
-            .field("connection_unset", &self.connection_unset)
-            .field("max_retries", &self.max_retries)
-            .field("retry_interval", &self.retry_interval)
-            .field("use_db_reconnect", &self.use_db_reconnect)
-            .field("db_retry_interval", &self.db_retry_interval)
-            .field("db_inc_retry_interval", &self.db_inc_retry_interval)
-            .field("db_max_retry_interval", &self.db_max_retry_interval)
-            .field("db_max_retries", &self.db_max_retries)
-            .field("mysql_sql_mode", &self.mysql_sql_mode)
-            .field("mysql_wsrep_sync_wait", &self.mysql_wsrep_sync_wait)
-            .finish()
-    }
 }
 
 /// Everything svcctl takes from cinder.conf.
@@ -150,7 +65,7 @@ pub fn load(
     env: impl IntoIterator<Item = (String, String)>,
     overrides: &Overrides,
 ) -> Result<Settings> {
-    let files = resolve_files(sources)?;
+    let files = files::resolve(sources)?;
     let mut builder = Config::builder();
     for opt in OPTIONS {
         if let Some(default) = opt.default {
@@ -159,38 +74,9 @@ pub fn load(
     }
     let mut files_read = Vec::new();
     for path in &files {
-        let bytes = match std::fs::read(path) {
-            Ok(bytes) => bytes,
-            // oslo reads the default file only if it is there; an explicit one must exist.
-            Err(e) if sources.is_empty() && e.kind() == std::io::ErrorKind::NotFound => {
-                tracing::debug!(file = %path.display(), "default config file absent; using defaults and environment");
-                continue;
-            }
-            Err(e) => {
-                return Err(Failure::Config(format!(
-                    "cannot read config file {}: {}; pass an existing, readable --config-file",
-                    shown(path),
-                    io_reason(&e)
-                ))
-                .into());
-            }
+        let Some(file) = files::read(path, sources.is_empty())? else {
+            continue;
         };
-        tracing::debug!(file = %path.display(), "reading config file");
-        let name = path.display().to_string();
-        let text = String::from_utf8(bytes).map_err(|e| {
-            let bytes = e.as_bytes();
-            let upto = e.utf8_error().valid_up_to();
-            let line = 1 + bytes[..upto].iter().filter(|&&b| b == b'\n').count();
-            Failure::Config(format!(
-                "{}:{line}: not valid UTF-8; save the file as UTF-8",
-                shown(path)
-            ))
-        })?;
-        // Parsed once, here, so a malformed line is reported as `file:line: ...`, not in the
-        // config crate's own wording; the crate merges the parsed result.
-        let file = OsloFile::parse(&name, &text).map_err(|e| {
-            Failure::Config(format!("{e}; fix the line or pass another --config-file"))
-        })?;
         builder = builder.add_source(file);
         files_read.push(path.clone());
     }
@@ -228,131 +114,6 @@ pub fn load(
     Settings::from_resolver(&Resolver::new(&raw), files_read)
 }
 
-/// A path as a message shows it: one line, cut short.
-fn shown(path: &std::path::Path) -> String {
-    text::one_line(&path.display().to_string(), 200)
-}
-
-/// The files to read, in order: the explicit ones (a directory contributes its `*.conf`,
-/// sorted), or the default cinder.conf.
-fn resolve_files(sources: &[ConfigSource]) -> Result<Vec<PathBuf>> {
-    if sources.is_empty() {
-        return Ok(vec![PathBuf::from(DEFAULT_CONFIG_FILE)]);
-    }
-    let mut files = Vec::new();
-    for source in sources {
-        match source {
-            ConfigSource::File(path) => files.push(path.clone()),
-            ConfigSource::Dir(dir) => {
-                let entries = std::fs::read_dir(dir).map_err(|e| {
-                    Failure::Config(format!(
-                        "cannot read config directory {}: {}; pass an existing --config-dir",
-                        shown(dir),
-                        io_reason(&e)
-                    ))
-                })?;
-                let mut confs: Vec<PathBuf> = entries
-                    .filter_map(|e| e.ok().map(|e| e.path()))
-                    .filter(|p| p.extension().is_some_and(|x| x == "conf") && p.is_file())
-                    .collect();
-                confs.sort();
-                files.extend(confs);
-            }
-        }
-    }
-    Ok(files)
-}
-
-/// oslo.config's boolean spellings.
-fn parse_bool(s: &str) -> Option<bool> {
-    match s.trim().to_lowercase().as_str() {
-        "true" | "1" | "on" | "yes" => Some(true),
-        "false" | "0" | "off" | "no" => Some(false),
-        _ => None,
-    }
-}
-
-/// Options read through the table: each value substituted, then checked against its kind.
-struct Typed<'a> {
-    r: &'a Resolver<'a>,
-}
-
-impl Typed<'_> {
-    fn spec(group: &str, name: &str) -> &'static Opt {
-        OPTIONS
-            .iter()
-            .find(|o| o.group == group && o.name == name)
-            .unwrap_or_else(|| unreachable!("{group}.{name} is not in OPTIONS"))
-    }
-
-    /// The error for a bad value. It quotes the value as written, before substitution: a
-    /// `$connection` inside another option must not bring the password into the message.
-    fn bad(&self, group: &str, name: &str, why: &str) -> anyhow::Error {
-        let raw = self.r.raw(group, name);
-        let shown = match (Self::spec(group, name).kind, raw) {
-            (Kind::Text { secret: true }, _) | (_, None) => String::new(),
-            (_, Some(raw)) => format!(" = {}", text::quote(&raw.value)),
-        };
-        Failure::Config(format!(
-            "{}{shown}{} {why}",
-            option_name(group, name),
-            origin_suffix(&raw.and_then(|r| r.origin.clone()))
-        ))
-        .into()
-    }
-
-    /// The substituted text of an option (None when unset and without default), on one line.
-    fn text(&self, group: &str, name: &str) -> Result<Option<(String, Option<String>)>> {
-        let Some((value, origin)) = self.r.get(group, name)? else {
-            return Ok(None);
-        };
-        if value.contains(char::is_control) {
-            return Err(self.bad(
-                group,
-                name,
-                "holds a line break or control character: an indented line after it continues \
-                 the value (oslo); unindent that line or put a blank line before it",
-            ));
-        }
-        Ok(Some((value, origin)))
-    }
-
-    fn int(&self, group: &str, name: &str) -> Result<Option<i64>> {
-        let Kind::Int { min, max, unit } = Self::spec(group, name).kind else {
-            unreachable!("{group}.{name} is not a number in OPTIONS")
-        };
-        let Some((text, _)) = self.r.get(group, name)? else {
-            return Ok(None);
-        };
-        match text.trim().parse::<i64>() {
-            Ok(n) if (min..=max).contains(&n) => Ok(Some(n)),
-            _ => Err(self.bad(
-                group,
-                name,
-                &format!("is not a whole number from {min} to {max} {unit}; fix the value"),
-            )),
-        }
-    }
-
-    /// A number the table gives a default, so always there.
-    fn required(&self, group: &str, name: &str) -> Result<i64> {
-        self.int(group, name)?.ok_or_else(|| {
-            Failure::Config(format!("{} is not set", option_name(group, name))).into()
-        })
-    }
-
-    /// A count of seconds; the table's range starts at 0, so it is never negative.
-    fn seconds(&self, group: &str, name: &str) -> Result<u64> {
-        Ok(u64::try_from(self.required(group, name)?).unwrap_or(0))
-    }
-
-    fn boolean(&self, group: &str, name: &str) -> Result<bool> {
-        let (text, _) = self.r.get(group, name)?.unwrap_or_default();
-        parse_bool(&text)
-            .ok_or_else(|| self.bad(group, name, "is not a boolean; use true or false"))
-    }
-}
-
 impl Settings {
     fn from_resolver(r: &Resolver, files_read: Vec<PathBuf>) -> Result<Settings> {
         let t = Typed { r };
@@ -363,10 +124,10 @@ impl Settings {
         let (connection, connection_origin) = t.text("database", "connection")?.unwrap_or_default();
         let connection_unset = match connection_origin {
             Some(_) => String::new(),
-            None => unset_note(&files_read, connection_hint(r)),
+            None => hints::unset_note(&files_read, hints::connection_hint(r)),
         };
         let database = DatabaseSettings {
-            connection,
+            connection: SecretUrl::new(connection),
             connection_origin,
             connection_unset,
             max_retries: t.required("database", "max_retries")?,
@@ -400,58 +161,6 @@ impl Settings {
             files_read,
         })
     }
-}
-
-/// Where an unset `connection` was looked for, and the near miss if any.
-fn unset_note(files: &[PathBuf], hint: Option<String>) -> String {
-    let searched = match files {
-        [] => "no config file was read".to_string(),
-        [one] => format!("not in {}", shown(one)),
-        [first, ..] => format!(
-            "not in any of the {} config files read, from {}",
-            files.len(),
-            shown(first)
-        ),
-    };
-    let hint = hint.map_or(String::new(), |h| format!("; {h}"));
-    format!("{searched}, nor OS_DATABASE__CONNECTION{hint}")
-}
-
-/// When `connection` is not set: an option set in `[database]` whose name is one or two
-/// letters off (`conection`), or a `connection` set in another group, said as a hint.
-fn connection_hint(r: &Resolver) -> Option<String> {
-    let near = r
-        .options_in("database")
-        .find(|(name, _)| *name != "connection" && edit_distance(name, "connection") <= 2)
-        .map(|(name, v)| format!("is {} misspelt?", at(&option_name("database", name), v)));
-    near.or_else(|| {
-        r.raw(DEFAULT_GROUP, "connection").map(|v| {
-            format!(
-                "{} belongs under [database]",
-                at(&option_name(DEFAULT_GROUP, "connection"), v)
-            )
-        })
-    })
-}
-
-fn at(name: &str, v: &oslo::RawValue) -> String {
-    format!("{name}{}", origin_suffix(&v.origin))
-}
-
-/// Levenshtein distance, for names of a few letters.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
-            prev = cur;
-        }
-    }
-    row[b.len()]
 }
 
 /// oslo's default for `[DEFAULT] host`: the machine's hostname (`socket.gethostname()`).
@@ -488,7 +197,7 @@ mod tests {
         let f = conf("[DEFAULT]\nhost = node01\n");
         let s = load_files(&[&f], &[]).unwrap();
         assert_eq!(
-            s.database.connection,
+            s.database.connection.expose(),
             "sqlite:////var/lib/cinder/cinder.sqlite"
         );
         assert_eq!(
@@ -569,12 +278,15 @@ mod tests {
              connection = sqlite:///${DEFAULT.state_path}/${name}.sqlite\nmysql_sql_mode = a$$b\\$c\n",
         );
         let s = load_files(&[&f], &[]).unwrap();
-        assert_eq!(s.database.connection, "sqlite:////srv/cinder/x.sqlite");
+        assert_eq!(
+            s.database.connection.expose(),
+            "sqlite:////srv/cinder/x.sqlite"
+        );
         assert_eq!(s.database.mysql_sql_mode, "a$b$c");
         // Cinder's default connection goes through $state_path too.
         let g = conf("[DEFAULT]\nstate_path = /st\n");
         assert_eq!(
-            load_files(&[&g], &[]).unwrap().database.connection,
+            load_files(&[&g], &[]).unwrap().database.connection.expose(),
             "sqlite:////st/cinder.sqlite"
         );
     }
@@ -766,7 +478,50 @@ mod tests {
         }
     }
 
+    fn database(connection: String) -> DatabaseSettings {
+        DatabaseSettings {
+            connection: SecretUrl::new(connection),
+            connection_origin: Some("cinder.conf:2".into()),
+            connection_unset: String::new(),
+            max_retries: 10,
+            retry_interval: 10,
+            use_db_reconnect: false,
+            db_retry_interval: 1,
+            db_inc_retry_interval: true,
+            db_max_retry_interval: 10,
+            db_max_retries: 20,
+            mysql_sql_mode: "TRADITIONAL".into(),
+            mysql_wsrep_sync_wait: None,
+        }
+    }
+
     proptest! {
+        /// `Debug` of the database settings never shows the password, whatever the connection
+        /// string's shape (a scheme or none, one slash, a raw '@', ':' or "://" in the
+        /// password, a port or none): it is the same whatever the password is.
+        #[test]
+        fn debug_of_database_settings_never_shows_the_password(
+            head in prop::sample::select(vec![
+                "mysql+pymysql://", "mysql://", "sqlite://", "postgresql://", "mysql+pymysql:/", "",
+            ]),
+            user in "[a-z0-9_]{0,8}",
+            password in prop::collection::vec(
+                prop_oneof!["[ -~]{0,6}", "(://|@|:|/|\\?|=|&|#|%40|@h/|@h:1)"],
+                0..6,
+            )
+            .prop_map(|pieces| pieces.concat()),
+            host in "[a-z][a-z0-9.-]{0,10}(:[0-9]{1,5})?",
+            rest in "(/[a-z]{0,8})?(\\?charset=utf8)?",
+        ) {
+            let shown = |password: &str| {
+                format!("{:?}", database(format!("{head}{user}:Pw{password}@{host}{rest}")))
+            };
+            let with = shown(&password);
+            prop_assert!(!with.contains(&format!("Pw{password}")), "{}", with);
+            prop_assert_eq!(&with, &shown("other"));
+            prop_assert!(with.contains(":***@"), "{}", with);
+        }
+
         /// Any text as a config file: no panic, and an error is one line without the password.
         #[test]
         fn any_config_loads_or_fails_in_one_line(

@@ -10,8 +10,10 @@ use sqlx::ConnectOptions;
 use sqlx::mysql::MySqlDatabaseError;
 
 use super::conn::Conn;
+use super::options::SqlxOptions;
 use super::url::DbUrl;
-use super::{Notice, Notify, Options};
+use super::{Notice, Notify};
+use crate::config::DatabaseSettings;
 
 /// What went wrong, as far as retrying is concerned.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,35 +83,38 @@ fn io_reason(io: &std::io::Error) -> String {
     }
 }
 
-pub(super) async fn connect_once(url: &DbUrl, settings: &Options) -> Result<Conn, sqlx::Error> {
-    if let Some(opts) = url.mysql_options() {
-        let connecting = opts.connect();
-        let mut conn = match url.connect_timeout() {
-            Some(t) => tokio::time::timeout(t, connecting)
-                .await
-                .map_err(|_| sqlx::Error::Io(IoKind::TimedOut.into()))??,
-            None => connecting.await?,
-        };
-        // oslo.db's per-connection setup: the SQL mode, Galera's causality checks, UTC.
-        sqlx::query("SET SESSION sql_mode = ?")
-            .bind(&settings.mysql_sql_mode)
+pub(super) async fn connect_once(
+    url: &DbUrl,
+    settings: &DatabaseSettings,
+) -> Result<Conn, sqlx::Error> {
+    let opts = match SqlxOptions::of(url) {
+        SqlxOptions::MySql(opts) => opts,
+        SqlxOptions::Sqlite(opts) => return Ok(Conn::Sqlite(opts.connect().await?)),
+    };
+    let connecting = opts.connect();
+    let mut conn = match url.connect_timeout() {
+        Some(t) => tokio::time::timeout(t, connecting)
+            .await
+            .map_err(|_| sqlx::Error::Io(IoKind::TimedOut.into()))??,
+        None => connecting.await?,
+    };
+    // oslo.db's per-connection setup: the SQL mode, Galera's causality checks, UTC.
+    sqlx::query("SET SESSION sql_mode = ?")
+        .bind(&settings.mysql_sql_mode)
+        .execute(&mut conn)
+        .await?;
+    if let Some(w) = settings.mysql_wsrep_sync_wait {
+        sqlx::query("SET SESSION wsrep_sync_wait = ?")
+            .bind(w)
             .execute(&mut conn)
             .await?;
-        if let Some(w) = settings.mysql_wsrep_sync_wait {
-            sqlx::query("SET SESSION wsrep_sync_wait = ?")
-                .bind(w)
-                .execute(&mut conn)
-                .await?;
-        }
-        return Ok(Conn::MySql(conn));
     }
-    let opts = url.sqlite_options().expect("a URL is MySQL or SQLite");
-    Ok(Conn::Sqlite(opts.connect().await?))
+    Ok(Conn::MySql(conn))
 }
 
 pub(super) async fn connect_with_retries(
     url: &DbUrl,
-    settings: &Options,
+    settings: &DatabaseSettings,
     notify: Notify,
 ) -> Result<Conn> {
     if let DbUrl::Sqlite { path: Some(p), .. } = url

@@ -5,19 +5,23 @@
 
 use sqlx::mysql::MySqlDatabaseError;
 
-use super::Options;
 use super::url::DbUrl;
+use crate::config::DatabaseSettings;
 use crate::text;
 
 /// The most characters of a server's or driver's message quoted.
 const DRIVER_TEXT_MAX: usize = 300;
 
 /// The error for a connection attempt that failed for any reason but an unreachable server.
-pub fn connect_failure(err: &sqlx::Error, url: &DbUrl, settings: &Options) -> anyhow::Error {
+pub fn connect_failure(
+    err: &sqlx::Error,
+    url: &DbUrl,
+    settings: &DatabaseSettings,
+) -> anyhow::Error {
     anyhow::anyhow!(describe(err, url, settings))
 }
 
-fn describe(err: &sqlx::Error, url: &DbUrl, settings: &Options) -> String {
+fn describe(err: &sqlx::Error, url: &DbUrl, settings: &DatabaseSettings) -> String {
     let target = url.target();
     let origin = settings
         .connection_origin

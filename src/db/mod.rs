@@ -10,6 +10,7 @@ mod diagnose;
 mod dialect;
 pub(crate) mod foreign_keys;
 pub(crate) mod hosted;
+mod options;
 pub(crate) mod references;
 mod schema;
 pub(crate) mod services;
@@ -27,26 +28,7 @@ pub(crate) use schema::Schema;
 pub(crate) use stmt::{Bind, Stmt};
 use url::DbUrl;
 
-/// The `[database]` options of oslo.db that svcctl honours, as the db layer needs them.
-#[derive(Clone)]
-pub(crate) struct Options {
-    /// The SQLAlchemy URL. It holds the password: never print it, use `url::mask`.
-    pub connection: String,
-    /// Where `connection` was set (`path:line`, "the environment"), for messages; None when
-    /// it was set nowhere and Cinder's default applies.
-    pub connection_origin: Option<String>,
-    /// When it was set nowhere: where it was looked for, and a near miss (`conection`).
-    pub connection_unset: String,
-    pub max_retries: i64,
-    pub retry_interval: u64,
-    pub use_db_reconnect: bool,
-    pub db_retry_interval: u64,
-    pub db_inc_retry_interval: bool,
-    pub db_max_retry_interval: u64,
-    pub db_max_retries: i64,
-    pub mysql_sql_mode: String,
-    pub mysql_wsrep_sync_wait: Option<i64>,
-}
+use crate::config::DatabaseSettings;
 
 /// Progress worth telling the user about while svcctl waits; the caller renders it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,16 +83,16 @@ pub(crate) struct Db {
     pub url: DbUrl,
     pub dialect: Dialect,
     pub schema: Schema,
-    options: Options,
+    settings: DatabaseSettings,
     notify: Notify,
 }
 
 impl Db {
     /// Connects with oslo.db's start-up retry policy, then reads the schema.
-    pub async fn connect(options: &Options, notify: Notify) -> Result<Db> {
-        let url = DbUrl::from_options(options)?;
+    pub async fn connect(settings: &DatabaseSettings, notify: Notify) -> Result<Db> {
+        let url = DbUrl::from_settings(settings)?;
         tracing::debug!(url = %url, "connecting");
-        let mut conn = connect::connect_with_retries(&url, options, notify).await?;
+        let mut conn = connect::connect_with_retries(&url, settings, notify).await?;
         let schema = Schema::read(&mut conn)
             .await
             .with_context(|| format!("reading the schema of {url}"))?;
@@ -120,7 +102,7 @@ impl Db {
             conn,
             url,
             schema,
-            options: options.clone(),
+            settings: settings.clone(),
             notify,
         })
     }
@@ -134,13 +116,13 @@ impl Db {
     pub fn budget(&self) -> Budget {
         Budget {
             retries: 0,
-            wait: self.options.db_retry_interval,
+            wait: self.settings.db_retry_interval,
         }
     }
 
     /// Whether a lost connection may be replaced to retry a step (`use_db_reconnect`).
     pub fn reconnects(&self) -> bool {
-        self.options.use_db_reconnect
+        self.settings.use_db_reconnect
     }
 
     /// Runs `op` (one whole transaction or read) and, as oslo.db's `wrap_db_retry` documents,
@@ -152,7 +134,7 @@ impl Db {
         op: impl AsyncFnMut(&mut Conn) -> Result<T>,
     ) -> Result<T> {
         let mut budget = self.budget();
-        let reconnect = self.options.use_db_reconnect;
+        let reconnect = self.settings.use_db_reconnect;
         self.retrying_within(
             what,
             &mut budget,
@@ -180,7 +162,7 @@ impl Db {
         retry: Retry,
         mut op: impl AsyncFnMut(&mut Conn) -> Result<T>,
     ) -> Result<T> {
-        let s = self.options.clone();
+        let s = self.settings.clone();
         let target = self.url.target();
         let mut lost = retry.lost;
         loop {
@@ -261,7 +243,7 @@ impl Db {
         budget: &mut Budget,
         cause: Cause,
     ) -> Result<()> {
-        let s = &self.options;
+        let s = &self.settings;
         if s.db_max_retries >= 0 && budget.retries >= s.db_max_retries {
             return Err(GaveUp {
                 what: what.to_string(),

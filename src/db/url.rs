@@ -1,39 +1,17 @@
-//! `[database] connection`: SQLAlchemy URLs translated to sqlx connect options, and masked
-//! for display so that no message or log line ever shows the password.
+//! `[database] connection`: the SQLAlchemy URL parsed into what svcctl connects to (`DbUrl`),
+//! refusing what it cannot honour; every error quotes the URL masked (`secret::mask`), never
+//! its password. (The sqlx options it becomes are `options.rs`'s.)
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use percent_encoding::percent_decode_str;
-use sqlx::mysql::{MySqlConnectOptions, MySqlSslMode};
-use sqlx::sqlite::SqliteConnectOptions;
 
-use super::Options;
+use crate::config::DatabaseSettings;
 use crate::error::{Failure, io_reason};
+use crate::secret::{self, Secret, Split};
 use crate::text;
-
-/// A password that cannot be printed by accident: `Debug` and `Display` show `***`.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("***")
-    }
-}
-
-impl fmt::Display for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("***")
-    }
-}
 
 /// Where a MySQL server is reached.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,132 +69,11 @@ impl fmt::Display for DbUrl {
     }
 }
 
-/// How a connection string divides around its credentials. This one split decides what the
-/// password is: `parse` takes the user and password from it, `mask` hides what it calls the
-/// userinfo, and every message quotes the masked text. It never fails, so text that is not a
-/// URL at all is divided (and masked) the same way.
-/// No `Debug`: it holds the password.
-#[derive(Clone, Copy)]
-struct Split<'a> {
-    /// `scheme://`, or "" when the text has no `://`.
-    head: &'a str,
-    /// Everything between `head` and the `@` that precedes the host, if there is such an `@`.
-    userinfo: Option<&'a str>,
-    /// The rest: host, port, database and query.
-    tail: &'a str,
-}
-
-impl<'a> Split<'a> {
-    fn of(url: &'a str) -> Split<'a> {
-        let (head, rest) = match url.find("://") {
-            Some(i) => url.split_at(i + 3),
-            None => ("", url),
-        };
-        // An SQLite URL's path may hold '@'; it has no credentials unless it (wrongly) names a host.
-        if head.to_ascii_lowercase().starts_with("sqlite") && rest.starts_with('/') {
-            return Split {
-                head,
-                userinfo: None,
-                tail: rest,
-            };
-        }
-        match host_at(rest) {
-            Some(at) => Split {
-                head,
-                userinfo: Some(&rest[..at]),
-                tail: &rest[at + 1..],
-            },
-            None => Split {
-                head,
-                userinfo: None,
-                tail: rest,
-            },
-        }
-    }
-
-    /// `(user, password)` as written (still percent-encoded) when the userinfo is well formed:
-    /// a `scheme://` before it, no `/` in the user, no raw `@`. None otherwise.
-    fn credentials(&self) -> Option<(&'a str, Option<&'a str>)> {
-        let ui = self.userinfo?;
-        if self.head.is_empty() || ui.contains('@') {
-            return None;
-        }
-        let (user, password) = match ui.split_once(':') {
-            Some((u, p)) => (u, Some(p)),
-            None => (ui, None),
-        };
-        (!user.contains('/')).then_some((user, password))
-    }
-
-    /// Where the password may be, as a byte range of the whole text: after the first `:` of the
-    /// userinfo (a user name never holds a raw `:`); the whole userinfo when it has no `:` and
-    /// is not a plain user name; without userinfo, a non-numeric "port" (the `@HOST` after
-    /// `user:password` may be what is missing). None when there is no password to hide.
-    fn secret(&self, url: &str) -> Option<std::ops::Range<usize>> {
-        let start = self.head.len();
-        match self.userinfo {
-            Some(ui) => match ui.find(':') {
-                Some(colon) => Some(start + colon + 1..start + ui.len()),
-                None if self.credentials().is_some() => None,
-                None => Some(start..start + ui.len()),
-            },
-            None => bogus_port(self.tail).map(|r| {
-                let at = url.len() - self.tail.len();
-                at + r.start..at + r.end
-            }),
-        }
-    }
-}
-
-/// The position of the `@` that ends the userinfo: the last `@` followed by something shaped
-/// like `host[:port]` and then `/`, `?` or the end. Taking the last one keeps a raw `@` in a
-/// password (malformed, but it happens) on the secret side; an `@` in a query value is not
-/// followed by a host shape and does not count.
-fn host_at(rest: &str) -> Option<usize> {
-    rest.match_indices('@').map(|(i, _)| i).rev().find(|&i| {
-        let after = &rest[i + 1..];
-        let host_end = after.find(['/', '?']).unwrap_or(after.len());
-        let host = &after[..host_end];
-        let at_end = host_end == after.len();
-        let empty_at_end = host.is_empty() && at_end;
-        !(host.contains(['@', '=', '&']) || empty_at_end)
-    })
-}
-
-/// The byte range (in `tail`) of a non-numeric port in `host:port/...`.
-fn bogus_port(tail: &str) -> Option<std::ops::Range<usize>> {
-    let authority = &tail[..tail.find(['/', '?']).unwrap_or(tail.len())];
-    let from = authority.rfind(']').map_or(0, |i| i + 1);
-    let colon = from + authority[from..].find(':')?;
-    let port = &authority[colon + 1..];
-    (!port.is_empty() && !port.bytes().all(|b| b.is_ascii_digit()))
-        .then_some(colon + 1..authority.len())
-}
-
-/// The URL with its password replaced by `***`. Works on text that is not a URL too (see
-/// `Split`), so that an error about a malformed URL can still quote it safely.
-pub fn mask(url: &str) -> String {
-    match Split::of(url).secret(url) {
-        Some(r) => format!("{}***{}", &url[..r.start], &url[r.end..]),
-        None => url.to_string(),
-    }
-}
-
-/// Registers the secret part of `url` (as written and percent-decoded) with `text::redact`, so
-/// that no later message can show it even if it was quoted by mistake.
-pub fn register_secret(url: &str) {
-    let url = url.trim();
-    if let Some(r) = Split::of(url).secret(url) {
-        text::register_secret(&url[r.clone()]);
-        text::register_secret(&decode(&url[r]));
-    }
-}
-
 /// The error for an SQLite file that is not there. When `connection` was never set it says so:
 /// the file named is then only Cinder's default, and the fix is to set the option.
-pub fn missing_sqlite(path: &Path, options: &Options) -> anyhow::Error {
+pub fn missing_sqlite(path: &Path, settings: &DatabaseSettings) -> anyhow::Error {
     let path = text::one_line(&path.display().to_string(), 200);
-    Failure::Config(match &options.connection_origin {
+    Failure::Config(match &settings.connection_origin {
         Some(origin) => format!(
             "SQLite database {path} does not exist; check [database] connection (from \
              {origin}) (svcctl never creates the database it is pointed at)"
@@ -224,7 +81,7 @@ pub fn missing_sqlite(path: &Path, options: &Options) -> anyhow::Error {
         None => format!(
             "[database] connection is not set ({}) and Cinder's default {path} does not exist; \
              set [database] connection in cinder.conf",
-            options.connection_unset
+            settings.connection_unset
         ),
     })
     .into()
@@ -280,20 +137,20 @@ impl DbUrl {
         Self::parse_from(url, None)
     }
 
-    /// The `[database] connection` of these options, parsed, with the files it names
+    /// The `[database] connection` of these settings, parsed, with the files it names
     /// (`ssl_ca`, `ssl_cert`, `ssl_key`) checked; errors say where the option was set.
-    pub fn from_options(options: &Options) -> anyhow::Result<DbUrl> {
-        let origin = options.connection_origin.as_deref();
-        let url = Self::parse_from(&options.connection, origin)?;
+    pub fn from_settings(settings: &DatabaseSettings) -> anyhow::Result<DbUrl> {
+        let origin = settings.connection_origin.as_deref();
+        let url = Self::parse_from(settings.connection.expose(), origin)?;
         url.check_files(origin)?;
-        crate::seams::panic_after_parse(&options.connection);
+        crate::seams::panic_after_parse(settings.connection.expose());
         Ok(url)
     }
 
     fn parse_from(url: &str, origin: Option<&str>) -> anyhow::Result<DbUrl> {
-        register_secret(url);
+        secret::register_url(url);
         let url = url.trim();
-        let masked = mask(url);
+        let masked = secret::mask(url);
         let fail = |why: &dyn fmt::Display| bad(&masked, origin, why);
         if url.is_empty() {
             return Err(Failure::Config(format!(
@@ -370,7 +227,7 @@ impl DbUrl {
     fn parse_mysql(masked: &str, split: Split) -> Result<DbUrl, String> {
         let (user, password) = match (split.userinfo, split.credentials()) {
             (None, _) => (String::new(), None),
-            (Some(_), Some((u, p))) => (decode(u), p.map(|p| Secret(decode(p)))),
+            (Some(_), Some((u, p))) => (decode(u), p.map(|p| Secret::new(decode(p)))),
             (Some(ui), None) if ui.contains('@') => {
                 return Err(
                     "the user name or password holds a raw '@'; percent-encode it as \
@@ -554,72 +411,6 @@ impl DbUrl {
         }
     }
 
-    pub fn mysql_options(&self) -> Option<MySqlConnectOptions> {
-        let DbUrl::MySql {
-            user,
-            password,
-            endpoint,
-            database,
-            charset,
-            tls,
-            ..
-        } = self
-        else {
-            return None;
-        };
-        let mut o = MySqlConnectOptions::new()
-            .username(user)
-            .database(database)
-            // oslo.db sets sql_mode itself after connecting; sqlx must not append its own.
-            .pipes_as_concat(false)
-            .no_engine_substitution(false)
-            .timezone(Some("+00:00".to_string()));
-        if let Some(p) = password {
-            o = o.password(p.expose());
-        }
-        o = match endpoint {
-            Endpoint::Tcp { host, port } => o.host(host).port(*port),
-            Endpoint::Socket(path) => o.socket(path),
-        };
-        if let Some(cs) = charset {
-            // pymysql's "utf8" is MySQL's utf8mb3 alias; the server understands it as written.
-            o = o.charset(cs);
-        }
-        o = match tls {
-            None => o.ssl_mode(MySqlSslMode::Preferred),
-            Some(t) => {
-                let mode = match (t.verify_cert, t.check_hostname) {
-                    (false, _) => MySqlSslMode::Required,
-                    (true, false) => MySqlSslMode::VerifyCa,
-                    (true, true) => MySqlSslMode::VerifyIdentity,
-                };
-                let mut o = o.ssl_mode(mode);
-                if let Some(ca) = &t.ca {
-                    o = o.ssl_ca(ca);
-                }
-                if let (Some(c), Some(k)) = (&t.cert, &t.key) {
-                    o = o.ssl_client_cert(c).ssl_client_key(k);
-                }
-                o
-            }
-        };
-        Some(o)
-    }
-
-    pub fn sqlite_options(&self) -> Option<SqliteConnectOptions> {
-        let DbUrl::Sqlite { path, .. } = self else {
-            return None;
-        };
-        let o = SqliteConnectOptions::new()
-            // svcctl never creates a database it was pointed at.
-            .create_if_missing(false)
-            .busy_timeout(Duration::from_secs(30));
-        Some(match path {
-            Some(p) => o.filename(p),
-            None => o.in_memory(true),
-        })
-    }
-
     pub fn connect_timeout(&self) -> Option<Duration> {
         match self {
             DbUrl::MySql {
@@ -633,6 +424,7 @@ impl DbUrl {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::secret::mask;
     use proptest::prelude::*;
 
     fn mysql(url: &str) -> (String, Option<String>, Endpoint, String) {
@@ -712,10 +504,6 @@ mod tests {
         let tls = tls.clone().unwrap();
         assert_eq!(tls.ca, Some(PathBuf::from("/ca.pem")));
         assert!(tls.verify_cert && !tls.check_hostname);
-        assert!(matches!(
-            url.mysql_options().unwrap().get_ssl_mode(),
-            MySqlSslMode::VerifyCa
-        ));
         let sock = mysql("mysql+pymysql://u:p@/c?unix_socket=/run/mysqld/mysqld.sock").2;
         assert_eq!(sock, Endpoint::Socket("/run/mysqld/mysqld.sock".into()));
     }
@@ -756,14 +544,7 @@ mod tests {
     }
 
     #[test]
-    fn masking_hides_the_password_only() {
-        assert_eq!(
-            mask("mysql+pymysql://cinder:cinder_dbpass@192.168.41.10/cinder"),
-            "mysql+pymysql://cinder:***@192.168.41.10/cinder"
-        );
-        assert_eq!(mask("mysql://u:p@ss:w@h/c?x=@"), "mysql://u:***@h/c?x=@");
-        assert_eq!(mask("mysql://u@h/c"), "mysql://u@h/c");
-        assert_eq!(mask("sqlite:////x"), "sqlite:////x");
+    fn a_parsed_url_shows_itself_masked() {
         let url = DbUrl::parse("mysql://u:hunter2@h/c").unwrap();
         assert!(!format!("{url:?} {url}").contains("hunter2"));
         assert_eq!(url.to_string(), "mysql://u:***@h/c");
@@ -850,16 +631,10 @@ mod tests {
     }
 
     proptest! {
-        /// Whatever the text, masking and parsing never panic, masking hides exactly what the
-        /// split calls the secret, and an error is one line.
+        /// Whatever the text, parsing never panics and an error is one line. (That masking
+        /// hides what the split calls the secret is `secret`'s test.)
         #[test]
-        fn any_text_masks_and_parses_without_panic(url in "(?s).{0,80}") {
-            let masked = mask(&url);
-            if let Some(r) = Split::of(&url).secret(&url) {
-                prop_assert_eq!(&masked, &format!("{}***{}", &url[..r.start], &url[r.end..]));
-            } else {
-                prop_assert_eq!(&masked, &url);
-            }
+        fn any_text_parses_without_panic(url in "(?s).{0,80}") {
             if let Err(e) = DbUrl::parse(&url) {
                 let msg = format!("{e:#}");
                 prop_assert!(!msg.contains(['\n', '\r']), "{}", msg);

@@ -14,7 +14,7 @@ use crate::processes::Progress;
 
 /// One line on stderr.
 fn line(text: impl Display) {
-    eprintln!("{text}");
+    crate::term::errln!("{text}");
 }
 
 /// A note on stderr, worded by the caller (an operation's rendering).
@@ -122,7 +122,9 @@ pub(crate) fn process_progress(p: &Progress) {
             of,
             left_secs,
         } if stderr_is_terminal() => {
-            eprint!("\rwaiting for {live} of {of} process(es) to exit, {left_secs}s left   ")
+            crate::term::err_part!(
+                "\rwaiting for {live} of {of} process(es) to exit, {left_secs}s left   "
+            )
         }
         Progress::WaitOver if stderr_is_terminal() => line(""),
         Progress::Waiting { .. } | Progress::WaitOver => {}

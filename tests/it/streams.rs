@@ -1,10 +1,11 @@
 //! Closed and full standard streams: a closed pipe on stdout or stderr ends svcctl quietly with
 //! the exit code the command would have had (never 101, never a hang); a full disk names what
-//! could not be written; `--debug` into a file has no colour codes.
+//! could not be written (for help, the version and `--generate` too); `--debug` into a file
+//! has no colour codes.
 
 use std::process::Stdio;
 
-use crate::harness::{Backend, Run, Schema, TestDb};
+use crate::harness::{Backend, Run, Schema, Svcctl, TestDb};
 
 fn db() -> TestDb {
     let db = TestDb::new(Backend::Sqlite, Schema::Cinder).unwrap();
@@ -106,4 +107,54 @@ fn debug_into_a_file_has_no_colour_codes() {
     let text = std::fs::read_to_string(&log).unwrap();
     assert!(text.contains("DEBUG"), "{text}");
     assert!(!text.contains('\u{1b}'), "{text}");
+}
+
+/// Help, the version and `--generate` are written as any output is: a full disk is exit 1 with
+/// one line naming it (not exit 0 with nothing written), a closed pipe is exit 0.
+#[test]
+fn help_version_and_generate_into_a_full_disk_fail_in_one_line() {
+    for args in [
+        &["--help"][..],
+        &["-h"],
+        &["service", "delete", "--help"],
+        &["help", "service"],
+        &["--version"],
+        &["--generate", "man"],
+        &["--generate", "complete-bash"],
+    ] {
+        let run = Svcctl::new().run(args).code(0);
+        assert!(!run.stdout.is_empty() && run.stderr.is_empty(), "{args:?}");
+        if args == ["--version"] {
+            assert_eq!(
+                run.stdout,
+                format!("svcctl {}\n", env!("CARGO_PKG_VERSION"))
+            );
+        }
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let out = Svcctl::new()
+            .command(args)
+            .stdout(full)
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        let run = Run::from(out, args);
+        assert_eq!(run.code, 1, "{args:?}: {}", run.stderr);
+        assert_eq!(
+            run.stderr,
+            "svcctl: cannot write to standard output (/dev/full): no space left on device; \
+             free some space or send the output elsewhere\n",
+            "{args:?}"
+        );
+        let out = Svcctl::new()
+            .command(args)
+            .stdout(closed_pipe())
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+        assert!(out.stderr.is_empty(), "{args:?}");
+    }
 }
