@@ -1,14 +1,25 @@
 //! The test harness, by concern: `server` starts the private MariaDB, `database` gives each
 //! test a fresh database (MariaDB or SQLite) and an administrator's view of it, `runner` runs
-//! the svcctl binary; `both_backends!` runs one test body on each backend.
+//! the svcctl binary; `both_backends!` runs one test body on each backend. For the fault
+//! tests: `session` holds a root MySQL session open (and its locks), `background` runs svcctl
+//! and reads its stderr as it comes, `relay` loses the answer to a COMMIT, and `own_server`
+//! is a MariaDB a test may stop and start.
 
+mod background;
 mod database;
+mod own_server;
+mod relay;
 mod runner;
 mod server;
+mod session;
 
-pub use database::{Backend, Schema, TestDb, fixture, load_fixture_rows, text_rows};
+pub use background::Background;
+pub use database::{Backend, Schema, TestDb, load_fixture_rows};
+pub use own_server::OwnServer;
+pub use relay::Relay;
 pub use runner::{Paused, Run, Svcctl};
 pub use server::{free_port, mariadb};
+pub use session::{Rows, Session};
 
 /// The MariaDB user the tests give svcctl, with a password that needs percent-encoding.
 pub const USER: &str = "svcctl_test";

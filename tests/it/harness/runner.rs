@@ -128,10 +128,20 @@ pub struct Run {
 
 impl Run {
     pub fn from(out: Output, args: &[&str]) -> Run {
+        Run::checked(
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+            args,
+        )
+    }
+
+    /// What `svcctl args` printed, checked never to show the password.
+    pub fn checked(code: i32, stdout: String, stderr: String, args: &[&str]) -> Run {
         let run = Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            code,
+            stdout,
+            stderr,
         };
         for secret in [PASSWORD, PASSWORD_ENCODED, "cinder_dbpass"] {
             assert!(

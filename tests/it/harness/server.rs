@@ -19,7 +19,7 @@ pub struct MariaDb {
 
 static SERVER: OnceLock<Option<MariaDb>> = OnceLock::new();
 
-fn find_program(names: &[&str]) -> Option<PathBuf> {
+pub(super) fn find_program(names: &[&str]) -> Option<PathBuf> {
     let path = std::env::var_os("PATH").unwrap_or_default();
     let dirs = std::env::split_paths(&path)
         .chain(["/usr/sbin", "/usr/bin", "/usr/local/sbin", "/usr/local/bin"].map(PathBuf::from));
@@ -157,7 +157,7 @@ fn start_mariadb() -> Option<MariaDb> {
     Some(MariaDb { port, socket })
 }
 
-fn nix_user() -> String {
+pub(super) fn nix_user() -> String {
     nix::unistd::User::from_uid(nix::unistd::Uid::current())
         .ok()
         .flatten()
