@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use crate::harness::fleet::{cleanup_seeing_go_down, deleted_hosts};
 use crate::harness::{Backend, Run, Schema, TestDb, load_fixture_rows};
 
 /// A process whose command line reads `title`; with `ignore_term`, it survives SIGTERM.
@@ -68,15 +69,6 @@ impl Drop for Fake {
 
 fn leftover(key: &str) -> String {
     format!("cinder-volume --config-file /etc/cinder/{key}.conf")
-}
-
-fn deleted_hosts(v: &Value) -> Vec<String> {
-    v["deleted"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["host"].as_str().unwrap().to_string())
-        .collect()
 }
 
 /// The "done when": the seed's cluster in a Cinder 29 database, cleanup of backend
@@ -324,28 +316,6 @@ fn other_nodes_must_be_down_or_go_down_within_wait() {
         "lvm-k3b is another backend"
     );
     assert!(!p.running());
-}
-
-/// Service `id` on `node` last heartbeated 56 s ago: `backend cleanup KEY --wait 30` waits for
-/// it to go down, says so, and succeeds. Its JSON result.
-pub(crate) fn cleanup_seeing_go_down(db: &TestDb, key: &str, id: i64, node: &str) -> Value {
-    db.exec(&format!(
-        "UPDATE services SET updated_at = '{}' WHERE id = {id}",
-        db.ago_ceil(56)
-    ));
-    let run = db
-        .svcctl()
-        .run(&[
-            "backend", "cleanup", key, "--yes", "--wait", "30", "-f", "json",
-        ])
-        .code(0);
-    assert!(
-        run.stderr
-            .contains(&format!("waiting for 1 node to go down ({node})")),
-        "{}",
-        run.stderr
-    );
-    run.json()
 }
 
 #[test]

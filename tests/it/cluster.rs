@@ -5,8 +5,9 @@
 use serde_json::Value;
 
 use crate::both_backends;
+use crate::harness::fleet::ids;
 use crate::harness::{Schema, Svcctl, TestDb};
-use crate::restore::{audited, ids};
+use crate::restore::audited;
 
 fn cluster_row(db: &TestDb, id: i64, name: &str, binary: &str, deleted: bool) {
     db.exec(&format!(

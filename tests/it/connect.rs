@@ -7,6 +7,7 @@ use std::net::{TcpListener, TcpStream};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use crate::harness::fleet::mysql_db;
 use crate::harness::{Backend, Run, Schema, Svcctl, TestDb, USER, free_port, mariadb};
 
 fn conf_with(db: &TestDb, connection: &str, extra: &str) -> std::path::PathBuf {
@@ -17,10 +18,6 @@ fn conf_with(db: &TestDb, connection: &str, extra: &str) -> std::path::PathBuf {
     )
     .unwrap();
     path
-}
-
-fn mysql_db() -> Option<TestDb> {
-    TestDb::new(Backend::MySql, Schema::Cinder)
 }
 
 #[test]

@@ -2,19 +2,9 @@
 //! `service_update` row for row (disabled, disabled_reason, modified_at; updated_at kept),
 //! already-disabled rows reported, nothing matched, bad reasons, the dry run.
 
-use serde_json::Value;
-
 use crate::both_backends;
+use crate::harness::fleet::ids;
 use crate::harness::{Schema, TestDb};
-
-fn ids(v: &Value, key: &str) -> Vec<i64> {
-    v[key]
-        .as_array()
-        .unwrap_or_else(|| panic!("no {key} in {v}"))
-        .iter()
-        .map(|r| r["id"].as_i64().unwrap())
-        .collect()
-}
 
 /// A dead node02 (scheduler, volume) beside a live node01.
 fn nodes(db: &TestDb) {

@@ -6,38 +6,13 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::both_backends;
+use crate::harness::fleet::{ids, live_ids, node01_up_node02_down};
 use crate::harness::{Backend, Schema, TestDb};
-
-fn deleted_ids(v: &Value) -> Vec<i64> {
-    v["deleted"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["id"].as_i64().unwrap())
-        .collect()
-}
-
-pub(crate) fn live_ids(db: &TestDb) -> Vec<i64> {
-    db.rows("SELECT CAST(id AS CHAR) FROM services WHERE deleted = 0 ORDER BY id")
-        .into_iter()
-        .map(|r| r[0].as_ref().unwrap().parse().unwrap())
-        .collect()
-}
-
-/// A dead node02 (scheduler, backup, two backends) beside a live node01.
-pub(crate) fn cluster(db: &TestDb) {
-    db.service(1, "node01", "cinder-scheduler", 5);
-    db.service(2, "node01@lvm", "cinder-volume", 5);
-    db.service(3, "node02", "cinder-scheduler", 600);
-    db.service(4, "node02", "cinder-backup", 600);
-    db.service(5, "node02@lvm", "cinder-volume", 600);
-    db.service(6, "node02@ceph", "cinder-volume", 600);
-}
 
 // Every binary of the exact host, nothing of node02@...: what Cinder's `service remove` leaves,
 // row for row (deleted = 1, deleted_at = updated_at = now, in Cinder's formats), audited.
 both_backends!(deletes_exactly_the_host_like_cinder, Schema::Cinder, |db| {
-    cluster(&db);
+    node01_up_node02_down(&db);
     let started = chrono::Utc::now().naive_utc() - chrono::Duration::seconds(1);
     let v = db
         .svcctl()
@@ -46,7 +21,11 @@ both_backends!(deletes_exactly_the_host_like_cinder, Schema::Cinder, |db| {
         ])
         .code(0)
         .json();
-    assert_eq!(deleted_ids(&v), [4, 3], "in plan order: binary, host, id");
+    assert_eq!(
+        ids(&v, "deleted"),
+        [4, 3],
+        "in plan order: binary, host, id"
+    );
     assert_eq!(v["dry_run"], false);
     assert_eq!(v["refused"], serde_json::json!([]));
     assert_eq!(live_ids(&db), [1, 2, 5, 6]);
@@ -148,7 +127,7 @@ both_backends!(prefix_never_matches_and_globs_do, Schema::Cinder, |db| {
         ])
         .code(0)
         .json();
-    assert_eq!(deleted_ids(&v), [1]);
+    assert_eq!(ids(&v, "deleted"), [1]);
     assert_eq!(live_ids(&db), [2, 3]);
 });
 
@@ -156,7 +135,7 @@ both_backends!(
     refuses_up_and_in_use_and_changes_nothing,
     Schema::Cinder,
     |db| {
-        cluster(&db);
+        node01_up_node02_down(&db);
         db.volume("v1", "node02@lvm#pool");
         db.exec("INSERT INTO workers (created_at, deleted, resource_type, resource_id, status, service_id, race_preventer) VALUES ('2026-01-01 00:00:00', 0, 'Volume', 'v9', 'creating', 6, 0)");
         let before = db.fingerprint();
@@ -216,7 +195,7 @@ both_backends!(
             forced.stderr
         );
         let v = forced.json();
-        assert_eq!(deleted_ids(&v), [6, 5]);
+        assert_eq!(ids(&v, "deleted"), [6, 5]);
         assert!(
             v["deleted"][1]["overridden"][0]
                 .as_str()
@@ -233,7 +212,7 @@ both_backends!(
 );
 
 both_backends!(confirmation_and_dry_run, Schema::Cinder, |db| {
-    cluster(&db);
+    node01_up_node02_down(&db);
     let before = db.fingerprint();
     let no_tty = db
         .svcctl()
@@ -270,10 +249,7 @@ both_backends!(confirmation_and_dry_run, Schema::Cinder, |db| {
         serde_json::json!([]),
         "a dry run deletes nothing"
     );
-    assert_eq!(
-        deleted_ids(&serde_json::json!({"deleted": dry["would_delete"]})),
-        [4, 3]
-    );
+    assert_eq!(ids(&dry, "would_delete"), [4, 3]);
     db.svcctl()
         .run(&["service", "delete", "--host", "nobody", "--dry-run"])
         .code(4);
@@ -329,7 +305,7 @@ both_backends!(
     heartbeat_between_plan_and_write_is_not_deleted,
     Schema::Cinder,
     |db| {
-        cluster(&db);
+        node01_up_node02_down(&db);
         let pause = db.dir.path().join("pause");
         let child = db.svcctl().paused(
             "SVCCTL_TEST_PAUSE_FILE",
@@ -346,7 +322,7 @@ both_backends!(
         // All or nothing: node02's backup is not deleted either, and nothing is audited.
         let run = child.resume().code(3);
         let v = run.json();
-        assert_eq!(deleted_ids(&v), [] as [i64; 0]);
+        assert_eq!(ids(&v, "deleted"), [] as [i64; 0]);
         assert_eq!(v["refused"][0]["id"], 3);
         assert!(
             run.error_line()
@@ -391,7 +367,7 @@ both_backends!(
             let run = crate::harness::Run::from(child.wait_with_output().unwrap(), &["delete"]);
             assert!(run.code == 0 || run.code == 4, "{run:?}");
             if run.code == 0 {
-                deleted.extend(deleted_ids(&run.json()));
+                deleted.extend(ids(&run.json(), "deleted"));
             }
         }
         deleted.sort();
@@ -420,7 +396,7 @@ fn shell_line(cmd: &std::process::Command) -> String {
 fn asks_at_a_terminal() {
     use std::io::Write;
     let db = TestDb::new(Backend::Sqlite, Schema::Cinder).unwrap();
-    cluster(&db);
+    node01_up_node02_down(&db);
     let before = db.fingerprint();
     // Ctrl-C at the prompt (the pty turns \x03 into SIGINT) ends svcctl at once: exit 130.
     for (answer, code) in [("n\n", 3), ("\x03", 130), ("y\n", 0)] {
@@ -496,7 +472,7 @@ fn asks_at_a_terminal() {
 
 // An audit log that cannot be written stops the deletion: rolled back, reported, exit 1.
 both_backends!(unwritable_audit_log_rolls_back, Schema::Cinder, |db| {
-    cluster(&db);
+    node01_up_node02_down(&db);
     let before = db.fingerprint();
     let run = crate::harness::Svcctl::new()
         .config(&db.conf("node01", ""))
@@ -517,7 +493,7 @@ both_backends!(
     volume_between_plan_and_write_is_not_deleted,
     Schema::Cinder,
     |db| {
-        cluster(&db);
+        node01_up_node02_down(&db);
         let pause = db.dir.path().join("pause");
         let child = db.svcctl().paused(
             "SVCCTL_TEST_PAUSE_FILE",
@@ -528,7 +504,7 @@ both_backends!(
         );
         db.volume("late", "node02@ceph#fast");
         let v = child.resume().code(3).json();
-        assert_eq!(deleted_ids(&v), [] as [i64; 0], "all or nothing");
+        assert_eq!(ids(&v, "deleted"), [] as [i64; 0], "all or nothing");
         assert_eq!(v["refused"][0]["host"], "node02@ceph");
         assert!(
             v["refused"][0]["reasons"][0]["text"]
@@ -546,7 +522,7 @@ both_backends!(
     ctrl_c_inside_the_transaction_writes_nothing,
     Schema::Cinder,
     |db| {
-        cluster(&db);
+        node01_up_node02_down(&db);
         let before = db.fingerprint();
         let pause = db.dir.path().join("pause-in-txn");
         let child = db.svcctl().paused(
@@ -597,7 +573,7 @@ both_backends!(old_schema_delete, Schema::Empty, |db| {
         ])
         .code(0)
         .json();
-    assert_eq!(deleted_ids(&v), [1]);
+    assert_eq!(ids(&v, "deleted"), [1]);
     assert_eq!(v["clusters_deleted"], serde_json::json!([]));
     assert_eq!(db.int("SELECT COUNT(*) FROM services WHERE deleted = 1"), 1);
 });

@@ -9,9 +9,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::harness::{
-    Backend, Background, OwnServer, Relay, Rows, Run, Schema, Session, Svcctl, TestDb,
-};
+use crate::harness::fleet::{ids, mysql_db, node02_scheduler_and_backup_down};
+use crate::harness::{Background, OwnServer, Relay, Rows, Run, Session, Svcctl, TestDb};
 
 /// The retry numbers svcctl's progress lines announce, in order.
 fn retry_numbers(lines: &[String]) -> Vec<u64> {
@@ -122,31 +121,16 @@ fn deleted_in(db: &TestDb) -> DeletedRows {
     deleted_rows(db.rows(DELETED_SQL))
 }
 
+/// The ids a JSON result says were deleted, sorted.
 fn deleted_ids(v: &Value) -> Vec<i64> {
-    let mut ids: Vec<i64> = v["deleted"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["id"].as_i64().unwrap())
-        .collect();
-    ids.sort();
-    ids
-}
-
-/// A live node01 beside a dead node02 (scheduler 3, backup 4).
-fn two_dead(db: &TestDb) {
-    db.service(1, "node01", "cinder-scheduler", 5);
-    db.service(3, "node02", "cinder-scheduler", 600);
-    db.service(4, "node02", "cinder-backup", 600);
+    let mut deleted = ids(v, "deleted");
+    deleted.sort();
+    deleted
 }
 
 const DELETE_NODE02: &[&str] = &[
     "service", "delete", "--host", "node02", "--yes", "-f", "json",
 ];
-
-fn mysql_db() -> Option<TestDb> {
-    TestDb::new(Backend::MySql, Schema::Cinder)
-}
 
 // ---------------------------------------------------------------------------------------------
 // Fault 3: a heartbeat commits on one of two planned rows while svcctl waits for their locks.
@@ -155,7 +139,7 @@ fn mysql_db() -> Option<TestDb> {
 #[test]
 fn heartbeat_on_one_of_two_rows_changes_nothing() {
     let Some(db) = mysql_db() else { return };
-    two_dead(&db);
+    node02_scheduler_and_backup_down(&db);
     let before = db.fingerprint();
     let holder = Session::root(&db);
     holder.exec("START TRANSACTION");
@@ -261,7 +245,7 @@ fn cleanup_is_all_or_nothing_too() {
 #[test]
 fn a_retried_attempt_writes_its_own_time() {
     let Some(db) = mysql_db() else { return };
-    two_dead(&db);
+    node02_scheduler_and_backup_down(&db);
     let holder = Session::root(&db);
     holder.exec("START TRANSACTION");
     holder.exec("SELECT id FROM services WHERE id = 4 FOR UPDATE");
@@ -334,7 +318,7 @@ fn relay_conf(db: &TestDb, relay: &Relay, retries: i64) -> PathBuf {
 /// to svcctl's COMMIT (and, with `refuse_after_cut`, every later connection).
 fn delete_through_relay(refuse_after_cut: bool, retries: i64) -> Option<(TestDb, Run)> {
     let db = mysql_db()?;
-    two_dead(&db);
+    node02_scheduler_and_backup_down(&db);
     let relay = Relay::start(db.port, refuse_after_cut);
     let run = Svcctl::new()
         .config(&relay_conf(&db, &relay, retries))

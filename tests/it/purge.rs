@@ -5,8 +5,9 @@
 use serde_json::Value;
 
 use crate::both_backends;
+use crate::harness::fleet::ids;
 use crate::harness::{Schema, TestDb};
-use crate::restore::{audited, ids};
+use crate::restore::audited;
 
 /// A row of `services`, soft-deleted `days` days ago (as Cinder leaves it).
 fn soft_deleted(db: &TestDb, id: i64, host: &str, days: i64) {

@@ -4,6 +4,7 @@
 use serde_json::Value;
 
 use crate::both_backends;
+use crate::harness::fleet::{ids, node01_up_node02_down};
 use crate::harness::{Backend, Run, Schema, TestDb};
 
 /// svcctl with `args` and `--audit-log` set to the test's log (the harness adds it only to
@@ -17,15 +18,6 @@ pub fn audited(db: &TestDb, args: &[&str]) -> Run {
     db.svcctl().run(&all)
 }
 
-pub fn ids(v: &Value, key: &str) -> Vec<i64> {
-    v[key]
-        .as_array()
-        .unwrap_or_else(|| panic!("no array {key:?} in {v}"))
-        .iter()
-        .map(|r| r["id"].as_i64().unwrap())
-        .collect()
-}
-
 /// The services as `service list -f json --include-deleted` shows them.
 fn listing(db: &TestDb) -> Value {
     db.svcctl()
@@ -36,7 +28,7 @@ fn listing(db: &TestDb) -> Value {
 
 /// node01 up; node02's scheduler and backup down, in cluster `c2` with its cluster row.
 fn setup(db: &TestDb) {
-    crate::delete::cluster(db);
+    node01_up_node02_down(db);
     db.exec(
         "UPDATE services SET cluster_name = 'c2', disabled = 1, disabled_reason = 'broken' \
          WHERE id = 3",

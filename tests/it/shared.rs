@@ -12,7 +12,7 @@ use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 use serde_json::Value;
 
-use crate::cleanup::cleanup_seeing_go_down;
+use crate::harness::fleet::{cleanup_seeing_go_down, deleted_hosts};
 use crate::harness::{Backend, Schema, Svcctl, TestDb};
 
 /// Upstream's command line: no backend in it.
@@ -117,15 +117,6 @@ fn pids_of(v: &Value, list: &str) -> Vec<i64> {
         .unwrap_or_else(|| panic!("no {list} in {v}"))
         .iter()
         .map(|p| p["pid"].as_i64().unwrap())
-        .collect()
-}
-
-fn deleted_hosts(v: &Value) -> Vec<String> {
-    v["deleted"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["host"].as_str().unwrap().to_string())
         .collect()
 }
 

@@ -2,9 +2,8 @@
 //! `--skip-refused` (delete what passes, report the rest). SQLite and MariaDB.
 
 use crate::both_backends;
-use crate::delete::live_ids;
+use crate::harness::fleet::{ids, live_ids};
 use crate::harness::{Schema, TestDb};
-use crate::restore::ids;
 
 const DAY: i64 = 86400;
 

@@ -1,12 +1,14 @@
 //! The test harness, by concern: `server` starts the private MariaDB, `database` gives each
 //! test a fresh database (MariaDB or SQLite) and an administrator's view of it, `runner` runs
-//! the svcctl binary; `both_backends!` runs one test body on each backend. For the fault
+//! the svcctl binary; `both_backends!` runs one test body on each backend; `fleet` holds the seeds and helpers
+//! several test files share. For the fault
 //! tests: `session` holds a root MySQL session open (and its locks), `background` runs svcctl
 //! and reads its stderr as it comes, `relay` loses the answer to a COMMIT, and `own_server`
 //! is a MariaDB a test may stop and start.
 
 mod background;
 mod database;
+pub mod fleet;
 mod own_server;
 mod relay;
 mod runner;
