@@ -7,7 +7,6 @@ use serde_json::Value;
 use crate::both_backends;
 use crate::harness::fleet::ids;
 use crate::harness::{Schema, Svcctl, TestDb};
-use crate::restore::audited;
 
 fn cluster_row(db: &TestDb, id: i64, name: &str, binary: &str, deleted: bool) {
     db.exec(&format!(
@@ -105,9 +104,9 @@ both_backends!(
 // Cinder's cluster_destroy on an empty cluster: deleted = 1, deleted_at, race_preventer = id.
 both_backends!(cluster_remove_empty_and_missing, Schema::Cinder, |db| {
     clusters(&db);
-    let v = audited(
-        &db,
-        &[
+    let v = db
+        .audited()
+        .run(&[
             "cluster",
             "remove",
             "c2@nfs",
@@ -116,10 +115,9 @@ both_backends!(cluster_remove_empty_and_missing, Schema::Cinder, |db| {
             "--yes",
             "-f",
             "json",
-        ],
-    )
-    .code(0)
-    .json();
+        ])
+        .code(0)
+        .json();
     assert_eq!(ids(&v, "clusters_deleted"), [2]);
     let r = db.rows(&format!(
         "SELECT {}, {}, {} FROM clusters WHERE id = 2",
@@ -141,16 +139,14 @@ both_backends!(cluster_remove_empty_and_missing, Schema::Cinder, |db| {
         ("c1@lvm", "cinder-backup"),
         ("nope", "cinder-volume"),
     ] {
-        let run = audited(
-            &db,
-            &["cluster", "remove", name, "--binary", binary, "--yes"],
-        )
-        .code(4);
+        let run = db
+            .audited()
+            .run(&["cluster", "remove", name, "--binary", binary, "--yes"])
+            .code(4);
         assert!(run.error_line().contains(name), "{}", run.stderr);
     }
-    audited(
-        &db,
-        &[
+    db.audited()
+        .run(&[
             "cluster",
             "remove",
             "nope",
@@ -158,10 +154,11 @@ both_backends!(cluster_remove_empty_and_missing, Schema::Cinder, |db| {
             "cinder-volume",
             "--yes",
             "--missing-ok",
-        ],
-    )
-    .code(0);
-    audited(&db, &["cluster", "remove", "c1@lvm", "--yes"]).code(2);
+        ])
+        .code(0);
+    db.audited()
+        .run(&["cluster", "remove", "c1@lvm", "--yes"])
+        .code(2);
     assert_eq!(db.fingerprint(), before);
 });
 
@@ -173,23 +170,22 @@ both_backends!(
     |db| {
         clusters(&db);
         let before = db.fingerprint();
-        let run = audited(
-            &db,
-            &[
+        let run = db
+            .audited()
+            .run(&[
                 "cluster",
                 "remove",
                 "c1@lvm",
                 "--binary",
                 "cinder-volume",
                 "--yes",
-            ],
-        )
-        .code(3);
+            ])
+            .code(3);
         assert!(run.error_line().contains("--recursive"), "{}", run.stderr);
         assert_eq!(db.fingerprint(), before);
-        let run = audited(
-            &db,
-            &[
+        let run = db
+            .audited()
+            .run(&[
                 "cluster",
                 "remove",
                 "c1@lvm",
@@ -199,9 +195,8 @@ both_backends!(
                 "--yes",
                 "-f",
                 "json",
-            ],
-        )
-        .code(3);
+            ])
+            .code(3);
         let v = run.json();
         assert_eq!(ids(&v, "refused"), [11]);
         assert_eq!(db.fingerprint(), before);
@@ -211,9 +206,9 @@ both_backends!(
             "UPDATE services SET updated_at = '{}' WHERE id = 11",
             db.ago(600)
         ));
-        let v = audited(
-            &db,
-            &[
+        let v = db
+            .audited()
+            .run(&[
                 "cluster",
                 "remove",
                 "c1@lvm",
@@ -223,10 +218,9 @@ both_backends!(
                 "--yes",
                 "-f",
                 "json",
-            ],
-        )
-        .code(0)
-        .json();
+            ])
+            .code(0)
+            .json();
         let mut deleted = ids(&v, "deleted");
         deleted.sort();
         assert_eq!(deleted, [11, 12]);

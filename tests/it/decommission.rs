@@ -36,7 +36,7 @@ fn disable_lvm(db: &TestDb, reason: &str, extra: &[&str], code: i32) -> crate::h
         reason,
     ];
     args.extend_from_slice(extra);
-    db.svcctl().run(&args).code(code)
+    db.audited().run(&args).code(code)
 }
 
 // Disable then enable, exactly as Cinder's service_update: updated_at (the heartbeat) never
@@ -45,7 +45,7 @@ both_backends!(disable_and_enable_like_cinder, Schema::Cinder, |db| {
     nodes(&db);
     let heartbeat = state(&db, 3)[3].clone();
     let v = db
-        .svcctl()
+        .audited()
         .run(&[
             "service", "disable", "--host", "node02*", "--reason", "RMA 4711", "--yes", "-f",
             "json",
@@ -77,7 +77,7 @@ both_backends!(disable_and_enable_like_cinder, Schema::Cinder, |db| {
 
     // Again: already disabled, reported and fine, nothing rewritten.
     let again = db
-        .svcctl()
+        .audited()
         .run(&[
             "service", "disable", "--host", "node02", "--reason", "other", "--yes", "-f", "json",
         ])
@@ -89,7 +89,7 @@ both_backends!(disable_and_enable_like_cinder, Schema::Cinder, |db| {
     assert_eq!(db.audit_lines().len(), 2);
 
     let v = db
-        .svcctl()
+        .audited()
         .run(&[
             "service",
             "enable",
@@ -125,7 +125,7 @@ both_backends!(refusals_change_nothing, Schema::Cinder, |db| {
     let disabled = || state(&db, 3);
     let was = disabled();
     let run = db
-        .svcctl()
+        .audited()
         .run(&[
             "service", "disable", "--host", "node09", "--reason", "x", "--yes",
         ])
@@ -135,7 +135,7 @@ both_backends!(refusals_change_nothing, Schema::Cinder, |db| {
         "{}",
         run.stderr
     );
-    db.svcctl()
+    db.audited()
         .run(&[
             "service",
             "enable",
@@ -167,7 +167,7 @@ both_backends!(refusals_change_nothing, Schema::Cinder, |db| {
 /// `service disable --host node02* --reason ours -f json`, paused before its write.
 fn paused_disable(db: &TestDb) -> crate::harness::Paused {
     let pause = db.dir.path().join("pause");
-    db.svcctl().paused(
+    db.audited().paused(
         "SVCCTL_TEST_PAUSE_FILE",
         &pause,
         &[
@@ -248,10 +248,11 @@ fn the_readme_decommission_runs_on_the_demo() {
     )
     .unwrap();
     let audit = dir.path().join("demo-audit.jsonl");
-    let svcctl = crate::harness::Svcctl::new().config(&conf).audit(audit);
-    svcctl.run(&["demo"]).code(0);
+    let svcctl = || crate::harness::Svcctl::new().config(&conf);
+    svcctl().run(&["demo"]).code(0);
     let all = ["--host", "node02", "--host", "node02@*"];
-    let step = |args: &[&str], code: i32| svcctl.run(args).code(code);
+    // The writing steps with the test's own audit log; the listing without.
+    let step = |args: &[&str], code: i32| svcctl().audit_log(&audit).run(args).code(code);
     step(
         &[
             &["service", "disable"][..],
@@ -275,15 +276,16 @@ fn the_readme_decommission_runs_on_the_demo() {
         ],
         0,
     );
-    let up = step(
-        &[
-            &["service", "list"][..],
-            &all,
-            &["--state", "up", "-f", "json"],
-        ]
-        .concat(),
-        0,
-    );
+    let up = svcctl()
+        .run(
+            &[
+                &["service", "list"][..],
+                &all,
+                &["--state", "up", "-f", "json"],
+            ]
+            .concat(),
+        )
+        .code(0);
     assert_eq!(up.json(), serde_json::json!([]));
     let v = step(
         &[&["service", "delete"][..], &all, &["--yes", "-f", "json"]].concat(),

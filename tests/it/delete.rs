@@ -15,7 +15,7 @@ both_backends!(deletes_exactly_the_host_like_cinder, Schema::Cinder, |db| {
     node01_up_node02_down(&db);
     let started = chrono::Utc::now().naive_utc() - chrono::Duration::seconds(1);
     let v = db
-        .svcctl()
+        .audited()
         .run(&[
             "service", "delete", "--host", "node02", "--yes", "-f", "json",
         ])
@@ -78,7 +78,7 @@ both_backends!(deletes_exactly_the_host_like_cinder, Schema::Cinder, |db| {
     );
     // A second identical run: nothing left (4), or 0 with --missing-ok.
     let again = db
-        .svcctl()
+        .audited()
         .run(&["service", "delete", "--host", "node02", "--yes"])
         .code(4);
     assert!(
@@ -88,7 +88,7 @@ both_backends!(deletes_exactly_the_host_like_cinder, Schema::Cinder, |db| {
         "{}",
         again.stderr
     );
-    db.svcctl()
+    db.audited()
         .run(&[
             "service",
             "delete",
@@ -107,7 +107,7 @@ both_backends!(prefix_never_matches_and_globs_do, Schema::Cinder, |db| {
     db.service(3, "NODE1", "cinder-volume", 600);
     let before = db.fingerprint();
     let typo = db
-        .svcctl()
+        .audited()
         .run(&["service", "delete", "--host", "node1", "--yes"])
         .code(4);
     assert!(
@@ -116,12 +116,12 @@ both_backends!(prefix_never_matches_and_globs_do, Schema::Cinder, |db| {
         "{}",
         typo.stderr
     );
-    db.svcctl()
+    db.audited()
         .run(&["service", "delete", "--host", "node_1", "--yes"])
         .code(4);
     assert_eq!(db.fingerprint(), before);
     let v = db
-        .svcctl()
+        .audited()
         .run(&[
             "service", "delete", "--host", "node1@*", "--yes", "-f", "json",
         ])
@@ -140,7 +140,7 @@ both_backends!(
         db.exec("INSERT INTO workers (created_at, deleted, resource_type, resource_id, status, service_id, race_preventer) VALUES ('2026-01-01 00:00:00', 0, 'Volume', 'v9', 'creating', 6, 0)");
         let before = db.fingerprint();
         let up = db
-            .svcctl()
+            .audited()
             .run(&["service", "delete", "--host", "node01", "--yes"])
             .code(3);
         assert!(up.stdout.contains("refuse: up"), "{}", up.stdout);
@@ -155,7 +155,7 @@ both_backends!(
             up.stderr
         );
         let v = db
-            .svcctl()
+            .audited()
             .run(&[
                 "service", "delete", "--host", "node02@*", "--yes", "-f", "json",
             ])
@@ -177,14 +177,14 @@ both_backends!(
             "{vol}"
         );
         // The dry run says the same with the same exit code; none of it changed a thing.
-        db.svcctl()
+        db.audited()
             .run(&["service", "delete", "--host", "node02@*", "--dry-run"])
             .code(3);
         assert_eq!(db.fingerprint(), before);
         assert!(db.audit_lines().is_empty());
         // --force deletes anyway, loudly, and records what it overrode.
         let forced = db
-            .svcctl()
+            .audited()
             .run(&[
                 "service", "delete", "--host", "node02@*", "--yes", "--force", "-f", "json",
             ])
@@ -215,7 +215,7 @@ both_backends!(confirmation_and_dry_run, Schema::Cinder, |db| {
     node01_up_node02_down(&db);
     let before = db.fingerprint();
     let no_tty = db
-        .svcctl()
+        .audited()
         .run(&["service", "delete", "--host", "node02"])
         .code(2);
     assert!(
@@ -231,7 +231,7 @@ both_backends!(confirmation_and_dry_run, Schema::Cinder, |db| {
         no_tty.stdout
     );
     let dry = db
-        .svcctl()
+        .audited()
         .run(&[
             "service",
             "delete",
@@ -250,17 +250,17 @@ both_backends!(confirmation_and_dry_run, Schema::Cinder, |db| {
         "a dry run deletes nothing"
     );
     assert_eq!(ids(&dry, "would_delete"), [4, 3]);
-    db.svcctl()
+    db.audited()
         .run(&["service", "delete", "--host", "nobody", "--dry-run"])
         .code(4);
     assert_eq!(db.fingerprint(), before);
-    db.svcctl()
+    db.audited()
         .run(&[
             "service", "delete", "--host", "node02", "-f", "csv", "--yes",
         ])
         .code(2);
-    db.svcctl().run(&["service", "delete", "--yes"]).code(2);
-    db.svcctl()
+    db.audited().run(&["service", "delete", "--yes"]).code(2);
+    db.audited()
         .run(&["service", "delete", "--host", "", "--yes"])
         .code(2);
     assert_eq!(db.fingerprint(), before);
@@ -273,7 +273,7 @@ both_backends!(emptied_cluster_is_soft_deleted, Schema::Cinder, |db| {
     db.service(2, "b@lvm", "cinder-volume", 600);
     db.exec("UPDATE services SET cluster_name = 'c1@lvm'");
     let v = db
-        .svcctl()
+        .audited()
         .run(&[
             "service", "delete", "--host", "a@lvm", "--yes", "-f", "json",
         ])
@@ -281,7 +281,7 @@ both_backends!(emptied_cluster_is_soft_deleted, Schema::Cinder, |db| {
         .json();
     assert_eq!(v["clusters_deleted"], serde_json::json!([]));
     let v = db
-        .svcctl()
+        .audited()
         .run(&[
             "service", "delete", "--host", "b@lvm", "--yes", "-f", "json",
         ])
@@ -307,7 +307,7 @@ both_backends!(
     |db| {
         node01_up_node02_down(&db);
         let pause = db.dir.path().join("pause");
-        let child = db.svcctl().paused(
+        let child = db.audited().paused(
             "SVCCTL_TEST_PAUSE_FILE",
             &pause,
             &[
@@ -352,7 +352,7 @@ both_backends!(
             db.service(100 + i, &format!("gone{i:02}@lvm"), "cinder-volume", 600);
         }
         let spawn = || {
-            db.svcctl()
+            db.audited()
                 .command(&[
                     "service", "delete", "--host", "gone*", "--yes", "-f", "json",
                 ])
@@ -401,7 +401,7 @@ fn asks_at_a_terminal() {
     // Ctrl-C at the prompt (the pty turns \x03 into SIGINT) ends svcctl at once: exit 130.
     for (answer, code) in [("n\n", 3), ("\x03", 130), ("y\n", 0)] {
         let line = shell_line(
-            &db.svcctl()
+            &db.audited()
                 .command(&["service", "delete", "--host", "node02"]),
         );
         let mut child = std::process::Command::new("script")
@@ -476,7 +476,7 @@ both_backends!(unwritable_audit_log_rolls_back, Schema::Cinder, |db| {
     let before = db.fingerprint();
     let run = crate::harness::Svcctl::new()
         .config(&db.conf("node01", ""))
-        .audit("/dev/full".into())
+        .audit_log(std::path::Path::new("/dev/full"))
         .run(&["service", "delete", "--host", "node02", "--yes"])
         .code(1);
     assert!(
@@ -495,7 +495,7 @@ both_backends!(
     |db| {
         node01_up_node02_down(&db);
         let pause = db.dir.path().join("pause");
-        let child = db.svcctl().paused(
+        let child = db.audited().paused(
             "SVCCTL_TEST_PAUSE_FILE",
             &pause,
             &[
@@ -525,7 +525,7 @@ both_backends!(
         node01_up_node02_down(&db);
         let before = db.fingerprint();
         let pause = db.dir.path().join("pause-in-txn");
-        let child = db.svcctl().paused(
+        let child = db.audited().paused(
             "SVCCTL_TEST_PAUSE_IN_TXN_FILE",
             &pause,
             &["service", "delete", "--host", "node02", "--yes"],
@@ -558,7 +558,7 @@ both_backends!(old_schema_delete, Schema::Empty, |db| {
          INSERT INTO volumes VALUES ('{t}', NULL, 0, 'v1', 'old@nfs#share', 'available');"
     ));
     let v = db
-        .svcctl()
+        .audited()
         .run(&[
             "service", "delete", "--host", "old@*", "--yes", "-f", "json",
         ])
@@ -567,7 +567,7 @@ both_backends!(old_schema_delete, Schema::Empty, |db| {
     assert_eq!(v["refused"][0]["host"], "old@nfs");
     assert_eq!(v["refused"][0]["uuid"], Value::Null);
     let v = db
-        .svcctl()
+        .audited()
         .run(&[
             "service", "delete", "--host", "old@lvm", "--yes", "-f", "json",
         ])

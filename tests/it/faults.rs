@@ -144,7 +144,7 @@ fn heartbeat_on_one_of_two_rows_changes_nothing() {
     let holder = Session::root(&db);
     holder.exec("START TRANSACTION");
     holder.exec("SELECT id FROM services WHERE id = 3 FOR UPDATE");
-    let mut bg = Background::start(&db.svcctl(), DELETE_NODE02);
+    let mut bg = Background::start(&db.audited(), DELETE_NODE02);
     bg.wait_for_lock(&holder, &db.name);
     // node02's scheduler came back: Cinder's heartbeat, committed while svcctl waits.
     let beat = db.ago(0);
@@ -204,7 +204,7 @@ fn cleanup_is_all_or_nothing_too() {
     holder.exec("START TRANSACTION");
     holder.exec("SELECT id FROM services WHERE id = 6 FOR UPDATE");
     let mut bg = Background::start(
-        &db.svcctl(),
+        &db.audited(),
         &[
             "backend",
             "cleanup",
@@ -253,7 +253,7 @@ fn a_retried_attempt_writes_its_own_time() {
         "node01",
         "[database]\ndb_max_retries = 5\ndb_retry_interval = 1\ndb_inc_retry_interval = false",
     );
-    let svcctl = Svcctl::new().config(&conf).audit(db.audit_path());
+    let svcctl = Svcctl::new().config(&conf).audit_log(&db.audit_path());
     let mut bg = Background::start(&svcctl, DELETE_NODE02);
     bg.wait_for_lock(&holder, &db.name);
     // When the first attempt began to wait, in UTC to the second (the server's clock).
@@ -322,7 +322,7 @@ fn delete_through_relay(refuse_after_cut: bool, retries: i64) -> Option<(TestDb,
     let relay = Relay::start(db.port, refuse_after_cut);
     let run = Svcctl::new()
         .config(&relay_conf(&db, &relay, retries))
-        .audit(db.audit_path())
+        .audit_log(&db.audit_path())
         .run(DELETE_NODE02);
     assert!(relay.did_cut(), "the relay never saw svcctl's COMMIT");
     Some((db, run))
@@ -425,7 +425,7 @@ fn restart_setup(server: &OwnServer, retries: i64) -> (Session, Background, Path
     .unwrap();
     let audit = server.dir.path().join("audit.jsonl");
     let mut bg = Background::start(
-        &Svcctl::new().config(&conf).audit(audit.clone()),
+        &Svcctl::new().config(&conf).audit_log(&audit),
         DELETE_NODE02,
     );
     bg.wait_for_lock(&root, "cinder");

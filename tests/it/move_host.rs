@@ -60,7 +60,7 @@ fn moved_ids(v: &Value) -> Vec<String> {
 
 /// `volume move-host` node02@lvm to node01@lvm, stopped between its plan and its write.
 fn paused_move(db: &TestDb) -> crate::harness::Paused {
-    db.svcctl().paused(
+    db.audited().paused(
         "SVCCTL_TEST_PAUSE_FILE",
         &db.dir.path().join("pause"),
         &move_args("node02@lvm", "node01@lvm", &["--yes"]),
@@ -91,11 +91,11 @@ both_backends!(
     Schema::Cinder,
     |db| {
         cloud(&db);
-        db.svcctl()
+        db.audited()
             .run(&["service", "delete", "--host", "node02@lvm", "--yes"])
             .code(3);
         let v = db
-            .svcctl()
+            .audited()
             .run(&move_args("node02@lvm", "node01@lvm", &["--yes"]))
             .code(0)
             .json();
@@ -119,7 +119,7 @@ both_backends!(
         assert_eq!(audit[0]["txn"], v["txn"]);
         assert_eq!(audit[2]["event"], "group_host_moved");
 
-        db.svcctl()
+        db.audited()
             .run(&["service", "delete", "--host", "node02@lvm", "--yes"])
             .code(0);
         // What `cinder-manage db purge 0` runs on services, with the foreign keys enforced (MySQL
@@ -145,7 +145,7 @@ both_backends!(
 both_backends!(a_pool_in_the_target_is_set, Schema::Cinder, |db| {
     cloud(&db);
     let plan = db
-        .svcctl()
+        .audited()
         .run(&[
             "volume",
             "move-host",
@@ -157,7 +157,7 @@ both_backends!(a_pool_in_the_target_is_set, Schema::Cinder, |db| {
         ])
         .code(0);
     insta::assert_snapshot!("dry_run_plan", plan.stdout);
-    db.svcctl()
+    db.audited()
         .run(&move_args("node02@lvm", "node01@lvm#gold", &["--yes"]))
         .code(0);
     assert_eq!(placed(&db, "volumes", "v1")[0], s("node01@lvm#gold"));
@@ -169,7 +169,7 @@ both_backends!(refusals_change_nothing, Schema::Cinder, |db| {
     cloud(&db);
     let before = db.fingerprint();
     let refused = |args: Vec<&str>, says: &str| {
-        let run = db.svcctl().run(&args).code(3);
+        let run = db.audited().run(&args).code(3);
         assert!(run.error_line().contains(says), "{}", run.stderr);
         assert_eq!(db.fingerprint(), before);
         assert_eq!(placed(&db, "groups", "g1")[0], s("node02@lvm#nvme"));
@@ -198,7 +198,7 @@ both_backends!(refusals_change_nothing, Schema::Cinder, |db| {
     db.exec("UPDATE volumes SET status = 'attaching' WHERE id = 'v2'");
     let before_busy = db.fingerprint();
     let run = db
-        .svcctl()
+        .audited()
         .run(&move_args("node02@lvm", "node01@lvm", &["--yes"]))
         .code(3);
     assert!(
@@ -210,7 +210,7 @@ both_backends!(refusals_change_nothing, Schema::Cinder, |db| {
     assert_eq!(db.fingerprint(), before_busy);
     db.exec("UPDATE volumes SET status = 'in-use', migration_status = 'migrating' WHERE id = 'v2'");
     let run = db
-        .svcctl()
+        .audited()
         .run(&move_args("node02@lvm", "node01@lvm", &["--yes"]))
         .code(3);
     assert!(
@@ -221,7 +221,7 @@ both_backends!(refusals_change_nothing, Schema::Cinder, |db| {
     assert_eq!(placed(&db, "volumes", "v1")[0], s("node02@lvm#nvme"));
     assert!(db.audit_lines().is_empty());
     // Nothing on FROM: 4.
-    db.svcctl()
+    db.audited()
         .run(&move_args("node07@lvm", "node01@lvm", &["--yes"]))
         .code(4);
 });
@@ -230,7 +230,7 @@ both_backends!(refusals_change_nothing, Schema::Cinder, |db| {
 both_backends!(force_moves_onto_a_down_target, Schema::Cinder, |db| {
     cloud(&db);
     let run = db
-        .svcctl()
+        .audited()
         .run(&move_args(
             "node02@lvm",
             "node03@lvm",
@@ -300,13 +300,13 @@ both_backends!(undo_moves_them_back, Schema::Cinder, |db| {
     cloud(&db);
     let was = (placed(&db, "volumes", "v1"), placed(&db, "groups", "g1"));
     let v = db
-        .svcctl()
+        .audited()
         .run(&move_args("node02@lvm", "node01@lvm", &["--yes"]))
         .code(0)
         .json();
     let txn = v["txn"].as_str().unwrap().to_string();
     let undo = db
-        .svcctl()
+        .audited()
         .run(&["volume", "move-host", "--undo", &txn, "--yes", "-f", "json"])
         .code(0)
         .json();
@@ -319,11 +319,11 @@ both_backends!(undo_moves_them_back, Schema::Cinder, |db| {
     assert_eq!(placed(&db, "volumes", "v2")[0], s("node02@lvm"));
     assert_eq!(db.audit_lines().len(), 6);
     // Undone already: the rows are no longer where TXN put them; nothing moves, exit 3.
-    db.svcctl()
+    db.audited()
         .run(&["volume", "move-host", "--undo", &txn, "--yes"])
         .code(3);
     assert_eq!(placed(&db, "volumes", "v1"), was.0);
-    db.svcctl()
+    db.audited()
         .run(&["volume", "move-host", "--undo", "no-such-txn", "--yes"])
         .code(4);
 });
@@ -349,9 +349,9 @@ both_backends!(backups_move_to_a_live_backup_host, Schema::Cinder, |db| {
         ]
     };
     // node01@lvm is a volume service, not a backup one.
-    db.svcctl().run(&args("node01@lvm")).code(3);
+    db.audited().run(&args("node01@lvm")).code(3);
     db.exec("UPDATE backups SET status = 'creating' WHERE id = 'b2'");
-    let run = db.svcctl().run(&args("node01")).code(3);
+    let run = db.audited().run(&args("node01")).code(3);
     assert!(
         run.error_line().contains("backups b2 (status creating)"),
         "{}",
@@ -359,10 +359,10 @@ both_backends!(backups_move_to_a_live_backup_host, Schema::Cinder, |db| {
     );
     assert_eq!(backup("b1"), s("node02"));
     db.exec("UPDATE backups SET status = 'available' WHERE id = 'b2'");
-    db.svcctl().run(&args("node01")).code(0);
+    db.audited().run(&args("node01")).code(0);
     assert_eq!((backup("b1"), backup("b2")), (s("node01"), s("node01")));
     assert_eq!(db.audit_lines()[0]["event"], "backup_host_moved");
-    db.svcctl()
+    db.audited()
         .run(&["service", "delete", "--host", "node02", "--yes"])
         .code(0);
 });

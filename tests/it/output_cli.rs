@@ -156,7 +156,7 @@ fn plan_tables_fit_80_columns_for_the_seeds_hosts() {
             "--force",
         ],
     ] {
-        let run = db.svcctl().run(args).code(0);
+        let run = db.audited().run(args).code(0);
         assert!(
             !run.stdout.is_empty() && widest(&run.stdout) < 80,
             "{args:?}:\n{}",
@@ -171,13 +171,13 @@ fn plan_tables_fit_80_columns_for_the_seeds_hosts() {
         "--dry-run",
         "--no-kill",
     ];
-    let piped = db.svcctl().run(&args).code(3).stdout;
+    let piped = db.audited().run(&args).code(3).stdout;
     assert!(widest(&piped) > 80, "{piped}");
-    let (code, tty) = on_terminal(&db.svcctl(), 80, &args);
+    let (code, tty) = on_terminal(&db.audited(), 80, &args);
     assert_eq!(code, 3);
     assert!(widest(&tty) <= 80, "{tty}");
     let max = db
-        .svcctl()
+        .audited()
         .run(&[&args[..], &["--max-width", "80"]].concat())
         .code(3)
         .stdout;
@@ -192,14 +192,12 @@ fn plan_tables_fit_80_columns_for_the_seeds_hosts() {
 }
 
 /// The same command's `-f yaml`, parsed, equals its `-f json`.
-fn yaml_matches_json(db: &TestDb, args: &[&str], code: i32) {
-    let json = db
-        .svcctl()
+fn yaml_matches_json(svcctl: &Svcctl, args: &[&str], code: i32) {
+    let json = svcctl
         .run(&[args, &["-f", "json"]].concat())
         .code(code)
         .json();
-    let yaml = db
-        .svcctl()
+    let yaml = svcctl
         .run(&[args, &["-f", "yaml"]].concat())
         .code(code)
         .stdout;
@@ -210,28 +208,28 @@ fn yaml_matches_json(db: &TestDb, args: &[&str], code: i32) {
 #[test]
 fn yaml_is_the_json_in_yaml() {
     let db = fixture_db();
-    yaml_matches_json(&db, &["service", "list"], 0);
+    yaml_matches_json(&db.svcctl(), &["service", "list"], 0);
     yaml_matches_json(
-        &db,
+        &db.svcctl(),
         &["service", "list", "--include-deleted", "--withreplication"],
         0,
     );
     yaml_matches_json(
-        &db,
+        &db.svcctl(),
         &["service", "list", "-c", "host", "-c", "frozen", "-c", "id"],
         0,
     );
     // An empty list is an empty YAML sequence.
-    yaml_matches_json(&db, &["service", "list", "--host", "nobody"], 0);
+    yaml_matches_json(&db.svcctl(), &["service", "list", "--host", "nobody"], 0);
     // A plan's result document too, on every path.
     yaml_matches_json(
-        &db,
+        &db.audited(),
         &["service", "delete", "--host", "node02", "--dry-run"],
         0,
     );
-    yaml_matches_json(&db, &["service", "delete", "--host", "nobody"], 4);
+    yaml_matches_json(&db.audited(), &["service", "delete", "--host", "nobody"], 4);
     yaml_matches_json(
-        &db,
+        &db.audited(),
         &["backend", "cleanup", "2813902f-2c94", "--no-kill", "--yes"],
         3,
     );
@@ -533,7 +531,7 @@ fn usage_errors_are_one_svcctl_line_with_a_hint() {
 both_backends!(notes_are_not_errors, Schema::Cinder, |db| {
     load_fixture_rows(&db);
     let ok = db
-        .svcctl()
+        .audited()
         .run(&["service", "delete", "--host", "node02", "--dry-run"])
         .code(0);
     assert!(ok.stderr.contains("dry run"), "{}", ok.stderr);
@@ -543,12 +541,12 @@ both_backends!(notes_are_not_errors, Schema::Cinder, |db| {
         ok.stderr
     );
     let done = db
-        .svcctl()
+        .audited()
         .run(&["service", "delete", "--host", "node02", "--yes"])
         .code(0);
     assert!(!done.stderr.contains("svcctl:"), "{}", done.stderr);
     let refused = db
-        .svcctl()
+        .audited()
         .run(&["backend", "cleanup", "2813902f-2c94", "--yes", "--no-kill"])
         .code(3);
     let prefixed: Vec<&str> = refused
@@ -590,7 +588,7 @@ both_backends!(one_json_vocabulary_on_every_path, Schema::Cinder, |db| {
     load_fixture_rows(&db);
     let want = doc_keys(&[]);
     let delete = |args: &[&str], code: i32| -> Value {
-        db.svcctl()
+        db.audited()
             .run(&[&["service", "delete", "-f", "json"][..], args].concat())
             .code(code)
             .json()
@@ -650,7 +648,7 @@ both_backends!(one_json_vocabulary_on_every_path, Schema::Cinder, |db| {
     // backend cleanup: the same keys plus processes.
     let want = doc_keys(&["processes", "shared_processes"]);
     let cleanup = |args: &[&str], code: i32| -> Value {
-        db.svcctl()
+        db.audited()
             .run(&[&["backend", "cleanup", "--no-kill", "-f", "json"][..], args].concat())
             .code(code)
             .json()
@@ -692,7 +690,7 @@ fn refusal_names_a_few_hosts_then_how_many_more() {
     }
     let before = db.fingerprint();
     let run = db
-        .svcctl()
+        .audited()
         .run(&[
             "backend",
             "cleanup",

@@ -145,7 +145,7 @@ both_backends!(
         let before = db.fingerprint();
         for host in ["skew1@lvm", "skew2@lvm"] {
             let run = db
-                .svcctl()
+                .audited()
                 .run(&["service", "delete", "--host", host, "--yes", "-f", "json"])
                 .code(3);
             let reasons = run.json()["refused"][0]["reasons"].to_string();
@@ -156,11 +156,11 @@ both_backends!(
             assert_eq!(db.fingerprint(), before);
         }
         let plan = db
-            .svcctl()
+            .audited()
             .run(&["service", "delete", "--host", "skew2@lvm", "--dry-run"])
             .code(3);
         assert!(plan.stdout.contains("refuse: heartbeat"), "{}", plan.stdout);
-        db.svcctl()
+        db.audited()
             .run(&["service", "delete", "--host", "skew*", "--yes", "--force"])
             .code(0);
         assert_eq!(db.int("SELECT COUNT(*) FROM services WHERE deleted = 0"), 0);
@@ -207,7 +207,7 @@ both_backends!(
         cluster_volume(&db, "v3", "node03@lvm#pool", "c1@lvm");
         let before = db.fingerprint();
         let run = db
-            .svcctl()
+            .audited()
             .run(&[
                 "service",
                 "delete",
@@ -226,7 +226,7 @@ both_backends!(
         );
         assert_eq!(db.fingerprint(), before);
         let table = db
-            .svcctl()
+            .audited()
             .run(&["service", "delete", "--host", "node01@lvm", "--dry-run"])
             .code(3);
         assert!(
@@ -241,7 +241,7 @@ both_backends!(
         db.service(11, "node11@lvm", "cinder-volume", 600);
         db.exec("UPDATE services SET cluster_name = 'c1@lvm' WHERE id = 11");
         let before = db.fingerprint();
-        db.svcctl()
+        db.audited()
             .run(&[
                 "service",
                 "delete",
@@ -253,14 +253,14 @@ both_backends!(
             ])
             .code(3);
         assert_eq!(db.fingerprint(), before);
-        db.svcctl()
+        db.audited()
             .run(&["service", "delete", "--host", "node01@lvm", "--yes"])
             .code(0);
-        db.svcctl()
+        db.audited()
             .run(&["service", "delete", "--host", "node11@lvm", "--yes"])
             .code(3);
         // --force overrides, as for every refusal.
-        db.svcctl()
+        db.audited()
             .run(&[
                 "service",
                 "delete",
@@ -281,7 +281,7 @@ both_backends!(
     |db| {
         cluster_c1(&db, 0);
         let pause = db.dir.path().join("pause");
-        let child = db.svcctl().paused(
+        let child = db.audited().paused(
             "SVCCTL_TEST_PAUSE_FILE",
             &pause,
             &[

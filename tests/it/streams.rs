@@ -41,7 +41,7 @@ fn closed_stdout_and_stderr_keep_a_refusal_exit_3() {
     // node01 is up: the real run would be refused, so the dry run exits 3 too.
     for stderr_closed in [false, true] {
         let mut cmd = db
-            .svcctl()
+            .audited()
             .command(&["service", "delete", "--host", "node01", "--dry-run"]);
         cmd.stdout(closed_pipe());
         if stderr_closed {

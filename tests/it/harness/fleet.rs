@@ -65,7 +65,7 @@ pub fn cleanup_seeing_go_down(db: &TestDb, key: &str, id: i64, node: &str) -> Va
         db.ago_ceil(56)
     ));
     let run = db
-        .svcctl()
+        .audited()
         .run(&[
             "backend", "cleanup", key, "--yes", "--wait", "30", "-f", "json",
         ])
