@@ -119,15 +119,10 @@ both_backends!(cluster_remove_empty_and_missing, Schema::Cinder, |db| {
         .code(0)
         .json();
     assert_eq!(ids(&v, "clusters_deleted"), [2]);
-    let r = db.rows(&format!(
-        "SELECT {}, {}, {} FROM clusters WHERE id = 2",
-        db.text("deleted"),
-        db.text("race_preventer"),
-        db.text("deleted_at")
-    ));
-    assert_eq!(r[0][0].as_deref(), Some("1"));
-    assert_eq!(r[0][1].as_deref(), Some("2"));
-    assert!(r[0][2].is_some());
+    let c2 = db.cluster_row(2);
+    assert_eq!(c2.deleted.as_deref(), Some("1"));
+    assert_eq!(c2.race_preventer.as_deref(), Some("2"));
+    assert!(c2.deleted_at.is_some());
     assert!(
         db.audit_lines()
             .iter()

@@ -13,18 +13,6 @@ fn nodes(db: &TestDb) {
     db.service(3, "node02@lvm", "cinder-volume", 600);
 }
 
-/// (disabled, disabled_reason, modified_at, updated_at) of service `id`, as text.
-fn state(db: &TestDb, id: i64) -> Vec<Option<String>> {
-    db.rows(&format!(
-        "SELECT {}, {}, {}, {} FROM services WHERE id = {id}",
-        db.text("disabled"),
-        db.text("disabled_reason"),
-        db.text("modified_at"),
-        db.text("updated_at")
-    ))
-    .remove(0)
-}
-
 /// `service disable --host node02@lvm --reason REASON EXTRA...`, expecting exit `code`.
 fn disable_lvm(db: &TestDb, reason: &str, extra: &[&str], code: i32) -> crate::harness::Run {
     let mut args = vec![
@@ -43,7 +31,7 @@ fn disable_lvm(db: &TestDb, reason: &str, extra: &[&str], code: i32) -> crate::h
 // moves, modified_at is stamped, the reason is set and then cleared; every change audited.
 both_backends!(disable_and_enable_like_cinder, Schema::Cinder, |db| {
     nodes(&db);
-    let heartbeat = state(&db, 3)[3].clone();
+    let heartbeat = db.service_row(3).updated_at;
     let v = db
         .audited()
         .run(&[
@@ -55,17 +43,21 @@ both_backends!(disable_and_enable_like_cinder, Schema::Cinder, |db| {
     assert_eq!(ids(&v, "changed"), [2, 3]);
     assert_eq!(v["changed"][0]["status"], "enabled", "as it was before");
     for id in [2, 3] {
-        let s = state(&db, id);
-        assert_eq!(s[0].as_deref(), Some("1"));
-        assert_eq!(s[1].as_deref(), Some("RMA 4711"));
-        assert!(s[2].is_some(), "modified_at stamped");
+        let s = db.service_row(id);
+        assert_eq!(s.disabled.as_deref(), Some("1"));
+        assert_eq!(s.disabled_reason.as_deref(), Some("RMA 4711"));
+        assert!(s.modified_at.is_some(), "modified_at stamped");
     }
     assert_eq!(
-        state(&db, 3)[3],
+        db.service_row(3).updated_at,
         heartbeat,
         "updated_at untouched: still down"
     );
-    assert_eq!(state(&db, 1)[0].as_deref(), Some("0"), "node01 untouched");
+    assert_eq!(
+        db.service_row(1).disabled.as_deref(),
+        Some("0"),
+        "node01 untouched"
+    );
     let audit = db.audit_lines();
     assert_eq!(audit.len(), 2);
     assert_eq!(audit[0]["event"], "service_disabled");
@@ -85,7 +77,10 @@ both_backends!(disable_and_enable_like_cinder, Schema::Cinder, |db| {
         .json();
     assert_eq!(ids(&again, "changed"), Vec::<i64>::new());
     assert_eq!(ids(&again, "unchanged"), [2]);
-    assert_eq!(state(&db, 2)[1].as_deref(), Some("RMA 4711"));
+    assert_eq!(
+        db.service_row(2).disabled_reason.as_deref(),
+        Some("RMA 4711")
+    );
     assert_eq!(db.audit_lines().len(), 2);
 
     let v = db
@@ -102,10 +97,10 @@ both_backends!(disable_and_enable_like_cinder, Schema::Cinder, |db| {
         .code(0)
         .json();
     assert_eq!(ids(&v, "changed"), [3]);
-    let s = state(&db, 3);
-    assert_eq!(s[0].as_deref(), Some("0"));
-    assert_eq!(s[1], None, "enable clears the reason");
-    assert_eq!(s[3], heartbeat);
+    let s = db.service_row(3);
+    assert_eq!(s.disabled.as_deref(), Some("0"));
+    assert_eq!(s.disabled_reason, None, "enable clears the reason");
+    assert_eq!(s.updated_at, heartbeat);
     assert_eq!(db.audit_lines()[2]["event"], "service_enabled");
     // The listing shows it as Cinder's would.
     let list = db
@@ -122,7 +117,7 @@ both_backends!(disable_and_enable_like_cinder, Schema::Cinder, |db| {
 both_backends!(refusals_change_nothing, Schema::Cinder, |db| {
     nodes(&db);
     let before = db.fingerprint();
-    let disabled = || state(&db, 3);
+    let disabled = || db.service_row(3);
     let was = disabled();
     let run = db
         .audited()
@@ -161,7 +156,7 @@ both_backends!(refusals_change_nothing, Schema::Cinder, |db| {
     // 255 characters are fine.
     let max = "y".repeat(255);
     disable_lvm(&db, &max, &["--yes"], 0);
-    assert_eq!(disabled()[1].as_deref(), Some(max.as_str()));
+    assert_eq!(disabled().disabled_reason.as_deref(), Some(max.as_str()));
 });
 
 /// `service disable --host node02* --reason ours -f json`, paused before its write.
@@ -185,8 +180,8 @@ both_backends!(disabled_meanwhile_keeps_its_reason, Schema::Cinder, |db| {
     let v = child.resume().code(0).json();
     assert_eq!(ids(&v, "changed"), [2]);
     assert_eq!(ids(&v, "unchanged"), [3]);
-    assert_eq!(state(&db, 3)[1].as_deref(), Some("theirs"));
-    assert_eq!(state(&db, 2)[1].as_deref(), Some("ours"));
+    assert_eq!(db.service_row(3).disabled_reason.as_deref(), Some("theirs"));
+    assert_eq!(db.service_row(2).disabled_reason.as_deref(), Some("ours"));
     assert_eq!(db.audit_lines().len(), 1);
 });
 
@@ -210,7 +205,7 @@ both_backends!(
             "{last}"
         );
         assert_eq!(
-            state(&db, 2)[0].as_deref(),
+            db.service_row(2).disabled.as_deref(),
             Some("0"),
             "service 2 still enabled"
         );

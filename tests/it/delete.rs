@@ -29,16 +29,14 @@ both_backends!(deletes_exactly_the_host_like_cinder, Schema::Cinder, |db| {
     assert_eq!(v["dry_run"], false);
     assert_eq!(v["refused"], serde_json::json!([]));
     assert_eq!(live_ids(&db), [1, 2, 5, 6]);
-    let rows = db.rows(&format!(
-        "SELECT {}, {}, {} FROM services WHERE id IN (3, 4) ORDER BY id",
-        db.text("deleted"),
-        db.text("deleted_at"),
-        db.text("updated_at")
-    ));
-    for r in &rows {
-        assert_eq!(r[0].as_deref(), Some("1"));
-        assert_eq!(r[1], r[2], "deleted_at and updated_at are the same instant");
-        let at = r[1].clone().unwrap();
+    for id in [3, 4] {
+        let r = db.service_row(id);
+        assert_eq!(r.deleted.as_deref(), Some("1"));
+        assert_eq!(
+            r.deleted_at, r.updated_at,
+            "deleted_at and updated_at are the same instant"
+        );
+        let at = r.deleted_at.unwrap();
         let (fmt, len) = match db.backend {
             Backend::MySql => ("%Y-%m-%d %H:%M:%S", 19),
             Backend::Sqlite => ("%Y-%m-%d %H:%M:%S%.6f", 26),

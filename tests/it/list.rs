@@ -1,5 +1,7 @@
 //! `svcctl service list` against Cinder 29's schema and rows, on SQLite and MariaDB.
 
+use std::collections::BTreeMap;
+
 use serde_json::Value;
 
 use crate::both_backends;
@@ -263,14 +265,12 @@ both_backends!(formats_round_trip, Schema::Cinder, |db| {
             "Disabled Reason"
         ]
     );
-    let rows: Vec<Vec<String>> = r
-        .records()
-        .map(|x| x.unwrap().iter().map(String::from).collect())
-        .collect();
+    // Each record by its header's names.
+    let rows: Vec<BTreeMap<String, String>> = r.deserialize().map(Result::unwrap).collect();
     assert_eq!(rows.len(), 2);
-    assert_eq!(rows[0][0], "cinder-backup");
-    assert_eq!(rows[0][7], "has, a \"comma\"");
-    assert_eq!(rows[1][7], "", "NULL is an empty CSV field");
+    assert_eq!(rows[0]["Binary"], "cinder-backup");
+    assert_eq!(rows[0]["Disabled Reason"], "has, a \"comma\"");
+    assert_eq!(rows[1]["Disabled Reason"], "", "NULL is an empty CSV field");
     let v = db
         .svcctl()
         .run(&["service", "list", "-f", "json", "-c", "host", "-c", "State"])

@@ -6,7 +6,7 @@
 use serde_json::Value;
 
 use crate::both_backends;
-use crate::harness::{Schema, TestDb};
+use crate::harness::{Placement, Schema, TestDb};
 
 /// node01@lvm (up, cluster cl1@lvm) and node01's backup up; node02@lvm and node02's backup
 /// dead; node03@lvm dead. On node02@lvm: v1 (pool nvme, pointing at node02's uuid), v2 (no
@@ -23,26 +23,6 @@ fn cloud(db: &TestDb) {
     db.volume("v3", "node02@lvmx#p");
     db.exec("UPDATE volumes SET service_uuid = 'uuid-2' WHERE id IN ('v1', 'v2')");
     db.exec("INSERT INTO `groups` (deleted, id, host, status) VALUES (0, 'g1', 'node02@lvm#nvme', 'available')");
-}
-
-/// (host, service_uuid, cluster_name) of row `id` of `table` (NULL where it has no such column).
-fn placed(db: &TestDb, table: &str, id: &str) -> Vec<Option<String>> {
-    let uuid = if table == "volumes" {
-        "service_uuid"
-    } else {
-        "NULL"
-    };
-    let cluster = if table == "backups" {
-        "NULL"
-    } else {
-        "cluster_name"
-    };
-    db.rows(&format!(
-        "SELECT host, {}, {} FROM `{table}` WHERE id = '{id}'",
-        db.text(uuid),
-        db.text(cluster)
-    ))
-    .remove(0)
 }
 
 fn s(v: &str) -> Option<String> {
@@ -102,15 +82,23 @@ both_backends!(
         assert_eq!(moved_ids(&v), ["v1", "v2", "g1"]);
         assert_eq!(v["target"]["id"], 1);
         assert_eq!(
-            placed(&db, "volumes", "v1"),
-            [s("node01@lvm#nvme"), s("uuid-1"), s("cl1@lvm#nvme")]
+            db.placement("volumes", "v1"),
+            Placement {
+                host: s("node01@lvm#nvme"),
+                service_uuid: s("uuid-1"),
+                cluster_name: s("cl1@lvm#nvme"),
+            }
         );
         assert_eq!(
-            placed(&db, "volumes", "v2"),
-            [s("node01@lvm"), s("uuid-1"), s("cl1@lvm")]
+            db.placement("volumes", "v2"),
+            Placement {
+                host: s("node01@lvm"),
+                service_uuid: s("uuid-1"),
+                cluster_name: s("cl1@lvm"),
+            }
         );
-        assert_eq!(placed(&db, "groups", "g1")[0], s("node01@lvm#nvme"));
-        assert_eq!(placed(&db, "volumes", "v3")[0], s("node02@lvmx#p"));
+        assert_eq!(db.placement("groups", "g1").host, s("node01@lvm#nvme"));
+        assert_eq!(db.placement("volumes", "v3").host, s("node02@lvmx#p"));
         let audit = db.audit_lines();
         assert_eq!(audit.len(), 3);
         assert_eq!(audit[0]["event"], "volume_host_moved");
@@ -160,8 +148,8 @@ both_backends!(a_pool_in_the_target_is_set, Schema::Cinder, |db| {
     db.audited()
         .run(&move_args("node02@lvm", "node01@lvm#gold", &["--yes"]))
         .code(0);
-    assert_eq!(placed(&db, "volumes", "v1")[0], s("node01@lvm#gold"));
-    assert_eq!(placed(&db, "volumes", "v2")[0], s("node01@lvm#gold"));
+    assert_eq!(db.placement("volumes", "v1").host, s("node01@lvm#gold"));
+    assert_eq!(db.placement("volumes", "v2").host, s("node01@lvm#gold"));
 });
 
 // Each refusal: exit 3, the one-line error names it, nothing changed, nothing audited.
@@ -172,7 +160,7 @@ both_backends!(refusals_change_nothing, Schema::Cinder, |db| {
         let run = db.audited().run(&args).code(3);
         assert!(run.error_line().contains(says), "{}", run.stderr);
         assert_eq!(db.fingerprint(), before);
-        assert_eq!(placed(&db, "groups", "g1")[0], s("node02@lvm#nvme"));
+        assert_eq!(db.placement("groups", "g1").host, s("node02@lvm#nvme"));
         assert!(db.audit_lines().is_empty());
         run
     };
@@ -218,7 +206,7 @@ both_backends!(refusals_change_nothing, Schema::Cinder, |db| {
         "{}",
         run.stderr
     );
-    assert_eq!(placed(&db, "volumes", "v1")[0], s("node02@lvm#nvme"));
+    assert_eq!(db.placement("volumes", "v1").host, s("node02@lvm#nvme"));
     assert!(db.audit_lines().is_empty());
     // Nothing on FROM: 4.
     db.audited()
@@ -239,8 +227,12 @@ both_backends!(force_moves_onto_a_down_target, Schema::Cinder, |db| {
         .code(0);
     assert!(run.stderr.contains("warning: --force"), "{}", run.stderr);
     assert_eq!(
-        placed(&db, "volumes", "v1"),
-        [s("node03@lvm#nvme"), s("uuid-3"), None]
+        db.placement("volumes", "v1"),
+        Placement {
+            host: s("node03@lvm#nvme"),
+            service_uuid: s("uuid-3"),
+            cluster_name: None,
+        }
     );
 });
 
@@ -287,9 +279,9 @@ both_backends!(
             "{}",
             run.stderr
         );
-        assert_eq!(placed(&db, "volumes", "v9")[0], s("node02@lvm#nvme"));
-        assert_eq!(placed(&db, "volumes", "v2")[0], s("node02@lvm"));
-        assert_eq!(placed(&db, "volumes", "v1")[0], s("node02@lvm#nvme"));
+        assert_eq!(db.placement("volumes", "v9").host, s("node02@lvm#nvme"));
+        assert_eq!(db.placement("volumes", "v2").host, s("node02@lvm"));
+        assert_eq!(db.placement("volumes", "v1").host, s("node02@lvm#nvme"));
         assert_eq!(db.fingerprint(), before);
         assert!(db.audit_lines().is_empty());
     }
@@ -298,7 +290,7 @@ both_backends!(
 // --undo TXN puts back what TXN moved (host, service_uuid, cluster_name), audited itself.
 both_backends!(undo_moves_them_back, Schema::Cinder, |db| {
     cloud(&db);
-    let was = (placed(&db, "volumes", "v1"), placed(&db, "groups", "g1"));
+    let was = (db.placement("volumes", "v1"), db.placement("groups", "g1"));
     let v = db
         .audited()
         .run(&move_args("node02@lvm", "node01@lvm", &["--yes"]))
@@ -313,16 +305,16 @@ both_backends!(undo_moves_them_back, Schema::Cinder, |db| {
     assert_eq!(undo["undo_of"], txn.as_str());
     assert_eq!(moved_ids(&undo).len(), 3);
     assert_eq!(
-        (placed(&db, "volumes", "v1"), placed(&db, "groups", "g1")),
+        (db.placement("volumes", "v1"), db.placement("groups", "g1")),
         was
     );
-    assert_eq!(placed(&db, "volumes", "v2")[0], s("node02@lvm"));
+    assert_eq!(db.placement("volumes", "v2").host, s("node02@lvm"));
     assert_eq!(db.audit_lines().len(), 6);
     // Undone already: the rows are no longer where TXN put them; nothing moves, exit 3.
     db.audited()
         .run(&["volume", "move-host", "--undo", &txn, "--yes"])
         .code(3);
-    assert_eq!(placed(&db, "volumes", "v1"), was.0);
+    assert_eq!(db.placement("volumes", "v1"), was.0);
     db.audited()
         .run(&["volume", "move-host", "--undo", "no-such-txn", "--yes"])
         .code(4);
@@ -336,7 +328,7 @@ both_backends!(backups_move_to_a_live_backup_host, Schema::Cinder, |db| {
             "INSERT INTO backups (deleted, id, volume_id, host, status) VALUES (0, '{id}', 'v1', 'node02', '{status}')"
         ));
     }
-    let backup = |id: &str| placed(&db, "backups", id)[0].clone();
+    let backup = |id: &str| db.placement("backups", id).host.clone();
     let args = |to: &'static str| {
         vec![
             "backup",

@@ -3,6 +3,8 @@
 //! them, a heartbeat from the future, volumes that reach a service only through its cluster, and
 //! the order rows come in, on SQLite and MariaDB.
 
+use std::collections::BTreeMap;
+
 use serde_json::Value;
 
 use crate::both_backends;
@@ -303,15 +305,17 @@ both_backends!(
     }
 );
 
-/// The rows of a table svcctl printed, as (host, updated_at) cells.
+/// The rows of a table svcctl printed, as their (Host, Updated_at) cells, found by the header.
 fn table_rows(table: &str) -> Vec<(String, String)> {
-    table
-        .lines()
-        .filter(|l| l.starts_with('|'))
-        .skip(1)
+    let cells = |l: &str| -> Vec<String> { l.split('|').map(|c| c.trim().to_string()).collect() };
+    let mut lines = table.lines().filter(|l| l.starts_with('|'));
+    let header = cells(lines.next().unwrap());
+    let column = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let (host, updated_at) = (column("Host"), column("Updated_at"));
+    lines
         .map(|l| {
-            let cells: Vec<&str> = l.split('|').map(str::trim).collect();
-            (cells[2].to_string(), cells[6].to_string())
+            let row = cells(l);
+            (row[host].clone(), row[updated_at].clone())
         })
         .collect()
 }
@@ -353,10 +357,10 @@ both_backends!(every_format_in_the_table_order, Schema::Cinder, |db| {
         .code(0)
         .stdout;
     let csv: Vec<(String, String)> = csv::Reader::from_reader(csv.as_bytes())
-        .records()
+        .deserialize::<BTreeMap<String, String>>()
         .map(|r| {
             let r = r.unwrap();
-            (r[1].to_string(), r[5].to_string())
+            (r["Host"].clone(), r["Updated_at"].clone())
         })
         .collect();
     assert_eq!(csv, table);
