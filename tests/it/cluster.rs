@@ -7,6 +7,7 @@ use serde_json::Value;
 use crate::both_backends;
 use crate::harness::fleet::ids;
 use crate::harness::{Schema, Svcctl, TestDb};
+use crate::svcctl_snapshot;
 
 fn cluster_row(db: &TestDb, id: i64, name: &str, binary: &str, deleted: bool) {
     db.exec(&format!(
@@ -249,7 +250,7 @@ fn new_commands_have_help() {
         &["cluster", "remove", "--help"],
     ] {
         let run = Svcctl::new().run(sub).code(0);
-        insta::assert_snapshot!(sub[..2].join("_"), run.stdout);
+        svcctl_snapshot!(sub[..2].join("_"), run.stdout);
     }
 }
 

@@ -5,6 +5,7 @@ use std::io::Read;
 use std::process::Stdio;
 
 use crate::harness::{Backend, Schema, Svcctl, TestDb};
+use crate::svcctl_snapshot;
 
 fn sqlite() -> TestDb {
     let db = TestDb::new(Backend::Sqlite, Schema::Cinder).unwrap();
@@ -226,14 +227,14 @@ fn bad_inputs_get_one_line_and_a_documented_code() {
 fn help_documents_every_flag_and_exit_code() {
     let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("cinder.conf.example");
     let run = Svcctl::new().config(&example).run(&["--help"]).code(0);
-    insta::assert_snapshot!("help", run.stdout);
+    svcctl_snapshot!("help", run.stdout);
     for sub in [
         &["service", "list", "--help"][..],
         &["service", "delete", "--help"],
         &["backend", "cleanup", "--help"],
     ] {
         let run = Svcctl::new().run(sub).code(0);
-        insta::assert_snapshot!(sub[..2].join("_"), run.stdout);
+        svcctl_snapshot!(sub[..2].join("_"), run.stdout);
     }
     let run = Svcctl::new().run(&["service", "remove"]).code(2);
     assert!(

@@ -5,6 +5,7 @@
 use crate::both_backends;
 use crate::harness::fleet::ids;
 use crate::harness::{Schema, TestDb};
+use crate::svcctl_snapshot;
 
 /// A dead node02 (scheduler, volume) beside a live node01.
 fn nodes(db: &TestDb) {
@@ -223,7 +224,7 @@ fn help_documents_every_flag() {
         &["backup", "move-host", "--help"],
     ] {
         let run = crate::harness::Svcctl::new().run(sub).code(0);
-        insta::assert_snapshot!(sub[..2].join("_"), run.stdout);
+        svcctl_snapshot!(sub[..2].join("_"), run.stdout);
     }
 }
 

@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use crate::both_backends;
+use crate::harness::snapshot::FIXED_TIMES;
 use crate::harness::{Schema, load_fixture_rows};
+use crate::svcctl_snapshot;
 
 fn hosts_of(v: &Value) -> Vec<String> {
     v.as_array()
@@ -20,12 +22,12 @@ fn hosts_of(v: &Value) -> Vec<String> {
 both_backends!(fixture_table, Schema::Cinder, |db| {
     load_fixture_rows(&db);
     let run = db.svcctl().run(&["service", "list"]).code(0);
-    insta::assert_snapshot!("fixture_service_list", run.stdout);
+    svcctl_snapshot!(FIXED_TIMES, "fixture_service_list", run.stdout);
     let run = db
         .svcctl()
         .run(&["service", "list", "--withreplication", "--host", "node01"])
         .code(0);
-    insta::assert_snapshot!("fixture_withreplication", run.stdout);
+    svcctl_snapshot!(FIXED_TIMES, "fixture_withreplication", run.stdout);
 });
 
 // With node01's heartbeats made current, svcctl reaches Cinder's verdicts: node01 up, node02 down,

@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use crate::both_backends;
 use crate::harness::{Placement, Schema, TestDb};
+use crate::svcctl_snapshot;
 
 /// node01@lvm (up, cluster cl1@lvm) and node01's backup up; node02@lvm and node02's backup
 /// dead; node03@lvm dead. On node02@lvm: v1 (pool nvme, pointing at node02's uuid), v2 (no
@@ -144,7 +145,7 @@ both_backends!(a_pool_in_the_target_is_set, Schema::Cinder, |db| {
             "--dry-run",
         ])
         .code(0);
-    insta::assert_snapshot!("dry_run_plan", plan.stdout);
+    svcctl_snapshot!("dry_run_plan", plan.stdout);
     db.audited()
         .run(&move_args("node02@lvm", "node01@lvm#gold", &["--yes"]))
         .code(0);

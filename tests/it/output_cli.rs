@@ -10,7 +10,9 @@ use serde_json::{Value, json};
 use unicode_width::UnicodeWidthStr;
 
 use crate::both_backends;
+use crate::harness::snapshot::FIXED_TIMES;
 use crate::harness::{Backend, Schema, Svcctl, TestDb, load_fixture_rows};
+use crate::svcctl_snapshot;
 
 /// The display width of the widest line.
 fn widest(text: &str) -> usize {
@@ -75,7 +77,7 @@ fn tables_fit_80_and_200_columns_and_pipes_keep_the_seed_bytes() {
         .code(0)
         .stdout;
     assert!(widest(&fit80) <= 80, "{fit80}");
-    insta::assert_snapshot!("list_fit_80", fit80);
+    svcctl_snapshot!(FIXED_TIMES, "list_fit_80", fit80);
     // --max-width, CLIFF_MAX_TERM_WIDTH and CLIFF_FIT_WIDTH=1 say the same.
     for (env, args) in [
         (None, &["service", "list", "--max-width", "80"][..]),
@@ -120,7 +122,7 @@ fn tables_fit_80_and_200_columns_and_pipes_keep_the_seed_bytes() {
     );
     assert_eq!(code, 0);
     assert!(widest(&wide200) <= 200, "{wide200}");
-    insta::assert_snapshot!("list_wide_200", wide200);
+    svcctl_snapshot!(FIXED_TIMES, "list_wide_200", wide200);
     let wide80 = db
         .svcctl()
         .run(&[
@@ -134,7 +136,7 @@ fn tables_fit_80_and_200_columns_and_pipes_keep_the_seed_bytes() {
         .code(0)
         .stdout;
     assert!(widest(&wide80) <= 80, "{wide80}");
-    insta::assert_snapshot!("list_wide_80", wide80);
+    svcctl_snapshot!(FIXED_TIMES, "list_wide_80", wide80);
     // No row is lost or split apart: every host is still there, whole or wrapped.
     for host in ["node01", "node02"] {
         assert!(fit80.contains(host), "{fit80}");

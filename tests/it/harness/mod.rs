@@ -1,7 +1,7 @@
 //! The test harness, by concern: `server` starts the private MariaDB, `database` gives each
 //! test a fresh database (MariaDB or SQLite) and an administrator's view of it, `runner` runs
 //! the svcctl binary, `rows` names the columns of one row; `both_backends!` runs one test body on each backend; `fleet` holds the seeds and helpers
-//! several test files share. For the fault
+//! several test files share; `svcctl_snapshot!` (in `snapshot`) is every snapshot test's macro. For the fault
 //! tests: `session` holds a root MySQL session open (and its locks), `background` runs svcctl
 //! and reads its stderr as it comes, `relay` loses the answer to a COMMIT, and `own_server`
 //! is a MariaDB a test may stop and start.
@@ -15,6 +15,7 @@ mod rows;
 mod runner;
 mod server;
 mod session;
+pub mod snapshot;
 
 pub use background::Background;
 pub use database::{Backend, Schema, TestDb, load_fixture_rows};
