@@ -4,22 +4,22 @@
 mod harness;
 
 mod audit;
+mod cinder_parity;
 mod cleanup;
 mod cluster;
 mod config;
 mod connect;
-mod corpus;
 mod decommission;
 mod delete;
 mod faults;
 mod generate;
 mod list;
+mod malformed_inputs;
+mod migrations;
 mod move_host;
 mod output_cli;
-mod parity;
 mod purge;
 mod restore;
-mod schema;
-mod shared;
+mod shared_process;
 mod streams;
 mod sweep;
