@@ -467,43 +467,6 @@ fn global_flags_after_the_subcommand_keep_olsos_order() {
 }
 
 #[test]
-fn subcommand_help_separates_global_options_and_ends_with_exit_codes() {
-    for sub in [
-        &["service", "list", "--help"][..],
-        &["service", "delete", "--help"],
-        &["backend", "cleanup", "--help"],
-    ] {
-        let out = Svcctl::new().run(sub).code(0).stdout;
-        let (own, global) = out
-            .split_once("Global options:")
-            .unwrap_or_else(|| panic!("{sub:?}: no Global options heading:\n{out}"));
-        for flag in [
-            "--config-file",
-            "--config-dir",
-            "--debug",
-            "--timeout",
-            "--max-retries",
-        ] {
-            assert!(
-                !own.contains(flag),
-                "{sub:?}: {flag} among the command's own:\n{out}"
-            );
-            assert!(global.contains(flag), "{sub:?}: {flag} missing:\n{out}");
-        }
-        assert!(
-            out.trim_end()
-                .ends_with("130  interrupted (Ctrl-C); nothing half-written")
-                || out.contains("Exit codes:"),
-            "{sub:?}:\n{out}"
-        );
-        assert!(
-            global.contains("Exit codes:"),
-            "{sub:?}: exit codes at the end:\n{out}"
-        );
-    }
-}
-
-#[test]
 fn usage_errors_are_one_svcctl_line_with_a_hint() {
     for (args, want) in [
         (&["service", "list", "--bogus"][..], "--bogus"),
