@@ -5,13 +5,8 @@
 use std::os::unix::fs::PermissionsExt;
 
 use crate::both_backends;
-use crate::harness::{Backend, PASSWORD, PASSWORD_ENCODED, Schema, Svcctl, TestDb};
-
-fn node02(db: &TestDb) {
-    db.service(1, "node01", "cinder-scheduler", 5);
-    db.service(3, "node02", "cinder-scheduler", 600);
-    db.service(4, "node02", "cinder-backup", 600);
-}
+use crate::harness::fleet::node02_scheduler_and_backup_down;
+use crate::harness::{Backend, PASSWORD, PASSWORD_ENCODED, Schema, Svcctl};
 
 // A log that cannot be created stops every writing command before it changes anything: exit 1,
 // naming the path and --audit-log. (The path runs through a regular file, so not even root can
@@ -20,7 +15,7 @@ both_backends!(
     unwritable_audit_log_refuses_before_any_change,
     Schema::Cinder,
     |db| {
-        node02(&db);
+        node02_scheduler_and_backup_down(&db);
         let before = db.fingerprint();
         let bad = "/proc/svcctl-audit.jsonl";
         for args in [
@@ -68,7 +63,7 @@ both_backends!(
 
 // --no-audit is the explicit opt-out: the deletion goes ahead without a record.
 both_backends!(no_audit_opts_out, Schema::Cinder, |db| {
-    node02(&db);
+    node02_scheduler_and_backup_down(&db);
     let run = Svcctl::new()
         .config(&db.conf("node01", ""))
         .run(&[
@@ -99,7 +94,7 @@ both_backends!(no_audit_opts_out, Schema::Cinder, |db| {
 // Missing directories are created 0750 and the log 0640, said once on stderr; records name the
 // database absolutely and use service list's keys.
 both_backends!(created_modes_and_record_keys, Schema::Cinder, |db| {
-    node02(&db);
+    node02_scheduler_and_backup_down(&db);
     // svcctl creates one missing level (as /var/log/svcctl under /var/log), never more.
     std::fs::create_dir(db.dir.path().join("log")).unwrap();
     let dir = db.dir.path().join("log/svcctl");

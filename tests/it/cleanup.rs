@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use crate::harness::fleet::{cleanup_seeing_go_down, deleted_hosts};
 use crate::harness::{Backend, Run, Schema, TestDb, load_fixture_rows};
 
 /// A process whose command line reads `title`; with `ignore_term`, it survives SIGTERM.
@@ -70,15 +71,6 @@ fn leftover(key: &str) -> String {
     format!("cinder-volume --config-file /etc/cinder/{key}.conf")
 }
 
-fn deleted_hosts(v: &Value) -> Vec<String> {
-    v["deleted"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["host"].as_str().unwrap().to_string())
-        .collect()
-}
-
 /// The "done when": the seed's cluster in a Cinder 29 database, cleanup of backend
 /// deffaf27 run on node01.
 #[test]
@@ -106,7 +98,7 @@ fn seed_cluster_cleanup_on_node01() {
         let mut other = Fake::start(&leftover("backend-ffdc2630-def2"), false);
         let before_other = db.rows("SELECT CAST(id AS CHAR) FROM services WHERE deleted = 0 AND host NOT LIKE '%deffaf27%' ORDER BY id");
         let run = db
-            .svcctl()
+            .audited()
             .run(&[
                 "backend",
                 "cleanup",
@@ -151,7 +143,7 @@ fn seed_cluster_cleanup_on_node01() {
         assert_eq!(before_other, db.rows("SELECT CAST(id AS CHAR) FROM services WHERE deleted = 0 AND host NOT LIKE '%deffaf27%' ORDER BY id"));
         assert_eq!(db.audit_lines().len(), 2);
         // Nothing left: a clean 4, or 0 with --missing-ok.
-        db.svcctl()
+        db.audited()
             .run(&[
                 "backend",
                 "cleanup",
@@ -159,7 +151,7 @@ fn seed_cluster_cleanup_on_node01() {
                 "--yes",
             ])
             .code(4);
-        db.svcctl()
+        db.audited()
             .run(&[
                 "backend",
                 "cleanup",
@@ -171,7 +163,7 @@ fn seed_cluster_cleanup_on_node01() {
         // Backend 2813902f still owns a volume (on node02@...#nvme, whose row is already gone).
         let before = db.fingerprint();
         let refused = db
-            .svcctl()
+            .audited()
             .run(&[
                 "backend",
                 "cleanup",
@@ -199,7 +191,7 @@ fn volume_on_a_pool_refuses_and_kills_nothing() {
     let mut p = Fake::start(&leftover(key), false);
     let before = db.fingerprint();
     let run = db
-        .svcctl()
+        .audited()
         .run(&["backend", "cleanup", "0a0a0a0a-0001", "--yes", "-f", "json"])
         .code(3);
     let v = run.json();
@@ -212,7 +204,7 @@ fn volume_on_a_pool_refuses_and_kills_nothing() {
     assert_eq!(db.fingerprint(), before);
     // --force overrides, and says what it overrode.
     let forced = db
-        .svcctl()
+        .audited()
         .run(&[
             "backend",
             "cleanup",
@@ -240,7 +232,7 @@ fn dry_run_touches_no_process_and_no_row() {
     let mut p = Fake::start(&leftover(key), false);
     let before = db.fingerprint();
     let v = db
-        .svcctl()
+        .audited()
         .run(&[
             "backend",
             "cleanup",
@@ -264,7 +256,7 @@ fn dry_run_touches_no_process_and_no_row() {
     assert_eq!(db.fingerprint(), before);
     // The table form shows the processes and the plan; without --yes and no terminal: exit 2.
     let run = db
-        .svcctl()
+        .audited()
         .run(&["backend", "cleanup", "0b0b0b0b-0002"])
         .code(2);
     // The command line, cut with `…` to keep the table narrow (JSON has it whole).
@@ -292,7 +284,7 @@ fn other_nodes_must_be_down_or_go_down_within_wait() {
     let mut p = Fake::start(&leftover(key), false);
     let before = db.fingerprint();
     let run = db
-        .svcctl()
+        .audited()
         .run(&["backend", "cleanup", key, "--yes"])
         .code(3);
     assert!(
@@ -326,28 +318,6 @@ fn other_nodes_must_be_down_or_go_down_within_wait() {
     assert!(!p.running());
 }
 
-/// Service `id` on `node` last heartbeated 56 s ago: `backend cleanup KEY --wait 30` waits for
-/// it to go down, says so, and succeeds. Its JSON result.
-pub(crate) fn cleanup_seeing_go_down(db: &TestDb, key: &str, id: i64, node: &str) -> Value {
-    db.exec(&format!(
-        "UPDATE services SET updated_at = '{}' WHERE id = {id}",
-        db.ago_ceil(56)
-    ));
-    let run = db
-        .svcctl()
-        .run(&[
-            "backend", "cleanup", key, "--yes", "--wait", "30", "-f", "json",
-        ])
-        .code(0);
-    assert!(
-        run.stderr
-            .contains(&format!("waiting for 1 node to go down ({node})")),
-        "{}",
-        run.stderr
-    );
-    run.json()
-}
-
 #[test]
 fn no_kill_judges_this_node_by_heartbeat() {
     let db = TestDb::new(Backend::Sqlite, Schema::Cinder).unwrap();
@@ -355,13 +325,13 @@ fn no_kill_judges_this_node_by_heartbeat() {
     db.service(1, &format!("node01@{key}"), "cinder-volume", 5);
     let mut p = Fake::start(&leftover(key), false);
     let run = db
-        .svcctl()
+        .audited()
         .run(&["backend", "cleanup", "0c0c0c0c-0003", "--yes", "--no-kill"])
         .code(3);
     assert!(run.stdout.contains("refuse: up"), "{}", run.stdout);
     assert!(p.running());
     let bad = db
-        .svcctl()
+        .audited()
         .run(&["backend", "cleanup", "node01@x", "--yes"])
         .code(2);
     assert!(
@@ -383,7 +353,7 @@ fn two_cleanups_at_once() {
         }
         let _p = Fake::start(&leftover(key), false);
         let spawn = || {
-            db.svcctl()
+            db.audited()
                 .command(&[
                     "backend",
                     "cleanup",
@@ -437,7 +407,7 @@ fn no_permission_to_signal_changes_nothing() {
     let before = db.fingerprint();
     let svcctl = crate::harness::Svcctl::new()
         .config(&conf)
-        .audit(db.audit_path());
+        .audit_log(&db.audit_path());
     let inner = svcctl.command(&["backend", "cleanup", "0e0e0e0e-0005", "--yes"]);
     let mut cmd = Command::new("setpriv");
     cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
@@ -467,7 +437,7 @@ fn volume_on_the_backend_between_plan_and_write() {
     let key = "backend-0f0f0f0f-0006";
     db.service(1, &format!("node02@{key}"), "cinder-volume", 600);
     let pause = db.dir.path().join("pause");
-    let child = db.svcctl().paused(
+    let child = db.audited().paused(
         "SVCCTL_TEST_PAUSE_FILE",
         &pause,
         &["backend", "cleanup", "0f0f0f0f-0006", "--yes", "-f", "json"],

@@ -5,10 +5,11 @@
 use serde_json::Value;
 
 use crate::both_backends;
-use crate::harness::{Schema, Svcctl, TestDb};
-use crate::restore::{audited, ids};
+use crate::harness::fleet::ids;
+use crate::harness::{Schema, TestDb};
 
-fn cluster_row(db: &TestDb, id: i64, name: &str, binary: &str, deleted: bool) {
+/// Inserts cluster `id` as Cinder writes it; a deleted one as `cluster_destroy` leaves it.
+fn add_cluster(db: &TestDb, id: i64, name: &str, binary: &str, deleted: bool) {
     db.exec(&format!(
         "INSERT INTO clusters (created_at, updated_at, deleted, deleted_at, id, name, `binary`, \
          disabled, race_preventer, frozen) VALUES ('2026-01-01 00:00:00', \
@@ -32,9 +33,9 @@ fn member(db: &TestDb, id: i64, host: &str, cluster: &str, secs_ago: i64) {
 
 /// c1: one member up, one down; c2: no members; c3: soft-deleted.
 fn clusters(db: &TestDb) {
-    cluster_row(db, 1, "c1@lvm", "cinder-volume", false);
-    cluster_row(db, 2, "c2@nfs", "cinder-volume", false);
-    cluster_row(db, 3, "c3@old", "cinder-volume", true);
+    add_cluster(db, 1, "c1@lvm", "cinder-volume", false);
+    add_cluster(db, 2, "c2@nfs", "cinder-volume", false);
+    add_cluster(db, 3, "c3@old", "cinder-volume", true);
     member(db, 11, "a@lvm", "c1@lvm", 5);
     member(db, 12, "b@lvm", "c1@lvm", 600);
 }
@@ -104,9 +105,9 @@ both_backends!(
 // Cinder's cluster_destroy on an empty cluster: deleted = 1, deleted_at, race_preventer = id.
 both_backends!(cluster_remove_empty_and_missing, Schema::Cinder, |db| {
     clusters(&db);
-    let v = audited(
-        &db,
-        &[
+    let v = db
+        .audited()
+        .run(&[
             "cluster",
             "remove",
             "c2@nfs",
@@ -115,20 +116,14 @@ both_backends!(cluster_remove_empty_and_missing, Schema::Cinder, |db| {
             "--yes",
             "-f",
             "json",
-        ],
-    )
-    .code(0)
-    .json();
+        ])
+        .code(0)
+        .json();
     assert_eq!(ids(&v, "clusters_deleted"), [2]);
-    let r = db.rows(&format!(
-        "SELECT {}, {}, {} FROM clusters WHERE id = 2",
-        db.text("deleted"),
-        db.text("race_preventer"),
-        db.text("deleted_at")
-    ));
-    assert_eq!(r[0][0].as_deref(), Some("1"));
-    assert_eq!(r[0][1].as_deref(), Some("2"));
-    assert!(r[0][2].is_some());
+    let c2 = db.cluster_row(2);
+    assert_eq!(c2.deleted.as_deref(), Some("1"));
+    assert_eq!(c2.race_preventer.as_deref(), Some("2"));
+    assert!(c2.deleted_at.is_some());
     assert!(
         db.audit_lines()
             .iter()
@@ -140,16 +135,14 @@ both_backends!(cluster_remove_empty_and_missing, Schema::Cinder, |db| {
         ("c1@lvm", "cinder-backup"),
         ("nope", "cinder-volume"),
     ] {
-        let run = audited(
-            &db,
-            &["cluster", "remove", name, "--binary", binary, "--yes"],
-        )
-        .code(4);
+        let run = db
+            .audited()
+            .run(&["cluster", "remove", name, "--binary", binary, "--yes"])
+            .code(4);
         assert!(run.error_line().contains(name), "{}", run.stderr);
     }
-    audited(
-        &db,
-        &[
+    db.audited()
+        .run(&[
             "cluster",
             "remove",
             "nope",
@@ -157,10 +150,11 @@ both_backends!(cluster_remove_empty_and_missing, Schema::Cinder, |db| {
             "cinder-volume",
             "--yes",
             "--missing-ok",
-        ],
-    )
-    .code(0);
-    audited(&db, &["cluster", "remove", "c1@lvm", "--yes"]).code(2);
+        ])
+        .code(0);
+    db.audited()
+        .run(&["cluster", "remove", "c1@lvm", "--yes"])
+        .code(2);
     assert_eq!(db.fingerprint(), before);
 });
 
@@ -172,23 +166,22 @@ both_backends!(
     |db| {
         clusters(&db);
         let before = db.fingerprint();
-        let run = audited(
-            &db,
-            &[
+        let run = db
+            .audited()
+            .run(&[
                 "cluster",
                 "remove",
                 "c1@lvm",
                 "--binary",
                 "cinder-volume",
                 "--yes",
-            ],
-        )
-        .code(3);
+            ])
+            .code(3);
         assert!(run.error_line().contains("--recursive"), "{}", run.stderr);
         assert_eq!(db.fingerprint(), before);
-        let run = audited(
-            &db,
-            &[
+        let run = db
+            .audited()
+            .run(&[
                 "cluster",
                 "remove",
                 "c1@lvm",
@@ -198,9 +191,8 @@ both_backends!(
                 "--yes",
                 "-f",
                 "json",
-            ],
-        )
-        .code(3);
+            ])
+            .code(3);
         let v = run.json();
         assert_eq!(ids(&v, "refused"), [11]);
         assert_eq!(db.fingerprint(), before);
@@ -210,9 +202,9 @@ both_backends!(
             "UPDATE services SET updated_at = '{}' WHERE id = 11",
             db.ago(600)
         ));
-        let v = audited(
-            &db,
-            &[
+        let v = db
+            .audited()
+            .run(&[
                 "cluster",
                 "remove",
                 "c1@lvm",
@@ -222,10 +214,9 @@ both_backends!(
                 "--yes",
                 "-f",
                 "json",
-            ],
-        )
-        .code(0)
-        .json();
+            ])
+            .code(0)
+            .json();
         let mut deleted = ids(&v, "deleted");
         deleted.sort();
         assert_eq!(deleted, [11, 12]);
@@ -249,19 +240,6 @@ both_backends!(
         assert!(lines.iter().any(|l| l["cluster"]["name"] == "c1@lvm"));
     }
 );
-
-#[test]
-fn new_commands_have_help() {
-    for sub in [
-        &["service", "restore", "--help"][..],
-        &["service", "purge", "--help"],
-        &["cluster", "list", "--help"],
-        &["cluster", "remove", "--help"],
-    ] {
-        let run = Svcctl::new().run(sub).code(0);
-        insta::assert_snapshot!(sub[..2].join("_"), run.stdout);
-    }
-}
 
 // A service joins the empty cluster between the plan and the write: the UPDATE's WHERE clause
 // (Cinder's num_hosts == 0) keeps the cluster; exit 3, nothing changed.

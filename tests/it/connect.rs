@@ -7,6 +7,7 @@ use std::net::{TcpListener, TcpStream};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use crate::harness::fleet::mysql_db;
 use crate::harness::{Backend, Run, Schema, Svcctl, TestDb, USER, free_port, mariadb};
 
 fn conf_with(db: &TestDb, connection: &str, extra: &str) -> std::path::PathBuf {
@@ -17,10 +18,6 @@ fn conf_with(db: &TestDb, connection: &str, extra: &str) -> std::path::PathBuf {
     )
     .unwrap();
     path
-}
-
-fn mysql_db() -> Option<TestDb> {
-    TestDb::new(Backend::MySql, Schema::Cinder)
 }
 
 #[test]
@@ -170,11 +167,14 @@ fn lost_connection_during_the_write() {
             &format!("[database]\nuse_db_reconnect = {reconnect}"),
         );
         let pause = db.dir.path().join("pause");
-        let child = Svcctl::new().config(&conf).audit(db.audit_path()).paused(
-            "SVCCTL_TEST_PAUSE_FILE",
-            &pause,
-            &["service", "delete", "--host", "dead", "--yes"],
-        );
+        let child = Svcctl::new()
+            .config(&conf)
+            .audit_log(&db.audit_path())
+            .paused(
+                "SVCCTL_TEST_PAUSE_FILE",
+                &pause,
+                &["service", "delete", "--host", "dead", "--yes"],
+            );
         for id in db.rows(&format!(
             "SELECT CAST(ID AS CHAR) FROM information_schema.PROCESSLIST WHERE USER = '{USER}' AND DB = '{}'",
             db.name
@@ -327,7 +327,7 @@ fn lock_wait_timeout_retries_the_transaction() {
     );
     let run = Svcctl::new()
         .config(&conf)
-        .audit(db.audit_path())
+        .audit_log(&db.audit_path())
         .run(&["service", "delete", "--host", "dead", "--yes"])
         .code(0);
     holder.join().unwrap();

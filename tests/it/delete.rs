@@ -6,60 +6,37 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::both_backends;
+use crate::harness::fleet::{ids, live_ids, node01_up_node02_down};
 use crate::harness::{Backend, Schema, TestDb};
-
-fn deleted_ids(v: &Value) -> Vec<i64> {
-    v["deleted"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["id"].as_i64().unwrap())
-        .collect()
-}
-
-pub(crate) fn live_ids(db: &TestDb) -> Vec<i64> {
-    db.rows("SELECT CAST(id AS CHAR) FROM services WHERE deleted = 0 ORDER BY id")
-        .into_iter()
-        .map(|r| r[0].as_ref().unwrap().parse().unwrap())
-        .collect()
-}
-
-/// A dead node02 (scheduler, backup, two backends) beside a live node01.
-pub(crate) fn cluster(db: &TestDb) {
-    db.service(1, "node01", "cinder-scheduler", 5);
-    db.service(2, "node01@lvm", "cinder-volume", 5);
-    db.service(3, "node02", "cinder-scheduler", 600);
-    db.service(4, "node02", "cinder-backup", 600);
-    db.service(5, "node02@lvm", "cinder-volume", 600);
-    db.service(6, "node02@ceph", "cinder-volume", 600);
-}
 
 // Every binary of the exact host, nothing of node02@...: what Cinder's `service remove` leaves,
 // row for row (deleted = 1, deleted_at = updated_at = now, in Cinder's formats), audited.
 both_backends!(deletes_exactly_the_host_like_cinder, Schema::Cinder, |db| {
-    cluster(&db);
+    node01_up_node02_down(&db);
     let started = chrono::Utc::now().naive_utc() - chrono::Duration::seconds(1);
     let v = db
-        .svcctl()
+        .audited()
         .run(&[
             "service", "delete", "--host", "node02", "--yes", "-f", "json",
         ])
         .code(0)
         .json();
-    assert_eq!(deleted_ids(&v), [4, 3], "in plan order: binary, host, id");
+    assert_eq!(
+        ids(&v, "deleted"),
+        [4, 3],
+        "in plan order: binary, host, id"
+    );
     assert_eq!(v["dry_run"], false);
     assert_eq!(v["refused"], serde_json::json!([]));
     assert_eq!(live_ids(&db), [1, 2, 5, 6]);
-    let rows = db.rows(&format!(
-        "SELECT {}, {}, {} FROM services WHERE id IN (3, 4) ORDER BY id",
-        db.text("deleted"),
-        db.text("deleted_at"),
-        db.text("updated_at")
-    ));
-    for r in &rows {
-        assert_eq!(r[0].as_deref(), Some("1"));
-        assert_eq!(r[1], r[2], "deleted_at and updated_at are the same instant");
-        let at = r[1].clone().unwrap();
+    for id in [3, 4] {
+        let r = db.service_row(id);
+        assert_eq!(r.deleted.as_deref(), Some("1"));
+        assert_eq!(
+            r.deleted_at, r.updated_at,
+            "deleted_at and updated_at are the same instant"
+        );
+        let at = r.deleted_at.unwrap();
         let (fmt, len) = match db.backend {
             Backend::MySql => ("%Y-%m-%d %H:%M:%S", 19),
             Backend::Sqlite => ("%Y-%m-%d %H:%M:%S%.6f", 26),
@@ -99,7 +76,7 @@ both_backends!(deletes_exactly_the_host_like_cinder, Schema::Cinder, |db| {
     );
     // A second identical run: nothing left (4), or 0 with --missing-ok.
     let again = db
-        .svcctl()
+        .audited()
         .run(&["service", "delete", "--host", "node02", "--yes"])
         .code(4);
     assert!(
@@ -109,7 +86,7 @@ both_backends!(deletes_exactly_the_host_like_cinder, Schema::Cinder, |db| {
         "{}",
         again.stderr
     );
-    db.svcctl()
+    db.audited()
         .run(&[
             "service",
             "delete",
@@ -128,7 +105,7 @@ both_backends!(prefix_never_matches_and_globs_do, Schema::Cinder, |db| {
     db.service(3, "NODE1", "cinder-volume", 600);
     let before = db.fingerprint();
     let typo = db
-        .svcctl()
+        .audited()
         .run(&["service", "delete", "--host", "node1", "--yes"])
         .code(4);
     assert!(
@@ -137,18 +114,18 @@ both_backends!(prefix_never_matches_and_globs_do, Schema::Cinder, |db| {
         "{}",
         typo.stderr
     );
-    db.svcctl()
+    db.audited()
         .run(&["service", "delete", "--host", "node_1", "--yes"])
         .code(4);
     assert_eq!(db.fingerprint(), before);
     let v = db
-        .svcctl()
+        .audited()
         .run(&[
             "service", "delete", "--host", "node1@*", "--yes", "-f", "json",
         ])
         .code(0)
         .json();
-    assert_eq!(deleted_ids(&v), [1]);
+    assert_eq!(ids(&v, "deleted"), [1]);
     assert_eq!(live_ids(&db), [2, 3]);
 });
 
@@ -156,12 +133,12 @@ both_backends!(
     refuses_up_and_in_use_and_changes_nothing,
     Schema::Cinder,
     |db| {
-        cluster(&db);
+        node01_up_node02_down(&db);
         db.volume("v1", "node02@lvm#pool");
         db.exec("INSERT INTO workers (created_at, deleted, resource_type, resource_id, status, service_id, race_preventer) VALUES ('2026-01-01 00:00:00', 0, 'Volume', 'v9', 'creating', 6, 0)");
         let before = db.fingerprint();
         let up = db
-            .svcctl()
+            .audited()
             .run(&["service", "delete", "--host", "node01", "--yes"])
             .code(3);
         assert!(up.stdout.contains("refuse: up"), "{}", up.stdout);
@@ -176,7 +153,7 @@ both_backends!(
             up.stderr
         );
         let v = db
-            .svcctl()
+            .audited()
             .run(&[
                 "service", "delete", "--host", "node02@*", "--yes", "-f", "json",
             ])
@@ -198,14 +175,14 @@ both_backends!(
             "{vol}"
         );
         // The dry run says the same with the same exit code; none of it changed a thing.
-        db.svcctl()
+        db.audited()
             .run(&["service", "delete", "--host", "node02@*", "--dry-run"])
             .code(3);
         assert_eq!(db.fingerprint(), before);
         assert!(db.audit_lines().is_empty());
         // --force deletes anyway, loudly, and records what it overrode.
         let forced = db
-            .svcctl()
+            .audited()
             .run(&[
                 "service", "delete", "--host", "node02@*", "--yes", "--force", "-f", "json",
             ])
@@ -216,7 +193,7 @@ both_backends!(
             forced.stderr
         );
         let v = forced.json();
-        assert_eq!(deleted_ids(&v), [6, 5]);
+        assert_eq!(ids(&v, "deleted"), [6, 5]);
         assert!(
             v["deleted"][1]["overridden"][0]
                 .as_str()
@@ -233,10 +210,10 @@ both_backends!(
 );
 
 both_backends!(confirmation_and_dry_run, Schema::Cinder, |db| {
-    cluster(&db);
+    node01_up_node02_down(&db);
     let before = db.fingerprint();
     let no_tty = db
-        .svcctl()
+        .audited()
         .run(&["service", "delete", "--host", "node02"])
         .code(2);
     assert!(
@@ -252,7 +229,7 @@ both_backends!(confirmation_and_dry_run, Schema::Cinder, |db| {
         no_tty.stdout
     );
     let dry = db
-        .svcctl()
+        .audited()
         .run(&[
             "service",
             "delete",
@@ -270,21 +247,18 @@ both_backends!(confirmation_and_dry_run, Schema::Cinder, |db| {
         serde_json::json!([]),
         "a dry run deletes nothing"
     );
-    assert_eq!(
-        deleted_ids(&serde_json::json!({"deleted": dry["would_delete"]})),
-        [4, 3]
-    );
-    db.svcctl()
+    assert_eq!(ids(&dry, "would_delete"), [4, 3]);
+    db.audited()
         .run(&["service", "delete", "--host", "nobody", "--dry-run"])
         .code(4);
     assert_eq!(db.fingerprint(), before);
-    db.svcctl()
+    db.audited()
         .run(&[
             "service", "delete", "--host", "node02", "-f", "csv", "--yes",
         ])
         .code(2);
-    db.svcctl().run(&["service", "delete", "--yes"]).code(2);
-    db.svcctl()
+    db.audited().run(&["service", "delete", "--yes"]).code(2);
+    db.audited()
         .run(&["service", "delete", "--host", "", "--yes"])
         .code(2);
     assert_eq!(db.fingerprint(), before);
@@ -297,7 +271,7 @@ both_backends!(emptied_cluster_is_soft_deleted, Schema::Cinder, |db| {
     db.service(2, "b@lvm", "cinder-volume", 600);
     db.exec("UPDATE services SET cluster_name = 'c1@lvm'");
     let v = db
-        .svcctl()
+        .audited()
         .run(&[
             "service", "delete", "--host", "a@lvm", "--yes", "-f", "json",
         ])
@@ -305,7 +279,7 @@ both_backends!(emptied_cluster_is_soft_deleted, Schema::Cinder, |db| {
         .json();
     assert_eq!(v["clusters_deleted"], serde_json::json!([]));
     let v = db
-        .svcctl()
+        .audited()
         .run(&[
             "service", "delete", "--host", "b@lvm", "--yes", "-f", "json",
         ])
@@ -329,9 +303,9 @@ both_backends!(
     heartbeat_between_plan_and_write_is_not_deleted,
     Schema::Cinder,
     |db| {
-        cluster(&db);
+        node01_up_node02_down(&db);
         let pause = db.dir.path().join("pause");
-        let child = db.svcctl().paused(
+        let child = db.audited().paused(
             "SVCCTL_TEST_PAUSE_FILE",
             &pause,
             &[
@@ -346,7 +320,7 @@ both_backends!(
         // All or nothing: node02's backup is not deleted either, and nothing is audited.
         let run = child.resume().code(3);
         let v = run.json();
-        assert_eq!(deleted_ids(&v), [] as [i64; 0]);
+        assert_eq!(ids(&v, "deleted"), [] as [i64; 0]);
         assert_eq!(v["refused"][0]["id"], 3);
         assert!(
             run.error_line()
@@ -376,7 +350,7 @@ both_backends!(
             db.service(100 + i, &format!("gone{i:02}@lvm"), "cinder-volume", 600);
         }
         let spawn = || {
-            db.svcctl()
+            db.audited()
                 .command(&[
                     "service", "delete", "--host", "gone*", "--yes", "-f", "json",
                 ])
@@ -391,7 +365,7 @@ both_backends!(
             let run = crate::harness::Run::from(child.wait_with_output().unwrap(), &["delete"]);
             assert!(run.code == 0 || run.code == 4, "{run:?}");
             if run.code == 0 {
-                deleted.extend(deleted_ids(&run.json()));
+                deleted.extend(ids(&run.json(), "deleted"));
             }
         }
         deleted.sort();
@@ -420,12 +394,12 @@ fn shell_line(cmd: &std::process::Command) -> String {
 fn asks_at_a_terminal() {
     use std::io::Write;
     let db = TestDb::new(Backend::Sqlite, Schema::Cinder).unwrap();
-    cluster(&db);
+    node01_up_node02_down(&db);
     let before = db.fingerprint();
     // Ctrl-C at the prompt (the pty turns \x03 into SIGINT) ends svcctl at once: exit 130.
     for (answer, code) in [("n\n", 3), ("\x03", 130), ("y\n", 0)] {
         let line = shell_line(
-            &db.svcctl()
+            &db.audited()
                 .command(&["service", "delete", "--host", "node02"]),
         );
         let mut child = std::process::Command::new("script")
@@ -496,11 +470,11 @@ fn asks_at_a_terminal() {
 
 // An audit log that cannot be written stops the deletion: rolled back, reported, exit 1.
 both_backends!(unwritable_audit_log_rolls_back, Schema::Cinder, |db| {
-    cluster(&db);
+    node01_up_node02_down(&db);
     let before = db.fingerprint();
     let run = crate::harness::Svcctl::new()
         .config(&db.conf("node01", ""))
-        .audit("/dev/full".into())
+        .audit_log(std::path::Path::new("/dev/full"))
         .run(&["service", "delete", "--host", "node02", "--yes"])
         .code(1);
     assert!(
@@ -517,9 +491,9 @@ both_backends!(
     volume_between_plan_and_write_is_not_deleted,
     Schema::Cinder,
     |db| {
-        cluster(&db);
+        node01_up_node02_down(&db);
         let pause = db.dir.path().join("pause");
-        let child = db.svcctl().paused(
+        let child = db.audited().paused(
             "SVCCTL_TEST_PAUSE_FILE",
             &pause,
             &[
@@ -528,7 +502,7 @@ both_backends!(
         );
         db.volume("late", "node02@ceph#fast");
         let v = child.resume().code(3).json();
-        assert_eq!(deleted_ids(&v), [] as [i64; 0], "all or nothing");
+        assert_eq!(ids(&v, "deleted"), [] as [i64; 0], "all or nothing");
         assert_eq!(v["refused"][0]["host"], "node02@ceph");
         assert!(
             v["refused"][0]["reasons"][0]["text"]
@@ -546,10 +520,10 @@ both_backends!(
     ctrl_c_inside_the_transaction_writes_nothing,
     Schema::Cinder,
     |db| {
-        cluster(&db);
+        node01_up_node02_down(&db);
         let before = db.fingerprint();
         let pause = db.dir.path().join("pause-in-txn");
-        let child = db.svcctl().paused(
+        let child = db.audited().paused(
             "SVCCTL_TEST_PAUSE_IN_TXN_FILE",
             &pause,
             &["service", "delete", "--host", "node02", "--yes"],
@@ -582,7 +556,7 @@ both_backends!(old_schema_delete, Schema::Empty, |db| {
          INSERT INTO volumes VALUES ('{t}', NULL, 0, 'v1', 'old@nfs#share', 'available');"
     ));
     let v = db
-        .svcctl()
+        .audited()
         .run(&[
             "service", "delete", "--host", "old@*", "--yes", "-f", "json",
         ])
@@ -591,13 +565,13 @@ both_backends!(old_schema_delete, Schema::Empty, |db| {
     assert_eq!(v["refused"][0]["host"], "old@nfs");
     assert_eq!(v["refused"][0]["uuid"], Value::Null);
     let v = db
-        .svcctl()
+        .audited()
         .run(&[
             "service", "delete", "--host", "old@lvm", "--yes", "-f", "json",
         ])
         .code(0)
         .json();
-    assert_eq!(deleted_ids(&v), [1]);
+    assert_eq!(ids(&v, "deleted"), [1]);
     assert_eq!(v["clusters_deleted"], serde_json::json!([]));
     assert_eq!(db.int("SELECT COUNT(*) FROM services WHERE deleted = 1"), 1);
 });

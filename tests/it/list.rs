@@ -1,9 +1,13 @@
 //! `svcctl service list` against Cinder 29's schema and rows, on SQLite and MariaDB.
 
+use std::collections::BTreeMap;
+
 use serde_json::Value;
 
 use crate::both_backends;
+use crate::harness::snapshot::FIXED_TIMES;
 use crate::harness::{Schema, load_fixture_rows};
+use crate::svcctl_snapshot;
 
 fn hosts_of(v: &Value) -> Vec<String> {
     v.as_array()
@@ -18,12 +22,12 @@ fn hosts_of(v: &Value) -> Vec<String> {
 both_backends!(fixture_table, Schema::Cinder, |db| {
     load_fixture_rows(&db);
     let run = db.svcctl().run(&["service", "list"]).code(0);
-    insta::assert_snapshot!("fixture_service_list", run.stdout);
+    svcctl_snapshot!(FIXED_TIMES, "fixture_service_list", run.stdout);
     let run = db
         .svcctl()
         .run(&["service", "list", "--withreplication", "--host", "node01"])
         .code(0);
-    insta::assert_snapshot!("fixture_withreplication", run.stdout);
+    svcctl_snapshot!(FIXED_TIMES, "fixture_withreplication", run.stdout);
 });
 
 // With node01's heartbeats made current, svcctl reaches Cinder's verdicts: node01 up, node02 down,
@@ -263,14 +267,12 @@ both_backends!(formats_round_trip, Schema::Cinder, |db| {
             "Disabled Reason"
         ]
     );
-    let rows: Vec<Vec<String>> = r
-        .records()
-        .map(|x| x.unwrap().iter().map(String::from).collect())
-        .collect();
+    // Each record by its header's names.
+    let rows: Vec<BTreeMap<String, String>> = r.deserialize().map(Result::unwrap).collect();
     assert_eq!(rows.len(), 2);
-    assert_eq!(rows[0][0], "cinder-backup");
-    assert_eq!(rows[0][7], "has, a \"comma\"");
-    assert_eq!(rows[1][7], "", "NULL is an empty CSV field");
+    assert_eq!(rows[0]["Binary"], "cinder-backup");
+    assert_eq!(rows[0]["Disabled Reason"], "has, a \"comma\"");
+    assert_eq!(rows[1]["Disabled Reason"], "", "NULL is an empty CSV field");
     let v = db
         .svcctl()
         .run(&["service", "list", "-f", "json", "-c", "host", "-c", "State"])

@@ -6,7 +6,8 @@
 use serde_json::Value;
 
 use crate::both_backends;
-use crate::harness::{Schema, TestDb};
+use crate::harness::{Placement, Schema, TestDb};
+use crate::svcctl_snapshot;
 
 /// node01@lvm (up, cluster cl1@lvm) and node01's backup up; node02@lvm and node02's backup
 /// dead; node03@lvm dead. On node02@lvm: v1 (pool nvme, pointing at node02's uuid), v2 (no
@@ -25,26 +26,6 @@ fn cloud(db: &TestDb) {
     db.exec("INSERT INTO `groups` (deleted, id, host, status) VALUES (0, 'g1', 'node02@lvm#nvme', 'available')");
 }
 
-/// (host, service_uuid, cluster_name) of row `id` of `table` (NULL where it has no such column).
-fn placed(db: &TestDb, table: &str, id: &str) -> Vec<Option<String>> {
-    let uuid = if table == "volumes" {
-        "service_uuid"
-    } else {
-        "NULL"
-    };
-    let cluster = if table == "backups" {
-        "NULL"
-    } else {
-        "cluster_name"
-    };
-    db.rows(&format!(
-        "SELECT host, {}, {} FROM `{table}` WHERE id = '{id}'",
-        db.text(uuid),
-        db.text(cluster)
-    ))
-    .remove(0)
-}
-
 fn s(v: &str) -> Option<String> {
     Some(v.to_string())
 }
@@ -60,7 +41,7 @@ fn moved_ids(v: &Value) -> Vec<String> {
 
 /// `volume move-host` node02@lvm to node01@lvm, stopped between its plan and its write.
 fn paused_move(db: &TestDb) -> crate::harness::Paused {
-    db.svcctl().paused(
+    db.audited().paused(
         "SVCCTL_TEST_PAUSE_FILE",
         &db.dir.path().join("pause"),
         &move_args("node02@lvm", "node01@lvm", &["--yes"]),
@@ -91,26 +72,34 @@ both_backends!(
     Schema::Cinder,
     |db| {
         cloud(&db);
-        db.svcctl()
+        db.audited()
             .run(&["service", "delete", "--host", "node02@lvm", "--yes"])
             .code(3);
         let v = db
-            .svcctl()
+            .audited()
             .run(&move_args("node02@lvm", "node01@lvm", &["--yes"]))
             .code(0)
             .json();
         assert_eq!(moved_ids(&v), ["v1", "v2", "g1"]);
         assert_eq!(v["target"]["id"], 1);
         assert_eq!(
-            placed(&db, "volumes", "v1"),
-            [s("node01@lvm#nvme"), s("uuid-1"), s("cl1@lvm#nvme")]
+            db.placement("volumes", "v1"),
+            Placement {
+                host: s("node01@lvm#nvme"),
+                service_uuid: s("uuid-1"),
+                cluster_name: s("cl1@lvm#nvme"),
+            }
         );
         assert_eq!(
-            placed(&db, "volumes", "v2"),
-            [s("node01@lvm"), s("uuid-1"), s("cl1@lvm")]
+            db.placement("volumes", "v2"),
+            Placement {
+                host: s("node01@lvm"),
+                service_uuid: s("uuid-1"),
+                cluster_name: s("cl1@lvm"),
+            }
         );
-        assert_eq!(placed(&db, "groups", "g1")[0], s("node01@lvm#nvme"));
-        assert_eq!(placed(&db, "volumes", "v3")[0], s("node02@lvmx#p"));
+        assert_eq!(db.placement("groups", "g1").host, s("node01@lvm#nvme"));
+        assert_eq!(db.placement("volumes", "v3").host, s("node02@lvmx#p"));
         let audit = db.audit_lines();
         assert_eq!(audit.len(), 3);
         assert_eq!(audit[0]["event"], "volume_host_moved");
@@ -119,7 +108,7 @@ both_backends!(
         assert_eq!(audit[0]["txn"], v["txn"]);
         assert_eq!(audit[2]["event"], "group_host_moved");
 
-        db.svcctl()
+        db.audited()
             .run(&["service", "delete", "--host", "node02@lvm", "--yes"])
             .code(0);
         // What `cinder-manage db purge 0` runs on services, with the foreign keys enforced (MySQL
@@ -145,7 +134,7 @@ both_backends!(
 both_backends!(a_pool_in_the_target_is_set, Schema::Cinder, |db| {
     cloud(&db);
     let plan = db
-        .svcctl()
+        .audited()
         .run(&[
             "volume",
             "move-host",
@@ -156,12 +145,12 @@ both_backends!(a_pool_in_the_target_is_set, Schema::Cinder, |db| {
             "--dry-run",
         ])
         .code(0);
-    insta::assert_snapshot!("dry_run_plan", plan.stdout);
-    db.svcctl()
+    svcctl_snapshot!("dry_run_plan", plan.stdout);
+    db.audited()
         .run(&move_args("node02@lvm", "node01@lvm#gold", &["--yes"]))
         .code(0);
-    assert_eq!(placed(&db, "volumes", "v1")[0], s("node01@lvm#gold"));
-    assert_eq!(placed(&db, "volumes", "v2")[0], s("node01@lvm#gold"));
+    assert_eq!(db.placement("volumes", "v1").host, s("node01@lvm#gold"));
+    assert_eq!(db.placement("volumes", "v2").host, s("node01@lvm#gold"));
 });
 
 // Each refusal: exit 3, the one-line error names it, nothing changed, nothing audited.
@@ -169,10 +158,10 @@ both_backends!(refusals_change_nothing, Schema::Cinder, |db| {
     cloud(&db);
     let before = db.fingerprint();
     let refused = |args: Vec<&str>, says: &str| {
-        let run = db.svcctl().run(&args).code(3);
+        let run = db.audited().run(&args).code(3);
         assert!(run.error_line().contains(says), "{}", run.stderr);
         assert_eq!(db.fingerprint(), before);
-        assert_eq!(placed(&db, "groups", "g1")[0], s("node02@lvm#nvme"));
+        assert_eq!(db.placement("groups", "g1").host, s("node02@lvm#nvme"));
         assert!(db.audit_lines().is_empty());
         run
     };
@@ -198,7 +187,7 @@ both_backends!(refusals_change_nothing, Schema::Cinder, |db| {
     db.exec("UPDATE volumes SET status = 'attaching' WHERE id = 'v2'");
     let before_busy = db.fingerprint();
     let run = db
-        .svcctl()
+        .audited()
         .run(&move_args("node02@lvm", "node01@lvm", &["--yes"]))
         .code(3);
     assert!(
@@ -210,7 +199,7 @@ both_backends!(refusals_change_nothing, Schema::Cinder, |db| {
     assert_eq!(db.fingerprint(), before_busy);
     db.exec("UPDATE volumes SET status = 'in-use', migration_status = 'migrating' WHERE id = 'v2'");
     let run = db
-        .svcctl()
+        .audited()
         .run(&move_args("node02@lvm", "node01@lvm", &["--yes"]))
         .code(3);
     assert!(
@@ -218,10 +207,10 @@ both_backends!(refusals_change_nothing, Schema::Cinder, |db| {
         "{}",
         run.stderr
     );
-    assert_eq!(placed(&db, "volumes", "v1")[0], s("node02@lvm#nvme"));
+    assert_eq!(db.placement("volumes", "v1").host, s("node02@lvm#nvme"));
     assert!(db.audit_lines().is_empty());
     // Nothing on FROM: 4.
-    db.svcctl()
+    db.audited()
         .run(&move_args("node07@lvm", "node01@lvm", &["--yes"]))
         .code(4);
 });
@@ -230,7 +219,7 @@ both_backends!(refusals_change_nothing, Schema::Cinder, |db| {
 both_backends!(force_moves_onto_a_down_target, Schema::Cinder, |db| {
     cloud(&db);
     let run = db
-        .svcctl()
+        .audited()
         .run(&move_args(
             "node02@lvm",
             "node03@lvm",
@@ -239,8 +228,12 @@ both_backends!(force_moves_onto_a_down_target, Schema::Cinder, |db| {
         .code(0);
     assert!(run.stderr.contains("warning: --force"), "{}", run.stderr);
     assert_eq!(
-        placed(&db, "volumes", "v1"),
-        [s("node03@lvm#nvme"), s("uuid-3"), None]
+        db.placement("volumes", "v1"),
+        Placement {
+            host: s("node03@lvm#nvme"),
+            service_uuid: s("uuid-3"),
+            cluster_name: None,
+        }
     );
 });
 
@@ -287,9 +280,9 @@ both_backends!(
             "{}",
             run.stderr
         );
-        assert_eq!(placed(&db, "volumes", "v9")[0], s("node02@lvm#nvme"));
-        assert_eq!(placed(&db, "volumes", "v2")[0], s("node02@lvm"));
-        assert_eq!(placed(&db, "volumes", "v1")[0], s("node02@lvm#nvme"));
+        assert_eq!(db.placement("volumes", "v9").host, s("node02@lvm#nvme"));
+        assert_eq!(db.placement("volumes", "v2").host, s("node02@lvm"));
+        assert_eq!(db.placement("volumes", "v1").host, s("node02@lvm#nvme"));
         assert_eq!(db.fingerprint(), before);
         assert!(db.audit_lines().is_empty());
     }
@@ -298,32 +291,32 @@ both_backends!(
 // --undo TXN puts back what TXN moved (host, service_uuid, cluster_name), audited itself.
 both_backends!(undo_moves_them_back, Schema::Cinder, |db| {
     cloud(&db);
-    let was = (placed(&db, "volumes", "v1"), placed(&db, "groups", "g1"));
+    let was = (db.placement("volumes", "v1"), db.placement("groups", "g1"));
     let v = db
-        .svcctl()
+        .audited()
         .run(&move_args("node02@lvm", "node01@lvm", &["--yes"]))
         .code(0)
         .json();
     let txn = v["txn"].as_str().unwrap().to_string();
     let undo = db
-        .svcctl()
+        .audited()
         .run(&["volume", "move-host", "--undo", &txn, "--yes", "-f", "json"])
         .code(0)
         .json();
     assert_eq!(undo["undo_of"], txn.as_str());
     assert_eq!(moved_ids(&undo).len(), 3);
     assert_eq!(
-        (placed(&db, "volumes", "v1"), placed(&db, "groups", "g1")),
+        (db.placement("volumes", "v1"), db.placement("groups", "g1")),
         was
     );
-    assert_eq!(placed(&db, "volumes", "v2")[0], s("node02@lvm"));
+    assert_eq!(db.placement("volumes", "v2").host, s("node02@lvm"));
     assert_eq!(db.audit_lines().len(), 6);
     // Undone already: the rows are no longer where TXN put them; nothing moves, exit 3.
-    db.svcctl()
+    db.audited()
         .run(&["volume", "move-host", "--undo", &txn, "--yes"])
         .code(3);
-    assert_eq!(placed(&db, "volumes", "v1"), was.0);
-    db.svcctl()
+    assert_eq!(db.placement("volumes", "v1"), was.0);
+    db.audited()
         .run(&["volume", "move-host", "--undo", "no-such-txn", "--yes"])
         .code(4);
 });
@@ -336,7 +329,7 @@ both_backends!(backups_move_to_a_live_backup_host, Schema::Cinder, |db| {
             "INSERT INTO backups (deleted, id, volume_id, host, status) VALUES (0, '{id}', 'v1', 'node02', '{status}')"
         ));
     }
-    let backup = |id: &str| placed(&db, "backups", id)[0].clone();
+    let backup = |id: &str| db.placement("backups", id).host.clone();
     let args = |to: &'static str| {
         vec![
             "backup",
@@ -349,9 +342,9 @@ both_backends!(backups_move_to_a_live_backup_host, Schema::Cinder, |db| {
         ]
     };
     // node01@lvm is a volume service, not a backup one.
-    db.svcctl().run(&args("node01@lvm")).code(3);
+    db.audited().run(&args("node01@lvm")).code(3);
     db.exec("UPDATE backups SET status = 'creating' WHERE id = 'b2'");
-    let run = db.svcctl().run(&args("node01")).code(3);
+    let run = db.audited().run(&args("node01")).code(3);
     assert!(
         run.error_line().contains("backups b2 (status creating)"),
         "{}",
@@ -359,10 +352,10 @@ both_backends!(backups_move_to_a_live_backup_host, Schema::Cinder, |db| {
     );
     assert_eq!(backup("b1"), s("node02"));
     db.exec("UPDATE backups SET status = 'available' WHERE id = 'b2'");
-    db.svcctl().run(&args("node01")).code(0);
+    db.audited().run(&args("node01")).code(0);
     assert_eq!((backup("b1"), backup("b2")), (s("node01"), s("node01")));
     assert_eq!(db.audit_lines()[0]["event"], "backup_host_moved");
-    db.svcctl()
+    db.audited()
         .run(&["service", "delete", "--host", "node02", "--yes"])
         .code(0);
 });

@@ -10,7 +10,9 @@ use serde_json::{Value, json};
 use unicode_width::UnicodeWidthStr;
 
 use crate::both_backends;
+use crate::harness::snapshot::FIXED_TIMES;
 use crate::harness::{Backend, Schema, Svcctl, TestDb, load_fixture_rows};
+use crate::svcctl_snapshot;
 
 /// The display width of the widest line.
 fn widest(text: &str) -> usize {
@@ -75,7 +77,7 @@ fn tables_fit_80_and_200_columns_and_pipes_keep_the_seed_bytes() {
         .code(0)
         .stdout;
     assert!(widest(&fit80) <= 80, "{fit80}");
-    insta::assert_snapshot!("list_fit_80", fit80);
+    svcctl_snapshot!(FIXED_TIMES, "list_fit_80", fit80);
     // --max-width, CLIFF_MAX_TERM_WIDTH and CLIFF_FIT_WIDTH=1 say the same.
     for (env, args) in [
         (None, &["service", "list", "--max-width", "80"][..]),
@@ -120,7 +122,7 @@ fn tables_fit_80_and_200_columns_and_pipes_keep_the_seed_bytes() {
     );
     assert_eq!(code, 0);
     assert!(widest(&wide200) <= 200, "{wide200}");
-    insta::assert_snapshot!("list_wide_200", wide200);
+    svcctl_snapshot!(FIXED_TIMES, "list_wide_200", wide200);
     let wide80 = db
         .svcctl()
         .run(&[
@@ -134,7 +136,7 @@ fn tables_fit_80_and_200_columns_and_pipes_keep_the_seed_bytes() {
         .code(0)
         .stdout;
     assert!(widest(&wide80) <= 80, "{wide80}");
-    insta::assert_snapshot!("list_wide_80", wide80);
+    svcctl_snapshot!(FIXED_TIMES, "list_wide_80", wide80);
     // No row is lost or split apart: every host is still there, whole or wrapped.
     for host in ["node01", "node02"] {
         assert!(fit80.contains(host), "{fit80}");
@@ -156,7 +158,7 @@ fn plan_tables_fit_80_columns_for_the_seeds_hosts() {
             "--force",
         ],
     ] {
-        let run = db.svcctl().run(args).code(0);
+        let run = db.audited().run(args).code(0);
         assert!(
             !run.stdout.is_empty() && widest(&run.stdout) < 80,
             "{args:?}:\n{}",
@@ -171,13 +173,13 @@ fn plan_tables_fit_80_columns_for_the_seeds_hosts() {
         "--dry-run",
         "--no-kill",
     ];
-    let piped = db.svcctl().run(&args).code(3).stdout;
+    let piped = db.audited().run(&args).code(3).stdout;
     assert!(widest(&piped) > 80, "{piped}");
-    let (code, tty) = on_terminal(&db.svcctl(), 80, &args);
+    let (code, tty) = on_terminal(&db.audited(), 80, &args);
     assert_eq!(code, 3);
     assert!(widest(&tty) <= 80, "{tty}");
     let max = db
-        .svcctl()
+        .audited()
         .run(&[&args[..], &["--max-width", "80"]].concat())
         .code(3)
         .stdout;
@@ -192,14 +194,12 @@ fn plan_tables_fit_80_columns_for_the_seeds_hosts() {
 }
 
 /// The same command's `-f yaml`, parsed, equals its `-f json`.
-fn yaml_matches_json(db: &TestDb, args: &[&str], code: i32) {
-    let json = db
-        .svcctl()
+fn yaml_matches_json(svcctl: &Svcctl, args: &[&str], code: i32) {
+    let json = svcctl
         .run(&[args, &["-f", "json"]].concat())
         .code(code)
         .json();
-    let yaml = db
-        .svcctl()
+    let yaml = svcctl
         .run(&[args, &["-f", "yaml"]].concat())
         .code(code)
         .stdout;
@@ -210,28 +210,28 @@ fn yaml_matches_json(db: &TestDb, args: &[&str], code: i32) {
 #[test]
 fn yaml_is_the_json_in_yaml() {
     let db = fixture_db();
-    yaml_matches_json(&db, &["service", "list"], 0);
+    yaml_matches_json(&db.svcctl(), &["service", "list"], 0);
     yaml_matches_json(
-        &db,
+        &db.svcctl(),
         &["service", "list", "--include-deleted", "--withreplication"],
         0,
     );
     yaml_matches_json(
-        &db,
+        &db.svcctl(),
         &["service", "list", "-c", "host", "-c", "frozen", "-c", "id"],
         0,
     );
     // An empty list is an empty YAML sequence.
-    yaml_matches_json(&db, &["service", "list", "--host", "nobody"], 0);
+    yaml_matches_json(&db.svcctl(), &["service", "list", "--host", "nobody"], 0);
     // A plan's result document too, on every path.
     yaml_matches_json(
-        &db,
+        &db.audited(),
         &["service", "delete", "--host", "node02", "--dry-run"],
         0,
     );
-    yaml_matches_json(&db, &["service", "delete", "--host", "nobody"], 4);
+    yaml_matches_json(&db.audited(), &["service", "delete", "--host", "nobody"], 4);
     yaml_matches_json(
-        &db,
+        &db.audited(),
         &["backend", "cleanup", "2813902f-2c94", "--no-kill", "--yes"],
         3,
     );
@@ -467,43 +467,6 @@ fn global_flags_after_the_subcommand_keep_olsos_order() {
 }
 
 #[test]
-fn subcommand_help_separates_global_options_and_ends_with_exit_codes() {
-    for sub in [
-        &["service", "list", "--help"][..],
-        &["service", "delete", "--help"],
-        &["backend", "cleanup", "--help"],
-    ] {
-        let out = Svcctl::new().run(sub).code(0).stdout;
-        let (own, global) = out
-            .split_once("Global options:")
-            .unwrap_or_else(|| panic!("{sub:?}: no Global options heading:\n{out}"));
-        for flag in [
-            "--config-file",
-            "--config-dir",
-            "--debug",
-            "--timeout",
-            "--max-retries",
-        ] {
-            assert!(
-                !own.contains(flag),
-                "{sub:?}: {flag} among the command's own:\n{out}"
-            );
-            assert!(global.contains(flag), "{sub:?}: {flag} missing:\n{out}");
-        }
-        assert!(
-            out.trim_end()
-                .ends_with("130  interrupted (Ctrl-C); nothing half-written")
-                || out.contains("Exit codes:"),
-            "{sub:?}:\n{out}"
-        );
-        assert!(
-            global.contains("Exit codes:"),
-            "{sub:?}: exit codes at the end:\n{out}"
-        );
-    }
-}
-
-#[test]
 fn usage_errors_are_one_svcctl_line_with_a_hint() {
     for (args, want) in [
         (&["service", "list", "--bogus"][..], "--bogus"),
@@ -533,7 +496,7 @@ fn usage_errors_are_one_svcctl_line_with_a_hint() {
 both_backends!(notes_are_not_errors, Schema::Cinder, |db| {
     load_fixture_rows(&db);
     let ok = db
-        .svcctl()
+        .audited()
         .run(&["service", "delete", "--host", "node02", "--dry-run"])
         .code(0);
     assert!(ok.stderr.contains("dry run"), "{}", ok.stderr);
@@ -543,12 +506,12 @@ both_backends!(notes_are_not_errors, Schema::Cinder, |db| {
         ok.stderr
     );
     let done = db
-        .svcctl()
+        .audited()
         .run(&["service", "delete", "--host", "node02", "--yes"])
         .code(0);
     assert!(!done.stderr.contains("svcctl:"), "{}", done.stderr);
     let refused = db
-        .svcctl()
+        .audited()
         .run(&["backend", "cleanup", "2813902f-2c94", "--yes", "--no-kill"])
         .code(3);
     let prefixed: Vec<&str> = refused
@@ -590,7 +553,7 @@ both_backends!(one_json_vocabulary_on_every_path, Schema::Cinder, |db| {
     load_fixture_rows(&db);
     let want = doc_keys(&[]);
     let delete = |args: &[&str], code: i32| -> Value {
-        db.svcctl()
+        db.audited()
             .run(&[&["service", "delete", "-f", "json"][..], args].concat())
             .code(code)
             .json()
@@ -650,7 +613,7 @@ both_backends!(one_json_vocabulary_on_every_path, Schema::Cinder, |db| {
     // backend cleanup: the same keys plus processes.
     let want = doc_keys(&["processes", "shared_processes"]);
     let cleanup = |args: &[&str], code: i32| -> Value {
-        db.svcctl()
+        db.audited()
             .run(&[&["backend", "cleanup", "--no-kill", "-f", "json"][..], args].concat())
             .code(code)
             .json()
@@ -692,7 +655,7 @@ fn refusal_names_a_few_hosts_then_how_many_more() {
     }
     let before = db.fingerprint();
     let run = db
-        .svcctl()
+        .audited()
         .run(&[
             "backend",
             "cleanup",

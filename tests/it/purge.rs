@@ -5,8 +5,8 @@
 use serde_json::Value;
 
 use crate::both_backends;
+use crate::harness::fleet::ids;
 use crate::harness::{Schema, TestDb};
-use crate::restore::{audited, ids};
 
 /// A row of `services`, soft-deleted `days` days ago (as Cinder leaves it).
 fn soft_deleted(db: &TestDb, id: i64, host: &str, days: i64) {
@@ -71,9 +71,9 @@ both_backends!(purge_skips_rows_still_referenced, Schema::Cinder, |db| {
     ));
     let others = other_tables(&db);
     let before = db.fingerprint();
-    let dry = audited(
-        &db,
-        &[
+    let dry = db
+        .audited()
+        .run(&[
             "service",
             "purge",
             "--older-than",
@@ -81,10 +81,9 @@ both_backends!(purge_skips_rows_still_referenced, Schema::Cinder, |db| {
             "--dry-run",
             "-f",
             "json",
-        ],
-    )
-    .code(0)
-    .json();
+        ])
+        .code(0)
+        .json();
     assert_eq!(dry["dry_run"], true);
     assert_eq!(ids(&dry, "purged"), [3]);
     assert_eq!(ids(&dry, "skipped"), [4, 5]);
@@ -92,11 +91,13 @@ both_backends!(purge_skips_rows_still_referenced, Schema::Cinder, |db| {
     assert_eq!(db.fingerprint(), before);
     assert!(db.audit_lines().is_empty());
     // No --yes and no terminal: exit 2, nothing changed.
-    audited(&db, &["service", "purge", "--older-than", "7"]).code(2);
+    db.audited()
+        .run(&["service", "purge", "--older-than", "7"])
+        .code(2);
     assert_eq!(db.fingerprint(), before);
-    let run = audited(
-        &db,
-        &[
+    let run = db
+        .audited()
+        .run(&[
             "service",
             "purge",
             "--older-than",
@@ -104,9 +105,8 @@ both_backends!(purge_skips_rows_still_referenced, Schema::Cinder, |db| {
             "--yes",
             "-f",
             "json",
-        ],
-    )
-    .code(0);
+        ])
+        .code(0);
     let v = run.json();
     assert_eq!(ids(&v, "purged"), [3]);
     assert_eq!(ids(&v, "skipped"), [4, 5]);
@@ -128,9 +128,9 @@ both_backends!(purge_skips_rows_still_referenced, Schema::Cinder, |db| {
     assert_eq!(svc["service"]["deleted"], true);
     assert!(purged.iter().any(|l| l["cluster"]["name"] == "gone"));
     // DAYS 0: the young row goes too; the referenced ones still stay.
-    let v = audited(
-        &db,
-        &[
+    let v = db
+        .audited()
+        .run(&[
             "service",
             "purge",
             "--older-than",
@@ -138,17 +138,16 @@ both_backends!(purge_skips_rows_still_referenced, Schema::Cinder, |db| {
             "--yes",
             "-f",
             "json",
-        ],
-    )
-    .code(0)
-    .json();
+        ])
+        .code(0)
+        .json();
     assert_eq!(ids(&v, "purged"), [6]);
     assert_eq!(all_ids(&db), [1, 4, 5]);
     // Nothing left to purge: exit 4, or 0 with --missing-ok... only the referenced remain,
     // which are reported again.
-    let v = audited(
-        &db,
-        &[
+    let v = db
+        .audited()
+        .run(&[
             "service",
             "purge",
             "--older-than",
@@ -156,23 +155,20 @@ both_backends!(purge_skips_rows_still_referenced, Schema::Cinder, |db| {
             "--yes",
             "-f",
             "json",
-        ],
-    )
-    .code(4)
-    .json();
+        ])
+        .code(4)
+        .json();
     assert_eq!(ids(&v, "skipped"), [4, 5]);
-    audited(
-        &db,
-        &[
+    db.audited()
+        .run(&[
             "service",
             "purge",
             "--older-than",
             "0",
             "--yes",
             "--missing-ok",
-        ],
-    )
-    .code(0);
+        ])
+        .code(0);
     assert_eq!(other_tables(&db), others);
 });
 
@@ -181,9 +177,9 @@ both_backends!(purge_in_batches, Schema::Cinder, |db| {
     for id in 1..=25 {
         soft_deleted(&db, id, &format!("n{id}"), 3);
     }
-    let v = audited(
-        &db,
-        &[
+    let v = db
+        .audited()
+        .run(&[
             "service",
             "purge",
             "--older-than",
@@ -193,10 +189,9 @@ both_backends!(purge_in_batches, Schema::Cinder, |db| {
             "--yes",
             "-f",
             "json",
-        ],
-    )
-    .code(0)
-    .json();
+        ])
+        .code(0)
+        .json();
     assert_eq!(ids(&v, "purged").len(), 25);
     assert_eq!(v["batches"], 3);
     assert_eq!(db.int("SELECT COUNT(*) FROM services"), 0);
@@ -228,7 +223,7 @@ both_backends!(purge_usage_errors_change_nothing, Schema::Cinder, |db| {
     ] {
         let mut args = vec!["service", "purge", "--yes"];
         args.extend_from_slice(bad);
-        let run = audited(&db, &args).code(2);
+        let run = db.audited().run(&args).code(2);
         assert!(
             run.stderr.starts_with("error:") || run.stderr.contains("svcctl: "),
             "{}",

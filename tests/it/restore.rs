@@ -4,27 +4,8 @@
 use serde_json::Value;
 
 use crate::both_backends;
-use crate::harness::{Backend, Run, Schema, TestDb};
-
-/// svcctl with `args` and `--audit-log` set to the test's log (the harness adds it only to
-/// `delete` and `cleanup`).
-pub fn audited(db: &TestDb, args: &[&str]) -> Run {
-    let log = db.audit_path().display().to_string();
-    let mut all: Vec<&str> = args.to_vec();
-    if !args.contains(&"delete") && !args.contains(&"cleanup") {
-        all.extend(["--audit-log", &log]);
-    }
-    db.svcctl().run(&all)
-}
-
-pub fn ids(v: &Value, key: &str) -> Vec<i64> {
-    v[key]
-        .as_array()
-        .unwrap_or_else(|| panic!("no array {key:?} in {v}"))
-        .iter()
-        .map(|r| r["id"].as_i64().unwrap())
-        .collect()
-}
+use crate::harness::fleet::{ids, node01_up_node02_down};
+use crate::harness::{Backend, Schema, TestDb};
 
 /// The services as `service list -f json --include-deleted` shows them.
 fn listing(db: &TestDb) -> Value {
@@ -36,7 +17,7 @@ fn listing(db: &TestDb) -> Value {
 
 /// node01 up; node02's scheduler and backup down, in cluster `c2` with its cluster row.
 fn setup(db: &TestDb) {
-    crate::delete::cluster(db);
+    node01_up_node02_down(db);
     db.exec(
         "UPDATE services SET cluster_name = 'c2', disabled = 1, disabled_reason = 'broken' \
          WHERE id = 3",
@@ -56,7 +37,7 @@ fn setup(db: &TestDb) {
 /// `setup`, then `service delete --host HOST`; returns the deletion's txn.
 fn setup_and_delete(db: &TestDb, host: &str) -> String {
     setup(db);
-    db.svcctl()
+    db.audited()
         .run(&["service", "delete", "--host", host, "--yes"])
         .code(0);
     txns(db, "delete")[0].clone()
@@ -91,7 +72,7 @@ both_backends!(
             db.text("race_preventer")
         ));
         let v = db
-            .svcctl()
+            .audited()
             .run(&[
                 "service", "delete", "--host", "node02", "--yes", "-f", "json",
             ])
@@ -101,17 +82,16 @@ both_backends!(
         assert_eq!(v["clusters_deleted"][0]["name"], "c2");
         assert_ne!(listing(&db), before);
         // Also present: an unrelated later deletion of another host, which must stay deleted.
-        db.svcctl()
+        db.audited()
             .run(&["service", "delete", "--host", "node02@ceph", "--yes"])
             .code(0);
-        let v = audited(
-            &db,
-            &[
+        let v = db
+            .audited()
+            .run(&[
                 "service", "restore", "--host", "node02", "--yes", "-f", "json",
-            ],
-        )
-        .code(0)
-        .json();
+            ])
+            .code(0)
+            .json();
         assert_eq!(v["dry_run"], false);
         let mut restored = ids(&v, "restored");
         restored.sort();
@@ -166,24 +146,25 @@ both_backends!(
         assert_eq!(svc["service"]["status"], "disabled");
         // Again: the newest deletion of node02 was restored already.
         let before_again = db.fingerprint();
-        let again = audited(&db, &["service", "restore", "--host", "node02", "--yes"]).code(4);
+        let again = db
+            .audited()
+            .run(&["service", "restore", "--host", "node02", "--yes"])
+            .code(4);
         assert!(
             again.error_line().contains("already restored"),
             "{}",
             again.stderr
         );
-        audited(
-            &db,
-            &[
+        db.audited()
+            .run(&[
                 "service",
                 "restore",
                 "--host",
                 "node02",
                 "--yes",
                 "--missing-ok",
-            ],
-        )
-        .code(0);
+            ])
+            .code(0);
         assert_eq!(db.fingerprint(), before_again);
         // Cinder's own purge (deleted rows older than now) cannot take live rows.
         db.exec(&format!(
@@ -207,13 +188,12 @@ both_backends!(
         db.service(30, "node02", "cinder-scheduler", 1);
         let before = db.fingerprint();
         let lines_before = db.audit_lines().len();
-        let run = audited(
-            &db,
-            &[
+        let run = db
+            .audited()
+            .run(&[
                 "service", "restore", "--host", "node02", "--yes", "-f", "json",
-            ],
-        )
-        .code(3);
+            ])
+            .code(3);
         let v = run.json();
         assert_eq!(ids(&v, "refused"), [3]);
         assert!(
@@ -242,11 +222,10 @@ both_backends!(
         db.exec("UPDATE services SET deleted_at = '2020-01-01 00:00:00' WHERE id = 5");
         db.exec("DELETE FROM services WHERE id = 6");
         let before = db.fingerprint();
-        let run = audited(
-            &db,
-            &["service", "restore", "--txn", &txn, "--yes", "-f", "json"],
-        )
-        .code(3);
+        let run = db
+            .audited()
+            .run(&["service", "restore", "--txn", &txn, "--yes", "-f", "json"])
+            .code(3);
         let v = run.json();
         let mut refused = ids(&v, "refused");
         refused.sort();
@@ -266,13 +245,13 @@ both_backends!(
 // --txn picks one deletion; --dry-run shows it and changes nothing; --binary narrows --host.
 both_backends!(restore_by_txn_binary_and_dry_run, Schema::Cinder, |db| {
     let first = setup_and_delete(&db, "node02@*");
-    db.svcctl()
+    db.audited()
         .run(&["service", "delete", "--host", "node02", "--yes"])
         .code(0);
     let before = db.fingerprint();
-    let dry = audited(
-        &db,
-        &[
+    let dry = db
+        .audited()
+        .run(&[
             "service",
             "restore",
             "--txn",
@@ -280,23 +259,26 @@ both_backends!(restore_by_txn_binary_and_dry_run, Schema::Cinder, |db| {
             "--dry-run",
             "-f",
             "json",
-        ],
-    )
-    .code(0)
-    .json();
+        ])
+        .code(0)
+        .json();
     assert_eq!(dry["dry_run"], true);
     let mut would = ids(&dry, "restored");
     would.sort();
     assert_eq!(would, [5, 6]);
     assert_eq!(db.fingerprint(), before);
     // No --yes and no terminal: exit 2, nothing changed.
-    audited(&db, &["service", "restore", "--txn", &first]).code(2);
+    db.audited()
+        .run(&["service", "restore", "--txn", &first])
+        .code(2);
     assert_eq!(db.fingerprint(), before);
-    audited(&db, &["service", "restore", "--txn", &first, "--yes"]).code(0);
+    db.audited()
+        .run(&["service", "restore", "--txn", &first, "--yes"])
+        .code(0);
     assert_eq!(db.int("SELECT COUNT(*) FROM services WHERE deleted = 0"), 4);
-    let v = audited(
-        &db,
-        &[
+    let v = db
+        .audited()
+        .run(&[
             "service",
             "restore",
             "--host",
@@ -306,23 +288,23 @@ both_backends!(restore_by_txn_binary_and_dry_run, Schema::Cinder, |db| {
             "--yes",
             "-f",
             "json",
-        ],
-    )
-    .code(0)
-    .json();
+        ])
+        .code(0)
+        .json();
     assert_eq!(ids(&v, "restored"), [4]);
     assert_eq!(db.int("SELECT deleted FROM services WHERE id = 3"), 1);
     // Usage: --txn and --host are exclusive; one of them is needed.
-    audited(&db, &["service", "restore", "--yes"]).code(2);
-    audited(
-        &db,
-        &[
+    db.audited().run(&["service", "restore", "--yes"]).code(2);
+    db.audited()
+        .run(&[
             "service", "restore", "--txn", &first, "--host", "x", "--yes",
-        ],
-    )
-    .code(2);
+        ])
+        .code(2);
     // A transaction the log does not hold: nothing matched.
-    let none = audited(&db, &["service", "restore", "--txn", "nope", "--yes"]).code(4);
+    let none = db
+        .audited()
+        .run(&["service", "restore", "--txn", "nope", "--yes"])
+        .code(4);
     assert!(none.error_line().contains("nope"), "{}", none.stderr);
 });
 
@@ -341,9 +323,15 @@ both_backends!(rolled_back_and_damaged_audit_lines, Schema::Cinder, |db| {
     );
     std::fs::write(db.audit_path(), &rolled).unwrap();
     let before = db.fingerprint();
-    let run = audited(&db, &["service", "restore", "--txn", &txn, "--yes"]).code(4);
+    let run = db
+        .audited()
+        .run(&["service", "restore", "--txn", &txn, "--yes"])
+        .code(4);
     assert!(run.error_line().contains("rolled back"), "{}", run.stderr);
-    let run = audited(&db, &["service", "restore", "--host", "node02", "--yes"]).code(4);
+    let run = db
+        .audited()
+        .run(&["service", "restore", "--host", "node02", "--yes"])
+        .code(4);
     assert!(run.error_line().contains("node02"), "{}", run.stderr);
     assert_eq!(db.fingerprint(), before);
     // A truncated last line, and a line whose service id was edited into text.
@@ -352,7 +340,10 @@ both_backends!(rolled_back_and_damaged_audit_lines, Schema::Cinder, |db| {
         good.replacen("\"id\":3", "\"id\":\"three\"", 1),
     ] {
         std::fs::write(db.audit_path(), &damaged).unwrap();
-        let run = audited(&db, &["service", "restore", "--txn", &txn, "--yes"]).code(1);
+        let run = db
+            .audited()
+            .run(&["service", "restore", "--txn", &txn, "--yes"])
+            .code(1);
         let line = run.error_line();
         assert!(
             line.starts_with("svcctl: ") && line.contains(&db.audit_path().display().to_string()),
@@ -379,7 +370,9 @@ both_backends!(restore_ignores_other_databases, Schema::Cinder, |db| {
         .collect();
     std::fs::write(db.audit_path(), elsewhere).unwrap();
     let before = db.fingerprint();
-    audited(&db, &["service", "restore", "--txn", &txn, "--yes"]).code(4);
+    db.audited()
+        .run(&["service", "restore", "--txn", &txn, "--yes"])
+        .code(4);
     assert_eq!(db.fingerprint(), before);
 });
 

@@ -1,8 +1,9 @@
 //! Closed and full standard streams: a closed pipe on stdout or stderr ends svcctl quietly with
-//! the exit code the command would have had (never 101, never a hang); a full disk names what
-//! could not be written (for help, the version and `--generate` too); `--debug` into a file
-//! has no colour codes.
+//! the exit code the command would have had (never 101, never a hang), as does a reader that
+//! stops reading (a broken pipe); a full disk names what could not be written (for help, the
+//! version and `--generate` too); `--debug` into a file has no colour codes.
 
+use std::io::Read;
 use std::process::Stdio;
 
 use crate::harness::{Backend, Run, Schema, Svcctl, TestDb};
@@ -42,7 +43,7 @@ fn closed_stdout_and_stderr_keep_a_refusal_exit_3() {
     // node01 is up: the real run would be refused, so the dry run exits 3 too.
     for stderr_closed in [false, true] {
         let mut cmd = db
-            .svcctl()
+            .audited()
             .command(&["service", "delete", "--host", "node01", "--dry-run"]);
         cmd.stdout(closed_pipe());
         if stderr_closed {
@@ -157,4 +158,34 @@ fn help_version_and_generate_into_a_full_disk_fail_in_one_line() {
         assert_eq!(out.status.code(), Some(0), "{args:?}");
         assert!(out.stderr.is_empty(), "{args:?}");
     }
+}
+
+#[test]
+fn broken_pipe_is_not_an_error() {
+    let db = TestDb::new(Backend::Sqlite, Schema::Cinder).unwrap();
+    let values: Vec<String> = (0..3000)
+        .map(|i| format!("('2026-01-01 00:00:00', 0, {i}, 'host{i:05}@backend-with-a-long-name', 'cinder-volume', 1, 0)"))
+        .collect();
+    db.exec(&format!(
+        "INSERT INTO services (updated_at, deleted, id, host, `binary`, report_count, disabled) VALUES {}",
+        values.join(", ")
+    ));
+    let mut child = db
+        .svcctl()
+        .command(&["service", "list", "-f", "json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 16];
+    child
+        .stdout
+        .as_mut()
+        .unwrap()
+        .read_exact(&mut first)
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
 }

@@ -2,9 +2,8 @@
 //! `--skip-refused` (delete what passes, report the rest). SQLite and MariaDB.
 
 use crate::both_backends;
-use crate::delete::live_ids;
+use crate::harness::fleet::{ids, live_ids};
 use crate::harness::{Schema, TestDb};
-use crate::restore::ids;
 
 const DAY: i64 = 86400;
 
@@ -26,7 +25,7 @@ both_backends!(
     |db| {
         fleet(&db);
         let run = db
-            .svcctl()
+            .audited()
             .run(&[
                 "service",
                 "delete",
@@ -62,7 +61,7 @@ both_backends!(
         assert_eq!(db.audit_lines().len(), 1);
         // Again: node05 (not excluded now) goes; 4 is still refused.
         let v = db
-            .svcctl()
+            .audited()
             .run(&[
                 "service",
                 "delete",
@@ -79,7 +78,7 @@ both_backends!(
         // Nothing passes any more: exit 4, nothing changed.
         let before = db.fingerprint();
         let v = db
-            .svcctl()
+            .audited()
             .run(&[
                 "service",
                 "delete",
@@ -105,14 +104,14 @@ both_backends!(
         fleet(&db);
         let before = db.fingerprint();
         let run = db
-            .svcctl()
+            .audited()
             .run(&["service", "delete", "--down-for", "7d", "--yes"])
             .code(3);
         assert!(run.stderr.contains("--skip-refused"), "{}", run.stderr);
         assert_eq!(db.fingerprint(), before);
         // --skip-refused also works for a --host delete.
         let v = db
-            .svcctl()
+            .audited()
             .run(&[
                 "service",
                 "delete",
@@ -176,7 +175,7 @@ both_backends!(sweep_usage_errors, Schema::Cinder, |db| {
     let before = db.fingerprint();
     for bad in ["30s", "59s", "7x", "d", "-7d", "0d", "99999999d"] {
         let run = db
-            .svcctl()
+            .audited()
             .run(&["service", "delete", "--down-for", bad, "--yes"])
             .code(2);
         assert!(run.stderr.contains("--down-for"), "{bad}: {}", run.stderr);
@@ -192,12 +191,12 @@ both_backends!(sweep_usage_errors, Schema::Cinder, |db| {
     );
     // Without --host the sweep covers the whole cloud: it needs --yes or a terminal.
     let no_tty = db
-        .svcctl()
+        .audited()
         .run(&["service", "delete", "--down-for", "7d", "--skip-refused"])
         .code(2);
     assert!(no_tty.error_line().contains("--yes"), "{}", no_tty.stderr);
     // Neither --host nor --down-for: a usage error, not a cloud-wide delete.
-    db.svcctl().run(&["service", "delete", "--yes"]).code(2);
+    db.audited().run(&["service", "delete", "--yes"]).code(2);
     assert_eq!(db.fingerprint(), before);
 });
 
@@ -206,7 +205,7 @@ both_backends!(sweep_usage_errors, Schema::Cinder, |db| {
 both_backends!(sweep_write_holds_its_own_duration, Schema::Cinder, |db| {
     fleet(&db);
     let pause = db.dir.path().join("pause");
-    let child = db.svcctl().paused(
+    let child = db.audited().paused(
         "SVCCTL_TEST_PAUSE_FILE",
         &pause,
         &[

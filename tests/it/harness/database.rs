@@ -310,9 +310,13 @@ impl TestDb {
     /// svcctl against this database, as node `node01`, with a cleared environment.
     pub fn svcctl(&self) -> Svcctl {
         let conf = self.conf("node01", "");
-        Svcctl::new()
-            .config(&conf)
-            .audit(self.dir.path().join("audit.jsonl"))
+        Svcctl::new().config(&conf)
+    }
+
+    /// `svcctl()` with `--audit-log` naming this test's log (`audit_path`) after every command:
+    /// what a test runs a writing command with.
+    pub fn audited(&self) -> Svcctl {
+        self.svcctl().audit_log(&self.audit_path())
     }
 
     pub fn audit_path(&self) -> PathBuf {

@@ -1,14 +1,30 @@
 //! The test harness, by concern: `server` starts the private MariaDB, `database` gives each
 //! test a fresh database (MariaDB or SQLite) and an administrator's view of it, `runner` runs
-//! the svcctl binary; `both_backends!` runs one test body on each backend.
+//! the svcctl binary, `rows` names the columns of one row; `both_backends!` runs one test body on each backend; `fleet` holds the seeds and helpers
+//! several test files share; `svcctl_snapshot!` (in `snapshot`) is every snapshot test's macro. For the fault
+//! tests: `session` holds a root MySQL session open (and its locks), `background` runs svcctl
+//! and reads its stderr as it comes, `relay` loses the answer to a COMMIT, and `own_server`
+//! is a MariaDB a test may stop and start.
 
+mod background;
 mod database;
+pub mod fleet;
+mod own_server;
+mod relay;
+mod rows;
 mod runner;
 mod server;
+mod session;
+pub mod snapshot;
 
-pub use database::{Backend, Schema, TestDb, fixture, load_fixture_rows, text_rows};
+pub use background::Background;
+pub use database::{Backend, Schema, TestDb, load_fixture_rows};
+pub use own_server::OwnServer;
+pub use relay::Relay;
+pub use rows::Placement;
 pub use runner::{Paused, Run, Svcctl};
 pub use server::{free_port, mariadb};
+pub use session::{Rows, Session};
 
 /// The MariaDB user the tests give svcctl, with a password that needs percent-encoding.
 pub const USER: &str = "svcctl_test";

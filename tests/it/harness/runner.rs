@@ -10,7 +10,7 @@ use super::{PASSWORD, PASSWORD_ENCODED};
 /// A svcctl invocation: global flags first (config files must precede the subcommand).
 pub struct Svcctl {
     global: Vec<String>,
-    audit: Option<PathBuf>,
+    audit_log: Option<PathBuf>,
     env: Vec<(String, String)>,
 }
 
@@ -18,7 +18,7 @@ impl Svcctl {
     pub fn new() -> Svcctl {
         Svcctl {
             global: vec![],
-            audit: None,
+            audit_log: None,
             env: vec![],
         }
     }
@@ -29,8 +29,11 @@ impl Svcctl {
         self
     }
 
-    pub fn audit(mut self, path: PathBuf) -> Svcctl {
-        self.audit = Some(path);
+    /// `--audit-log PATH` after every command this runs: for the writing commands (their dry
+    /// runs and refusals too), so that a test's writes are recorded in a log of its own and never
+    /// in the default /var/log/svcctl/audit.jsonl. A read-only command would refuse the flag.
+    pub fn audit_log(mut self, path: &Path) -> Svcctl {
+        self.audit_log = Some(path.to_path_buf());
         self
     }
 
@@ -49,11 +52,8 @@ impl Svcctl {
         }
         cmd.args(&self.global);
         cmd.args(args);
-        let deletes = ["delete", "cleanup", "disable", "enable", "move-host"]
-            .iter()
-            .any(|w| args.contains(w));
-        if let (true, Some(a)) = (deletes, &self.audit) {
-            cmd.arg("--audit-log").arg(a);
+        if let Some(log) = &self.audit_log {
+            cmd.arg("--audit-log").arg(log);
         }
         cmd.stdin(Stdio::null());
         cmd
@@ -128,10 +128,20 @@ pub struct Run {
 
 impl Run {
     pub fn from(out: Output, args: &[&str]) -> Run {
+        Run::checked(
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+            args,
+        )
+    }
+
+    /// What `svcctl args` printed, checked never to show the password.
+    pub fn checked(code: i32, stdout: String, stderr: String, args: &[&str]) -> Run {
         let run = Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            code,
+            stdout,
+            stderr,
         };
         for secret in [PASSWORD, PASSWORD_ENCODED, "cinder_dbpass"] {
             assert!(

@@ -19,7 +19,7 @@ pub struct MariaDb {
 
 static SERVER: OnceLock<Option<MariaDb>> = OnceLock::new();
 
-fn find_program(names: &[&str]) -> Option<PathBuf> {
+pub(super) fn find_program(names: &[&str]) -> Option<PathBuf> {
     let path = std::env::var_os("PATH").unwrap_or_default();
     let dirs = std::env::split_paths(&path)
         .chain(["/usr/sbin", "/usr/bin", "/usr/local/sbin", "/usr/local/bin"].map(PathBuf::from));
@@ -83,6 +83,10 @@ fn start_mariadb() -> Option<MariaDb> {
         .unwrap()
         .keep();
     let data = dir.join("data");
+    // A temp dir of its own: servers bootstrapping at once (other test runs on the machine)
+    // otherwise share /tmp and can trip on each other's #sql-temptable files.
+    let tmp = dir.join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
     let user = nix_user();
     let out = StdCommand::new(&install)
         .args([
@@ -91,6 +95,7 @@ fn start_mariadb() -> Option<MariaDb> {
             "--skip-test-db",
         ])
         .arg(format!("--datadir={}", data.display()))
+        .arg(format!("--tmpdir={}", tmp.display()))
         .arg(format!("--user={user}"))
         .output()
         .expect("running mariadb-install-db");
@@ -104,7 +109,7 @@ fn start_mariadb() -> Option<MariaDb> {
     // A watchdog shell owns the server: when this test process is gone it stops the server and
     // removes the directory, so no server or datadir outlives the run.
     let script = format!(
-        "{server} --no-defaults --datadir={data} --socket={socket} --port={port} \
+        "{server} --no-defaults --datadir={data} --tmpdir={tmp} --socket={socket} --port={port} \
          --bind-address=127.0.0.1 --user={user} --pid-file={dir}/mysqld.pid \
          --log-error={dir}/error.log --skip-log-bin --innodb-buffer-pool-size=64M \
          --innodb-flush-log-at-trx-commit=0 --innodb-doublewrite=0 --skip-name-resolve \
@@ -113,6 +118,7 @@ fn start_mariadb() -> Option<MariaDb> {
          kill $child 2>/dev/null; wait $child; rm -rf {dir}",
         server = server.display(),
         data = data.display(),
+        tmp = tmp.display(),
         socket = socket.display(),
         dir = dir.display(),
         parent = std::process::id(),
@@ -157,7 +163,7 @@ fn start_mariadb() -> Option<MariaDb> {
     Some(MariaDb { port, socket })
 }
 
-fn nix_user() -> String {
+pub(super) fn nix_user() -> String {
     nix::unistd::User::from_uid(nix::unistd::Uid::current())
         .ok()
         .flatten()

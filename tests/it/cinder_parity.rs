@@ -3,6 +3,8 @@
 //! them, a heartbeat from the future, volumes that reach a service only through its cluster, and
 //! the order rows come in, on SQLite and MariaDB.
 
+use std::collections::BTreeMap;
+
 use serde_json::Value;
 
 use crate::both_backends;
@@ -145,7 +147,7 @@ both_backends!(
         let before = db.fingerprint();
         for host in ["skew1@lvm", "skew2@lvm"] {
             let run = db
-                .svcctl()
+                .audited()
                 .run(&["service", "delete", "--host", host, "--yes", "-f", "json"])
                 .code(3);
             let reasons = run.json()["refused"][0]["reasons"].to_string();
@@ -156,11 +158,11 @@ both_backends!(
             assert_eq!(db.fingerprint(), before);
         }
         let plan = db
-            .svcctl()
+            .audited()
             .run(&["service", "delete", "--host", "skew2@lvm", "--dry-run"])
             .code(3);
         assert!(plan.stdout.contains("refuse: heartbeat"), "{}", plan.stdout);
-        db.svcctl()
+        db.audited()
             .run(&["service", "delete", "--host", "skew*", "--yes", "--force"])
             .code(0);
         assert_eq!(db.int("SELECT COUNT(*) FROM services WHERE deleted = 0"), 0);
@@ -207,7 +209,7 @@ both_backends!(
         cluster_volume(&db, "v3", "node03@lvm#pool", "c1@lvm");
         let before = db.fingerprint();
         let run = db
-            .svcctl()
+            .audited()
             .run(&[
                 "service",
                 "delete",
@@ -226,7 +228,7 @@ both_backends!(
         );
         assert_eq!(db.fingerprint(), before);
         let table = db
-            .svcctl()
+            .audited()
             .run(&["service", "delete", "--host", "node01@lvm", "--dry-run"])
             .code(3);
         assert!(
@@ -241,7 +243,7 @@ both_backends!(
         db.service(11, "node11@lvm", "cinder-volume", 600);
         db.exec("UPDATE services SET cluster_name = 'c1@lvm' WHERE id = 11");
         let before = db.fingerprint();
-        db.svcctl()
+        db.audited()
             .run(&[
                 "service",
                 "delete",
@@ -253,14 +255,14 @@ both_backends!(
             ])
             .code(3);
         assert_eq!(db.fingerprint(), before);
-        db.svcctl()
+        db.audited()
             .run(&["service", "delete", "--host", "node01@lvm", "--yes"])
             .code(0);
-        db.svcctl()
+        db.audited()
             .run(&["service", "delete", "--host", "node11@lvm", "--yes"])
             .code(3);
         // --force overrides, as for every refusal.
-        db.svcctl()
+        db.audited()
             .run(&[
                 "service",
                 "delete",
@@ -281,7 +283,7 @@ both_backends!(
     |db| {
         cluster_c1(&db, 0);
         let pause = db.dir.path().join("pause");
-        let child = db.svcctl().paused(
+        let child = db.audited().paused(
             "SVCCTL_TEST_PAUSE_FILE",
             &pause,
             &[
@@ -303,15 +305,17 @@ both_backends!(
     }
 );
 
-/// The rows of a table svcctl printed, as (host, updated_at) cells.
+/// The rows of a table svcctl printed, as their (Host, Updated_at) cells, found by the header.
 fn table_rows(table: &str) -> Vec<(String, String)> {
-    table
-        .lines()
-        .filter(|l| l.starts_with('|'))
-        .skip(1)
+    let cells = |l: &str| -> Vec<String> { l.split('|').map(|c| c.trim().to_string()).collect() };
+    let mut lines = table.lines().filter(|l| l.starts_with('|'));
+    let header = cells(lines.next().unwrap());
+    let column = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let (host, updated_at) = (column("Host"), column("Updated_at"));
+    lines
         .map(|l| {
-            let cells: Vec<&str> = l.split('|').map(str::trim).collect();
-            (cells[2].to_string(), cells[6].to_string())
+            let row = cells(l);
+            (row[host].clone(), row[updated_at].clone())
         })
         .collect()
 }
@@ -353,10 +357,10 @@ both_backends!(every_format_in_the_table_order, Schema::Cinder, |db| {
         .code(0)
         .stdout;
     let csv: Vec<(String, String)> = csv::Reader::from_reader(csv.as_bytes())
-        .records()
+        .deserialize::<BTreeMap<String, String>>()
         .map(|r| {
             let r = r.unwrap();
-            (r[1].to_string(), r[5].to_string())
+            (r["Host"].clone(), r["Updated_at"].clone())
         })
         .collect();
     assert_eq!(csv, table);

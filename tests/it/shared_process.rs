@@ -12,7 +12,7 @@ use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 use serde_json::Value;
 
-use crate::cleanup::cleanup_seeing_go_down;
+use crate::harness::fleet::{cleanup_seeing_go_down, deleted_hosts};
 use crate::harness::{Backend, Schema, Svcctl, TestDb};
 
 /// Upstream's command line: no backend in it.
@@ -120,20 +120,11 @@ fn pids_of(v: &Value, list: &str) -> Vec<i64> {
         .collect()
 }
 
-fn deleted_hosts(v: &Value) -> Vec<String> {
-    v["deleted"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["host"].as_str().unwrap().to_string())
-        .collect()
-}
-
 /// svcctl as node01, with `extra` in cinder.conf's [DEFAULT].
 fn svcctl_with(db: &TestDb, extra: &str) -> Svcctl {
     Svcctl::new()
         .config(&db.conf("node01", extra))
-        .audit(db.audit_path())
+        .audit_log(&db.audit_path())
 }
 
 /// The shared tree survives a cleanup that stops the seed-style process of the backend, and the
@@ -158,7 +149,7 @@ fn shared_cinder_volume_survives_a_per_backend_cleanup() {
         let mut worker = Tree::start("cinder-volume: ServiceWrapper worker(0)", 0);
         let mut mine = per_backend(key);
         let run = db
-            .svcctl()
+            .audited()
             .run(&[
                 "backend",
                 "cleanup",
@@ -211,7 +202,7 @@ fn shared_cinder_volume_service_goes_when_its_heartbeat_stops() {
         // The only cinder-volume processes here that could be its are the shared ones.
         let before = db.fingerprint();
         let run = db
-            .svcctl()
+            .audited()
             .run(&["backend", "cleanup", key, "--yes", "--kill-timeout", "5"])
             .code(3);
         assert!(

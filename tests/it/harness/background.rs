@@ -1,0 +1,95 @@
+//! svcctl running in the background, its stderr read line by line as it comes, so a test can
+//! wait for a point in its run (a lock wait, a retry) and act there.
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Child, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use super::runner::{Run, Svcctl};
+use super::session::Session;
+
+pub struct Background {
+    child: Child,
+    stderr: Arc<Mutex<Vec<String>>>,
+    reader: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Background {
+    pub fn start(svcctl: &Svcctl, args: &[&str]) -> Background {
+        let mut child = svcctl
+            .command(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = Arc::new(Mutex::new(Vec::new()));
+        let pipe = child.stderr.take().unwrap();
+        let lines = stderr.clone();
+        let reader = std::thread::spawn(move || {
+            for line in BufReader::new(pipe).lines() {
+                let Ok(line) = line else { break };
+                lines.lock().unwrap().push(line);
+            }
+        });
+        Background {
+            child,
+            stderr,
+            reader: Some(reader),
+        }
+    }
+
+    /// Waits (polling) until svcctl's transaction on `database` waits for a lock `s` holds.
+    pub fn wait_for_lock(&mut self, s: &Session, database: &str) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while s.lock_waits(database) == 0 {
+            assert!(
+                self.child.try_wait().unwrap().is_none() && Instant::now() < deadline,
+                "svcctl never waited for the lock:\n{}",
+                self.lines().join("\n")
+            );
+            // InnoDB refreshes INNODB_TRX only when it was not read for 0.1 s.
+            std::thread::sleep(Duration::from_millis(250));
+        }
+    }
+
+    pub fn lines(&self) -> Vec<String> {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    /// Waits until `enough` holds for the stderr lines so far, or svcctl has ended.
+    pub fn wait_until(&mut self, what: &str, enough: impl Fn(&[String]) -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while !enough(&self.lines()) {
+            if self.child.try_wait().unwrap().is_some() {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "svcctl never got to {what}:\n{}",
+                self.lines().join("\n")
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Waits for svcctl to end; its output is checked for the password as every run's is.
+    pub fn finish(mut self) -> Run {
+        let mut stdout = String::new();
+        self.child
+            .stdout
+            .take()
+            .unwrap()
+            .read_to_string(&mut stdout)
+            .unwrap();
+        let status = self.child.wait().unwrap();
+        self.reader.take().unwrap().join().unwrap();
+        let stderr = self.lines().join("\n");
+        Run::checked(
+            status.code().unwrap_or(-1),
+            stdout,
+            stderr,
+            &["in the background"],
+        )
+    }
+}
