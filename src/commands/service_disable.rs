@@ -8,10 +8,7 @@ use crate::Context;
 use crate::apply::{Flags, WriteFlags};
 use crate::error::Failure;
 use crate::hosts::HostArgs;
-use crate::output::ReportArgs;
-use crate::output::report;
-use crate::output::toggle::ToggleReport;
-use crate::plan::toggle as plan;
+use crate::output::{ReportArgs, toggle};
 
 /// Cinder's limit on `disabled_reason` (its column is VARCHAR(255); the API refuses longer).
 const MAX_REASON: usize = 255;
@@ -48,16 +45,11 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
         ))
         .into());
     }
-    let hosts = args.target.patterns()?;
+    // Checked before connecting: a bad host is a usage error whatever the database says.
+    args.target.patterns()?;
     let mut db = ctx.connect().await?;
-    let (binary, reason) = (args.target.binary.clone(), Some(args.reason.clone()));
-    let sdt = ctx.settings.service_down_time;
-    let plan = plan::build(&mut db, hosts, binary, reason, sdt).await?;
-    let report = ToggleReport {
-        plan: &plan,
-        style: &args.output,
-        target: &args.target,
-    };
     let flags = Flags::from(&args.flags);
-    report::run(&mut db, &plan, &report, &args.output, &flags).await
+    let sdt = ctx.settings.service_down_time;
+    let reason = Some(args.reason.clone());
+    toggle::run(&mut db, &args.target, reason, &flags, &args.output, sdt).await
 }

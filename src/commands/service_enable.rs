@@ -6,10 +6,7 @@ use anyhow::Result;
 use crate::Context;
 use crate::apply::{Flags, WriteFlags};
 use crate::hosts::HostArgs;
-use crate::output::ReportArgs;
-use crate::output::report;
-use crate::output::toggle::ToggleReport;
-use crate::plan::toggle as plan;
+use crate::output::{ReportArgs, toggle};
 
 /// Enable a host's services again, as `cinder service-enable` does
 ///
@@ -29,16 +26,11 @@ pub(crate) struct Args {
 }
 
 pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
-    let hosts = args.target.patterns()?;
+    // Checked before connecting: a bad host is a usage error whatever the database says.
+    args.target.patterns()?;
     let mut db = ctx.connect().await?;
-    let binary = args.target.binary.clone();
-    let sdt = ctx.settings.service_down_time;
-    let plan = plan::build(&mut db, hosts, binary, None, sdt).await?;
-    let report = ToggleReport {
-        plan: &plan,
-        style: &args.output,
-        target: &args.target,
-    };
     let flags = Flags::from(&args.flags);
-    report::run(&mut db, &plan, &report, &args.output, &flags).await
+    let sdt = ctx.settings.service_down_time;
+    let reason = None;
+    toggle::run(&mut db, &args.target, reason, &flags, &args.output, sdt).await
 }

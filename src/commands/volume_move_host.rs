@@ -5,10 +5,8 @@ use anyhow::Result;
 
 use crate::Context;
 use crate::apply::{Flags, WriteFlags};
-use crate::output::ReportArgs;
-use crate::output::move_host::MoveReport;
-use crate::output::report;
-use crate::plan::move_host::{self as plan, Kind, Request};
+use crate::output::{ReportArgs, move_host};
+use crate::plan::move_host::{Kind, MoveArgs, Request};
 
 /// Move a dead host's volumes (and its groups) to a live cinder-volume service, safely
 ///
@@ -20,18 +18,8 @@ use crate::plan::move_host::{self as plan, Kind, Request};
 /// one transaction, audited; `--undo TXN` moves a committed move's rows back.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
-    /// The host to move off, e.g. node02@backend-2813902f-2c94 (matches it and its #pools)
-    #[arg(long, value_name = "HOST", required_unless_present = "undo")]
-    pub from: Option<String>,
-    /// The host to move to: a live service's host, optionally with #pool to set the pool
-    #[arg(long, value_name = "HOST", required_unless_present = "undo")]
-    pub to: Option<String>,
-    /// Move even when the target service is down
-    #[arg(long)]
-    pub force: bool,
-    /// Move back the rows that transaction TXN of the audit log moved (they must still be where it put them)
-    #[arg(long, value_name = "TXN", conflicts_with_all = ["from", "to", "force"])]
-    pub undo: Option<String>,
+    #[command(flatten)]
+    pub request: MoveArgs,
     #[command(flatten)]
     pub flags: WriteFlags,
     #[command(flatten)]
@@ -39,23 +27,9 @@ pub(crate) struct Args {
 }
 
 pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
-    let kind = Kind::Volume;
-    let request = Request::new(
-        kind,
-        args.from.as_deref(),
-        args.to.as_deref(),
-        args.force,
-        args.undo.as_deref(),
-    )?;
-    let flags = Flags::from(&args.flags).forced(args.force);
-    let log = flags.audit.path();
+    let request = Request::new(Kind::Volume, &args.request)?;
+    let flags = Flags::from(&args.flags).forced(args.request.force);
     let mut db = ctx.connect().await?;
     let sdt = ctx.settings.service_down_time;
-    let plan = plan::plan(&mut db, kind, &request, &log, sdt).await?;
-    let report = MoveReport {
-        plan: &plan,
-        style: &args.output,
-        log: Some(log),
-    };
-    report::run(&mut db, &plan, &report, &args.output, &flags).await
+    move_host::run(&mut db, &request, &flags, &args.output, sdt).await
 }

@@ -4,16 +4,18 @@
 
 use std::path::{Path, PathBuf};
 
+use anyhow::Result;
 use serde::Serialize;
 
 use super::columns::{ServiceJson, format_time, json_columns};
 use super::delete::report_table;
 use super::formatter::ReportArgs;
-use super::report::{Render, Verb, audit_note, plural};
+use super::report::{self, Render, Verb, audit_note, plural};
 use crate::apply::{End, Flags};
 use crate::audit::Placement;
+use crate::db::Db;
 use crate::model::Service;
-use crate::plan::move_host::{Busy, Move, Plan};
+use crate::plan::move_host::{self as plan, Busy, Move, Plan, Request};
 use crate::write::move_host::{Moved, NotMoved};
 
 fn busy(b: &Busy) -> String {
@@ -289,8 +291,27 @@ impl<'a> MoveDoc<'a> {
     }
 }
 
+/// Plans `request` and runs it through the flow, shown as a host move: what both move commands
+/// do.
+pub(crate) async fn run(
+    db: &mut Db,
+    request: &Request,
+    flags: &Flags,
+    style: &ReportArgs,
+    service_down_time: i64,
+) -> Result<()> {
+    let log = flags.audit.path();
+    let plan = plan::plan(db, request, &log, service_down_time).await?;
+    let report = MoveReport {
+        plan: &plan,
+        style,
+        log: Some(log),
+    };
+    report::run(db, &plan, &report, style, flags).await
+}
+
 /// How a host move (or its undo) is shown.
-pub(crate) struct MoveReport<'a> {
+struct MoveReport<'a> {
     pub plan: &'a Plan,
     pub style: &'a ReportArgs,
     /// The audit log an undo read its transaction from.

@@ -3,16 +3,18 @@
 
 use std::path::Path;
 
+use anyhow::Result;
 use serde::Serialize;
 
 use super::columns::{ServiceJson, format_time, json_columns};
 use super::delete::report_table;
 use super::formatter::ReportArgs;
-use super::report::{Render, Verb, audit_note, plural};
+use super::report::{self, Render, Verb, audit_note, plural};
 use crate::apply::{End, Flags};
+use crate::db::Db;
 use crate::hosts::HostArgs;
 use crate::model::{Service, ServiceRow};
-use crate::plan::toggle::Plan;
+use crate::plan::toggle::{self as plan, Plan};
 use crate::write::id_list;
 use crate::write::toggle::Toggled;
 
@@ -115,8 +117,29 @@ fn action(disable: bool) -> &'static str {
     if disable { "disable" } else { "enable" }
 }
 
+/// Plans disabling (`reason` given) or enabling the services `target` names, and runs it
+/// through the flow, shown as a toggle: what `service disable` and `service enable` do.
+pub(crate) async fn run(
+    db: &mut Db,
+    target: &HostArgs,
+    reason: Option<String>,
+    flags: &Flags,
+    style: &ReportArgs,
+    service_down_time: i64,
+) -> Result<()> {
+    let hosts = target.patterns()?;
+    let binary = target.binary.clone();
+    let plan = plan::build(db, hosts, binary, reason, service_down_time).await?;
+    let report = ToggleReport {
+        plan: &plan,
+        style,
+        target,
+    };
+    report::run(db, &plan, &report, style, flags).await
+}
+
 /// How a disable or enable is shown.
-pub(crate) struct ToggleReport<'a> {
+struct ToggleReport<'a> {
     pub plan: &'a Plan,
     pub style: &'a ReportArgs,
     /// `--host` and `--binary` as given, for "nothing matched".

@@ -17,9 +17,34 @@ use crate::error::Failure;
 use crate::hosts::HostPattern;
 use crate::model::{Service, down_before};
 
-/// What a move command was asked: a move, or the undo of one on record.
+/// The flags of both host moves (`volume move-host`, `backup move-host`); the volume's help
+/// texts, which `backup move-host` rewords for backups.
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct MoveArgs {
+    /// The host to move off, e.g. node02@backend-2813902f-2c94 (matches it and its #pools)
+    #[arg(long, value_name = "HOST", required_unless_present = "undo")]
+    pub from: Option<String>,
+    /// The host to move to: a live service's host, optionally with #pool to set the pool
+    #[arg(long, value_name = "HOST", required_unless_present = "undo")]
+    pub to: Option<String>,
+    /// Move even when the target service is down
+    #[arg(long)]
+    pub force: bool,
+    /// Move back the rows that transaction TXN of the audit log moved (they must still be where it put them)
+    #[arg(long, value_name = "TXN", conflicts_with_all = ["from", "to", "force"])]
+    pub undo: Option<String>,
+}
+
+/// What a move command was asked: a move of `kind`, or the undo of one on record.
 #[derive(Debug, Clone)]
-pub(crate) enum Request {
+pub(crate) struct Request {
+    pub kind: Kind,
+    pub what: Asked,
+}
+
+/// A move, or the undo of one on record.
+#[derive(Debug, Clone)]
+pub(crate) enum Asked {
     Move {
         from: String,
         /// `host@backend`, or `host@backend#pool` (volumes only).
@@ -35,19 +60,12 @@ pub(crate) enum Request {
 impl Request {
     /// `--from`/`--to` (or `--undo`) checked: one exact host each, `--to` with a `#pool` only
     /// where `kind` has pools, and not the same host.
-    pub fn new(
-        kind: Kind,
-        from: Option<&str>,
-        to: Option<&str>,
-        force: bool,
-        undo: Option<&str>,
-    ) -> Result<Request, Failure> {
-        if let Some(txn) = undo {
-            return Ok(Request::Undo {
-                txn: txn.to_string(),
-            });
+    pub fn new(kind: Kind, args: &MoveArgs) -> Result<Request, Failure> {
+        let what = |what| Ok(Request { kind, what });
+        if let Some(txn) = &args.undo {
+            return what(Asked::Undo { txn: txn.clone() });
         }
-        let (Some(from), Some(to)) = (from, to) else {
+        let (Some(from), Some(to)) = (args.from.as_deref(), args.to.as_deref()) else {
             return Err(Failure::Usage(
                 "give --from HOST and --to HOST, or --undo TXN".into(),
             ));
@@ -59,10 +77,10 @@ impl Request {
                 "--from and --to name the same host {from}; nothing to move"
             )));
         }
-        Ok(Request::Move {
+        what(Asked::Move {
             from: from.to_string(),
             to: to.to_string(),
-            force,
+            force: args.force,
         })
     }
 }
@@ -83,20 +101,20 @@ fn exact_host(flag: &str, value: &str, pool_allowed: bool) -> Result<(), Failure
     }
 }
 
-/// The plan for `request`: a move of `kind` (see `build`), or the undo of a move on record in
-/// the audit log at `log` (see `undo`).
+/// The plan for `request`: a move (see `build`), or the undo of a move on record in the audit
+/// log at `log` (see `undo`).
 pub(crate) async fn plan(
     db: &mut Db,
-    kind: Kind,
     request: &Request,
     log: &Path,
     service_down_time: i64,
 ) -> Result<Plan> {
-    match request {
-        Request::Move { from, to, force } => {
+    let kind = request.kind;
+    match &request.what {
+        Asked::Move { from, to, force } => {
             build(db, kind, from, to, *force, plan_now(), service_down_time).await
         }
-        Request::Undo { txn } => Ok(undo(&audit::read(log)?, txn, kind)),
+        Asked::Undo { txn } => Ok(undo(&audit::read(log)?, txn, kind)),
     }
 }
 
