@@ -35,6 +35,8 @@ use crate::error::Failure;
 /// What every subcommand gets: the settings.
 pub(crate) struct Context {
     pub settings: Settings,
+    /// When `--timeout` ends the command, if it was given: waits show the time left by it.
+    pub deadline: Option<std::time::Instant>,
 }
 
 impl Context {
@@ -60,7 +62,13 @@ pub fn run(cli: Cli) -> Result<()> {
         host = %settings.host,
         "configuration read"
     );
-    let ctx = Context { settings };
+    let ctx = Context {
+        settings,
+        deadline: cli
+            .global
+            .timeout
+            .map(|secs| std::time::Instant::now() + Duration::from_secs_f64(secs)),
+    };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;

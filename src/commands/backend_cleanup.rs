@@ -220,9 +220,18 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
         }
     };
     let down_time = ctx.settings.service_down_time;
-    if let Some(secs) = args.wait.filter(|_| !rows.is_empty() || !procs.is_empty()) {
-        rows =
-            wait_for_heartbeats(&mut db, rows, &locality, down_time, secs, &filter, &read).await?;
+    if let Some(secs) = args.wait {
+        rows = wait_for_heartbeats(
+            &mut db,
+            rows,
+            &locality,
+            down_time,
+            secs,
+            ctx.deadline,
+            &filter,
+            &read,
+        )
+        .await?;
     }
     let backend_refs = references::count_backend(&mut db, &key).await?;
     let mut plan = plan::build(&mut db, rows, plan_now(), down_time, locality).await?;
@@ -234,6 +243,9 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
             });
         }
         item.reasons.extend(still_enabled.clone());
+    }
+    if let Some(secs) = args.wait {
+        plan.waited(secs);
     }
     plan.guard = Some(references::backend_unreferenced(&db.schema, &key));
     plan.exempt_on = Some(this_node.clone());
@@ -284,36 +296,74 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
 }
 
 /// `--wait`: re-reads the services judged by heartbeat (other nodes', and this node's when no
-/// process here names the backend) until none is up or time runs out, showing which nodes are
-/// still up and the time left.
+/// process here names the backend) until none is up or time runs out (`--wait`, or `--timeout`
+/// first), saying when it starts, what goes down, and what is left.
+#[allow(clippy::too_many_arguments)]
 async fn wait_for_heartbeats(
-    db: &mut crate::db::Db,
+    db: &mut Db,
     mut rows: Vec<ServiceRow>,
     locality: &impl Fn(&ServiceRow) -> Locality,
     down_time: i64,
     secs: u64,
+    timeout: Option<Instant>,
     filter: &ServiceFilter,
     read: &impl Fn(Vec<ServiceRow>) -> Vec<ServiceRow>,
 ) -> Result<Vec<ServiceRow>> {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    loop {
+    let waited = Instant::now() + Duration::from_secs(secs);
+    let deadline = timeout.map_or(waited, |t| t.min(waited));
+    let up_now = |rows: &[ServiceRow]| -> Vec<ServiceRow> {
         let now = plan_now();
-        let up: Vec<String> = rows
-            .iter()
+        rows.iter()
             .filter(|r| locality(r) != Locality::StoppedHere && still_running(r, now, down_time))
-            .map(|r| hosts::split(r.host()).node.to_string())
-            .collect();
-        if up.is_empty() {
-            return Ok(rows);
-        }
+            .cloned()
+            .collect()
+    };
+    let hosts = |rows: &[ServiceRow]| -> Vec<String> {
+        rows.iter().map(|r| r.host().to_string()).collect()
+    };
+    let mut up = up_now(&rows);
+    if up.is_empty() {
+        return Ok(rows);
+    }
+    let window = chrono::Duration::seconds(down_time);
+    let down_after: Vec<(String, chrono::NaiveDateTime)> = up
+        .iter()
+        .filter_map(|r| Some((r.host().to_string(), r.heartbeat()? + window)))
+        .collect();
+    messages::wait(&messages::Wait::Started {
+        secs,
+        up: &down_after,
+    });
+    loop {
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
-            messages::wait_ran_out(secs, &up);
+            messages::wait(&messages::Wait::RanOut { up: &hosts(&up) });
             return Ok(rows);
         }
-        messages::waiting_for_nodes(&up, left.as_secs());
+        messages::wait(&messages::Wait::Tick {
+            up: &hosts(&up),
+            left_secs: left.as_secs(),
+        });
         tokio::time::sleep(left.min(Duration::from_secs(2))).await;
         rows = read(services::fetch_all(db, filter).await?);
+        let still = up_now(&rows);
+        if still.is_empty() {
+            messages::wait(&messages::Wait::AllDown);
+            return Ok(rows);
+        }
+        let gone: Vec<String> = up
+            .iter()
+            .filter(|r| !still.iter().any(|s| s.id == r.id))
+            .map(|r| r.host().to_string())
+            .collect();
+        if !gone.is_empty() {
+            messages::wait(&messages::Wait::Changed {
+                down: &gone,
+                up: &hosts(&still),
+                left_secs: deadline.saturating_duration_since(Instant::now()).as_secs(),
+            });
+        }
+        up = still;
     }
 }
 

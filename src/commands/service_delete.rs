@@ -19,7 +19,7 @@ use crate::write::delete::Delete;
 /// Every binary on the host unless --binary. Hosts match exactly and case-sensitively:
 /// `--host node02` deletes node02's scheduler and backup, never node02@... (use `node02@*`).
 /// --down-for DURATION (7d, 12h, 90m) takes only services down at least that long; without
-/// --host it sweeps the whole cloud (for cron: --down-for 7d --skip-refused --yes).
+/// --host it sweeps the whole cloud (for cron: --down-for 7d --skip-refused --missing-ok --yes).
 /// A service that is up (it would recreate its row) or still used by live volumes, backups,
 /// groups, workers or cache entries is refused with exit 3 and nothing is changed; with
 /// --skip-refused the others are deleted and the refused listed (exit 0, or 4 if none passed).

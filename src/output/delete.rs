@@ -76,82 +76,172 @@ pub(crate) fn describe(reason: &Reason, row: &ServiceRow) -> String {
     describe_for_host(reason, row.host())
 }
 
-/// The description, for a service on `host`.
+/// The description, for a service on `host`: what stands in the way, then what to do.
 pub(crate) fn describe_for_host(reason: &Reason, host: &str) -> String {
+    let (what, hint) = parts(reason, host);
+    match hint {
+        Some((sep, hint)) => format!("{what}{sep}{hint}"),
+        None => what,
+    }
+}
+
+/// A reason in two parts: what stands in the way, and (after its separator) what to do about
+/// it, so that a line naming several reasons gives each hint once.
+fn parts(reason: &Reason, host: &str) -> (String, Option<(&'static str, String)>) {
+    let hint = |sep, text: String| Some((sep, text));
     match reason {
-        Reason::Up { seconds_ago } => format!(
-            "up (heartbeat {seconds_ago}s ago): stop its cinder process first, or it recreates \
-             its row"
+        Reason::Up { seconds_ago } => (
+            format!("up (heartbeat {seconds_ago}s ago)"),
+            hint(
+                ": ",
+                "stop its cinder process first, or it recreates its row".into(),
+            ),
         ),
         Reason::UpElsewhere {
             node,
             here,
             seconds_ago,
-        } => format!(
-            "up on {node} (heartbeat {seconds_ago}s ago): run svcctl backend cleanup on {node}, \
-             or pass --wait SECS (this node is {here}, from [DEFAULT] host)"
+            waited,
+        } => (
+            format!("up on {node} (heartbeat {seconds_ago}s ago)"),
+            hint(
+                ": ",
+                format!(
+                    "run svcctl backend cleanup on {node}{} (this node is {here}, from [DEFAULT] \
+                     host)",
+                    or_wait(*waited)
+                ),
+            ),
         ),
-        Reason::FutureHeartbeat { seconds } => {
-            format!("heartbeat {seconds} s in the future: check this node's clock")
-        }
+        Reason::FutureHeartbeat { seconds } => (
+            format!("heartbeat {seconds} s in the future"),
+            hint(": ", "check this node's clock".into()),
+        ),
         Reason::UpHereUnnamed {
             key,
             seconds_ago,
             shared: 0,
-        } => format!(
-            "up (heartbeat {seconds_ago}s ago), yet no cinder-volume process runs here: \
-             whatever heartbeats for backend {key} under this node's name (a container, another \
-             machine with the same [DEFAULT] host?) must stop first, or pass --wait SECS"
+            waited,
+        } => (
+            format!("up (heartbeat {seconds_ago}s ago), yet no cinder-volume process runs here"),
+            hint(
+                ": ",
+                format!(
+                    "whatever heartbeats for backend {key} under this node's name (a container, \
+                     another machine with the same [DEFAULT] host?) must stop first{}",
+                    or_wait(*waited)
+                ),
+            ),
         ),
         Reason::UpHereUnnamed {
-            key, seconds_ago, ..
-        } => format!(
-            "up (heartbeat {seconds_ago}s ago) and no process here names backend {key}: the \
-             cinder-volume serving every enabled backend still runs it; remove it from \
-             [DEFAULT] enabled_backends and restart cinder-volume, or pass --wait SECS"
+            key,
+            seconds_ago,
+            waited,
+            ..
+        } => (
+            format!("up (heartbeat {seconds_ago}s ago) and no process here names backend {key}"),
+            hint(
+                ": ",
+                format!(
+                    "the cinder-volume serving every enabled backend still runs it; remove it \
+                     from [DEFAULT] enabled_backends and restart cinder-volume{}",
+                    or_wait(*waited)
+                ),
+            ),
         ),
-        Reason::StillEnabled { key, entry, files } => format!(
-            "backend {key} is still in [DEFAULT] enabled_backends (as {entry:?}) of {files}: the \
-             next restart of cinder-volume would bring its service back; remove it from \
-             enabled_backends, restart cinder-volume, then run the cleanup"
+        Reason::StillEnabled { key, entry, files } => (
+            format!(
+                "backend {key} is still in [DEFAULT] enabled_backends (as {entry:?}) of {files}"
+            ),
+            hint(
+                ": ",
+                "the next restart of cinder-volume would bring its service back; remove it from \
+                 enabled_backends, restart cinder-volume, then run the cleanup"
+                    .into(),
+            ),
         ),
         Reason::InUse(c) => {
-            let mut hint = String::new();
-            if c.volumes > 0 || c.groups > 0 || c.consistencygroups > 0 {
-                hint = format!(
-                    "; move them first: svcctl volume move-host --from {host} --to NEWHOST"
-                );
+            let what = format!("in use: {}{}", describe_counts(c), on_hosts(c));
+            let kind = if c.volumes > 0 || c.groups > 0 || c.consistencygroups > 0 {
+                "volume"
             } else if c.backups > 0 {
-                hint = format!(
-                    "; move them first: svcctl backup move-host --from {host} --to NEWHOST"
-                );
-            }
-            format!("in use: {}{}{hint}", describe_counts(c), on_hosts(c))
+                "backup"
+            } else {
+                return (what, None);
+            };
+            (
+                what,
+                hint(
+                    "; ",
+                    format!("move them first: svcctl {kind} move-host --from {host} --to NEWHOST"),
+                ),
+            )
         }
-        Reason::BackendInUse { key, counts } => format!(
-            "the backend still owns {}{}; move them first: svcctl volume move-host --from {} --to \
-             NEWHOST",
-            describe_counts(counts),
-            match on_hosts(counts) {
-                none if none.is_empty() => format!(" on some node (hosts *@{key}#*)"),
-                named => named,
-            },
-            match counts.volume_hosts.as_slice() {
-                [one] => one.split('#').next().unwrap_or(one).to_string(),
-                _ => format!("NODE@{key}"),
-            }
+        Reason::BackendInUse { key, counts } => (
+            format!(
+                "the backend still owns {}{}",
+                describe_counts(counts),
+                match on_hosts(counts) {
+                    none if none.is_empty() => format!(" on some node (hosts *@{key}#*)"),
+                    named => named,
+                }
+            ),
+            hint(
+                "; ",
+                format!(
+                    "move them first: svcctl volume move-host --from {} --to NEWHOST",
+                    match counts.volume_hosts.as_slice() {
+                        [one] => one.split('#').next().unwrap_or(one).to_string(),
+                        _ => format!("NODE@{key}"),
+                    }
+                ),
+            ),
         ),
-        Reason::ClusterOnly { cluster, counts } => format!(
-            "{} reach it only through its cluster {cluster}, whose last live service it is \
-             (their hosts name no other live service); move them to a live service first \
-             (svcctl volume move-host), or keep another service in the cluster",
-            describe_counts(counts)
+        Reason::ClusterOnly { cluster, counts } => (
+            format!(
+                "{} reach it only through its cluster {cluster}, whose last live service it is \
+                 (their hosts name no other live service)",
+                describe_counts(counts)
+            ),
+            hint(
+                "; ",
+                "move them to a live service first (svcctl volume move-host), or keep another \
+                 service in the cluster"
+                    .into(),
+            ),
         ),
-        Reason::CameUp => "came up between plan and write: not deleted".into(),
-        Reason::GainedReferences => {
-            "gained volumes or other references between plan and write: not deleted".into()
+        Reason::CameUp => ("came up between plan and write: not deleted".into(), None),
+        Reason::GainedReferences => (
+            "gained volumes or other references between plan and write: not deleted".into(),
+            None,
+        ),
+    }
+}
+
+/// `, or pass --wait SECS`; after a `--wait` that ran out, what it showed instead.
+fn or_wait(waited: Option<u64>) -> String {
+    match waited {
+        None => ", or pass --wait SECS".into(),
+        Some(secs) => format!(" (it stayed up through --wait {secs})"),
+    }
+}
+
+/// A service's reasons in one line: each reason, then each different hint once.
+fn one_line(item: &Candidate) -> String {
+    if let [one] = item.reasons.as_slice() {
+        return describe(one, item.row());
+    }
+    let mut whats = Vec::new();
+    let mut hints: Vec<String> = Vec::new();
+    for r in &item.reasons {
+        let (what, hint) = parts(r, item.row().host());
+        whats.push(what);
+        if let Some((_, h)) = hint.filter(|(_, h)| !hints.contains(h)) {
+            hints.push(h);
         }
     }
+    whats.extend(hints);
+    whats.join("; ")
 }
 
 fn reason_texts(item: &Candidate) -> Vec<String> {
@@ -196,7 +286,7 @@ fn item_lines<'a>(what: &str, items: impl Iterator<Item = &'a Candidate>) -> Vec
                 item.row().binary(),
                 item.row().host(),
                 item.row().id,
-                reason_texts(item).join("; ")
+                one_line(item)
             )
         })
         .collect()
@@ -532,13 +622,14 @@ impl Render for DeleteReport<'_> {
         match &self.scope {
             Scope::Hosts { .. } => format!("Delete {}?", self.what(flags)),
             Scope::Cluster { name } => format!("Delete {all} of cluster {name} and the cluster?"),
-            Scope::Backend { node, .. } => {
-                let p = self.processes.as_ref().map_or(0, |p| p.planned.len());
-                format!(
-                    "Stop {p} process{} on {node} and delete {all}?",
-                    crate::text::plural_es(p)
-                )
-            }
+            Scope::Backend { node, key, .. } => match self.processes.as_ref() {
+                Some(p) if !p.planned.is_empty() => format!(
+                    "Stop {} process{} on {node} and delete {all}?",
+                    p.planned.len(),
+                    crate::text::plural_es(p.planned.len())
+                ),
+                _ => format!("Delete {all} of backend {key}?"),
+            },
         }
     }
 
@@ -605,6 +696,10 @@ impl Render for DeleteReport<'_> {
         let empty = Deletion::default();
         out.push_str(&result_table(done.first().unwrap_or(&empty), self.fit_to()));
         Some(out)
+    }
+
+    fn typed_a_name(&self) -> bool {
+        !matches!(&self.scope, Scope::Hosts { hosts, .. } if hosts.is_empty())
     }
 
     fn nothing(&self) -> String {
@@ -737,5 +832,49 @@ impl Render for DeleteReport<'_> {
                 ids.join(", ")
             ),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ServiceRow;
+
+    /// A service refused for its own volume and for its backend's says "move them first"
+    /// once: one reason, one hint.
+    #[test]
+    fn a_line_of_several_reasons_gives_each_hint_once() {
+        let host = "node02@backend-2813902f-2c94";
+        let counts = RefCounts {
+            volumes: 1,
+            volume_hosts: vec![format!("{host}#nvme")],
+            ..RefCounts::default()
+        };
+        let row = ServiceRow::example(21, host, "cinder-volume", None);
+        let item = Candidate {
+            service: Service::judge(row, crate::plan::plan_now(), 60),
+            reasons: vec![
+                Reason::InUse(counts.clone()),
+                Reason::BackendInUse {
+                    key: "backend-2813902f-2c94".into(),
+                    counts,
+                },
+            ],
+            heartbeat_exempt: false,
+        };
+        let line = one_line(&item);
+        assert_eq!(line.matches("move them first").count(), 1, "{line}");
+        assert!(line.starts_with("in use: 1 volume on "), "{line}");
+        assert!(line.contains("the backend still owns 1 volume"), "{line}");
+        // One reason alone reads as before: the reason, then its hint.
+        item_lines(
+            "refusing",
+            std::iter::once(&Candidate {
+                reasons: item.reasons[..1].to_vec(),
+                ..item.clone()
+            }),
+        )
+        .iter()
+        .for_each(|l| assert!(l.ends_with("--to NEWHOST"), "{l}"));
     }
 }

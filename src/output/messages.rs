@@ -83,21 +83,63 @@ pub(crate) fn prompt(question: &str) -> std::io::Result<()> {
     err.flush()
 }
 
-/// `backend cleanup --wait`: nodes whose service of the backend is still up.
-pub(crate) fn waiting_for_nodes(up: &[String], left_secs: u64) {
-    line(format_args!(
-        "waiting for {} node{} to go down ({}): {left_secs}s left",
-        up.len(),
-        plural(up.len()),
-        up.join(", "),
-    ));
+/// What `backend cleanup --wait` says as it waits: at a terminal, one line redrawn in place;
+/// elsewhere (a pipe, a cron mail), a line when the wait starts and one per change.
+#[derive(Debug)]
+pub(crate) enum Wait<'a> {
+    /// The wait begins: each service still up, and when it counts as down if its heartbeat
+    /// has stopped (its last heartbeat plus `service_down_time`).
+    Started {
+        secs: u64,
+        up: &'a [(String, chrono::NaiveDateTime)],
+    },
+    /// The countdown (shown at a terminal only).
+    Tick { up: &'a [String], left_secs: u64 },
+    /// Some went down; these are still up.
+    Changed {
+        down: &'a [String],
+        up: &'a [String],
+        left_secs: u64,
+    },
+    /// Every one went down.
+    AllDown,
+    /// The wait (or `--timeout`) ran out with these still up.
+    RanOut { up: &'a [String] },
 }
 
-pub(crate) fn wait_ran_out(secs: u64, up: &[String]) {
-    line(format_args!(
-        "--wait {secs}s ran out with {} still up",
-        up.join(", ")
-    ));
+pub(crate) fn wait(w: &Wait<'_>) {
+    let tty = stderr_is_terminal();
+    // At a terminal a countdown line may be open: a line of its own starts over it.
+    let over = if tty { "\r" } else { "" };
+    match w {
+        Wait::Started { secs, up } => line(format_args!(
+            "waiting up to {secs}s for {} service{} to go down: {}",
+            up.len(),
+            plural(up.len()),
+            up.iter()
+                .map(|(host, at)| format!("{host} (down after {} UTC)", at.format("%H:%M:%S")))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+        Wait::Tick { up, left_secs } if tty => {
+            crate::term::err_part!("\rwaiting for {} ({left_secs}s left)   ", up.join(", "))
+        }
+        Wait::Tick { .. } => {}
+        Wait::Changed {
+            down,
+            up,
+            left_secs,
+        } => line(format_args!(
+            "{over}{} went down; still up: {} ({left_secs}s left)",
+            down.join(", "),
+            up.join(", ")
+        )),
+        Wait::AllDown => line(format_args!("{over}all went down; going on")),
+        Wait::RanOut { up } => line(format_args!(
+            "{over}the wait ran out with {} still up",
+            up.join(", ")
+        )),
+    }
 }
 
 /// `backend cleanup` found cinder-volume processes that name no backend and leaves them be.

@@ -251,6 +251,10 @@ impl Render for PurgeReport<'_> {
         ))
     }
 
+    fn typed_a_name(&self) -> bool {
+        false
+    }
+
     fn nothing(&self) -> String {
         let days = self.plan.older_than;
         format!(

@@ -62,6 +62,13 @@ pub(crate) trait Render {
     /// What the selection found nothing of: `no live service on host node09`.
     fn nothing(&self) -> String;
 
+    /// Whether "nothing matched" is about a name the operator typed (a host, a backend, a
+    /// cluster, a transaction), so that a misspelling is worth suggesting. Not for a sweep, a
+    /// purge or a restore with nothing left to do: nothing to do is their normal quiet night.
+    fn typed_a_name(&self) -> bool {
+        true
+    }
+
     /// All or nothing: the rows that changed since the plan (stderr lines) and the error.
     fn rolled_back(&self, outcome: &Self::Outcome) -> (Vec<String>, String);
 
@@ -179,14 +186,16 @@ pub(crate) async fn ask(question: &str) -> Result<bool> {
     Ok(matches!(answer.trim().to_lowercase().as_str(), "y" | "yes"))
 }
 
-/// Nothing matched `what`: exit 4, or 0 with `missing_ok`; said on stderr either way.
-pub(crate) fn nothing(missing_ok: bool, what: String) -> Result<()> {
+/// Nothing matched `what`: exit 4, or 0 with `missing_ok`; said on stderr either way, with
+/// a word on spelling when `typed` (a name the operator gave matched nothing).
+fn nothing(missing_ok: bool, what: String, typed: bool) -> Result<()> {
     if missing_ok {
         messages::nothing_to_do(&what);
         Ok(())
     } else {
         Err(Failure::NothingMatched(format!(
-            "{what}; nothing to do (check the spelling; --missing-ok makes this exit 0)"
+            "{what}; nothing to do ({}--missing-ok makes this exit 0)",
+            if typed { "check the spelling; " } else { "" }
         ))
         .into())
     }
@@ -214,7 +223,7 @@ pub(crate) fn finish<R: Render>(
             for line in render.notes(flags) {
                 messages::note(line);
             }
-            nothing(flags.missing_ok, render.nothing())
+            nothing(flags.missing_ok, render.nothing(), render.typed_a_name())
         }
         End::Refused => {
             let (lines, error) = render.refused(flags);

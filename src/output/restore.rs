@@ -207,6 +207,13 @@ impl Render for RestoreReport<'_> {
             .then(|| result_table(self.plan, self.style.table.fit_to()))
     }
 
+    fn typed_a_name(&self) -> bool {
+        matches!(
+            self.plan.nothing,
+            Some(Nothing::NoSuchTxn { .. } | Nothing::NoDeletionOf { .. })
+        )
+    }
+
     fn nothing(&self) -> String {
         match &self.plan.nothing {
             Some(Nothing::RolledBack { txn }) => format!(

@@ -26,6 +26,8 @@ pub(crate) enum Reason {
         /// This node's name, as svcctl knows it (`[DEFAULT] host`).
         here: String,
         seconds_ago: i64,
+        /// It stayed up through `--wait` of this many seconds.
+        waited: Option<u64>,
     },
     /// Its heartbeat is from the future: a clock is off, and whatever wrote it may be running.
     FutureHeartbeat {
@@ -38,6 +40,8 @@ pub(crate) enum Reason {
         key: String,
         seconds_ago: i64,
         shared: usize,
+        /// It stayed up through `--wait` of this many seconds.
+        waited: Option<u64>,
     },
     /// The backend is still in `[DEFAULT] enabled_backends`: the next restart of cinder-volume
     /// would bring its service back.
@@ -180,6 +184,7 @@ impl Plan {
                             node: crate::hosts::split(row.host()).node.to_string(),
                             here,
                             seconds_ago,
+                            waited: None,
                         })
                     }
                     (Locality::HereUnnamed { key, shared }, _) if recent => {
@@ -187,6 +192,7 @@ impl Plan {
                             key,
                             seconds_ago,
                             shared,
+                            waited: None,
                         })
                     }
                     _ => {}
@@ -238,6 +244,18 @@ impl Plan {
         self.items
             .iter()
             .filter(move |i| force || i.reasons.is_empty())
+    }
+
+    /// The services still up were waited for (`backend cleanup --wait secs`): their refusals
+    /// say so, instead of advising a wait.
+    pub fn waited(&mut self, secs: u64) {
+        for reason in self.items.iter_mut().flat_map(|i| &mut i.reasons) {
+            if let Reason::UpElsewhere { waited, .. } | Reason::UpHereUnnamed { waited, .. } =
+                reason
+            {
+                *waited = Some(secs);
+            }
+        }
     }
 
     pub fn decide(&self, force: bool) -> Decision {

@@ -299,6 +299,21 @@ fn other_nodes_must_be_down_or_go_down_within_wait() {
         "{}",
         run.stderr
     );
+    assert!(run.stderr.contains("or pass --wait SECS"), "{}", run.stderr);
+    assert_eq!(db.fingerprint(), before);
+    // A wait that runs out says so once, and the refusal no longer advises waiting.
+    let run = db
+        .audited()
+        .run(&["backend", "cleanup", key, "--yes", "--wait", "1"])
+        .code(3);
+    assert!(
+        run.stderr
+            .contains("the wait ran out with node03@lvm-k3 still up")
+            && run.stderr.contains("it stayed up through --wait 1")
+            && !run.stderr.contains("pass --wait"),
+        "{}",
+        run.stderr
+    );
     assert_eq!(db.fingerprint(), before);
     // node03 last heartbeated 56 s ago: it goes down within --wait.
     let v = cleanup_seeing_go_down(&db, key, 3, "node03");

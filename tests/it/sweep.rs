@@ -229,3 +229,50 @@ both_backends!(sweep_write_holds_its_own_duration, Schema::Cinder, |db| {
     assert_eq!(ids(&v, "deleted"), Vec::<i64>::new());
     assert_eq!(live_ids(&db), [1, 2, 3, 4, 5]);
 });
+
+// A quiet night: the cron line with nothing down long enough exits 0 (cron mails nothing) and
+// says so plainly; without --missing-ok it is exit 4, never with a word on spelling, which
+// belongs to a name the operator typed (a host that matches nothing).
+both_backends!(quiet_night_and_spelling, Schema::Cinder, |db| {
+    db.service(1, "node01", "cinder-scheduler", 5);
+    db.service(2, "node02", "cinder-scheduler", 2 * DAY);
+    let before = db.fingerprint();
+    let cron = [
+        "service",
+        "delete",
+        "--down-for",
+        "7d",
+        "--skip-refused",
+        "--missing-ok",
+        "--yes",
+    ];
+    let run = db.audited().run(&cron).code(0);
+    assert!(run.stderr.contains("nothing to do"), "{}", run.stderr);
+    assert!(!run.stderr.contains("spelling"), "{}", run.stderr);
+    let run = db.audited().run(&cron[..5]).code(4);
+    assert!(!run.error_line().contains("spelling"), "{}", run.stderr);
+    for quiet in [
+        &["service", "purge", "--older-than", "0", "--yes"][..],
+        &["service", "restore", "--host", "node02", "--yes"],
+    ] {
+        let run = db.audited().run(quiet).code(4);
+        let says_spelling = run.error_line().contains("spelling");
+        // A restore of a host is a name typed; a purge is not.
+        assert_eq!(
+            says_spelling,
+            quiet[1] == "restore",
+            "{quiet:?}: {}",
+            run.stderr
+        );
+    }
+    let run = db
+        .audited()
+        .run(&["service", "delete", "--host", "node09", "--yes"])
+        .code(4);
+    assert!(
+        run.error_line().contains("check the spelling"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(db.fingerprint(), before);
+});

@@ -70,11 +70,17 @@ pub fn cleanup_seeing_go_down(db: &TestDb, key: &str, id: i64, node: &str) -> Va
             "backend", "cleanup", key, "--yes", "--wait", "30", "-f", "json",
         ])
         .code(0);
-    assert!(
-        run.stderr
-            .contains(&format!("waiting for 1 node to go down ({node})")),
+    // In a pipe: one line when the wait starts (with when the service counts as down) and one
+    // per change, never a countdown.
+    let start = format!("waiting up to 30s for 1 service to go down: {node}@");
+    assert_eq!(
+        run.stderr.lines().filter(|l| l.starts_with(&start)).count(),
+        1,
         "{}",
         run.stderr
     );
+    assert!(run.stderr.contains("(down after "), "{}", run.stderr);
+    assert!(run.stderr.contains("all went down"), "{}", run.stderr);
+    assert!(!run.stderr.contains("s left)   "), "{}", run.stderr);
     run.json()
 }
