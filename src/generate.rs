@@ -116,6 +116,19 @@ fn files() -> [(&'static str, &'static str); 2] {
     ]
 }
 
+/// The command as its page shows it: NAME is one line (the `about` up to its first `: `, as
+/// `svcctl: Clean up stale ... safely`), DESCRIPTION the whole text.
+fn one_line_name(cmd: &Command) -> Command {
+    let about = cmd.get_about().map(ToString::to_string).unwrap_or_default();
+    let Some((name, _)) = about.split_once(": ") else {
+        return cmd.clone();
+    };
+    let long = cmd
+        .get_long_about()
+        .map_or(about.clone(), ToString::to_string);
+    cmd.clone().about(name.to_string()).long_about(long)
+}
+
 /// One page per command, the top one first: `svcctl.8`, `svcctl-service.8`,
 /// `svcctl-service-list.8`, ... Each ends with EXIT STATUS (the `Exit codes:` list of the top
 /// command's after-help, as `--help` prints it), FILES and SEE ALSO.
@@ -136,7 +149,7 @@ fn man_pages(root: &Command) -> Result<Vec<(String, Vec<u8>)>> {
         .map(|cmd| {
             let name = page_name(cmd);
             let mut page = Vec::new();
-            let man = Man::new((*cmd).clone())
+            let man = Man::new(one_line_name(cmd))
                 .title(name.to_uppercase())
                 .section(SECTION)
                 // No build date (pages stay reproducible), but never an empty field: roff

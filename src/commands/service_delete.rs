@@ -24,10 +24,13 @@ use crate::write::delete::Delete;
 /// groups, workers or cache entries is refused with exit 3 and nothing is changed; with
 /// --skip-refused the others are deleted and the refused listed (exit 0, or 4 if none passed).
 #[derive(Debug, clap::Args)]
-#[command(mut_arg("host", |a| a
-    .help("Host whose services to delete; `*` and `?` make a glob; repeatable")
-    .required(false)
-    .required_unless_present("down_for")))]
+#[command(
+    mut_arg("host", |a| a
+        .help("Host whose services to delete; `*` and `?` make a glob; repeatable")
+        .required(false)),
+    // A host, a sweep, or both: without either, the usage error names both.
+    group = clap::ArgGroup::new("which").required(true).multiple(true).args(["host", "down_for"]),
+)]
 pub(crate) struct Args {
     #[command(flatten)]
     pub target: HostArgs,

@@ -56,6 +56,20 @@ fn generate_man_out_dir_writes_one_page_per_command() {
             .all(|p| p.starts_with("svcctl") && p.ends_with(".8")),
         "{pages:?}"
     );
+    // NAME is one short line (what apropos and whatis show), not the description.
+    for page in &pages {
+        let text = std::fs::read_to_string(dir.path().join(page)).unwrap();
+        let name = text
+            .split(".SH NAME\n")
+            .nth(1)
+            .and_then(|rest| rest.lines().next())
+            .unwrap_or_else(|| panic!("{page} has no NAME"));
+        let plain = name.replace("\\-", "-").replace("\\*(Aq", "'");
+        assert!(
+            plain.len() < 130 && !plain.contains(": "),
+            "{page}: NAME is {plain:?}"
+        );
+    }
 }
 
 #[test]
