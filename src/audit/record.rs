@@ -205,43 +205,27 @@ pub(crate) fn parse_time(s: &str) -> Option<NaiveDateTime> {
         .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())
 }
 
-/// A service row in a record, with the keys of `service list -f json --include-deleted`.
+/// A service row in a record, with the keys of `service list -f json --include-deleted`. A key
+/// an older record lacks reads as None (serde's rule for `Option`), so old logs still restore.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct ServiceRecord {
     pub id: i64,
-    #[serde(default)]
     pub uuid: Option<String>,
-    #[serde(default)]
     pub binary: Option<String>,
-    #[serde(default)]
     pub host: Option<String>,
-    #[serde(default)]
     pub zone: Option<String>,
-    #[serde(default)]
     pub status: Option<String>,
-    #[serde(default)]
     pub state: Option<String>,
-    #[serde(default)]
     pub updated_at: Option<String>,
-    #[serde(default)]
     pub created_at: Option<String>,
-    #[serde(default)]
     pub disabled_reason: Option<String>,
-    #[serde(default)]
     pub cluster_name: Option<String>,
-    #[serde(default)]
     pub replication_status: Option<String>,
-    #[serde(default)]
     pub active_backend_id: Option<String>,
-    #[serde(default)]
     pub frozen: Option<bool>,
-    #[serde(default)]
     pub deleted: Option<bool>,
-    #[serde(default)]
     pub deleted_at: Option<String>,
-    #[serde(default)]
     pub topic: Option<String>,
-    #[serde(default)]
     pub report_count: Option<i64>,
     /// What `--force` overrode, on deletions (as in `service delete -f json`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -281,25 +265,15 @@ pub(crate) struct ClusterRecord {
     pub id: i64,
     pub name: String,
     pub binary: String,
-    #[serde(default)]
     pub status: Option<String>,
-    #[serde(default)]
     pub disabled_reason: Option<String>,
-    #[serde(default)]
     pub updated_at: Option<String>,
-    #[serde(default)]
     pub created_at: Option<String>,
-    #[serde(default)]
     pub deleted: Option<bool>,
-    #[serde(default)]
     pub deleted_at: Option<String>,
-    #[serde(default)]
     pub race_preventer: Option<i64>,
-    #[serde(default)]
     pub replication_status: Option<String>,
-    #[serde(default)]
     pub active_backend_id: Option<String>,
-    #[serde(default)]
     pub frozen: Option<bool>,
 }
 
