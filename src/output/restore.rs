@@ -36,6 +36,15 @@ fn describe(refusal: &Refusal) -> String {
     }
 }
 
+/// A cluster in the restore's tables, in the service columns: ID, Binary, Host.
+fn cluster_cells(c: &ClusterRecord) -> [String; 3] {
+    [
+        c.id.to_string(),
+        format!("cluster of {}", c.binary),
+        c.name.clone(),
+    ]
+}
+
 fn service_cells(r: &ServiceRecord) -> [String; 3] {
     [
         r.id.to_string(),
@@ -65,11 +74,11 @@ fn plan_table(plan: &Plan, fit_to: Option<usize>) -> String {
         })
         .collect();
     rows.extend(plan.clusters.iter().map(|i| {
-        let c = &i.deleted.record;
+        let [id, binary, name] = cluster_cells(&i.deleted.record);
         vec![
-            c.id.to_string(),
-            format!("cluster of {}", c.binary),
-            c.name.clone(),
+            id,
+            binary,
+            name,
             format_time(i.deleted.deleted_at),
             verdict(&i.refusal),
         ]
@@ -92,13 +101,8 @@ fn result_table(plan: &Plan, fit_to: Option<usize>) -> String {
         })
         .collect();
     rows.extend(plan.clusters.iter().map(|i| {
-        let c = &i.deleted.record;
-        vec![
-            c.id.to_string(),
-            format!("cluster of {}", c.binary),
-            c.name.clone(),
-            "restored".into(),
-        ]
+        let [id, binary, name] = cluster_cells(&i.deleted.record);
+        vec![id, binary, name, "restored".into()]
     }));
     report_table(&["ID", "Binary", "Host", "Result"], &rows, fit_to)
 }
