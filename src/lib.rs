@@ -27,8 +27,6 @@ mod text;
 mod undo;
 mod write;
 
-use std::time::Duration;
-
 use anyhow::Result;
 
 use crate::cli::Cli;
@@ -88,14 +86,13 @@ pub fn run(cli: Cli) -> Result<()> {
         let bounded = async {
             match timeout {
                 None => work.await,
-                Some(secs) => tokio::time::timeout(Duration::from_secs_f64(secs), work)
-                    .await
-                    .unwrap_or_else(|_| {
-                        Err(anyhow::anyhow!(
-                            "gave up after {secs}s (--timeout); the step in progress was \
-                             abandoned and rolled back"
-                        ))
-                    }),
+                Some(limit) => tokio::time::timeout(limit, work).await.unwrap_or_else(|_| {
+                    Err(anyhow::anyhow!(
+                        "gave up after {} (--timeout); the step in progress was abandoned and \
+                         rolled back",
+                        crate::duration::format(limit)
+                    ))
+                }),
             }
         };
         // Ctrl-C drops the work where it stands: an open transaction dies with its connection

@@ -29,7 +29,7 @@ pub(crate) struct Args {
     /// Only this binary, e.g. cinder-volume
     #[arg(long, value_name = "BINARY", value_parser = crate::limits::name)]
     pub binary: Option<String>,
-    /// Only services down (no heartbeat) for at least this long: 7d, 12h, 90m
+    /// Only services down (no heartbeat) for at least this long, at least [DEFAULT] service_down_time: 7d, 12h, 90m, or seconds
     #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
     pub down_for: Option<String>,
     /// Leave this host alone (exact, or a glob); repeatable
