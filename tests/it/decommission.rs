@@ -242,19 +242,21 @@ fn help_documents_every_flag() {
     }
 }
 
-// The README's decommission walk-through, on the demo database: the delete refused for the
-// volume succeeds after the move, the volume keeps its pool and points at node01's service.
+// The README's decommission walk-through, on the demo database and with cinder.conf.example's
+// settings (service_down_time, host, enabled_backends), as the README runs it: the delete
+// refused for the volume succeeds after the move, the volume keeps its pool and points at
+// node01's service.
 #[test]
 fn the_readme_decommission_runs_on_the_demo() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("demo.sqlite");
     let conf = dir.path().join("demo.conf");
+    let example = include_str!("../../cinder.conf.example");
+    let ours = format!("connection = sqlite:///{}", path.display());
+    assert!(example.contains("\nconnection = sqlite:///svcctl-demo.sqlite\n"));
     std::fs::write(
         &conf,
-        format!(
-            "[DEFAULT]\nhost = node01\n[database]\nconnection = sqlite:///{}\n",
-            path.display()
-        ),
+        example.replace("connection = sqlite:///svcctl-demo.sqlite", &ours),
     )
     .unwrap();
     let audit = dir.path().join("demo-audit.jsonl");
