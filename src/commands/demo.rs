@@ -27,7 +27,7 @@ pub(crate) struct Args {}
 /// node01 heartbeats, but for backend deffaf27: it was removed from node01's enabled_backends
 /// and cinder-volume restarted, so its service there went down, ready for `backend cleanup`.
 /// Times (see `run`): node01's heartbeat is the demo's own instant, so node01 stays up for
-/// `service_down_time` (an hour with cinder.conf.example); node02 stopped NODE02_DOWN ago, so
+/// `service_down_time` (an hour with cinder.conf.example); node02 stopped NODE02_DOWN_DAYS ago, so
 /// the README's week-long sweep takes it; deffaf27's node01 service stopped an hour more than
 /// `service_down_time` ago, so it stays down as long as node01 stays up.
 const SERVICES: &[(i64, &str, &str, &str, bool, bool)] = &[
