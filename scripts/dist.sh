@@ -3,30 +3,38 @@
 # .rpm and .deb under target/dist/, then checks what it built and fails loudly on the first
 # check that does not hold. Usage: bash scripts/dist.sh (from anywhere in the checkout).
 #
+# DIST_PROFILE names the cargo profile: `release` (the default) is what ships (fat LTO, one
+# codegen unit); CI sets `dist-check` (Cargo.toml: the same but without fat LTO), which builds
+# minutes faster on two cores and passes the same checks; its packages are for checking only.
+#
 # A shell script rather than a `cargo xtask`: every step runs an outside tool (cargo-zigbuild,
-# cargo-deb, rpmbuild, dpkg-deb, rpm, man, objdump), and a script keeps the crate a single
-# package, so `cargo test` and Cargo.lock stay as they are.
+# rpmbuild, dpkg-deb, rpm, man, objdump), and a script keeps the crate a single package, so
+# `cargo test` and Cargo.lock stay as they are.
 #
 # Tools come only from package registries, into target/dist-tools/ (a clean checkout installs
-# them; later runs reuse them): zig and cargo-zigbuild from PyPI into a virtualenv, cargo-deb
-# from crates.io. System tools it needs: python3, rpm, rpmbuild, rpm2cpio, cpio, dpkg-deb, man,
-# objdump (.ci/run installs the missing ones). The rpm is built by rpmbuild from a spec written
-# here, not by cargo-generate-rpm: its 0.21 cannot package an empty directory (`dir = true`
-# fails with "No such file or directory") and it costs minutes to compile in CI.
+# them; later runs reuse them): zig and cargo-zigbuild from PyPI into a virtualenv. System tools
+# it needs: python3, rpm, rpmbuild, rpm2cpio, cpio, dpkg-deb, man, objdump (.ci/run installs the
+# missing ones). Both packages are built from the staged files by the distributions' own tools:
+# the rpm by rpmbuild from a spec written here, the deb by dpkg-deb from a control file written
+# here. Not cargo-generate-rpm (its 0.21 cannot package an empty directory: `dir = true` fails
+# with "No such file or directory") nor cargo-deb (it packages files, not the empty
+# /var/log/svcctl, so its .deb had to be unpacked and rebuilt by dpkg-deb anyway); either costs
+# minutes of compiling from crates.io in every fresh CI run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
+# The packages' directories must be 0755 whatever the caller's umask.
+umask 022
 
 TRIPLE=x86_64-unknown-linux-gnu
 GLIBC=2.17
 ZIGLANG=0.17.1
 ZIGBUILD=0.24.1
-CARGO_DEB=3.8.0
+PROFILE=${DIST_PROFILE:-release}
 
 VERSION=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -n1)
 TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
-# Cargo.toml's package metadata names its sources under target/dist/stage/, relative to the
-# checkout, wherever CARGO_TARGET_DIR puts the build.
+# The artifacts go under the checkout's target/dist/, wherever CARGO_TARGET_DIR puts the build.
 DIST=$ROOT/target/dist
 STAGE=$DIST/stage
 TOOLS=$ROOT/target/dist-tools
@@ -57,23 +65,14 @@ fi
 # cargo-zigbuild runs zig as `python3 -m ziglang` from the virtualenv's python3.
 export PATH="$TOOLS/venv/bin:$TOOLS/bin:$PATH"
 
-# Installs crate $1 at version $2 into target/dist-tools/ unless that version is already on PATH.
-cargo_tool() {
-    local have
-    have=$(cargo "${1#cargo-}" --version 2>/dev/null || true)
-    case "$have" in
-        *" $2") return ;;
-    esac
-    # Its own build directory: CARGO_TARGET_DIR would mix the tool's build into svcctl's.
-    CARGO_TARGET_DIR="$TOOLS/build" cargo install --quiet --locked --root "$TOOLS" "$1@$2"
-    rm -rf "$TOOLS/build"
-}
-cargo_tool cargo-deb "$CARGO_DEB"
 
 # ---------------------------------------------------------------------------------------------
-step "build: cargo zigbuild --release --target $TRIPLE.$GLIBC"
-cargo zigbuild --release --locked --target "$TRIPLE.$GLIBC"
-BUILT=$TARGET_DIR/$TRIPLE/release/svcctl
+step "build: cargo zigbuild --profile $PROFILE --target $TRIPLE.$GLIBC"
+if [ "$PROFILE" != release ]; then
+    echo "dist: profile $PROFILE, not the shipped release profile: these packages are for checking"
+fi
+cargo zigbuild --profile "$PROFILE" --locked --target "$TRIPLE.$GLIBC"
+BUILT=$TARGET_DIR/$TRIPLE/$PROFILE/svcctl
 [ -x "$BUILT" ] || fail "the build left no binary at $BUILT"
 
 # ---------------------------------------------------------------------------------------------
@@ -100,7 +99,13 @@ done
     fail "svcctl --generate man gave no svcctl.8 and subcommand pages: ${PAGES[*]}"
 echo "dist: ${#PAGES[@]} man pages: ${PAGES[*]}"
 
-# The rpm's spec: the staged files, each distribution's paths as in the deb (Cargo.toml).
+# What both packages say of themselves.
+SUMMARY="Clean up stale OpenStack Cinder services, safely"
+DESCRIPTION="svcctl reads the cinder.conf Cinder reads and lists, soft-deletes and cleans up
+stale cinder-volume, cinder-scheduler and cinder-backup services the way Cinder
+does, refusing services that are still up or in use."
+
+# The rpm's spec: the staged files, each distribution's paths as in the deb (deb_root).
 rpm_spec() {
     local page
     cat <<EOF
@@ -114,13 +119,11 @@ rpm_spec() {
 Name: svcctl
 Version: $VERSION
 Release: 1
-Summary: Clean up stale OpenStack Cinder services, safely
+Summary: $SUMMARY
 License: Apache-2.0
 
 %description
-svcctl reads the cinder.conf Cinder reads and lists, soft-deletes and cleans up stale
-cinder-volume, cinder-scheduler and cinder-backup services the way Cinder does, refusing
-services that are still up or in use.
+$DESCRIPTION
 
 %install
 install -D -m 0755 $STAGE/svcctl %{buildroot}/usr/bin/svcctl
@@ -148,6 +151,41 @@ EOF
 EOF
 }
 
+# The deb's tree under $1: the staged files at Debian's paths (zsh's vendor-completions, the
+# licence as a DEP-5 copyright file), the audit log's directory root's and 0750, and DEBIAN/.
+deb_root() {
+    local root=$1
+    install -D -m 0755 "$STAGE/svcctl" "$root/usr/bin/svcctl"
+    install -d -m 0755 "$root/usr/share/man/man8"
+    install -m 0644 "$STAGE"/man/*.8.gz "$root/usr/share/man/man8/"
+    install -D -m 0644 "$STAGE/complete/svcctl.bash" "$root/usr/share/bash-completion/completions/svcctl"
+    install -D -m 0644 "$STAGE/complete/_svcctl" "$root/usr/share/zsh/vendor-completions/_svcctl"
+    install -D -m 0644 "$STAGE/complete/svcctl.fish" "$root/usr/share/fish/vendor_completions.d/svcctl.fish"
+    install -d -m 0755 "$root/usr/share/doc/svcctl"
+    {
+        printf '%s\n' "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/" \
+            "Upstream-Name: svcctl" "Copyright: svcctl developers" "License: Apache-2.0"
+        cat LICENSE
+    } >"$root/usr/share/doc/svcctl/copyright"
+    chmod 0644 "$root/usr/share/doc/svcctl/copyright"
+    install -d -m 0750 "$root/var/log/svcctl"
+    install -d -m 0755 "$root/DEBIAN"
+    (cd "$root" && find usr -type f -print0 | sort -z | xargs -0 md5sum) >"$root/DEBIAN/md5sums"
+    # glibc 2.17 is the newest symbol version the binary may use ("check the binary" holds it).
+    cat >"$root/DEBIAN/control" <<EOF
+Package: svcctl
+Version: $VERSION
+Architecture: amd64
+Section: admin
+Priority: optional
+Maintainer: svcctl developers
+Installed-Size: $(du -sk --apparent-size --exclude=DEBIAN "$root" | cut -f1)
+Depends: libc6 (>= $GLIBC)
+Description: $SUMMARY
+$(sed 's/^/ /' <<<"$DESCRIPTION")
+EOF
+}
+
 # ---------------------------------------------------------------------------------------------
 step "package: tarball, rpm, deb"
 tar --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 \
@@ -157,12 +195,8 @@ trap 'rm -rf "$WORK"' EXIT
 rpm_spec >"$WORK/svcctl.spec"
 rpmbuild --quiet -bb --target x86_64-linux --define "_topdir $WORK/rpmbuild" "$WORK/svcctl.spec"
 mv "$WORK/rpmbuild/RPMS/x86_64/svcctl-$VERSION-1.x86_64.rpm" "$RPM"
-cargo deb --no-build --target "$TRIPLE" --output "$DIST/cargo-deb.deb" >/dev/null
-# cargo-deb packages files only; the audit log's directory is added here, root's and 0750.
-dpkg-deb --raw-extract "$DIST/cargo-deb.deb" "$WORK/deb-root"
-install -d -m 0750 "$WORK/deb-root/var/log/svcctl"
+deb_root "$WORK/deb-root"
 dpkg-deb --root-owner-group -Zxz --build "$WORK/deb-root" "$DEB" >/dev/null
-rm "$DIST/cargo-deb.deb"
 
 # ---------------------------------------------------------------------------------------------
 step "check the binary"

@@ -25,7 +25,11 @@ Exit codes:
        purge or move)
   130  interrupted (Ctrl-C); nothing half-written
 
-Ranges: --timeout more than 0 up to 31536000 seconds (a year); --max-retries -1 (forever) to
+Durations (--timeout, --wait, --kill-timeout, --down-for) are seconds (90) or a number with a
+unit s, m, h, d or w (90s, 15m, 12h, 7d, 1.5h).
+
+Ranges: --timeout more than 0 up to 31536000 seconds (a year); --wait, --kill-timeout 0 to
+31536000 seconds; --down-for at least [DEFAULT] service_down_time; --max-retries -1 (forever) to
 2147483647; [DEFAULT] service_down_time 1 to 315360000 seconds (10 years); [database]
 retry_interval, db_retry_interval, db_max_retry_interval 0 to 31536000; max_retries,
 db_max_retries -1 to 2147483647; mysql_wsrep_sync_wait 0 to 15; URL port 1 to 65535,
@@ -60,12 +64,12 @@ pub(crate) struct GlobalArgs {
     pub(crate) config_dir: Vec<PathBuf>,
     /// Connection attempts at start, -1 (forever) to 2147483647; overrides [database] max_retries
     #[arg(long, value_name = "N", global = true, allow_negative_numbers = true, help_heading = GLOBAL,
-          value_parser = clap::value_parser!(i64).range(-1..=crate::limits::MAX_RETRIES))]
+          value_parser = crate::limits::max_retries)]
     pub(crate) max_retries: Option<i64>,
-    /// Give up after this many seconds in all (connecting, waiting, writing), up to 31536000 (a year); exit 1
-    #[arg(long, value_name = "SECONDS", global = true, allow_negative_numbers = true,
-          value_parser = crate::limits::timeout, help_heading = GLOBAL)]
-    pub(crate) timeout: Option<f64>,
+    /// Give up after this long in all (connecting, waiting, writing): more than 0 up to 31536000 seconds (a year), e.g. 90, 2.5, 15m; exit 1
+    #[arg(long, value_name = "DURATION", global = true, allow_negative_numbers = true,
+          value_parser = crate::duration::timeout, help_heading = GLOBAL)]
+    pub(crate) timeout: Option<std::time::Duration>,
     /// Log config files read, connection attempts and each SQL statement to stderr
     #[arg(long, global = true, help_heading = GLOBAL)]
     pub(crate) debug: bool,

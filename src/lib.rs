@@ -24,7 +24,6 @@ mod text;
 mod write;
 
 use std::io::Write;
-use std::time::Duration;
 
 use anyhow::Result;
 
@@ -67,7 +66,7 @@ pub fn run(cli: Cli) -> Result<()> {
         deadline: cli
             .global
             .timeout
-            .map(|secs| std::time::Instant::now() + Duration::from_secs_f64(secs)),
+            .map(|limit| std::time::Instant::now() + limit),
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -78,14 +77,13 @@ pub fn run(cli: Cli) -> Result<()> {
         let bounded = async {
             match timeout {
                 None => work.await,
-                Some(secs) => tokio::time::timeout(Duration::from_secs_f64(secs), work)
-                    .await
-                    .unwrap_or_else(|_| {
-                        Err(anyhow::anyhow!(
-                            "gave up after {secs}s (--timeout); the step in progress was \
-                             abandoned and rolled back"
-                        ))
-                    }),
+                Some(limit) => tokio::time::timeout(limit, work).await.unwrap_or_else(|_| {
+                    Err(anyhow::anyhow!(
+                        "gave up after {} (--timeout); the step in progress was abandoned and \
+                         rolled back",
+                        crate::duration::format(limit)
+                    ))
+                }),
             }
         };
         // Ctrl-C drops the work where it stands: an open transaction dies with its connection

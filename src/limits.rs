@@ -1,6 +1,6 @@
 //! The documented range of every number svcctl reads (cinder.conf options, URL parameters,
-//! flags) and the parsers that hold flags to them. The README and `--help` state the same
-//! numbers; a unit test holds `--help` to them.
+//! flags) and the parsers that hold flags to them (durations: `duration.rs`). The README and
+//! `--help` state the same numbers, written `1 to 100000`; a unit test holds `--help` to them.
 
 use std::path::PathBuf;
 
@@ -15,26 +15,40 @@ pub const MAX_RETRIES: i64 = 2_147_483_647;
 /// The longest name (`--zone`, `--binary`) a Cinder column holds.
 pub const NAME_MAX: usize = 255;
 
-/// `--timeout`: seconds, a finite number more than 0 and at most a year.
-pub fn timeout(s: &str) -> Result<f64, String> {
-    match s.trim().parse::<f64>() {
-        Ok(v) if v > 0.0 && v <= YEAR_SECS as f64 => Ok(v),
-        _ => Err(format!(
-            "{} is not a positive number of seconds up to {YEAR_SECS} (a year)",
+/// The most rows `service purge` deletes in one transaction.
+pub const BATCH_MAX: i64 = 100_000;
+
+/// A whole number from `min` to `max`; `range` says so in the error (`1 to 100000`), in
+/// svcctl's words rather than clap's `1..=100000`.
+fn whole(s: &str, min: i64, max: i64, range: &str) -> Result<i64, String> {
+    match s.parse::<i64>() {
+        Ok(v) if (min..=max).contains(&v) => Ok(v),
+        Ok(_) => Err(format!("{} is outside {range}", text::quote(s))),
+        Err(_) => Err(format!(
+            "{} is not a whole number; give {range}",
             text::quote(s)
         )),
     }
 }
 
-/// `--wait`, `--kill-timeout`: whole seconds from 0 to a year.
-pub fn seconds(s: &str) -> Result<u64, String> {
-    match s.trim().parse::<u64>() {
-        Ok(v) if v <= YEAR_SECS => Ok(v),
-        _ => Err(format!(
-            "{} is not a whole number of seconds from 0 to {YEAR_SECS} (a year)",
-            text::quote(s)
-        )),
-    }
+/// `--max-retries`: -1 (forever) to 2147483647.
+pub fn max_retries(s: &str) -> Result<i64, String> {
+    whole(s, -1, MAX_RETRIES, "-1 (forever) to 2147483647")
+}
+
+/// `--batch`: 1 to 100000 rows per transaction.
+pub fn batch(s: &str) -> Result<u32, String> {
+    whole(s, 1, BATCH_MAX, "1 to 100000").map(|n| n as u32)
+}
+
+/// `--max-width`: any whole number; 0 or less turns the limit off, as in cliff.
+pub fn max_width(s: &str) -> Result<i64, String> {
+    whole(
+        s,
+        i64::MIN,
+        i64::MAX,
+        "a number of columns, or 0 to turn it off",
+    )
 }
 
 /// `--zone`, `--binary`: a name as Cinder stores it; an empty one would match nothing.
@@ -99,15 +113,23 @@ mod tests {
 
     #[test]
     fn edges() {
-        assert!(timeout("1e300").is_err());
-        assert!(timeout("inf").is_err());
-        assert!(timeout("NaN").is_err());
-        assert!(timeout("-1").is_err());
-        assert!(timeout("0").unwrap_err().contains("not a positive number"));
-        assert_eq!(timeout("31536000"), Ok(31_536_000.0));
-        assert!(seconds("18446744073709551615").is_err());
-        assert!(seconds("31536001").is_err());
-        assert_eq!(seconds("0"), Ok(0));
+        assert_eq!(max_retries("-1"), Ok(-1));
+        assert_eq!(max_retries("2147483647"), Ok(MAX_RETRIES));
+        assert_eq!(
+            max_retries("-2"),
+            Err("\"-2\" is outside -1 (forever) to 2147483647".into())
+        );
+        assert!(max_retries("99999999999999999999").is_err());
+        assert_eq!(batch("1"), Ok(1));
+        assert_eq!(batch("100000"), Ok(100_000));
+        assert_eq!(batch("0"), Err("\"0\" is outside 1 to 100000".into()));
+        assert_eq!(
+            batch("x"),
+            Err("\"x\" is not a whole number; give 1 to 100000".into())
+        );
+        assert!(batch(" 5").is_err());
+        assert_eq!(max_width("-3"), Ok(-3));
+        assert!(max_width("abc").unwrap_err().contains("0 to turn it off"));
         assert!(name("").is_err());
         assert!(name("a\nb").is_err());
         assert!(audit_log("/nonexistent-dir/deeper/x.jsonl").is_err());
@@ -143,15 +165,26 @@ mod tests {
     proptest! {
         #[test]
         fn parsers_never_panic_and_errors_are_one_line(s in "(?s).{0,40}") {
-            for e in [timeout(&s).err(), seconds(&s).err(), name(&s).err(), audit_log(&s).err()]
-                .into_iter()
-                .flatten()
+            for e in [
+                max_retries(&s).err(),
+                batch(&s).err(),
+                max_width(&s).err(),
+                name(&s).err(),
+                audit_log(&s).err(),
+            ]
+            .into_iter()
+            .flatten()
             {
                 prop_assert!(!e.contains(['\n', '\r']), "{}", e);
             }
-            if let Ok(t) = timeout(&s) {
-                prop_assert!(std::time::Duration::try_from_secs_f64(t).is_ok());
-            }
+        }
+
+        #[test]
+        fn whole_numbers_round_trip(n in any::<i64>()) {
+            let s = n.to_string();
+            prop_assert_eq!(max_width(&s), Ok(n));
+            prop_assert_eq!(max_retries(&s).is_ok(), (-1..=MAX_RETRIES).contains(&n));
+            prop_assert_eq!(batch(&s).is_ok(), (1..=BATCH_MAX).contains(&n));
         }
     }
 }

@@ -42,13 +42,13 @@ pub(crate) struct Args {
     /// Neither look for nor stop processes on this node; judge every service by its heartbeat
     #[arg(long)]
     pub no_kill: bool,
-    /// Seconds between SIGTERM and SIGKILL, 0 to 31536000 (a year)
-    #[arg(long, value_name = "SECS", default_value_t = 30, allow_negative_numbers = true,
-          value_parser = crate::limits::seconds)]
+    /// How long between SIGTERM and SIGKILL: 0 to 31536000 seconds (a year), e.g. 30, 2m
+    #[arg(long, value_name = "DURATION", default_value_t = 30, allow_negative_numbers = true,
+          value_parser = crate::duration::wait_secs)]
     pub kill_timeout: u64,
-    /// Wait up to SECS (0 to 31536000, a year) for services judged by heartbeat (other nodes', or this node's when no process names the backend) to go down
-    #[arg(long, value_name = "SECS", allow_negative_numbers = true,
-          value_parser = crate::limits::seconds)]
+    /// Wait up to this long (0 to 31536000 seconds, a year; e.g. 300, 5m) for services judged by heartbeat (other nodes', or this node's when no process names the backend) to go down
+    #[arg(long, value_name = "DURATION", allow_negative_numbers = true,
+          value_parser = crate::duration::wait_secs)]
     pub wait: Option<u64>,
     #[command(flatten)]
     pub flags: DeleteFlags,

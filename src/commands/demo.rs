@@ -1,6 +1,7 @@
 //! `svcctl demo`: builds the embedded demo database (SQLite, svcctl's own migrations) with the
-//! seed's cluster, node01 up and node02 down (the dispatcher then lists it). It only ever writes
-//! a database it created itself.
+//! seed's cluster, node01 up (for `service_down_time` after the demo, nothing heartbeats) and
+//! node02 down for days (the dispatcher then lists it). It only ever writes a database it
+//! created itself.
 
 use anyhow::{Context as _, Result};
 use chrono::Duration;
@@ -26,6 +27,10 @@ pub(crate) struct Args {}
 /// the README's decommission example has something to move and delete.
 /// node01 heartbeats, but for backend deffaf27: it was removed from node01's enabled_backends
 /// and cinder-volume restarted, so its service there went down, ready for `backend cleanup`.
+/// Times (see `run`): node01's heartbeat is the demo's own instant, so node01 stays up for
+/// `service_down_time` (an hour with cinder.conf.example); node02 stopped NODE02_DOWN_DAYS ago, so
+/// the README's week-long sweep takes it; deffaf27's node01 service stopped an hour more than
+/// `service_down_time` ago, so it stays down as long as node01 stays up.
 const SERVICES: &[(i64, &str, &str, &str, bool, bool)] = &[
     (
         13,
@@ -125,6 +130,11 @@ const SERVICES: &[(i64, &str, &str, &str, bool, bool)] = &[
     ),
 ];
 
+/// How long ago node02 died: longer than the README's `--down-for 7d`.
+const NODE02_DOWN_DAYS: i64 = 10;
+/// How long ago the seed's services were created, before anything else happened.
+const CREATED_DAYS: i64 = 30;
+
 /// Volumes: one on node01's normal backend, one on backend 2813902f's nvme pool of node02.
 const VOLUMES: &[(&str, &str)] = &[
     (
@@ -179,12 +189,16 @@ pub(crate) async fn run(_args: Args, ctx: &Context) -> Result<()> {
         .context("building the demo schema")?;
     let mut conn = Conn::Sqlite(conn);
     let now = chrono::Utc::now().naive_utc();
+    // service_down_time is at most ten years (checked when read): the sums stay in range.
+    let down_time = Duration::seconds(ctx.settings.service_down_time);
     for &(id, host, binary, uuid, heartbeating, deleted) in SERVICES {
-        let created = now - Duration::hours(1);
+        let created = now - Duration::days(CREATED_DAYS);
         let updated = if heartbeating {
-            now - Duration::seconds(5)
+            now
+        } else if host.starts_with("node01@") {
+            now - down_time - Duration::hours(1)
         } else {
-            now - Duration::minutes(30)
+            now - Duration::days(NODE02_DOWN_DAYS)
         };
         let mut insert = Stmt::new(
             "INSERT INTO services (created_at, updated_at, deleted_at, deleted, id, host, \
@@ -214,7 +228,7 @@ pub(crate) async fn run(_args: Args, ctx: &Context) -> Result<()> {
              status, volume_type_id, use_quota) VALUES (",
         );
         insert
-            .push_bind(now - Duration::minutes(50))
+            .push_bind(now - Duration::days(CREATED_DAYS - 1))
             .push(", 0, ")
             .push_bind(id)
             .push(", 'u', 'p', ")
@@ -223,6 +237,6 @@ pub(crate) async fn run(_args: Args, ctx: &Context) -> Result<()> {
         conn.execute(&insert).await?;
     }
     drop(conn);
-    crate::output::messages::demo_ready(path);
+    crate::output::messages::demo_ready(path, NODE02_DOWN_DAYS, now + down_time, down_time);
     Ok(())
 }

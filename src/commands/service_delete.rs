@@ -34,7 +34,7 @@ use crate::write::delete::Delete;
 pub(crate) struct Args {
     #[command(flatten)]
     pub target: HostArgs,
-    /// Only services down (no heartbeat) for at least this long: 7d, 12h, 90m
+    /// Only services down (no heartbeat) for at least this long, at least [DEFAULT] service_down_time: 7d, 12h, 90m, or seconds
     #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
     pub down_for: Option<String>,
     /// Leave this host alone (exact, or a glob); repeatable

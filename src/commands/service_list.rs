@@ -52,7 +52,7 @@ pub(crate) struct Args {
     /// Also show soft-deleted rows (adds Deleted_at; JSON adds deleted and deleted_at)
     #[arg(long)]
     pub include_deleted: bool,
-    /// Only services down (no heartbeat) for at least this long: 7d, 12h, 90m
+    /// Only services down (no heartbeat) for at least this long, at least [DEFAULT] service_down_time: 7d, 12h, 90m, or seconds
     #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
     pub down_for: Option<String>,
     /// Leave out this host (exact, or a glob); repeatable

@@ -22,9 +22,8 @@ pub(crate) struct Args {
     /// Only rows soft-deleted more than this many days ago (0 or more)
     #[arg(long, value_name = "DAYS", value_parser = parse_days, allow_negative_numbers = true)]
     pub older_than: i64,
-    /// Rows per transaction
-    #[arg(long, value_name = "N", default_value_t = 1000,
-          value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    /// Rows per transaction, 1 to 100000
+    #[arg(long, value_name = "N", default_value_t = 1000, value_parser = crate::limits::batch)]
     pub batch: u32,
     #[command(flatten)]
     pub flags: WriteFlags,

@@ -44,7 +44,8 @@ pub(crate) enum Quote {
 pub(crate) struct TableArgs {
     /// Maximum display width, <1 to disable; beats the CLIFF_MAX_TERM_WIDTH environment variable
     #[arg(long, value_name = "INTEGER", env = "CLIFF_MAX_TERM_WIDTH", default_value_t = 0,
-          allow_negative_numbers = true, help_heading = HEADING)]
+          allow_negative_numbers = true, value_parser = crate::limits::max_width,
+          help_heading = HEADING)]
     pub max_width: i64,
     /// Fit the table to the terminal width even when stdout is not one (COLUMNS gives the width);
     /// implied by --max-width > 0; CLIFF_FIT_WIDTH=1 always enables

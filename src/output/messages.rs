@@ -176,11 +176,25 @@ pub(crate) fn process_progress(p: &Progress) {
     }
 }
 
-pub(crate) fn demo_ready(path: &Path) {
+/// `up_until` is when node01's one heartbeat, written by the demo, gets older than
+/// `service_down_time` (nothing heartbeats in the demo): after it, node01 counts as down.
+pub(crate) fn demo_ready(
+    path: &Path,
+    node02_down_days: i64,
+    up_until: chrono::NaiveDateTime,
+    service_down_time: chrono::Duration,
+) {
     line(format_args!(
         "demo database {} ready: node01 up (but for removed backend deffaf27), node02 \
-         down for 30 minutes, a volume on node01@normal and on node02@backend-2813902f-2c94",
+         down for {node02_down_days} days, a volume on node01@normal and on \
+         node02@backend-2813902f-2c94",
         path.display()
+    ));
+    line(format_args!(
+        "node01 counts as up until {} UTC ([DEFAULT] service_down_time {} after its last \
+         heartbeat); run demo again after that for a fresh one",
+        up_until.format("%Y-%m-%d %H:%M:%S"),
+        crate::duration::format(service_down_time.to_std().unwrap_or_default())
     ));
 }
 

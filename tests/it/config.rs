@@ -184,7 +184,7 @@ fn bad_inputs_get_one_line_and_a_documented_code() {
             "[DEFAULT] service_down_time = \"soon\"",
         ),
         (vec!["--max-retries", "-5"], "", 2, "-5"),
-        (vec!["--timeout", "0"], "", 2, "not a positive number"),
+        (vec!["--timeout", "0"], "", 2, "no time at all"),
     ];
     for (flags, text, code, want) in cases {
         let conf = write(&db, "bad.conf", text);

@@ -20,6 +20,22 @@ fn demo_conf(dir: &Path) -> (PathBuf, PathBuf) {
     (path, conf)
 }
 
+/// cinder.conf.example as the README uses it (service_down_time, host, enabled_backends), its
+/// demo database in `dir`.
+fn example_conf(dir: &Path) -> (PathBuf, PathBuf) {
+    let path = dir.join("demo.sqlite");
+    let conf = dir.join("demo.conf");
+    let example = include_str!("../../cinder.conf.example");
+    let ours = format!("connection = sqlite:///{}", path.display());
+    assert!(example.contains("\nconnection = sqlite:///svcctl-demo.sqlite\n"));
+    std::fs::write(
+        &conf,
+        example.replace("connection = sqlite:///svcctl-demo.sqlite", &ours),
+    )
+    .unwrap();
+    (path, conf)
+}
+
 /// `svcctl demo` builds its SQLite file and lists it, rebuilds its own file, and never touches a
 /// database it did not create.
 #[test]
@@ -70,7 +86,7 @@ fn demo_builds_only_its_own_database() {
 #[test]
 fn the_readme_decommission_runs_on_the_demo() {
     let dir = tempfile::tempdir().unwrap();
-    let (path, conf) = demo_conf(dir.path());
+    let (path, conf) = example_conf(dir.path());
     let audit = dir.path().join("demo-audit.jsonl");
     let svcctl = || Svcctl::new().config(&conf);
     svcctl().run(&["demo"]).code(0);

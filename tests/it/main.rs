@@ -24,6 +24,7 @@ mod migrations;
 mod move_host;
 mod output_cli;
 mod purge;
+mod readme;
 mod restore;
 mod shared_process;
 mod streams;

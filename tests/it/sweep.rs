@@ -169,6 +169,73 @@ both_backends!(list_down_for_with_filters, Schema::Cinder, |db| {
     assert_eq!(v.as_array().unwrap().len(), 4);
 });
 
+// One duration syntax for every flag: bare seconds and units select the same rows
+// (--down-for 604800 is 7d, 2160 minutes are 36h), and --timeout, --wait and --kill-timeout take
+// units and bare seconds alike (--timeout a fraction too).
+both_backends!(durations_take_one_syntax, Schema::Cinder, |db| {
+    fleet(&db);
+    let listed = |args: &[&str]| {
+        let mut all = vec!["service", "list", "-f", "json"];
+        all.extend_from_slice(args);
+        let v = db.svcctl().run(&all).code(0).json();
+        let mut out: Vec<i64> = v
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["id"].as_i64().unwrap())
+            .collect();
+        out.sort();
+        out
+    };
+    for (a, b) in [
+        ("7d", "604800"),
+        ("1w", "7d"),
+        ("36h", "2160m"),
+        ("1.5d", "36h"),
+    ] {
+        assert_eq!(
+            listed(&["--down-for", a]),
+            listed(&["--down-for", b]),
+            "{a} vs {b}"
+        );
+    }
+    assert_eq!(listed(&["--down-for", "604800"]), [2, 4, 5]);
+    for timeout in ["30", "30s", "0.5m", "2.5", "1h"] {
+        assert_eq!(
+            listed(&["--timeout", timeout]),
+            [1, 2, 3, 4, 5],
+            "--timeout {timeout}"
+        );
+    }
+    // --wait and --kill-timeout, in a dry run of a backend with nothing up.
+    let before = db.fingerprint();
+    for (wait, kill) in [("0", "30"), ("5m", "2m"), ("1h", "0s"), ("300s", "45")] {
+        let v = db
+            .svcctl()
+            .run(&[
+                "backend",
+                "cleanup",
+                "lvm",
+                "--dry-run",
+                "--no-kill",
+                "--wait",
+                wait,
+                "--kill-timeout",
+                kill,
+                "-f",
+                "json",
+            ])
+            .code(3)
+            .json();
+        assert_eq!(
+            ids(&v, "refused"),
+            [4],
+            "--wait {wait} --kill-timeout {kill}: {v}"
+        );
+    }
+    assert_eq!(db.fingerprint(), before);
+});
+
 // Bad durations and a sweep with no terminal and no --yes are usage errors; nothing changes.
 both_backends!(sweep_usage_errors, Schema::Cinder, |db| {
     fleet(&db);
