@@ -81,8 +81,9 @@ fn demo_builds_only_its_own_database() {
     Svcctl::new().config(&conf).run(&["demo"]).code(2);
 }
 
-// The README's decommission walk-through, on the demo database: the delete refused for the
-// volume succeeds after the move, the volume keeps its pool and points at node01's service.
+// The README's decommission walk-through, on the demo database and with cinder.conf.example's
+// settings, as the README runs it: the delete refused for the volume succeeds after the move,
+// the volume keeps its pool and points at node01's service.
 #[test]
 fn the_readme_decommission_runs_on_the_demo() {
     let dir = tempfile::tempdir().unwrap();
