@@ -11,11 +11,18 @@ const MAX_SECONDS: i64 = 100 * 365 * 86400;
 
 /// Parses `--down-for`; `service_down_time` is the shortest duration that means "down" at all.
 pub(crate) fn parse_down_for(s: &str, service_down_time: i64) -> Result<Duration, Failure> {
-    let secs =
-        seconds(s).map_err(|why| Failure::Usage(format!("invalid --down-for {s:?}: {why}")))?;
+    parse_for("--down-for", s, service_down_time)
+}
+
+/// Parses a duration given with `flag` (`--down-for`, `service check --stale-after`), in the
+/// same syntax and with the same floor, and names that flag in the error.
+pub(crate) fn parse_for(flag: &str, s: &str, service_down_time: i64) -> Result<Duration, Failure> {
+    let secs = seconds(s).map_err(|why| {
+        Failure::Usage(format!("invalid {flag} {}: {why}", crate::text::quote(s)))
+    })?;
     if secs < service_down_time {
         return Err(Failure::Usage(format!(
-            "--down-for {s} is shorter than [DEFAULT] service_down_time ({service_down_time}s), \
+            "{flag} {s} is shorter than [DEFAULT] service_down_time ({service_down_time}s), \
              below which Cinder counts a service as up; give at least {service_down_time}s, \
              e.g. 7d"
         )));
