@@ -115,7 +115,12 @@ pub(crate) fn command() -> clap::Command {
             .collect();
         names.iter().fold(cmd, |cmd, name| {
             cmd.mut_subcommand(name, |sub| {
-                descend(sub.args(shared.iter().cloned()), shared).after_help(EXIT_CODES)
+                let sub = descend(sub.args(shared.iter().cloned()), shared);
+                // One with exit codes of its own (`service check`, a monitoring plugin) keeps them.
+                match sub.get_after_help() {
+                    Some(_) => sub,
+                    None => sub.after_help(EXIT_CODES),
+                }
             })
         })
     }

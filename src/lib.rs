@@ -7,6 +7,7 @@ pub mod term;
 
 mod apply;
 mod audit;
+mod check;
 pub mod cli;
 mod commands;
 mod config;
@@ -19,6 +20,7 @@ mod limits;
 mod model;
 mod output;
 mod plan;
+pub mod plugin;
 mod processes;
 mod relocate;
 mod seams;

@@ -3,11 +3,13 @@
 //! structs), and, in `messages`, every line on stderr. The layers below return data; only
 //! this one writes to stdout or stderr.
 
+pub(crate) mod check;
 pub(crate) mod columns;
 pub(crate) mod decom;
 pub(crate) mod formatter;
 pub(crate) mod list;
 pub(crate) mod messages;
+pub(crate) mod prometheus;
 pub(crate) mod report;
 pub(crate) mod table;
 pub(crate) mod undo;
