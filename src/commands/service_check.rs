@@ -61,8 +61,7 @@ pub(crate) struct Args {
     #[arg(long, value_name = "ZONE", value_parser = crate::limits::name)]
     pub zone: Option<String>,
     /// WARNING when at least COUNT enabled services are down, stale ones aside (0: never)
-    #[arg(long, value_name = "COUNT", default_value_t = 1,
-          value_parser = clap::value_parser!(u64).range(0..=crate::limits::MAX_RETRIES as u64))]
+    #[arg(long, value_name = "COUNT", default_value_t = 1)]
     pub warning_down: u64,
     /// CRITICAL when at least PCT percent (1 to 100) of a zone's enabled hosts of one binary
     /// (cinder-volume: of one backend) are down

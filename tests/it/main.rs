@@ -4,6 +4,7 @@
 mod harness;
 
 mod audit;
+mod check;
 mod cleanup;
 mod cluster;
 mod config;
