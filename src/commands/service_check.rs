@@ -158,7 +158,8 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
             if let Some(path) = &args.textfile {
                 let scrape = started.scrape(Some(Status::Unknown));
                 // The failure is the news; a textfile that cannot be written either adds none.
-                let _ = prometheus::write_textfile(path, &prometheus::render_failure(&scrape));
+                let _ =
+                    prometheus::write_textfile(path, |w| prometheus::render_failure(&scrape, w));
             }
             return Err(e);
         }
@@ -166,7 +167,7 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
     let verdict = check::judge(survey.services, survey.sweep, &rules);
     if let Some(path) = &args.textfile {
         let scrape = started.scrape(Some(verdict.status));
-        prometheus::write_textfile(path, &prometheus::render(&verdict, &scrape))?;
+        prometheus::write_textfile(path, |w| prometheus::render(&verdict, &scrape, w))?;
     }
     crate::output::check::print(&verdict, args.format, args.verbose > 0)?;
     match verdict.status {

@@ -15,7 +15,7 @@ use crate::output::columns::{
     cinder_columns, csv_columns, find_column, json_columns, select_columns, sort_services,
 };
 use crate::output::list::{ServiceSink, Style, sort_as_table};
-use crate::output::prometheus::{Started, render};
+use crate::output::prometheus::{self, Started};
 use crate::output::{Format, OutputArgs};
 use crate::plan::plan_now;
 
@@ -190,5 +190,5 @@ async fn prometheus(args: &Args, filter: ServiceFilter, ctx: &Context) -> Result
     let down_time = ctx.settings.service_down_time;
     let survey = survey::survey(&mut db, &scope, &rules, down_time, plan_now(), keep, true).await?;
     let verdict = check::judge(survey.services, survey.sweep, &rules);
-    crate::output::print(&render(&verdict, &started.scrape(None)))
+    prometheus::print(&verdict, &started.scrape(None))
 }
