@@ -96,3 +96,26 @@ echo "backend cleanup, one backend on $NODES nodes (all down):"
 sh -c "$SEED"
 statements=$("$SVCCTL" --config-file "$CONF" --debug backend cleanup backend-bench0001 --yes --no-kill --audit-log "$DIR/audit.jsonl" -f json 2>&1 >/dev/null | grep -c 'rows_affected' || true)
 printf '  %-52s %8s\n' "SQL statements svcctl ran (constant in $NODES)" "$statements"
+
+# service check, a monitoring plugin run every minute, beside the same floor on the same 10,000
+# services: heartbeats fresh (a day's service_down_time keeps them up for the whole run), 1,000
+# down 8 days (stale candidates, whose references are counted), 100 of those with a volume (in
+# use). Rules loosened to exit 0: paired counts any other exit as a failure.
+CHECK_CONF=$DIR/check.conf
+printf '[DEFAULT]\nhost = benchnode\nservice_down_time = 86400\n[database]\nconnection = mysql+pymysql://bench:bench@127.0.0.1:%s/cinder\nmax_retries = 0\n' "$PORT" > "$CHECK_CONF"
+"${ROOT[@]}" cinder -e "UPDATE services SET updated_at = UTC_TIMESTAMP() WHERE deleted = 0 AND host LIKE 'node%';
+  UPDATE services SET updated_at = UTC_TIMESTAMP() - INTERVAL 8 DAY WHERE deleted = 0 AND host LIKE 'node%' AND id % 10 = 0;
+  INSERT INTO volumes (created_at, deleted, id, host, status, volume_type_id, use_quota)
+    SELECT UTC_TIMESTAMP(), 0, UUID(), CONCAT(host, '#pool'), 'available', 'vt', 1 FROM services
+    WHERE deleted = 0 AND host LIKE 'node%' AND id % 100 = 0;"
+CHECK=("$SVCCTL" --config-file "$CHECK_CONF" service check --warning-down 0 --stale-is ok)
+echo
+echo "service check, $ROWS live services (1,000 down 8 days, 100 of them in use):"
+"$DIR/paired" "$RUNS" \
+    ::: "mariadb client: SELECT of the table's columns" "" "${CLIENT[@]}" -e "$FLOOR_SQL" \
+    ::: "svcctl service check" "" "${CHECK[@]}" \
+    ::: "svcctl service check --textfile" "" "${CHECK[@]}" --textfile "$DIR/cinder.prom" \
+    ::: "svcctl service list -f prometheus" "" "$SVCCTL" --config-file "$CHECK_CONF" service list -f prometheus \
+    | report 1.5 20
+statements=$("$SVCCTL" --config-file "$CHECK_CONF" --debug service check --stale-is ok 2>&1 >/dev/null | grep -c 'rows_returned' || true)
+printf '  %-52s %8s\n' "SQL statements service check ran (constant)" "$statements"

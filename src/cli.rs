@@ -66,7 +66,7 @@ pub(crate) struct GlobalArgs {
     #[arg(long, value_name = "N", global = true, allow_negative_numbers = true, help_heading = GLOBAL,
           value_parser = crate::limits::max_retries)]
     pub(crate) max_retries: Option<i64>,
-    /// Give up after this long in all (connecting, waiting, writing): more than 0 up to 31536000 seconds (a year), e.g. 90, 2.5, 15m; exit 1
+    /// Give up after this long in all (connecting, waiting, writing): more than 0 up to 31536000 seconds (a year), e.g. 90, 2.5, 15m; exit 1 (service check: 3, UNKNOWN)
     #[arg(long, value_name = "DURATION", global = true, allow_negative_numbers = true,
           value_parser = crate::duration::timeout, help_heading = GLOBAL)]
     pub(crate) timeout: Option<std::time::Duration>,
@@ -148,7 +148,12 @@ pub(crate) fn command() -> clap::Command {
             .collect();
         names.iter().fold(cmd, |cmd, name| {
             cmd.mut_subcommand(name, |sub| {
-                descend(sub.args(shared.iter().cloned()), shared).after_help(EXIT_CODES)
+                let sub = descend(sub.args(shared.iter().cloned()), shared);
+                // One with exit codes of its own (`service check`, a monitoring plugin) keeps them.
+                match sub.get_after_help() {
+                    Some(_) => sub,
+                    None => sub.after_help(EXIT_CODES),
+                }
             })
         })
     }

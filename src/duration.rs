@@ -160,14 +160,25 @@ pub(crate) fn wait_secs(s: &str) -> Result<u64, String> {
 
 /// Parses `--down-for`; `service_down_time` is the shortest duration that means "down" at all.
 pub(crate) fn parse_down_for(s: &str, service_down_time: i64) -> Result<chrono::Duration, Failure> {
-    let bad = |why: String| Failure::Usage(format!("invalid --down-for: {why}"));
+    parse_for("--down-for", s, service_down_time)
+}
+
+/// Parses a duration given with `flag` (`--down-for`, `service check --stale-after`): the
+/// same syntax and range as `--down-for`, never shorter than `service_down_time`, the error
+/// naming `flag`.
+pub(crate) fn parse_for(
+    flag: &str,
+    s: &str,
+    service_down_time: i64,
+) -> Result<chrono::Duration, Failure> {
+    let bad = |why: String| Failure::Usage(format!("invalid {flag}: {why}"));
     let d = parse(s, &DOWN_FOR).map_err(bad)?;
     let secs = d.as_secs();
     let least = u64::try_from(service_down_time).unwrap_or(0);
     if secs < least {
         let least = format(Duration::from_secs(least));
         return Err(Failure::Usage(format!(
-            "--down-for {} ({}) is shorter than [DEFAULT] service_down_time ({least}), below \
+            "{flag} {} ({}) is shorter than [DEFAULT] service_down_time ({least}), below \
              which Cinder counts a service as up; give at least {least}, e.g. 7d",
             text::quote(s),
             format(d)

@@ -130,8 +130,9 @@ fn one_line_name(cmd: &Command) -> Command {
 }
 
 /// One page per command, the top one first: `svcctl.8`, `svcctl-service.8`,
-/// `svcctl-service-list.8`, ... Each ends with EXIT STATUS (the `Exit codes:` list of the top
-/// command's after-help, as `--help` prints it), FILES and SEE ALSO.
+/// `svcctl-service-list.8`, ... Each ends with EXIT STATUS (the `Exit codes` list of its
+/// after-help as `--help` prints it: the top command's, or a command's own, as `service
+/// check`'s), FILES and SEE ALSO.
 fn man_pages(root: &Command) -> Result<Vec<(String, Vec<u8>)>> {
     let mut commands = Vec::new();
     collect(root, &mut commands);
@@ -175,7 +176,11 @@ fn man_pages(root: &Command) -> Result<Vec<(String, Vec<u8>)>> {
                 }
             }
             roff.control("SH", ["EXIT STATUS"]);
-            for (code, meaning) in &exit_codes {
+            let own = cmd
+                .get_after_help()
+                .map(|h| split_after_help(&h.to_string()).0)
+                .filter(|codes| !codes.is_empty());
+            for (code, meaning) in own.as_ref().unwrap_or(&exit_codes) {
                 roff.control("TP", [])
                     .text([bold(code.as_str())])
                     .text([roman(meaning.as_str())]);
@@ -224,7 +229,12 @@ fn split_after_help(text: &str) -> (Vec<(String, String)>, Vec<String>) {
     let mut other = Vec::new();
     for paragraph in text.split("\n\n").map(str::trim).filter(|p| !p.is_empty()) {
         let mut lines = paragraph.lines();
-        if lines.next().map(str::trim) != Some("Exit codes:") {
+        // `Exit codes:`, or `Exit codes (...):` for a command with codes of its own.
+        if !lines
+            .next()
+            .map(str::trim)
+            .is_some_and(|l| l.starts_with("Exit codes") && l.ends_with(':'))
+        {
             let joined: Vec<&str> = paragraph.lines().map(str::trim).collect();
             other.push(joined.join(" "));
             continue;
@@ -282,18 +292,29 @@ mod tests {
         for (name, page) in &pages {
             assert!(page.contains(".SH \"EXIT STATUS\""), "{name}:\n{page}");
             assert!(page.contains(".SH FILES"), "{name}:\n{page}");
-            for code in [
-                error::code::OK,
-                error::code::RUNTIME,
-                error::code::USAGE,
-                error::code::REFUSED,
-                error::code::NOTHING_MATCHED,
-                error::code::INTERRUPTED,
-            ] {
-                assert!(
-                    page.contains(&format!(".TP\n\\fB{code}\\fR\n")),
-                    "{name} lacks exit code {code}:\n{page}"
-                );
+            if name == "svcctl-service-check.8" {
+                // A monitoring plugin's codes, not svcctl's.
+                for (code, state) in [(0, "OK"), (1, "WARNING"), (2, "CRITICAL"), (3, "UNKNOWN")] {
+                    assert!(
+                        page.contains(&format!(".TP\n\\fB{code}\\fR\n{state}")),
+                        "{name} lacks exit code {code}:\n{page}"
+                    );
+                }
+                assert!(!page.contains(".TP\n\\fB130\\fR"), "{name}:\n{page}");
+            } else {
+                for code in [
+                    error::code::OK,
+                    error::code::RUNTIME,
+                    error::code::USAGE,
+                    error::code::REFUSED,
+                    error::code::NOTHING_MATCHED,
+                    error::code::INTERRUPTED,
+                ] {
+                    assert!(
+                        page.contains(&format!(".TP\n\\fB{code}\\fR\n")),
+                        "{name} lacks exit code {code}:\n{page}"
+                    );
+                }
             }
             assert!(page.contains(audit::DEFAULT_AUDIT_LOG), "{name}:\n{page}");
             assert!(!page.contains("--generate"), "{name}:\n{page}");

@@ -3,6 +3,7 @@
 
 mod apply;
 mod audit;
+mod check;
 pub mod cli;
 mod commands;
 mod config;
@@ -15,6 +16,7 @@ mod limits;
 mod model;
 mod output;
 mod plan;
+pub mod plugin;
 mod processes;
 mod seams;
 mod secret;

@@ -71,6 +71,17 @@ pub fn name(s: &str) -> Result<String, String> {
     Ok(s.to_string())
 }
 
+/// `--critical-outage`: a whole percentage from 1 to 100, with or without `%`.
+pub fn percent(s: &str) -> Result<u8, String> {
+    match s.trim().trim_end_matches('%').parse::<u8>() {
+        Ok(v) if (1..=100).contains(&v) => Ok(v),
+        _ => Err(format!(
+            "{} is not a whole percentage from 1 to 100",
+            text::quote(s)
+        )),
+    }
+}
+
 /// `--audit-log`: a file whose directory exists, or is one missing level below a directory that
 /// exists (`/var/log/svcctl/audit.jsonl` on a fresh node: svcctl creates `svcctl`, mode 0750).
 /// Deeper than that it is a usage error: a typo would otherwise put the only record of a
@@ -132,6 +143,9 @@ mod tests {
         assert!(max_width("abc").unwrap_err().contains("0 to turn it off"));
         assert!(name("").is_err());
         assert!(name("a\nb").is_err());
+        assert_eq!(percent("50%"), Ok(50));
+        assert_eq!(percent("100"), Ok(100));
+        assert!(percent("0").is_err() && percent("101").is_err() && percent("-5").is_err());
         assert!(audit_log("/nonexistent-dir/deeper/x.jsonl").is_err());
         // One missing level is created (as /var/log/svcctl under /var/log).
         assert!(audit_log("/nonexistent-dir/x.jsonl").is_ok());
@@ -171,6 +185,7 @@ mod tests {
                 max_width(&s).err(),
                 name(&s).err(),
                 audit_log(&s).err(),
+                percent(&s).err(),
             ]
             .into_iter()
             .flatten()

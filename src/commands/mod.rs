@@ -6,6 +6,7 @@ pub(crate) mod backup_move_host;
 pub(crate) mod cluster_list;
 pub(crate) mod cluster_remove;
 pub(crate) mod demo;
+pub(crate) mod service_check;
 pub(crate) mod service_delete;
 pub(crate) mod service_disable;
 pub(crate) mod service_enable;
@@ -21,7 +22,7 @@ use crate::Context;
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
-    /// Cinder services: list, delete, restore, purge, disable, enable
+    /// Cinder services: list, check, delete, restore, purge, disable, enable
     #[command(subcommand)]
     Service(ServiceCommand),
     /// Cinder clusters: list, remove
@@ -43,6 +44,7 @@ pub(crate) enum Command {
 #[derive(Debug, Subcommand)]
 pub(crate) enum ServiceCommand {
     List(service_list::Args),
+    Check(service_check::Args),
     Delete(service_delete::Args),
     Restore(service_restore::Args),
     Purge(service_purge::Args),
@@ -74,6 +76,7 @@ pub(crate) enum BackendCommand {
 pub(crate) async fn run(command: Command, ctx: &Context) -> Result<()> {
     match command {
         Command::Service(ServiceCommand::List(args)) => service_list::run(args, ctx).await,
+        Command::Service(ServiceCommand::Check(args)) => service_check::run(args, ctx).await,
         Command::Service(ServiceCommand::Delete(args)) => service_delete::run(args, ctx).await,
         Command::Service(ServiceCommand::Restore(args)) => service_restore::run(args, ctx).await,
         Command::Service(ServiceCommand::Purge(args)) => service_purge::run(args, ctx).await,

@@ -5,14 +5,19 @@ use anyhow::Result;
 use clap::ValueEnum;
 
 use crate::Context;
+use crate::check::survey::{self, Scope};
+use crate::check::{self, Rules};
 use crate::db::services::{self, ServiceFilter};
+use crate::error::Failure;
 use crate::hosts::Selection;
 use crate::model::Service;
 use crate::output::columns::{
     cinder_columns, csv_columns, find_column, json_columns, select_columns, sort_services,
 };
 use crate::output::list::{ServiceSink, Style, sort_as_table};
+use crate::output::prometheus::{self, Started};
 use crate::output::{Format, OutputArgs};
+use crate::plan::plan_now;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum State {
@@ -110,6 +115,9 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
         include_deleted: args.include_deleted,
         ..ServiceFilter::selecting(&sel, args.binary.clone(), now)
     };
+    if args.output.format == Format::Prometheus {
+        return prometheus(&args, filter, ctx).await;
+    }
     let mut db = ctx.connect().await?;
     // Buffered: stdout is line-buffered, and one write per row would cost a syscall per row.
     let out = std::io::BufWriter::with_capacity(64 * 1024, crate::term::stdout());
@@ -163,4 +171,43 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
         }
     }
     sink.finish()
+}
+
+/// `-f prometheus`: the families `service check --textfile` writes (but its status), over the
+/// rows this listing selects, stale judged by `service check`'s default rules.
+async fn prometheus(args: &Args, filter: ServiceFilter, ctx: &Context) -> Result<()> {
+    let refused = [
+        (
+            args.include_deleted,
+            "--include-deleted (Cinder's API lists no deleted service)",
+        ),
+        (
+            !args.output.columns.is_empty(),
+            "-c (the families are fixed)",
+        ),
+        (
+            !args.output.sort_columns.is_empty(),
+            "--sort-column (the families are fixed)",
+        ),
+    ];
+    if let Some((_, flag)) = refused.iter().find(|(given, _)| *given) {
+        return Err(Failure::Usage(format!("-f prometheus takes no {flag}")).into());
+    }
+    let started = Started::now();
+    let rules = Rules::default();
+    let scope = Scope {
+        filter,
+        ..Scope::default()
+    };
+    let mut db = ctx.connect().await?;
+    let state = args.state;
+    let keep = |s: &Service| match state {
+        None => true,
+        Some(State::Up) => s.up,
+        Some(State::Down) => !s.up,
+    };
+    let down_time = ctx.settings.service_down_time;
+    let survey = survey::survey(&mut db, &scope, &rules, down_time, plan_now(), keep, true).await?;
+    let verdict = check::judge(survey.services, survey.sweep, &rules);
+    prometheus::print(&verdict, &started.scrape(None))
 }

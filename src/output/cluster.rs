@@ -316,6 +316,14 @@ pub(crate) fn print_clusters(
                 writeln!(out, "{}", cells(v, false).join(" "))?;
             }
         }
+        Format::Prometheus => {
+            return Err(crate::error::Failure::Usage(
+                "-f prometheus is for services (svcctl service list -f prometheus); choose \
+                 table, json, csv, value or yaml for clusters"
+                    .into(),
+            )
+            .into());
+        }
     }
     out.flush()?;
     Ok(())

@@ -23,6 +23,9 @@ pub(crate) enum Format {
     Value,
     /// YAML: the JSON document, as YAML
     Yaml,
+    /// Prometheus text exposition: openstack-exporter's openstack_cinder_agent_state and
+    /// svcctl's own families (service list only)
+    Prometheus,
 }
 
 /// `--quote`: Python's csv quoting modes, as cliff offers them.

@@ -57,7 +57,8 @@ impl<W: Write> ServiceSink<W> {
                 }),
                 style.quote,
             )?,
-            Format::Table | Format::Value | Format::Yaml => {}
+            // `service list -f prometheus` renders through `output::prometheus`, never a sink.
+            Format::Table | Format::Value | Format::Yaml | Format::Prometheus => {}
         }
         Ok(ServiceSink {
             out,
@@ -115,6 +116,7 @@ impl<W: Write> ServiceSink<W> {
                 let cells: Vec<String> = cols.iter().map(|c| c.value(s).table_text()).collect();
                 writeln!(out, "{}", cells.join(" "))?;
             }
+            Format::Prometheus => {}
         }
         Ok(())
     }
@@ -133,7 +135,7 @@ impl<W: Write> ServiceSink<W> {
             Format::Json if self.style.noindent => out.write_all(b"]\n")?,
             Format::Json => out.write_all(if self.first { b"]\n" } else { b"\n]\n" })?,
             Format::Yaml if self.first => out.write_all(b"[]\n")?,
-            Format::Yaml | Format::Csv | Format::Value => {}
+            Format::Yaml | Format::Csv | Format::Value | Format::Prometheus => {}
         }
         out.flush()?;
         Ok(())

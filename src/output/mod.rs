@@ -5,6 +5,7 @@
 //! formatter flags in `formatter`, stderr lines in `messages`. The layers below return data;
 //! only this one writes to stdout or stderr.
 
+pub(crate) mod check;
 pub(crate) mod cluster;
 pub(crate) mod columns;
 pub(crate) mod delete;
@@ -12,6 +13,7 @@ pub(crate) mod formatter;
 pub(crate) mod list;
 pub(crate) mod messages;
 pub(crate) mod move_host;
+pub(crate) mod prometheus;
 pub(crate) mod purge;
 pub(crate) mod report;
 pub(crate) mod restore;

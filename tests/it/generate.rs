@@ -38,6 +38,7 @@ fn generate_man_out_dir_writes_one_page_per_command() {
         "svcctl-cluster-remove.8",
         "svcctl-cluster.8",
         "svcctl-demo.8",
+        "svcctl-service-check.8",
         "svcctl-service-delete.8",
         "svcctl-service-list.8",
         "svcctl-service-purge.8",

@@ -8,6 +8,7 @@
 mod harness;
 
 mod audit;
+mod check;
 mod cinder_parity;
 mod cleanup;
 mod cluster;
