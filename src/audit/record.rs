@@ -46,6 +46,8 @@ pub(crate) enum Event {
     ClusterPurged,
     ServiceDisabled,
     ServiceEnabled,
+    ClusterDisabled,
+    ClusterEnabled,
     VolumeHostMoved,
     BackupHostMoved,
     GroupHostMoved,
@@ -84,8 +86,8 @@ impl Event {
             Event::ServiceSoftDeleted | Event::ClusterSoftDeleted => Action::Delete,
             Event::ServiceRestored | Event::ClusterRestored => Action::Restore,
             Event::ServicePurged | Event::ClusterPurged => Action::Purge,
-            Event::ServiceDisabled => Action::Disable,
-            Event::ServiceEnabled => Action::Enable,
+            Event::ServiceDisabled | Event::ClusterDisabled => Action::Disable,
+            Event::ServiceEnabled | Event::ClusterEnabled => Action::Enable,
             Event::VolumeHostMoved
             | Event::BackupHostMoved
             | Event::GroupHostMoved
@@ -156,7 +158,7 @@ pub(crate) struct Detail {
     /// What to check when the outcome of a logged transaction is unknown (`outcome_unknown`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
-    /// The reason a disable set (`service_disabled`).
+    /// The reason a disable set (`service_disabled`, `cluster_disabled`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disabled_reason: Option<String>,
     /// The table of a row moved (`*_host_moved`).

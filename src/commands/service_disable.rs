@@ -7,7 +7,9 @@ use anyhow::Result;
 use crate::Context;
 use crate::apply::{Flags, WriteFlags};
 use crate::hosts::HostArgs;
-use crate::output::{ReportArgs, toggle};
+use crate::output::cluster_toggle::ClusterToggleReport;
+use crate::output::{ReportArgs, report, toggle};
+use crate::plan::cluster_toggle;
 
 /// Cinder's limit on `disabled_reason` (its column is VARCHAR(255); the API refuses longer).
 const MAX_REASON: usize = 255;
@@ -42,17 +44,26 @@ fn reason(s: &str) -> Result<String, String> {
 ///
 /// Sets disabled, disabled_reason and modified_at; updated_at (the heartbeat) is left alone,
 /// so a down service stays down and an up one stays up. Works on down services. Hosts match as
-/// in `service delete`. Services already disabled are reported and left as they are.
+/// in `service delete`. Services already disabled with the same reason are reported and left
+/// as they are; a new reason replaces the old one. For a service in a cluster the scheduler
+/// reads only the cluster's flag: disable the cluster with --cluster NAME --binary B, as
+/// `cinder cluster-disable` does.
 #[derive(Debug, clap::Args)]
-// `mut_arg` moves the argument it changes to the end, and the usage line lists required
-// arguments in that order: `reason` goes after `host` again, as declared.
+// The usage line lists the required `--reason` before the required group of `--host` and
+// `--cluster` (one of them).
 #[command(
-    mut_arg("host", |a| a.help("Host whose services to disable; `*` and `?` make a glob; repeatable")),
-    mut_arg("reason", |a| a)
+    mut_arg("host", |a| a
+        .help("Host whose services to disable; `*` and `?` make a glob; repeatable")
+        .required(false)),
+    group(clap::ArgGroup::new("what").args(["host", "cluster"]).required(true))
 )]
 pub(crate) struct Args {
     #[command(flatten)]
     pub target: HostArgs,
+    /// Disable this cluster (name as in cluster list; needs --binary) instead of services
+    #[arg(long, value_name = "NAME", requires = "binary",
+          value_parser = crate::limits::name)]
+    pub cluster: Option<String>,
     /// Why (1 to 255 characters, on one line), shown by `cinder service-list` as Disabled Reason
     #[arg(long, value_name = "TEXT", required = true, value_parser = reason)]
     pub reason: String,
@@ -67,6 +78,11 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
     args.target.patterns()?;
     let mut db = ctx.connect().await?;
     let flags = Flags::from(&args.flags);
+    if let (Some(name), Some(binary)) = (&args.cluster, &args.target.binary) {
+        let plan = cluster_toggle::build(&mut db, name, binary, Some(&args.reason)).await?;
+        let render = ClusterToggleReport(&plan);
+        return report::run(&mut db, &plan, &render, &args.output, &flags).await;
+    }
     let sdt = ctx.settings.service_down_time;
     let reason = Some(args.reason.clone());
     toggle::run(&mut db, &args.target, reason, &flags, &args.output, sdt).await

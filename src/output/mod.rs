@@ -6,6 +6,7 @@
 //! only this one writes to stdout or stderr.
 
 pub(crate) mod cluster;
+pub(crate) mod cluster_toggle;
 pub(crate) mod columns;
 pub(crate) mod delete;
 pub(crate) mod formatter;

@@ -116,6 +116,21 @@ fn as_json<S: serde::Serializer>(services: &[Service], s: S) -> Result<S::Ok, S:
     }))
 }
 
+/// Disable or enable, as the messages say it: of services here, of a cluster in
+/// `cluster_toggle`.
+pub(crate) fn verb(disable: bool) -> Verb {
+    match disable {
+        true => Verb {
+            base: "disable",
+            past: "disabled",
+        },
+        false => Verb {
+            base: "enable",
+            past: "enabled",
+        },
+    }
+}
+
 fn action(disable: bool) -> &'static str {
     if disable { "disable" } else { "enable" }
 }
@@ -200,17 +215,7 @@ impl Render for ToggleReport<'_> {
     type Outcome = Toggled;
 
     fn verb(&self) -> Verb {
-        if self.disable() {
-            Verb {
-                base: "disable",
-                past: "disabled",
-            }
-        } else {
-            Verb {
-                base: "enable",
-                past: "enabled",
-            }
-        }
+        verb(self.disable())
     }
 
     fn what(&self, _flags: &Flags) -> String {

@@ -41,11 +41,7 @@ impl Plan {
 
 /// The live cluster `name` of `binary`, and its members.
 pub(crate) async fn build(db: &mut Db, name: &str, binary: &str) -> Result<Plan> {
-    let cluster = if clusters::supported(&db.schema) {
-        clusters::find_live(db, name, binary).await?
-    } else {
-        None
-    };
+    let cluster = clusters::find_live(db, name, binary).await?;
     let members = match &cluster {
         Some(c) => clusters::members(db, Some(&c.name)).await?,
         None => Vec::new(),

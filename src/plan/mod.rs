@@ -4,6 +4,7 @@
 //! its WHERE clause.
 
 pub(crate) mod cluster;
+pub(crate) mod cluster_toggle;
 pub(crate) mod delete;
 pub(crate) mod move_host;
 pub(crate) mod purge;

@@ -36,6 +36,7 @@
 //! this runner do the rest. `delete` is the worked example.
 
 pub(crate) mod cluster;
+pub(crate) mod cluster_toggle;
 pub(crate) mod delete;
 pub(crate) mod move_host;
 pub(crate) mod purge;

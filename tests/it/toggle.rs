@@ -338,3 +338,213 @@ both_backends!(
         assert!(db.audit_lines().is_empty());
     }
 );
+
+/// Cluster c1@lvm (id 7) as Cinder creates it, with node02@lvm in it.
+fn cluster(db: &TestDb) {
+    db.exec(
+        "INSERT INTO clusters (created_at, updated_at, deleted, id, name, `binary`, disabled, \
+         race_preventer, frozen) VALUES ('2026-01-01 00:00:00', '2026-01-02 00:00:00', 0, 7, \
+         'c1@lvm', 'cinder-volume', 0, 0, 0)",
+    );
+    db.exec("UPDATE services SET cluster_name = 'c1@lvm' WHERE id = 3");
+}
+
+/// Cluster 7's disabled, disabled_reason and updated_at, as text.
+fn cluster_state(db: &TestDb) -> Vec<Option<String>> {
+    let cols = ["disabled", "disabled_reason", "updated_at"].map(|c| db.text(c));
+    db.rows(&format!(
+        "SELECT {} FROM clusters WHERE id = 7",
+        cols.join(", ")
+    ))
+    .remove(0)
+}
+
+// The cluster-level disable and enable, as Cinder 29's own code writes them (checked by running
+// cinder/api/v3/clusters.py `_update`'s steps, Cluster.save -> cinder/db/api.py cluster_update,
+// on Cinder's schema): disable sets disabled = 1 and the reason stripped of blanks, enable sets
+// disabled = 0 and the reason NULL, and each stamps updated_at (the ORM's onupdate). The same
+// disable again changes nothing; each change is audited.
+both_backends!(
+    a_cluster_is_disabled_and_enabled_like_cinder,
+    Schema::Cinder,
+    |db| {
+        nodes(&db);
+        cluster(&db);
+        let service_before = db.service_row(3);
+        let cluster_args = |verb: &'static str, extra: &[&'static str]| {
+            let mut a = vec![
+                "service",
+                verb,
+                "--cluster",
+                "c1@lvm",
+                "--binary",
+                "cinder-volume",
+            ];
+            a.extend_from_slice(extra);
+            a
+        };
+        let plan = db
+            .audited()
+            .run(&cluster_args(
+                "disable",
+                &["--reason", " RMA 4711 ", "--dry-run"],
+            ))
+            .code(0);
+        assert!(
+            plan.stdout
+                .contains("cluster c1@lvm (cinder-volume), id 7: enabled"),
+            "{}",
+            plan.stdout
+        );
+        let v = db
+            .audited()
+            .run(&cluster_args(
+                "disable",
+                &["--reason", " RMA 4711 ", "--yes", "-f", "json"],
+            ))
+            .code(0)
+            .json();
+        assert_eq!(v["changed"], true);
+        assert_eq!(v["cluster"]["status"], "enabled", "as it was: {v}");
+        let state = cluster_state(&db);
+        assert_eq!(state[0].as_deref(), Some("1"));
+        assert_eq!(
+            state[1].as_deref(),
+            Some("RMA 4711"),
+            "stripped, as the API strips it"
+        );
+        assert_ne!(
+            state[2].as_deref().map(|t| &t[..10]),
+            Some("2026-01-02"),
+            "updated_at stamped"
+        );
+        assert_eq!(
+            db.service_row(3),
+            service_before,
+            "the service row is not touched"
+        );
+        let audit = db.audit_lines();
+        assert_eq!(audit.len(), 1);
+        assert_eq!(audit[0]["event"], "cluster_disabled");
+        assert_eq!(audit[0]["action"], "disable");
+        assert_eq!(audit[0]["disabled_reason"], "RMA 4711");
+        assert_eq!(audit[0]["cluster"]["name"], "c1@lvm");
+
+        // The same reason again: nothing to do, nothing written.
+        let stamped = cluster_state(&db);
+        let run = db
+            .audited()
+            .run(&cluster_args("disable", &["--reason", "RMA 4711", "--yes"]))
+            .code(0);
+        assert!(
+            run.stderr.contains("already disabled; nothing to do"),
+            "{}",
+            run.stderr
+        );
+        assert_eq!(cluster_state(&db), stamped);
+        assert_eq!(db.audit_lines().len(), 1);
+
+        let v = db
+            .audited()
+            .run(&cluster_args("enable", &["--yes", "-f", "json"]))
+            .code(0)
+            .json();
+        assert_eq!(v["action"], "enable");
+        let state = cluster_state(&db);
+        assert_eq!(state[0].as_deref(), Some("0"));
+        assert_eq!(state[1], None, "Cinder's cluster enable clears the reason");
+        assert_eq!(db.audit_lines()[1]["event"], "cluster_enabled");
+        let list = db
+            .svcctl()
+            .run(&["cluster", "list", "-f", "json"])
+            .code(0)
+            .json();
+        assert_eq!(list[0]["status"], "enabled");
+
+        // No such live cluster: 4; the wrong binary is another cluster.
+        db.audited()
+            .run(&[
+                "service",
+                "enable",
+                "--cluster",
+                "c1@lvm",
+                "--binary",
+                "cinder-backup",
+                "--yes",
+            ])
+            .code(4);
+        // --cluster needs --binary, and names a cluster instead of hosts.
+        let before = db.fingerprint();
+        for args in [
+            vec![
+                "service",
+                "disable",
+                "--cluster",
+                "c1@lvm",
+                "--reason",
+                "x",
+                "--yes",
+            ],
+            vec![
+                "service",
+                "enable",
+                "--cluster",
+                "c1@lvm",
+                "--host",
+                "node02",
+                "--binary",
+                "b",
+            ],
+            vec![
+                "service",
+                "disable",
+                "--cluster",
+                "",
+                "--binary",
+                "cinder-volume",
+                "--reason",
+                "x",
+            ],
+        ] {
+            let run = db.audited().run(&args).code(2);
+            assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+        }
+        assert_eq!(db.fingerprint(), before);
+    }
+);
+
+// The cluster removed between the plan and the write: the UPDATE's WHERE clause (deleted = 0)
+// finds nothing, the change rolls back, exit 3, nothing audited.
+both_backends!(
+    a_cluster_removed_meanwhile_is_not_disabled,
+    Schema::Cinder,
+    |db| {
+        nodes(&db);
+        cluster(&db);
+        let child = db.audited().paused(
+            "SVCCTL_TEST_PAUSE_FILE",
+            &db.dir.path().join("pause"),
+            &[
+                "service",
+                "disable",
+                "--cluster",
+                "c1@lvm",
+                "--binary",
+                "cinder-volume",
+                "--reason",
+                "RMA",
+                "--yes",
+            ],
+        );
+        db.exec("UPDATE clusters SET deleted = 1, deleted_at = updated_at, race_preventer = 7");
+        let run = child.resume().code(3);
+        assert!(
+            run.error_line()
+                .contains("was removed between plan and write"),
+            "{}",
+            run.stderr
+        );
+        assert_eq!(cluster_state(&db)[0].as_deref(), Some("0"));
+        assert!(db.audit_lines().is_empty());
+    }
+);
