@@ -52,6 +52,7 @@ pub(crate) enum Event {
     BackupHostMoved,
     GroupHostMoved,
     ConsistencygroupHostMoved,
+    ImageVolumeCacheEntryHostMoved,
     RolledBack,
     /// The connection was lost after a logged transaction's COMMIT was sent and svcctl could
     /// not find out whether it committed (`note` says what to check): its lines may or may
@@ -91,7 +92,8 @@ impl Event {
             Event::VolumeHostMoved
             | Event::BackupHostMoved
             | Event::GroupHostMoved
-            | Event::ConsistencygroupHostMoved => Action::Move,
+            | Event::ConsistencygroupHostMoved
+            | Event::ImageVolumeCacheEntryHostMoved => Action::Move,
             Event::RolledBack => Action::RolledBack,
             Event::OutcomeUnknown => Action::OutcomeUnknown,
             Event::Other => Action::Other,
@@ -186,12 +188,16 @@ pub(crate) struct Set {
     pub race_preventer: Option<i64>,
 }
 
-/// Where a row sits: its host, and (where the table has them) its service uuid and cluster.
+/// Where a row sits: its host, and (where the table has them) its service uuid and cluster; a
+/// volume's availability zone where the move set it (absent otherwise, and in records written
+/// before svcctl set it: an undo then leaves the zone alone).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Placement {
     pub host: Option<String>,
     pub service_uuid: Option<String>,
     pub cluster_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub availability_zone: Option<String>,
 }
 
 /// Times in records as `service list` shows them: `2021-01-12T09:28:10.000000`.

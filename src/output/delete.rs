@@ -117,7 +117,12 @@ pub(crate) fn describe_for_host(reason: &Reason, host: &str) -> String {
         ),
         Reason::InUse(c) => {
             let mut hint = String::new();
-            if c.volumes > 0 || c.groups > 0 || c.consistencygroups > 0 {
+            // A host move takes the image cache entries along with the volumes.
+            if c.volumes > 0
+                || c.groups > 0
+                || c.consistencygroups > 0
+                || c.image_volume_cache_entries > 0
+            {
                 hint = format!(
                     "; move them first: svcctl volume move-host --from {host} --to NEWHOST"
                 );
