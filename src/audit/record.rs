@@ -283,7 +283,9 @@ impl ServiceRecord {
     }
 }
 
-/// A cluster row in a record, with the keys of `cluster list -f json` where they apply.
+/// A cluster row in a record, with the keys of `cluster list -f json` where they apply, and
+/// the state a restore must find unchanged (`disabled`, `disabled_reason`, `frozen`, the
+/// replication columns).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct ClusterRecord {
     pub id: i64,
@@ -291,6 +293,9 @@ pub(crate) struct ClusterRecord {
     pub binary: String,
     #[serde(default)]
     pub status: Option<String>,
+    /// `disabled` as stored (records written before it was kept have only `status`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disabled: Option<bool>,
     #[serde(default)]
     pub disabled_reason: Option<String>,
     #[serde(default)]
@@ -312,6 +317,12 @@ pub(crate) struct ClusterRecord {
 }
 
 impl ClusterRecord {
+    /// Disabled, as recorded: `disabled`, or for older records their `status`.
+    pub fn is_disabled(&self) -> bool {
+        self.disabled
+            .unwrap_or(self.status.as_deref() == Some("disabled"))
+    }
+
     pub fn new(c: &ClusterRow) -> ClusterRecord {
         ClusterRecord {
             id: c.id,
@@ -325,6 +336,7 @@ impl ClusterRecord {
                 }
                 .into(),
             ),
+            disabled: c.disabled,
             disabled_reason: c.disabled_reason.clone(),
             updated_at: time_text(c.updated_at),
             created_at: time_text(c.created_at),
