@@ -487,3 +487,32 @@ both_backends!(
         );
     }
 );
+
+// A volume comes to name the empty cluster between the plan and the write: the removal's WHERE
+// clause sees it, exit 3, nothing changed.
+both_backends!(
+    cluster_remove_write_rechecks_rows_naming_it,
+    Schema::Cinder,
+    |db| {
+        clusters(&db);
+        let child = db.audited().paused(
+            "SVCCTL_TEST_PAUSE_FILE",
+            &db.dir.path().join("pause"),
+            &[
+                "cluster",
+                "remove",
+                "c2@nfs",
+                "--binary",
+                "cinder-volume",
+                "--yes",
+            ],
+        );
+        db.volume("v1", "x@nfs#p");
+        db.exec("UPDATE volumes SET cluster_name = 'c2@nfs#p' WHERE id = 'v1'");
+        let before = db.fingerprint();
+        child.resume().code(3);
+        assert_eq!(db.fingerprint(), before);
+        assert_eq!(db.cluster_row(2).deleted.as_deref(), Some("0"));
+        assert!(db.audit_lines().is_empty());
+    }
+);

@@ -790,3 +790,20 @@ both_backends!(
         assert_eq!(db.placement("volumes", "v1").host, s("node01@lvm#nvme"));
     }
 );
+
+// The target moves to another zone between the plan and the write: the volumes would get a
+// zone the plan did not show; the WHERE clause sees it, the move rolls back, exit 3.
+both_backends!(
+    a_target_zone_changed_after_the_plan_rolls_back,
+    Schema::Cinder,
+    |db| {
+        cloud(&db);
+        let child = paused_move(&db);
+        db.exec("UPDATE services SET availability_zone = 'az2' WHERE id = 1");
+        let before = db.fingerprint();
+        let v = child.resume().code(3).json();
+        assert_eq!(moved_ids(&v), Vec::<String>::new());
+        assert_eq!(db.fingerprint(), before);
+        assert!(db.audit_lines().is_empty());
+    }
+);
