@@ -43,16 +43,10 @@ impl Render for ClusterToggleReport<'_> {
             return String::new();
         };
         let why = c.disabled_reason.as_deref().map_or("-".into(), quote);
-        let act = if self.0.is_done() {
-            "none"
-        } else {
-            self.verb().base
-        };
-        let (what, status) = (name(self.0), c.status.unwrap_or_default());
-        format!(
-            "{what}, id {}: {status}, reason {why}; action: {act}\n",
-            c.id
-        )
+        let act = Some("none").filter(|_| self.0.is_done());
+        let act = act.unwrap_or(self.verb().base);
+        let (what, id, status) = (name(self.0), c.id, c.status.unwrap_or_default());
+        format!("{what}, id {id}: {status}, reason {why}; action: {act}\n")
     }
 
     fn document<'a>(&'a self, end: &'a End<Self::Outcome>, flags: &Flags) -> impl Serialize + 'a {

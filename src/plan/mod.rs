@@ -25,6 +25,17 @@ pub(crate) struct Decision {
     pub to_change: usize,
 }
 
+impl Decision {
+    /// A plan that refuses nothing: `matched` found, `to_change` of them to change.
+    pub fn unrefused(matched: usize, to_change: usize) -> Decision {
+        Decision {
+            matched,
+            refused: 0,
+            to_change,
+        }
+    }
+}
+
 /// "now" for a plan: whole seconds, because MySQL stores heartbeats to the second and the
 /// write must draw the up/down line exactly where the plan drew it.
 pub(crate) fn plan_now() -> NaiveDateTime {

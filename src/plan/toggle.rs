@@ -62,11 +62,7 @@ impl Plan {
     }
 
     pub fn decide(&self) -> Decision {
-        Decision {
-            matched: self.services.len(),
-            refused: 0,
-            to_change: self.to_change().count(),
-        }
+        Decision::unrefused(self.services.len(), self.to_change().count())
     }
 }
 

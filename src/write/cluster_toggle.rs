@@ -19,12 +19,7 @@ impl Operation for Plan {
 
     fn decide(&self, _force: bool) -> Decision {
         let matched = usize::from(self.cluster.is_some());
-        let to_change = matched - usize::from(self.is_done());
-        Decision {
-            matched,
-            refused: 0,
-            to_change,
-        }
+        Decision::unrefused(matched, matched - usize::from(self.is_done()))
     }
 
     fn changes<'a>(&'a self, _db: &Db, _force: bool) -> Vec<&'a Plan> {
@@ -44,10 +39,8 @@ impl Change for &Plan {
         let before = tx.lock_clusters(&[id]).await?;
         let (disabled, why) = (i64::from(self.reason.is_some()), self.reason.clone());
         let mut update = Stmt::new("UPDATE clusters SET disabled = ");
-        update
-            .push_bind(disabled)
-            .push(", disabled_reason = ")
-            .push_bind(why);
+        update.push_bind(disabled);
+        update.push(", disabled_reason = ").push_bind(why);
         update.push(", updated_at = ").push_bind(tx.now);
         update.push(" WHERE deleted = 0 AND id = ").push_bind(id);
         let n = tx.execute(&update).await?;
