@@ -124,6 +124,8 @@ fn plan_table(plan: &Plan, fit_to: Option<usize>) -> String {
     }
     if let Some(txn) = &plan.undo_of {
         out.push_str(&format!("Undo of transaction {txn}\n"));
+    } else if !plan.kind.pools() {
+        out.push_str(&format!("From: {}; to: {}\n", plan.from, plan.to));
     } else {
         out.push_str(&format!(
             "From: {}{}; to: {}{}\n",

@@ -422,14 +422,12 @@ async fn live_service(
 async fn flags_of(db: &mut Db, service: &Service) -> Result<(Option<Flagged>, Option<Flagged>)> {
     let r = &service.row;
     let Some(name) = &r.cluster_name else {
-        let own = |on: Option<bool>| {
-            on.unwrap_or(false).then(|| Flagged::Service {
-                reason: r.disabled_reason.clone(),
-            })
+        let own = |on: Option<bool>, reason: Option<String>| {
+            on.unwrap_or(false).then_some(Flagged::Service { reason })
         };
         return Ok((
-            own(r.disabled),
-            own(r.frozen).map(|_| Flagged::Service { reason: None }),
+            own(r.disabled, r.disabled_reason.clone()),
+            own(r.frozen, None),
         ));
     };
     let Some(c) = clusters::find_live(db, name, r.binary()).await? else {
