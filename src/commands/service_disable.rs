@@ -1,6 +1,8 @@
 //! `svcctl service disable --host HOST --reason TEXT`: mark services disabled from the
-//! database, exactly as Cinder's `service_update` does for `cinder service-disable --reason`
-//! (which needs a working Cinder API).
+//! database, as Cinder's `service_update` does for `cinder service-disable --reason` (which
+//! needs a working Cinder API; svcctl leaves a service already disabled with the same reason
+//! alone, where Cinder restamps it); `--cluster NAME` disables a cluster as `cinder
+//! cluster-disable` does.
 
 use anyhow::Result;
 
