@@ -20,7 +20,9 @@ WAIT=${WAIT:-300}
 
 run() { $SVCCTL "$@" --yes --missing-ok --audit-log "$AUDIT" -f json; }
 
-# 1. Nothing new is scheduled onto the node.
+# 1. Nothing new is scheduled onto the node. (For services in a cluster the scheduler reads
+#    only the cluster's flag: svcctl warns; disable the cluster too, with --cluster, when the
+#    whole cluster goes.)
 run service disable --host "$NODE" --host "$NODE@*" --reason "$REASON" >/dev/null
 
 # 2. Each of its volume backends' volumes (and groups) to the same backend on TARGET.

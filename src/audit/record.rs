@@ -46,10 +46,13 @@ pub(crate) enum Event {
     ClusterPurged,
     ServiceDisabled,
     ServiceEnabled,
+    ClusterDisabled,
+    ClusterEnabled,
     VolumeHostMoved,
     BackupHostMoved,
     GroupHostMoved,
     ConsistencygroupHostMoved,
+    ImageVolumeCacheEntryHostMoved,
     RolledBack,
     /// The connection was lost after a logged transaction's COMMIT was sent and svcctl could
     /// not find out whether it committed (`note` says what to check): its lines may or may
@@ -84,12 +87,13 @@ impl Event {
             Event::ServiceSoftDeleted | Event::ClusterSoftDeleted => Action::Delete,
             Event::ServiceRestored | Event::ClusterRestored => Action::Restore,
             Event::ServicePurged | Event::ClusterPurged => Action::Purge,
-            Event::ServiceDisabled => Action::Disable,
-            Event::ServiceEnabled => Action::Enable,
+            Event::ServiceDisabled | Event::ClusterDisabled => Action::Disable,
+            Event::ServiceEnabled | Event::ClusterEnabled => Action::Enable,
             Event::VolumeHostMoved
             | Event::BackupHostMoved
             | Event::GroupHostMoved
-            | Event::ConsistencygroupHostMoved => Action::Move,
+            | Event::ConsistencygroupHostMoved
+            | Event::ImageVolumeCacheEntryHostMoved => Action::Move,
             Event::RolledBack => Action::RolledBack,
             Event::OutcomeUnknown => Action::OutcomeUnknown,
             Event::Other => Action::Other,
@@ -156,7 +160,7 @@ pub(crate) struct Detail {
     /// What to check when the outcome of a logged transaction is unknown (`outcome_unknown`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
-    /// The reason a disable set (`service_disabled`).
+    /// The reason a disable set (`service_disabled`, `cluster_disabled`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disabled_reason: Option<String>,
     /// The table of a row moved (`*_host_moved`).
@@ -184,12 +188,16 @@ pub(crate) struct Set {
     pub race_preventer: Option<i64>,
 }
 
-/// Where a row sits: its host, and (where the table has them) its service uuid and cluster.
+/// Where a row sits: its host, and (where the table has them) its service uuid and cluster; a
+/// volume's availability zone where the move set it (absent otherwise, and in records written
+/// before svcctl set it: an undo then leaves the zone alone).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Placement {
     pub host: Option<String>,
     pub service_uuid: Option<String>,
     pub cluster_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub availability_zone: Option<String>,
 }
 
 /// Times in records as `service list` shows them: `2021-01-12T09:28:10.000000`.
@@ -259,13 +267,18 @@ impl ServiceRecord {
     }
 }
 
-/// A cluster row in a record, with the keys of `cluster list -f json` where they apply.
+/// A cluster row in a record, with the keys of `cluster list -f json` where they apply, and
+/// the state a restore must find unchanged (`disabled`, `disabled_reason`, `frozen`, the
+/// replication columns).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct ClusterRecord {
     pub id: i64,
     pub name: String,
     pub binary: String,
     pub status: Option<String>,
+    /// `disabled` as stored (records written before it was kept have only `status`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disabled: Option<bool>,
     pub disabled_reason: Option<String>,
     pub updated_at: Option<String>,
     pub created_at: Option<String>,
@@ -278,6 +291,12 @@ pub(crate) struct ClusterRecord {
 }
 
 impl ClusterRecord {
+    /// Disabled, as recorded: `disabled`, or for older records their `status`.
+    pub fn is_disabled(&self) -> bool {
+        self.disabled
+            .unwrap_or(self.status.as_deref() == Some("disabled"))
+    }
+
     pub fn new(c: &ClusterRow) -> ClusterRecord {
         ClusterRecord {
             id: c.id,
@@ -291,6 +310,7 @@ impl ClusterRecord {
                 }
                 .into(),
             ),
+            disabled: c.disabled,
             disabled_reason: c.disabled_reason.clone(),
             updated_at: time_text(c.updated_at),
             created_at: time_text(c.created_at),

@@ -12,13 +12,15 @@ use crate::plan::move_host::{Kind, MoveArgs, Request};
 ///
 /// Moves live backups whose host is FROM to TO (backups.host names the cinder-backup host).
 /// Refused (exit 3, nothing changed) when TO is not a live cinder-backup service, when it is
-/// down (unless --force), or when a backup is busy (creating, deleting, restoring). One
-/// transaction, audited; `--undo TXN` moves a committed move's backups back.
+/// down, disabled or frozen (unless --force), or when a backup is busy (creating, deleting,
+/// restoring). One transaction, audited; `--undo TXN` moves a committed move's backups back,
+/// if a live cinder-backup service is still where they were.
 #[derive(Debug, clap::Args)]
 // Backups have no pools: the shared flags' help, reworded for them.
 #[command(
     mut_arg("from", |a| a.help("The cinder-backup host to move off, e.g. node02 (exactly that host)")),
     mut_arg("to", |a| a.help("The host to move to: a live cinder-backup service's host")),
+    mut_arg("force", |a| a.help("Move even when the target service is down, disabled or frozen")),
     mut_arg("undo", |a| a.help("Move back the backups that transaction TXN of the audit log moved \
                                  (they must still be where it put them)")),
 )]

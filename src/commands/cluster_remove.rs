@@ -20,7 +20,8 @@ use crate::write::delete::Delete;
 /// A cluster whose name live services still carry (services.cluster_name) is refused, exit 3,
 /// unless --recursive, which first deletes its BINARY services the way service delete does:
 /// the same plan, refusals (up, in use), confirmation, --dry-run and audit. The cluster goes
-/// with its last service. No live cluster NAME with BINARY: exit 4.
+/// with its last service. A cluster that live volumes, groups or cache entries name through
+/// their cluster_name is refused too, unless --force. No live cluster NAME with BINARY: exit 4.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
     /// The cluster's name, exactly as in cluster list
@@ -43,7 +44,10 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
     let mut db = ctx.connect().await?;
     let plan = plan::build(&mut db, &args.name, &args.binary).await?;
     let members_all_go = !plan.members.is_empty() && plan.other_members().next().is_none();
-    if !(args.recursive && members_all_go) {
+    // Rows that name the cluster refuse it on either path (unless --force): the removal's own
+    // plan says so and why.
+    let named = plan.named_by.total() > 0 && !flags.force;
+    if !(args.recursive && members_all_go) || named {
         let report = ClusterReport {
             plan: &plan,
             style: &args.output,

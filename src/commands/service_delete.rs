@@ -40,6 +40,10 @@ pub(crate) struct Args {
     /// Leave this host alone (exact, or a glob); repeatable
     #[arg(long, value_name = "HOST")]
     pub exclude: Vec<String>,
+    /// Keep a cluster whose last live service goes (by default svcctl soft-deletes it; Cinder
+    /// itself deletes clusters only in cinder-manage cluster remove)
+    #[arg(long)]
+    pub keep_clusters: bool,
     #[command(flatten)]
     pub flags: DeleteFlags,
     #[command(flatten)]
@@ -59,6 +63,7 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
     let filter = ServiceFilter::selecting(&sel, args.target.binary.clone(), now);
     let rows = services::fetch_all(&mut db, &filter).await?;
     let mut plan = plan::build(&mut db, rows, now, down_time, |_| Locality::Remote).await?;
+    plan.keep_clusters = args.keep_clusters;
     if let Some((text, d)) = &sel.down_for {
         // The write's WHERE clause holds the sweep's own line, not just service_down_time's.
         plan.cutoff = plan.cutoff.min(now - *d);

@@ -1,24 +1,34 @@
-//! `svcctl service enable --host HOST`: clear `disabled` and `disabled_reason` from the
-//! database, exactly as Cinder's `service_update` does for `cinder service-enable`.
+//! `svcctl service enable --host HOST`: clear `disabled` from the database, as Cinder's
+//! `service_update(disabled=False)` does (the reason is kept); `--cluster NAME` enables a
+//! cluster as `cinder cluster-enable` does.
 
 use anyhow::Result;
 
 use crate::Context;
 use crate::apply::{Flags, WriteFlags};
 use crate::hosts::HostArgs;
-use crate::output::{ReportArgs, toggle};
+use crate::output::cluster_toggle::ClusterToggleReport;
+use crate::output::{ReportArgs, report, toggle};
+use crate::plan::cluster_toggle;
 
 /// Enable a host's services again, as `cinder service-enable` does
 ///
-/// Clears disabled and disabled_reason and sets modified_at; updated_at (the heartbeat) is
-/// left alone. Hosts match as in `service delete`. Services already enabled are reported and
-/// left as they are.
+/// Clears disabled and sets modified_at; disabled_reason is kept, as Cinder's service_update
+/// keeps it, and updated_at (the heartbeat) is left alone. Hosts match as in `service delete`.
+/// Services already enabled are reported and left as they are. --cluster NAME --binary B
+/// enables a cluster as `cinder cluster-enable` does (clearing its reason, as that does).
 #[derive(Debug, clap::Args)]
 #[command(mut_arg("host", |a| a
-    .help("Host whose services to enable; `*` and `?` make a glob; repeatable")))]
+    .help("Host whose services to enable; `*` and `?` make a glob; repeatable")
+    .required(false)),
+    group(clap::ArgGroup::new("what").args(["host", "cluster"]).required(true)))]
 pub(crate) struct Args {
     #[command(flatten)]
     pub target: HostArgs,
+    /// Enable this cluster (name as in cluster list; needs --binary) instead of services
+    #[arg(long, value_name = "NAME", requires = "binary",
+          value_parser = crate::limits::name)]
+    pub cluster: Option<String>,
     #[command(flatten)]
     pub flags: WriteFlags,
     #[command(flatten)]
@@ -30,6 +40,11 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
     args.target.patterns()?;
     let mut db = ctx.connect().await?;
     let flags = Flags::from(&args.flags);
+    if let (Some(name), Some(binary)) = (&args.cluster, &args.target.binary) {
+        let plan = cluster_toggle::build(&mut db, name, binary, None).await?;
+        let render = ClusterToggleReport(&plan);
+        return report::run(&mut db, &plan, &render, &args.output, &flags).await;
+    }
     let sdt = ctx.settings.service_down_time;
     let reason = None;
     toggle::run(&mut db, &args.target, reason, &flags, &args.output, sdt).await

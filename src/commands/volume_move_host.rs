@@ -10,12 +10,15 @@ use crate::plan::move_host::{Kind, MoveArgs, Request};
 
 /// Move a dead host's volumes (and its groups) to a live cinder-volume service, safely
 ///
-/// Moves live volumes whose host is FROM or FROM#pool to TO, keeping the pool (FROM#p becomes
-/// TO#p) unless TO names one; sets service_uuid to the target service's uuid and cluster_name
-/// to its cluster (or NULL); groups and consistency groups on FROM move with them. Refused
-/// (exit 3, nothing changed) when TO is not a live cinder-volume service, when it is down
-/// (unless --force), or when a volume is busy (creating, attaching, migrating, ...). All in
-/// one transaction, audited; `--undo TXN` moves a committed move's rows back.
+/// Moves live volumes whose host is FROM or FROM#pool (only FROM#POOL's, when FROM names a
+/// pool) to TO, keeping the pool (FROM#p becomes TO#p) unless TO names one; sets service_uuid
+/// to the target service's uuid, cluster_name to its cluster (or NULL) and availability_zone to
+/// its zone, as Cinder's migration does; groups, consistency groups and image-volume cache
+/// entries on FROM move with them. Refused (exit 3, nothing changed) when TO is not a live
+/// cinder-volume service, when it is down, disabled or frozen or in another zone (unless
+/// --force), or when a volume is busy (creating, attaching, migrating, ...). All in one
+/// transaction, audited; `--undo TXN` moves a committed move's rows back, if a live service
+/// with the recorded uuid is still where they were.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
     #[command(flatten)]

@@ -66,8 +66,12 @@ pub(crate) async fn live(db: &mut Db) -> Result<Vec<ClusterRow>> {
     .await
 }
 
-/// The live cluster named exactly `name` with this binary, if any.
+/// The live cluster named exactly `name` with this binary, if any (none on a schema without
+/// clusters).
 pub(crate) async fn find_live(db: &mut Db, name: &str, binary: &str) -> Result<Option<ClusterRow>> {
+    if !supported(&db.schema) {
+        return Ok(None);
+    }
     let d = db.dialect;
     let mut s = select(&db.schema);
     s.push(" WHERE deleted = 0 AND ")

@@ -55,6 +55,7 @@ macro_rules! bind_all {
                 Bind::Int(v) => q.bind(*v),
                 Bind::Text(s) => q.bind(s.clone()),
                 Bind::Time(t) => q.bind($dialect.timestamp(*t)),
+                Bind::Null => q.bind(None::<String>),
             };
         }
         q

@@ -21,6 +21,22 @@ impl Dialect {
         }
     }
 
+    /// `expr` as text (an integer id read where ids are text).
+    pub fn as_text(self, expr: &str) -> String {
+        match self {
+            Dialect::MySql => format!("CAST({expr} AS CHAR)"),
+            Dialect::Sqlite => format!("CAST({expr} AS TEXT)"),
+        }
+    }
+
+    /// `col` equals `value` exactly, NULL equal to NULL (a column as the plan saw it).
+    pub fn same_value(self, col: &str, value: Option<&str>) -> Stmt {
+        match value {
+            Some(v) => self.eq_exact_value(col, v),
+            None => Stmt::new(format!("{col} IS NULL")),
+        }
+    }
+
     /// `a` starts with `b` followed by `sep`, compared exactly; no LIKE, so `_` and `%` in
     /// a host are never wildcards.
     pub fn starts_with_then(self, a: &str, b: &str, sep: char) -> String {

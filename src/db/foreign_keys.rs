@@ -12,12 +12,15 @@ use super::Db;
 use super::schema::Schema;
 use super::stmt::Stmt;
 
-/// Rows naming one service through a foreign key.
+/// Rows naming one service through a foreign key, deleted or not, and how many of them are
+/// live (a purge skips the service either way; what to do differs).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, sqlx::FromRow)]
 pub(crate) struct FkCounts {
     pub id: i64,
     pub volumes: i64,
+    pub live_volumes: i64,
     pub workers: i64,
+    pub live_workers: i64,
 }
 
 /// (column as messages name it, table, condition on alias `r` against the outer `services`).
@@ -51,16 +54,30 @@ pub(crate) async fn count(db: &mut Db, ids: &[i64]) -> Result<HashMap<i64, FkCou
         return Ok(HashMap::new());
     }
     let kinds = kinds(&db.schema);
-    let column = |name: &str| match kinds.iter().find(|k| k.0 == name) {
+    let schema = &db.schema;
+    let column = |name: &str, live: bool| match kinds.iter().find(|k| k.0 == name) {
         Some((_, table, cond)) => {
-            format!("(SELECT COUNT(*) FROM `{table}` r WHERE {cond}) AS {name}")
+            let only_live = if live && schema.has(table, "deleted") {
+                "r.deleted = 0 AND "
+            } else {
+                ""
+            };
+            let alias = if live {
+                format!("live_{name}")
+            } else {
+                name.into()
+            };
+            format!("(SELECT COUNT(*) FROM `{table}` r WHERE {only_live}{cond}) AS {alias}")
         }
+        None if live => format!("0 AS live_{name}"),
         None => format!("0 AS {name}"),
     };
     let mut s = Stmt::new(format!(
-        "SELECT services.id AS id, {}, {} FROM services WHERE services.id IN (",
-        column("volumes"),
-        column("workers")
+        "SELECT services.id AS id, {}, {}, {}, {} FROM services WHERE services.id IN (",
+        column("volumes", false),
+        column("volumes", true),
+        column("workers", false),
+        column("workers", true),
     ));
     s.push_list(ids.iter().copied()).push(")");
     let rows: Vec<FkCounts> = db

@@ -1,13 +1,14 @@
-//! Rows that live on a host: volumes, backups, groups and consistency groups, read with the
-//! columns a host move looks at (host, status, migration status, service uuid, cluster), the
-//! ones an old schema lacks read as NULL. Which rows are "on FROM" is decided here once, for
-//! the plan and for the write's look back.
+//! Rows that live on a host: volumes, backups, groups, consistency groups and image-volume
+//! cache entries, read with the columns a host move looks at (host, status, migration status,
+//! service uuid, cluster, zone), the ones a table (or an old schema) lacks read as NULL, and
+//! every id as text (a cache entry's is an integer). Which rows are "on FROM" is decided here
+//! once, for the plan and for the write's look back.
 
 use anyhow::Result;
 
 use super::schema::Schema;
 use super::stmt::Stmt;
-use super::{Conn, Db};
+use super::{Conn, Db, Dialect};
 use crate::hosts::{LIKE_ESCAPE, like_literal};
 
 /// One live row on a host.
@@ -19,6 +20,7 @@ pub(crate) struct HostedRow {
     pub migration_status: Option<String>,
     pub service_uuid: Option<String>,
     pub cluster_name: Option<String>,
+    pub availability_zone: Option<String>,
 }
 
 impl HostedRow {
@@ -39,6 +41,7 @@ const COLUMNS: &[&str] = &[
     "migration_status",
     "service_uuid",
     "cluster_name",
+    "availability_zone",
 ];
 
 /// True when `host` is `from`, or (with `pools`) `from#pool`, compared exactly as Cinder's
@@ -51,16 +54,15 @@ pub(crate) fn is_on(host: &str, from: &str, pools: bool) -> bool {
                 .is_some_and(|rest| rest.starts_with('#')))
 }
 
-/// `SELECT <columns> FROM table`, NULL for the columns this schema's table lacks.
-pub(crate) fn select(schema: &Schema, table: &str) -> Stmt {
+/// `SELECT <columns> FROM table`, NULL for the columns this schema's table lacks, the id as
+/// text.
+pub(crate) fn select(schema: &Schema, d: Dialect, table: &str) -> Stmt {
     let list: Vec<String> = COLUMNS
         .iter()
-        .map(|c| {
-            if schema.has(table, c) {
-                format!("`{c}`")
-            } else {
-                format!("NULL AS `{c}`")
-            }
+        .map(|c| match (*c, schema.has(table, c)) {
+            ("id", _) => format!("{} AS `id`", d.as_text("`id`")),
+            (_, true) => format!("`{c}`"),
+            (_, false) => format!("NULL AS `{c}`"),
         })
         .collect();
     Stmt::new(format!("SELECT {} FROM `{table}`", list.join(", ")))
@@ -68,8 +70,8 @@ pub(crate) fn select(schema: &Schema, table: &str) -> Stmt {
 
 /// The live rows of `table` whose host is `from` (or `from#pool`): a LIKE pre-filter in SQL
 /// (it may match more, e.g. case-insensitively on MySQL), then `is_on`.
-fn on_host_stmt(schema: &Schema, table: &str, from: &str, pools: bool) -> Stmt {
-    let mut s = select(schema, table);
+fn on_host_stmt(schema: &Schema, d: Dialect, table: &str, from: &str, pools: bool) -> Stmt {
+    let mut s = select(schema, d, table);
     s.push(" WHERE ");
     if schema.has(table, "deleted") {
         s.push("deleted = 0 AND ");
@@ -96,7 +98,7 @@ pub(crate) async fn on_host(
         return Ok(Vec::new());
     }
     let rows: Vec<HostedRow> = conn
-        .fetch_all(&on_host_stmt(schema, table, from, pools))
+        .fetch_all(&on_host_stmt(schema, conn.dialect(), table, from, pools))
         .await?;
     Ok(rows
         .into_iter()
@@ -128,7 +130,7 @@ pub(crate) async fn lock_by_ids(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let mut s = select(schema, table);
+    let mut s = select(schema, conn.dialect(), table);
     if schema.has(table, "deleted") {
         s.push(" WHERE deleted = 0 AND id IN (");
     } else {

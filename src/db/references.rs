@@ -233,6 +233,47 @@ fn cluster_kinds(schema: &Schema, d: Dialect, going: &[i64]) -> Vec<RefKind> {
         .collect()
 }
 
+/// Live rows naming the outer `clusters` row through their `cluster_name` (`c1@lvm`, or
+/// `c1@lvm#pool`), whatever their host says.
+fn cluster_named_kinds(schema: &Schema, d: Dialect) -> Vec<RefKind> {
+    CLUSTER_TABLES
+        .iter()
+        .filter(|t| schema.has(t, "cluster_name"))
+        .map(|t| RefKind {
+            table: t,
+            condition: Stmt::new(format!(
+                "{}({} OR {})",
+                live(schema, t),
+                d.eq_exact("r.cluster_name", "clusters.name"),
+                d.starts_with_then("r.cluster_name", "clusters.name", '#')
+            )),
+        })
+        .collect()
+}
+
+/// The condition, on the outer `clusters` row, that no live row names it (see
+/// `cluster_named_kinds`). For a cluster's soft delete's WHERE clause.
+pub(crate) fn cluster_unnamed_condition(schema: &Schema, d: Dialect) -> Stmt {
+    none_exist(&cluster_named_kinds(schema, d))
+}
+
+/// Counts the live rows naming cluster `id` through their `cluster_name`, by table. One
+/// statement.
+pub(crate) async fn count_cluster_named(db: &mut Db, id: i64) -> Result<RefCounts> {
+    let kinds = cluster_named_kinds(&db.schema, db.dialect);
+    if kinds.is_empty() {
+        return Ok(RefCounts::default());
+    }
+    let mut stmt = Stmt::new("SELECT ");
+    stmt.push_stmt(&count_columns(&kinds))
+        .push(" FROM clusters WHERE clusters.id = ")
+        .push_bind(id);
+    db.retrying("counting what names the cluster", async |conn| {
+        Ok(conn.fetch_one(&stmt).await?)
+    })
+    .await
+}
+
 /// `NOT EXISTS (...) AND ...`: true for a row nothing live points at; "1 = 1" when the schema
 /// has nothing to check. For a write's WHERE clause.
 fn none_exist(kinds: &[RefKind]) -> Stmt {

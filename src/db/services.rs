@@ -251,6 +251,22 @@ pub(crate) async fn by_ids(db: &mut Db, ids: &[i64]) -> Result<Vec<ServiceRow>> 
     .await
 }
 
+/// Those of `uuids` that a live service has, compared as the foreign key `volumes.service_uuid`
+/// -> `services.uuid` compares them; all of them on a schema without uuids (nothing to check).
+pub(crate) async fn live_uuids(db: &mut Db, uuids: &[String]) -> Result<Vec<String>> {
+    if uuids.is_empty() || !db.schema.has("services", "uuid") {
+        return Ok(uuids.to_vec());
+    }
+    let mut s = Stmt::new("SELECT uuid FROM services WHERE deleted = 0 AND uuid IN (");
+    s.push_list(uuids.iter().map(String::as_str)).push(")");
+    let rows: Vec<(String,)> = db
+        .retrying("reading service uuids", async |conn| {
+            Ok(conn.fetch_all(&s).await?)
+        })
+        .await?;
+    Ok(rows.into_iter().map(|(u,)| u).collect())
+}
+
 /// Soft-deleted rows whose `deleted_at` is before `cutoff`, in id order (purge's candidates,
 /// as `cinder-manage db purge` picks them).
 pub(crate) async fn deleted_before(db: &mut Db, cutoff: NaiveDateTime) -> Result<Vec<ServiceRow>> {

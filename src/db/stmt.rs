@@ -12,6 +12,14 @@ pub(crate) enum Bind {
     /// A timestamp, sent as text the way Cinder writes it on the open backend
     /// (`Dialect::timestamp`), so the comparison in SQL is the one Cinder's own rows get.
     Time(NaiveDateTime),
+    /// SQL NULL (a nullable text column set to nothing).
+    Null,
+}
+
+impl<T: Into<Bind>> From<Option<T>> for Bind {
+    fn from(v: Option<T>) -> Bind {
+        v.map_or(Bind::Null, Into::into)
+    }
 }
 
 impl From<i64> for Bind {

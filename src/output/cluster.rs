@@ -6,7 +6,7 @@ use serde::{Serialize, Serializer};
 
 use super::Format;
 use super::columns::{Cell, format_time, resolve_columns};
-use super::delete::report_table;
+use super::delete::{describe_counts, report_table};
 use super::formatter::ReportArgs;
 use super::report::{Render, Verb, plural};
 use super::table::{Align, write_table};
@@ -55,7 +55,7 @@ fn plan_table(c: &ClusterRow, fit_to: Option<usize>) -> String {
             c.name.clone(),
             c.binary.clone(),
             "0".into(),
-            "remove (no live service names it)".into(),
+            "remove (no live service or row names it)".into(),
         ]],
         fit_to,
     )
@@ -113,35 +113,49 @@ impl Render for ClusterReport<'_> {
         )
     }
 
-    fn refused(&self, _flags: &Flags) -> (Vec<String>, String) {
-        let members = &self.plan.members;
-        let hosts: Vec<String> = members
-            .iter()
-            .map(|m| {
-                format!(
-                    "{} {}",
-                    m.binary.as_deref().unwrap_or(""),
-                    m.host.as_deref().unwrap_or("")
-                )
-            })
-            .collect();
-        let others = self.plan.other_members().next().is_some();
-        (
-            Vec::new(),
-            format!(
-                "cluster {} still has {} live service{} ({}); nothing was changed; {}",
-                self.plan.name,
+    fn refused(&self, flags: &Flags) -> (Vec<String>, String) {
+        let (plan, name) = (self.plan, &self.plan.name);
+        let mut why = Vec::new();
+        let members = &plan.members;
+        if !members.is_empty() {
+            let hosts: Vec<String> = members
+                .iter()
+                .map(|m| {
+                    format!(
+                        "{} {}",
+                        m.binary.as_deref().unwrap_or(""),
+                        m.host.as_deref().unwrap_or("")
+                    )
+                })
+                .collect();
+            why.push(format!(
+                "it still has {} live service{} ({}): {}",
                 members.len(),
                 plural(members.len()),
                 hosts.join(", "),
-                if !others {
+                if plan.other_members().next().is_none() {
                     "delete them first (svcctl service delete), or pass --recursive".to_string()
                 } else {
                     format!(
                         "--recursive removes only {} services; delete the others first",
-                        self.plan.binary
+                        plan.binary
                     )
                 }
+            ));
+        }
+        if plan.named_by.total() > 0 && !flags.force {
+            why.push(format!(
+                "live rows name it: {} (their cluster_name is {name} or {name}#POOL); move them \
+                 to another service first (svcctl volume move-host --from HOST --to NEWHOST), \
+                 or pass --force",
+                describe_counts(&plan.named_by),
+            ));
+        }
+        (
+            Vec::new(),
+            format!(
+                "refused to remove cluster {name}: {}; nothing was changed",
+                why.join("; ")
             ),
         )
     }
@@ -151,8 +165,8 @@ impl Render for ClusterReport<'_> {
         (
             Vec::new(),
             format!(
-                "cluster {} (id {id}) gained a live service or was removed between plan and \
-                 write; nothing was changed; run svcctl cluster remove again",
+                "cluster {} (id {id}) gained a live service or a row naming it, or was removed, \
+                 between plan and write; nothing was changed; run svcctl cluster remove again",
                 self.plan.name
             ),
         )

@@ -18,6 +18,10 @@ use crate::plan::delete::{Candidate, Plan, Reason};
 use crate::processes::{Proc, ProcessReport, Stopped};
 use crate::write::delete::{ClusterGone, Deletion};
 
+/// Why an emptied cluster goes: svcctl's choice, not Cinder's.
+const EMPTIED_CLUSTERS: &str =
+    "svcctl's choice: Cinder deletes a cluster only in cinder-manage cluster remove";
+
 /// How many volume hosts a refusal names; the rest are counted ("and 6 more").
 const HOSTS_SHOWN: usize = 3;
 
@@ -162,7 +166,12 @@ fn parts(reason: &Reason, host: &str) -> (String, Option<(&'static str, String)>
         ),
         Reason::InUse(c) => {
             let what = format!("in use: {}{}", describe_counts(c), on_hosts(c));
-            let kind = if c.volumes > 0 || c.groups > 0 || c.consistencygroups > 0 {
+            // A host move takes the image cache entries along with the volumes.
+            let kind = if c.volumes > 0
+                || c.groups > 0
+                || c.consistencygroups > 0
+                || c.image_volume_cache_entries > 0
+            {
                 "volume"
             } else if c.backups > 0 {
                 "backup"
@@ -606,13 +615,32 @@ impl Render for DeleteReport<'_> {
     }
 
     fn notes(&self, flags: &Flags) -> Vec<String> {
-        if flags.skip_refused {
+        let mut lines = if flags.skip_refused {
             item_lines("refused", self.plan.refused())
         } else if flags.force {
             item_lines("WARNING: --force: deleting", self.plan.refused())
         } else {
             Vec::new()
+        };
+        let touched = self.plan.clusters_touched(flags.force);
+        if matches!(self.scope, Scope::Hosts { .. })
+            && !self.plan.keep_clusters
+            && !touched.is_empty()
+        {
+            lines.push(format!(
+                "cluster{} {}: soft-deleted too if this leaves {} with no live service and no \
+                 live row names {} ({EMPTIED_CLUSTERS}; --keep-clusters keeps them)",
+                plural(touched.len()),
+                touched
+                    .iter()
+                    .map(|(name, _)| name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                if touched.len() == 1 { "it" } else { "them" },
+                if touched.len() == 1 { "it" } else { "them" },
+            ));
         }
+        lines
     }
 
     fn question(&self, flags: &Flags) -> String {
@@ -773,14 +801,22 @@ impl Render for DeleteReport<'_> {
             match outcome.clusters_deleted.len() {
                 0 => String::new(),
                 c => format!(
-                    " and {c} emptied cluster{} ({})",
+                    " and {c} emptied cluster{} ({}{})",
                     plural(c),
                     outcome
                         .clusters_deleted
                         .iter()
                         .map(|c| c.name.as_str())
                         .collect::<Vec<_>>()
-                        .join(", ")
+                        .join(", "),
+                    match self.scope {
+                        // Removing the cluster is what `cluster remove --recursive` is for.
+                        Scope::Cluster { .. } => String::new(),
+                        Scope::Hosts { .. } => {
+                            format!("; {EMPTIED_CLUSTERS}; --keep-clusters keeps them")
+                        }
+                        Scope::Backend { .. } => format!("; {EMPTIED_CLUSTERS}"),
+                    }
                 ),
             },
             audit_note(audit)

@@ -7,6 +7,7 @@
 
 pub(crate) mod check;
 pub(crate) mod cluster;
+pub(crate) mod cluster_toggle;
 pub(crate) mod columns;
 pub(crate) mod delete;
 pub(crate) mod formatter;

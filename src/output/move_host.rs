@@ -15,7 +15,8 @@ use crate::apply::{End, Flags};
 use crate::audit::Placement;
 use crate::db::Db;
 use crate::model::Service;
-use crate::plan::move_host::{self as plan, Busy, Move, Plan, Request};
+use crate::plan::move_host::{self as plan, Blocked, Busy, Flagged, Move, Plan, Request};
+use crate::text::quote;
 use crate::write::move_host::{Moved, NotMoved};
 
 fn busy(b: &Busy) -> String {
@@ -43,6 +44,36 @@ fn as_json(s: &Service) -> ServiceJson<'_> {
 
 fn cell(v: Option<&str>) -> String {
     v.unwrap_or("-").to_string()
+}
+
+/// `, disabled (by cluster c1@lvm: "why")`, or nothing when not flagged.
+fn flagged(what: &str, f: Option<&Flagged>) -> String {
+    let (by, reason) = match f {
+        None => return String::new(),
+        Some(Flagged::Service { reason }) => (String::new(), reason),
+        Some(Flagged::Cluster { name, reason }) => (format!(" by its cluster {name}"), reason),
+    };
+    let why = reason
+        .as_deref()
+        .map_or(String::new(), |r| format!(": {}", quote(r)));
+    format!("{what}{by}{why}")
+}
+
+/// What to do about rows busy on a node whose service is down: they will never settle, so
+/// each is reset by hand (cinderclient's `reset-state`), after checking it on the storage.
+fn reset_hint(b: &Blocked) -> String {
+    let id = &b.row.id;
+    match (b.table, &b.why) {
+        ("volumes", Busy::Migration(_)) => {
+            format!("cinder reset-state --reset-migration-status {id}")
+        }
+        ("volumes", _) => format!("cinder reset-state --state STATE {id}"),
+        ("backups", _) => format!("cinder backup-reset-state --state STATE {id}"),
+        ("groups", _) => format!(
+            "cinder --os-volume-api-version 3.20 reset-state --type group --state STATE {id}"
+        ),
+        (t, _) => format!("set {t} {id}'s status by hand"),
+    }
 }
 
 /// The plan of a host move: each row on FROM, where it goes, or why it stays.
@@ -77,18 +108,38 @@ fn plan_table(plan: &Plan, fit_to: Option<usize>) -> String {
     }));
     let mut out = String::new();
     if let Some(t) = &plan.target {
+        let r = &t.service.row;
         out.push_str(&format!(
-            "Target: {} {} (id {}, uuid {}, {}, {})\n",
-            t.service.row.binary(),
-            t.service.row.host(),
-            t.service.row.id,
-            cell(t.service.row.uuid.as_deref()),
+            "Target: {} {} (id {}, uuid {}, zone {}, {}, {}{}{})\n",
+            r.binary(),
+            r.host(),
+            r.id,
+            cell(r.uuid.as_deref()),
+            cell(r.availability_zone.as_deref()),
             t.service.state(),
             t.service.status(),
+            flagged(", disabled", t.disabled.as_ref()),
+            flagged(", frozen", t.frozen.as_ref()),
         ));
     }
     if let Some(txn) = &plan.undo_of {
         out.push_str(&format!("Undo of transaction {txn}\n"));
+    } else if !plan.kind.pools() {
+        out.push_str(&format!("From: {}; to: {}\n", plan.from, plan.to));
+    } else {
+        out.push_str(&format!(
+            "From: {}{}; to: {}{}\n",
+            plan.from,
+            match plan::pool(&plan.from) {
+                Some(p) => format!(" (pool {p} only)"),
+                None => " (and each of its pools)".into(),
+            },
+            plan.to,
+            match plan::pool(&plan.to) {
+                Some(p) => format!(" (every row gets pool {p})"),
+                None => " (each row keeps its pool)".into(),
+            },
+        ));
     }
     out.push_str(&report_table(
         &[
@@ -345,7 +396,7 @@ impl Render for MoveReport<'_> {
     }
 
     fn plan(&self, _flags: &Flags) -> String {
-        if self.plan.target_missing.is_some() {
+        if self.plan.target_missing.is_some() && self.plan.undo_of.is_none() {
             // Nothing to show: the refusal says what is missing.
             return String::new();
         }
@@ -353,14 +404,35 @@ impl Render for MoveReport<'_> {
     }
 
     fn notes(&self, flags: &Flags) -> Vec<String> {
-        match &self.plan.target {
-            Some(t) if flags.force && !t.service.up => vec![format!(
-                "warning: --force: moving onto {} {}, which is down",
-                t.service.row.binary(),
-                t.service.row.host()
-            )],
-            _ => Vec::new(),
+        let plan = self.plan;
+        let Some(t) = plan.target.as_ref().filter(|_| flags.force) else {
+            return Vec::new();
+        };
+        let name = format!("{} {}", t.service.row.binary(), t.service.row.host());
+        let mut out = Vec::new();
+        if plan.target_down() {
+            out.push(format!(
+                "warning: --force: moving onto {name}, which is down"
+            ));
         }
+        if plan.target_closed() {
+            out.push(format!(
+                "warning: --force: moving onto {name}, which is{}{}",
+                flagged(" disabled", t.disabled.as_ref()),
+                flagged(" frozen", t.frozen.as_ref())
+            ));
+        }
+        let other = plan.other_zone();
+        if !other.is_empty() {
+            out.push(format!(
+                "warning: --force: {} volume{} change{} zone to {} (recorded for --undo)",
+                other.len(),
+                plural(other.len()),
+                if other.len() == 1 { "s" } else { "" },
+                cell(t.service.row.availability_zone.as_deref())
+            ));
+        }
+        out
     }
 
     fn document<'a>(&'a self, end: &'a End<Moved>, flags: &Flags) -> impl Serialize + 'a {
@@ -402,48 +474,104 @@ impl Render for MoveReport<'_> {
 
     fn refused(&self, flags: &Flags) -> (Vec<String>, String) {
         let plan = self.plan;
+        let undo = plan.undo_of.is_some();
+        let mut why = Vec::new();
         if let Some(host) = &plan.target_missing {
             let binary = plan.kind.binary();
-            return (
-                Vec::new(),
+            why.push(if undo {
                 format!(
-                    "no live {binary} service on host {host}; nothing was changed; the target \
-                     must be one (see svcctl service list --binary {binary})"
-                ),
-            );
+                    "no live {binary} service on host {host}, where they were: the rows would \
+                     sit on a host nothing serves; move them with --from and --to instead"
+                )
+            } else {
+                format!(
+                    "no live {binary} service on host {host}; the target must be one (see \
+                     svcctl service list --binary {binary})"
+                )
+            });
         }
-        let mut why = Vec::new();
-        if let Some(t) = plan
-            .target
-            .as_ref()
-            .filter(|_| plan.target_down() && !flags.force)
-        {
+        if !plan.uuids_gone.is_empty() {
             why.push(format!(
-                "the target {} {} is down (last heartbeat {}); start it, or pass --force",
-                t.service.row.binary(),
-                t.service.row.host(),
-                t.service
-                    .row
-                    .heartbeat()
-                    .map_or("never".into(), format_time)
+                "service uuid {} names no live service: the rows would point at a deleted \
+                 service (cinder-manage db purge then fails on volumes.service_uuid); move \
+                 them with --from and --to instead",
+                plan.uuids_gone.join(", ")
             ));
+        }
+        // What --force overrides, unless given.
+        if let Some(t) = plan.target.as_ref().filter(|_| !flags.force) {
+            let name = format!(
+                "the target {} {}",
+                t.service.row.binary(),
+                t.service.row.host()
+            );
+            if plan.target_down() {
+                why.push(format!(
+                    "{name} is down (last heartbeat {}); start it, or pass --force",
+                    t.service
+                        .row
+                        .heartbeat()
+                        .map_or("never".into(), format_time)
+                ));
+            }
+            if plan.target_closed() {
+                why.push(format!(
+                    "{name} is{}{}: Cinder places nothing there (cinder/volume/api.py \
+                     migrate_volume needs it enabled); enable it, or pass --force",
+                    flagged(" disabled", t.disabled.as_ref()),
+                    flagged(" frozen", t.frozen.as_ref())
+                ));
+            }
+            let other = plan.other_zone();
+            if !other.is_empty() {
+                why.push(format!(
+                    "{name} is in zone {}, and {} volume{} in another ({}): Cinder's scheduler \
+                     does not migrate across zones; --force moves them and sets their \
+                     availability_zone, as Cinder's migration does (recorded for --undo)",
+                    cell(t.service.row.availability_zone.as_deref()),
+                    other.len(),
+                    if other.len() == 1 { " is" } else { "s are" },
+                    other
+                        .iter()
+                        .map(|m| format!(
+                            "{} in {}",
+                            m.id,
+                            cell(m.old.availability_zone.as_deref())
+                        ))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
         }
         if !plan.blocked.is_empty() {
-            why.push(format!(
-                "busy, wait for them to settle: {}",
-                plan.blocked
-                    .iter()
-                    .map(|b| format!("{} {} ({})", b.table, b.row.id, busy(&b.why)))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ));
+            let rows = plan
+                .blocked
+                .iter()
+                .map(|b| format!("{} {} ({})", b.table, b.row.id, busy(&b.why)))
+                .collect::<Vec<_>>()
+                .join(", ");
+            why.push(if plan.source_down {
+                format!(
+                    "busy: {rows}; their host's service is down, so they will not settle: \
+                     check each on the storage, reset it ({}), then run this again",
+                    plan.blocked
+                        .iter()
+                        .map(reset_hint)
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                )
+            } else {
+                format!("busy, wait for them to settle: {rows}")
+            });
         }
         (
             Vec::new(),
             format!(
-                "refused to move {}s off {}: {}; nothing was changed{}",
+                "refused to {} {}s {} {}: {}; nothing was changed{}",
+                if undo { "move back" } else { "move" },
                 self.noun(),
-                plan.from,
+                if undo { "to" } else { "off" },
+                if undo { &plan.to } else { &plan.from },
                 why.join("; "),
                 if flags.dry_run { " (dry run)" } else { "" }
             ),

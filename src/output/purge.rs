@@ -22,26 +22,38 @@ fn time(t: Option<NaiveDateTime>) -> String {
     t.map_or("-".into(), format_time)
 }
 
-/// Why a purge skips a service: the foreign keys naming it.
+/// Why a purge skips a service: the foreign keys naming it, and what to do, which differs for
+/// live rows (re-point them) and deleted ones (only a purge of those rows removes them).
 fn fk_reasons(c: &FkCounts) -> Vec<String> {
     let mut out = Vec::new();
-    for (n, what, hint) in [
+    for (all, live, what, repoint) in [
         (
             c.volumes,
+            c.live_volumes,
             "volumes.service_uuid",
-            "cinder-manage volume update_service",
+            "move them to a live service: svcctl volume move-host --from HOST --to NEWHOST, or \
+             cinder-manage volume update_service for volumes whose host a live service serves",
         ),
         (
             c.workers,
+            c.live_workers,
             "workers.service_id",
             "Cinder removes a worker when its cleanup is done",
         ),
     ] {
-        if n > 0 {
+        let deleted = all - live;
+        if live > 0 {
             out.push(format!(
-                "named by {n} row{} of {what} (a foreign key; even deleted rows count); \
-                 re-point or remove them first ({hint})",
-                plural(n as usize)
+                "named by {live} live row{} of {what} (a foreign key); {repoint}",
+                plural(live as usize)
+            ));
+        } else if deleted > 0 {
+            out.push(format!(
+                "named only by {deleted} soft-deleted row{} of {what} (a foreign key: deleted \
+                 rows count too), which only a purge of those rows removes: `cinder-manage db \
+                 purge DAYS` removes them, and this service with them, once both were deleted \
+                 more than DAYS days ago",
+                plural(deleted as usize)
             ));
         }
     }

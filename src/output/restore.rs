@@ -33,6 +33,12 @@ fn describe(refusal: &Refusal) -> String {
             "a live row (id {id}) exists for it again: the service came back on its own; \
              restoring would make two"
         ),
+        Refusal::StateChanged { columns } => format!(
+            "changed since svcctl deleted it: its {} differ{} from the record, so it would not \
+             come back as it was; restore it by hand from the record",
+            columns.join(", "),
+            if columns.len() == 1 { "s" } else { "" }
+        ),
     }
 }
 

@@ -26,13 +26,11 @@ fn already(disable: bool) -> &'static str {
     }
 }
 
-fn is_target(s: &Service, disable: bool) -> bool {
-    s.row.disabled.unwrap_or(false) == disable
-}
-
 /// The plan of `service disable`/`enable`: each matched service and what will happen to it.
-fn plan_table(planned: &[Service], disable: bool, fit_to: Option<usize>) -> String {
-    let rows: Vec<Vec<String>> = planned
+fn plan_table(plan: &Plan, fit_to: Option<usize>) -> String {
+    let disable = plan.disable();
+    let rows: Vec<Vec<String>> = plan
+        .services
         .iter()
         .map(|s| {
             let r = &s.row;
@@ -44,8 +42,10 @@ fn plan_table(planned: &[Service], disable: bool, fit_to: Option<usize>) -> Stri
                 s.status().to_string(),
                 r.heartbeat().map_or("-".into(), format_time),
                 r.disabled_reason.clone().unwrap_or_else(|| "-".into()),
-                if is_target(s, disable) {
+                if plan.is_done(s) {
                     already(disable).into()
+                } else if plan.is_new_reason(s) {
+                    "new reason".into()
                 } else if disable {
                     "disable".into()
                 } else {
@@ -103,6 +103,9 @@ struct ToggleDoc {
     #[serde(serialize_with = "as_json")]
     unchanged: Vec<Service>,
     already_deleted: Vec<i64>,
+    /// What the change does not do: a clustered service's own flag is not what the scheduler
+    /// reads.
+    warnings: Vec<String>,
 }
 
 /// Services with the keys of `service list -f json`.
@@ -111,6 +114,21 @@ fn as_json<S: serde::Serializer>(services: &[Service], s: S) -> Result<S::Ok, S:
         service,
         cols: json_columns(false),
     }))
+}
+
+/// Disable or enable, as the messages say it: of services here, of a cluster in
+/// `cluster_toggle`.
+pub(crate) fn verb(disable: bool) -> Verb {
+    match disable {
+        true => Verb {
+            base: "disable",
+            past: "disabled",
+        },
+        false => Verb {
+            base: "enable",
+            past: "enabled",
+        },
+    }
 }
 
 fn action(disable: bool) -> &'static str {
@@ -151,6 +169,40 @@ impl ToggleReport<'_> {
         self.plan.disable()
     }
 
+    /// One warning per cluster the matched services are in: for a clustered service Cinder's
+    /// scheduler reads only the cluster's `disabled` (cinder/db/api.py
+    /// `_clustered_bool_field_filter`), so the service's own flag changes nothing for it.
+    fn warnings(&self) -> Vec<String> {
+        let (verb, effect) = if self.disable() {
+            ("disable", "does not stop scheduling onto it")
+        } else {
+            (
+                "enable",
+                "does not make it schedulable while the cluster is disabled",
+            )
+        };
+        self.plan
+            .clusters()
+            .into_iter()
+            .map(|(cluster, binary)| {
+                let n = self
+                    .plan
+                    .services
+                    .iter()
+                    .filter(|s| s.row.cluster_name.as_deref() == Some(&cluster))
+                    .count();
+                format!(
+                    "warning: {n} service{} in cluster {cluster}: Cinder's scheduler reads only \
+                     the cluster's disabled flag for {}, so this {verb} {effect}; {verb} the \
+                     cluster: svcctl service {verb} --cluster {cluster} --binary {binary}{}",
+                    plural(n),
+                    if n == 1 { "it" } else { "them" },
+                    if self.disable() { " --reason TEXT" } else { "" }
+                )
+            })
+            .collect()
+    }
+
     /// Rows the write read, judged as the plan judged its own.
     fn judged(&self, rows: &[ServiceRow]) -> Vec<Service> {
         rows.iter()
@@ -163,17 +215,7 @@ impl Render for ToggleReport<'_> {
     type Outcome = Toggled;
 
     fn verb(&self) -> Verb {
-        if self.disable() {
-            Verb {
-                base: "disable",
-                past: "disabled",
-            }
-        } else {
-            Verb {
-                base: "enable",
-                past: "enabled",
-            }
-        }
+        verb(self.disable())
     }
 
     fn what(&self, _flags: &Flags) -> String {
@@ -182,11 +224,11 @@ impl Render for ToggleReport<'_> {
     }
 
     fn plan(&self, _flags: &Flags) -> String {
-        plan_table(
-            &self.plan.services,
-            self.disable(),
-            self.style.table.fit_to(),
-        )
+        plan_table(self.plan, self.style.table.fit_to())
+    }
+
+    fn notes(&self, _flags: &Flags) -> Vec<String> {
+        self.warnings()
     }
 
     fn document<'a>(&'a self, end: &'a End<Toggled>, flags: &Flags) -> impl Serialize + 'a {
@@ -197,6 +239,7 @@ impl Render for ToggleReport<'_> {
             changed: Vec::new(),
             unchanged: Vec::new(),
             already_deleted: Vec::new(),
+            warnings: self.warnings(),
         };
         match end {
             End::Done(done) => {
@@ -277,7 +320,7 @@ impl Render for ToggleReport<'_> {
     fn done(&self, done: &[Toggled], audit: Option<&Path>, _flags: &Flags) -> Vec<String> {
         let n: usize = done.iter().map(|o| o.changed.len()).sum();
         let u: usize = done.iter().map(|o| o.unchanged.len()).sum();
-        vec![format!(
+        let mut lines = vec![format!(
             "{} {n} service{}{}{}",
             self.verb().past,
             plural(n),
@@ -287,7 +330,9 @@ impl Render for ToggleReport<'_> {
                 format!(" ({u} {})", already(self.disable()))
             },
             audit_note(audit)
-        )]
+        )];
+        lines.extend(self.warnings());
+        lines
     }
 
     fn rolled_back(&self, outcome: &Toggled) -> (Vec<String>, String) {

@@ -102,6 +102,10 @@ pub(crate) struct Plan {
     pub exempt_on: Option<String>,
     /// A sweep (`--down-for`): its scope, for the one summary line a cron mail shows.
     pub sweep: Option<Sweep>,
+    /// `--keep-clusters`: a cluster whose last live service goes stays. Otherwise it is
+    /// soft-deleted with it: svcctl's own choice (Cinder deletes a cluster only in
+    /// `cinder-manage cluster remove`), so that a sweep leaves no empty clusters behind.
+    pub keep_clusters: bool,
 }
 
 /// The scope of a sweep (`--down-for`).
@@ -215,6 +219,7 @@ impl Plan {
             guard: None,
             exempt_on: None,
             sweep: None,
+            keep_clusters: false,
         }
     }
 
@@ -233,6 +238,18 @@ impl Plan {
                 });
             }
         }
+    }
+
+    /// The clusters (name, binary) of the services the write would delete: those it may leave
+    /// without a live service (and then soft-delete, unless `keep_clusters`).
+    pub fn clusters_touched(&self, force: bool) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = self
+            .to_write(force)
+            .filter_map(|i| Some((i.row().cluster_name.clone()?, i.row().binary().to_string())))
+            .collect();
+        out.sort();
+        out.dedup();
+        out
     }
 
     pub fn refused(&self) -> impl Iterator<Item = &Candidate> {

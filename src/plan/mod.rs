@@ -4,6 +4,7 @@
 //! its WHERE clause.
 
 pub(crate) mod cluster;
+pub(crate) mod cluster_toggle;
 pub(crate) mod delete;
 pub(crate) mod move_host;
 pub(crate) mod purge;
@@ -22,6 +23,17 @@ pub(crate) struct Decision {
     /// What the write would change: without the refused, or with them where `--force` let
     /// them through; 0 when everything is already as asked.
     pub to_change: usize,
+}
+
+impl Decision {
+    /// A plan that refuses nothing: `matched` found, `to_change` of them to change.
+    pub fn unrefused(matched: usize, to_change: usize) -> Decision {
+        Decision {
+            matched,
+            refused: 0,
+            to_change,
+        }
+    }
 }
 
 /// "now" for a plan: whole seconds, because MySQL stores heartbeats to the second and the

@@ -1,7 +1,9 @@
 //! Deciding a host move (`volume move-host`, `backup move-host`) before anything is written:
-//! the target service, what moves where (the pool kept, the target's uuid and cluster), and
-//! what must be refused and why; and the undo of a move on record (`--undo TXN`), planned from
-//! the audit log. The write repeats every condition in its WHERE clause.
+//! the target service, what moves where (the pool kept, the target's uuid, cluster and zone),
+//! and what must be refused and why (the target missing, down, disabled, frozen or in another
+//! zone; rows being worked on); and the undo of a move on record (`--undo TXN`), planned from
+//! the audit log and checked against the database like a move. The write repeats every
+//! condition in its WHERE clause.
 
 use std::path::Path;
 
@@ -11,6 +13,7 @@ use chrono::NaiveDateTime;
 use super::{Decision, plan_now};
 use crate::audit::{self, Action, Event, Line, Placement};
 use crate::db::Db;
+use crate::db::clusters;
 use crate::db::hosted::{self, HostedRow};
 use crate::db::services::{self, ServiceFilter};
 use crate::error::Failure;
@@ -21,13 +24,14 @@ use crate::model::{Service, down_before};
 /// texts, which `backup move-host` rewords for backups.
 #[derive(Debug, Clone, clap::Args)]
 pub(crate) struct MoveArgs {
-    /// The host to move off, e.g. node02@backend-2813902f-2c94 (matches it and its #pools)
+    /// The host to move off, e.g. node02@backend-2813902f-2c94 (matches it and its #pools), or
+    /// HOST#POOL for that pool only
     #[arg(long, value_name = "HOST", required_unless_present = "undo")]
     pub from: Option<String>,
     /// The host to move to: a live service's host, optionally with #pool to set the pool
     #[arg(long, value_name = "HOST", required_unless_present = "undo")]
     pub to: Option<String>,
-    /// Move even when the target service is down
+    /// Move even when the target service is down, disabled, frozen or in another zone
     #[arg(long)]
     pub force: bool,
     /// Move back the rows that transaction TXN of the audit log moved (they must still be where it put them)
@@ -58,7 +62,7 @@ pub(crate) enum Asked {
 }
 
 impl Request {
-    /// `--from`/`--to` (or `--undo`) checked: one exact host each, `--to` with a `#pool` only
+    /// `--from`/`--to` (or `--undo`) checked: one exact host each, either with a `#pool` only
     /// where `kind` has pools, and not the same host.
     pub fn new(kind: Kind, args: &MoveArgs) -> Result<Request, Failure> {
         let what = |what| Ok(Request { kind, what });
@@ -70,11 +74,12 @@ impl Request {
                 "give --from HOST and --to HOST, or --undo TXN".into(),
             ));
         };
-        exact_host("--from", from, false)?;
+        exact_host("--from", from, kind.pools())?;
         exact_host("--to", to, kind.pools())?;
-        if to.split('#').next() == Some(from) {
+        if base(to) == base(from) {
             return Err(Failure::Usage(format!(
-                "--from and --to name the same host {from}; nothing to move"
+                "--from and --to name the same host {}; nothing to move",
+                base(from)
             )));
         }
         what(Asked::Move {
@@ -85,7 +90,17 @@ impl Request {
     }
 }
 
-/// `--from`/`--to` checked: one exact host each, `--to` optionally with `#pool`.
+/// `host@backend` of `host@backend#pool`.
+pub(crate) fn base(host: &str) -> &str {
+    host.split('#').next().unwrap_or(host)
+}
+
+/// The `#pool` of `host@backend#pool`, if any.
+pub(crate) fn pool(host: &str) -> Option<&str> {
+    host.split_once('#').map(|(_, p)| p)
+}
+
+/// `--from`/`--to` checked: one exact host each, optionally with `#pool`.
 fn exact_host(flag: &str, value: &str, pool_allowed: bool) -> Result<(), Failure> {
     let (base, pool) = match value.split_once('#') {
         Some((b, p)) if pool_allowed => (b, Some(p)),
@@ -114,7 +129,11 @@ pub(crate) async fn plan(
         Asked::Move { from, to, force } => {
             build(db, kind, from, to, *force, plan_now(), service_down_time).await
         }
-        Asked::Undo { txn } => Ok(undo(&audit::read(log)?, txn, kind)),
+        Asked::Undo { txn } => {
+            let mut plan = undo(&audit::read(log)?, txn, kind);
+            check_undo_target(db, &mut plan, plan_now(), service_down_time).await?;
+            Ok(plan)
+        }
     }
 }
 
@@ -134,10 +153,17 @@ impl Kind {
         }
     }
 
-    /// The tables whose rows move, the main one first.
+    /// The tables whose rows move, the main one first. An image-volume cache entry names the
+    /// host (and cluster) of the volume it caches (cinder/image/cache.py `create_cache_entry`),
+    /// so it moves with the volumes, by the same pool rule.
     pub fn tables(self) -> &'static [&'static str] {
         match self {
-            Kind::Volume => &["volumes", "groups", "consistencygroups"],
+            Kind::Volume => &[
+                "volumes",
+                "groups",
+                "consistencygroups",
+                "image_volume_cache_entries",
+            ],
             Kind::Backup => &["backups"],
         }
     }
@@ -182,9 +208,10 @@ pub(crate) fn busy_statuses(table: &str) -> &'static [&'static str] {
     }
 }
 
-/// `migration_status` values of a finished (or never started) migration; any other value is
-/// a migration in progress.
-pub(crate) const SETTLED_MIGRATION: &[&str] = &["success", "error", "none"];
+/// `migration_status` values (besides NULL) of a volume no migration is working on, exactly
+/// Cinder's `AVAILABLE_MIGRATION_STATUS` (cinder/volume/api.py: None, 'deleting', 'error',
+/// 'success'); any other value is a migration in progress.
+pub(crate) const SETTLED_MIGRATION: &[&str] = &["deleting", "error", "success"];
 
 /// Why a row must not move now: work in progress on it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -210,35 +237,63 @@ pub(crate) fn busy(table: &str, row: &HostedRow) -> Option<Busy> {
         .map(|m| Busy::Migration(m.to_string()))
 }
 
+/// Whose flag makes a target disabled or frozen: for a service in a cluster Cinder reads only
+/// the cluster's (cinder/db/api.py `_clustered_bool_field_filter` for `disabled`,
+/// `is_backend_frozen` for `frozen`), otherwise the service's own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Flagged {
+    Service {
+        reason: Option<String>,
+    },
+    Cluster {
+        name: String,
+        reason: Option<String>,
+    },
+}
+
 /// The service the rows move to, and the host (with the pool `--to` may name) they get.
 #[derive(Debug, Clone)]
 pub(crate) struct Target {
     pub service: Service,
     /// `--to` as given: `host@backend`, or `host@backend#pool` to force a pool.
     pub to: String,
+    /// Disabled, as Cinder's scheduler sees it (a migration needs `disabled=False`:
+    /// cinder/volume/api.py `migrate_volume`).
+    pub disabled: Option<Flagged>,
+    /// Frozen (failed over): nothing is to be placed on it.
+    pub frozen: Option<Flagged>,
 }
 
 impl Target {
     /// Where `row` goes: host `TO#pool` keeping its pool unless `--to` names one, the target's
-    /// uuid, and its cluster (with the pool, as Cinder writes a volume's cluster_name).
-    /// Only volumes carry a `service_uuid`; backups carry no `cluster_name`.
+    /// uuid, its cluster (with the pool, as Cinder writes a volume's cluster_name) and, for a
+    /// volume, its zone (as cinder/volume/manager.py `migrate_volume` sets both from the
+    /// destination service). Only volumes carry a `service_uuid`; backups no `cluster_name`.
     pub fn placement(&self, table: &str, row: &HostedRow, pools: bool) -> Placement {
-        let (base, named) = match self.to.split_once('#') {
-            Some((b, p)) => (b, Some(p)),
-            None => (self.to.as_str(), None),
-        };
+        let named = pool(&self.to);
         let pool = named.or(if pools { row.pool() } else { None });
         let with_pool = |base: &str| match pool {
             Some(p) => format!("{base}#{p}"),
             None => base.to_string(),
         };
+        let r = &self.service.row;
         Placement {
-            host: Some(with_pool(base)),
-            service_uuid: self.service.row.uuid.clone().filter(|_| table == "volumes"),
+            host: Some(with_pool(base(&self.to))),
+            service_uuid: r.uuid.clone().filter(|_| table == "volumes"),
             cluster_name: (table != "backups")
-                .then(|| self.service.row.cluster_name.as_deref().map(with_pool))
+                .then(|| r.cluster_name.as_deref().map(with_pool))
                 .flatten(),
+            availability_zone: r.availability_zone.clone().filter(|_| table == "volumes"),
         }
+    }
+
+    /// A volume that must change zone to move here (its zone set, and another): Cinder's
+    /// scheduler refuses such a migration (cinder/scheduler/filters/availability_zone_filter.py,
+    /// run by cinder/scheduler/manager.py `migrate_volume`).
+    pub fn other_zone(&self, m: &Move) -> bool {
+        m.table == "volumes"
+            && m.old.availability_zone.is_some()
+            && m.old.availability_zone != m.new.availability_zone
     }
 }
 
@@ -250,6 +305,19 @@ pub(crate) struct Move {
     pub status: Option<String>,
     pub old: Placement,
     pub new: Placement,
+}
+
+impl Move {
+    /// The move writes the volume's zone: a move does where the target has one; an undo
+    /// where its move did (the record's zone of where it put the row).
+    pub fn sets_zone(&self, undo: bool) -> bool {
+        self.table == "volumes"
+            && if undo {
+                self.old.availability_zone.is_some()
+            } else {
+                self.new.availability_zone.is_some()
+            }
+    }
 }
 
 /// One row the plan refuses to move.
@@ -268,30 +336,58 @@ pub(crate) struct Plan {
     pub to: String,
     /// The rows found on FROM (or on record, for an undo), moving or not.
     pub found: usize,
-    /// None for an undo (the rows go back where they were), or when TO names no live service
-    /// of the kind's binary (`target_missing`).
+    /// None when TO names no live service of the kind's binary (`target_missing`). For an
+    /// undo, the live service where the rows go back.
     pub target: Option<Target>,
     /// TO's host, when no live service of the kind's binary is there: the move is refused.
     pub target_missing: Option<String>,
+    /// An undo's service uuids (where the rows were) that name no live service: refused, as
+    /// the rows would point at a deleted service (and `cinder-manage db purge` would fail on
+    /// the foreign key once it ages).
+    pub uuids_gone: Vec<String>,
     pub moves: Vec<Move>,
     pub blocked: Vec<Blocked>,
+    /// FROM's own service of the kind's binary is down or gone: busy rows will not settle.
+    pub source_down: bool,
     /// Heartbeats before this are down: the write requires the target's to be at or after it
     /// (None with `--force`, or for an undo).
     pub target_alive_since: Option<NaiveDateTime>,
+    /// `--force`: a down, disabled, frozen or other-zone target is moved onto anyway.
+    pub force: bool,
     /// The transaction an undo reverses.
     pub undo_of: Option<String>,
 }
 
 impl Plan {
-    /// The target is down (moving onto it needs `--force`).
+    /// The target is down (moving onto it needs `--force`). An undo puts rows back where they
+    /// were, which is usually a node being taken out: it needs only a live service there.
     pub fn target_down(&self) -> bool {
-        self.target.as_ref().is_some_and(|t| !t.service.up)
+        self.undo_of.is_none() && self.target.as_ref().is_some_and(|t| !t.service.up)
+    }
+
+    /// The target is disabled or frozen (moving onto it needs `--force`); not for an undo.
+    pub fn target_closed(&self) -> bool {
+        let closed = |t: &Target| t.disabled.is_some() || t.frozen.is_some();
+        self.undo_of.is_none() && self.target.as_ref().is_some_and(closed)
+    }
+
+    /// The volumes whose zone the move changes (refused without `--force`); none for an undo,
+    /// which puts back the zone the move changed.
+    pub fn other_zone(&self) -> Vec<&Move> {
+        match (&self.target, &self.undo_of) {
+            (Some(t), None) => self.moves.iter().filter(|m| t.other_zone(m)).collect(),
+            _ => Vec::new(),
+        }
     }
 
     pub fn decide(&self, force: bool) -> Decision {
+        let overridable = usize::from(self.target_down())
+            + usize::from(self.target_closed())
+            + usize::from(!self.other_zone().is_empty());
         let refused = self.blocked.len()
             + usize::from(self.target_missing.is_some())
-            + usize::from(self.target_down() && !force);
+            + usize::from(!self.uuids_gone.is_empty())
+            + if force { 0 } else { overridable };
         Decision {
             matched: self.found,
             refused,
@@ -300,9 +396,59 @@ impl Plan {
     }
 }
 
-/// The plan to move the rows of `kind` on `from` to `to` (`host@backend`, or with `#pool`):
-/// the target is the live service of the kind's binary on TO's host with the freshest
-/// heartbeat; busy rows are refused; without `force`, a target that is down is refused too.
+/// The live service of `binary` on `host` with the freshest heartbeat (two live rows for one
+/// host and binary can exist), judged at `now`.
+async fn live_service(
+    db: &mut Db,
+    host: &str,
+    binary: &str,
+    now: NaiveDateTime,
+    service_down_time: i64,
+) -> Result<Option<Service>> {
+    let filter = ServiceFilter {
+        hosts: vec![HostPattern::Exact(host.to_string())],
+        binary: Some(binary.to_string()),
+        ..ServiceFilter::default()
+    };
+    Ok(services::fetch_all(db, &filter)
+        .await?
+        .into_iter()
+        .max_by_key(|r| (r.heartbeat(), r.id))
+        .map(|r| Service::judge(r, now, service_down_time)))
+}
+
+/// Whether `service` is disabled and frozen as Cinder's scheduler sees it: by its cluster's
+/// flags when it is in one (a cluster that is gone counts as neither), else by its own.
+async fn flags_of(db: &mut Db, service: &Service) -> Result<(Option<Flagged>, Option<Flagged>)> {
+    let r = &service.row;
+    let Some(name) = &r.cluster_name else {
+        let own = |on: Option<bool>, reason: Option<String>| {
+            on.unwrap_or(false).then_some(Flagged::Service { reason })
+        };
+        return Ok((
+            own(r.disabled, r.disabled_reason.clone()),
+            own(r.frozen, None),
+        ));
+    };
+    let Some(c) = clusters::find_live(db, name, r.binary()).await? else {
+        return Ok((None, None));
+    };
+    let by = |on: Option<bool>, reason: Option<String>| {
+        on.unwrap_or(false).then(|| Flagged::Cluster {
+            name: name.clone(),
+            reason,
+        })
+    };
+    Ok((
+        by(c.disabled, c.disabled_reason.clone()),
+        by(c.frozen, None),
+    ))
+}
+
+/// The plan to move the rows of `kind` on `from` (`host@backend`, or with `#pool` for that pool
+/// only) to `to` (`host@backend`, or with `#pool`): the target is the live service of the
+/// kind's binary on TO's host with the freshest heartbeat; busy rows are refused; without
+/// `force`, a target that is down, disabled or frozen, or a zone change, is refused too.
 pub(crate) async fn build(
     db: &mut Db,
     kind: Kind,
@@ -318,7 +464,6 @@ pub(crate) async fn build(
             rows.push((*table, r));
         }
     }
-    let to_base = to.split('#').next().unwrap_or(to);
     let mut plan = Plan {
         kind,
         from: from.to_string(),
@@ -326,31 +471,30 @@ pub(crate) async fn build(
         found: rows.len(),
         target: None,
         target_missing: None,
+        uuids_gone: Vec::new(),
         moves: Vec::new(),
         blocked: Vec::new(),
+        source_down: false,
         target_alive_since: (!force).then(|| down_before(now, service_down_time)),
+        force,
         undo_of: None,
     };
     if rows.is_empty() {
         return Ok(plan);
     }
-    let filter = ServiceFilter {
-        hosts: vec![HostPattern::Exact(to_base.to_string())],
-        binary: Some(kind.binary().to_string()),
-        ..ServiceFilter::default()
-    };
-    // Two live rows for one (host, binary) can exist; the freshest heartbeat is the service.
-    let Some(service) = services::fetch_all(db, &filter)
-        .await?
-        .into_iter()
-        .max_by_key(|r| (r.heartbeat(), r.id))
+    let source = live_service(db, base(from), kind.binary(), now, service_down_time).await?;
+    plan.source_down = source.is_none_or(|s| !s.up);
+    let Some(service) = live_service(db, base(to), kind.binary(), now, service_down_time).await?
     else {
-        plan.target_missing = Some(to_base.to_string());
+        plan.target_missing = Some(base(to).to_string());
         return Ok(plan);
     };
+    let (disabled, frozen) = flags_of(db, &service).await?;
     let target = Target {
-        service: Service::judge(service, now, service_down_time),
+        service,
         to: to.to_string(),
+        disabled,
+        frozen,
     };
     for (table, row) in rows {
         if let Some(why) = busy(table, &row) {
@@ -362,7 +506,7 @@ pub(crate) async fn build(
             id: row.id.clone(),
             status: row.status.clone(),
             new: target.placement(table, &row, kind.pools()),
-            old: placement_of(&row),
+            old: placement_of(table, &row),
         });
     }
     plan.target = Some(target);
@@ -371,7 +515,8 @@ pub(crate) async fn build(
 
 /// The undo of transaction `txn` among the audit log's `lines`: the rows of `kind` it moved,
 /// from where it put them back to where they were. Only rows still where the move left them go
-/// back (the write's WHERE clause checks). Nothing when the transaction rolled back.
+/// back (the write's WHERE clause checks). Nothing when the transaction rolled back. Its target
+/// is checked against the database by `check_undo_target`.
 pub(crate) fn undo(lines: &[Line], txn: &str, kind: Kind) -> Plan {
     let rolled_back = lines
         .iter()
@@ -409,18 +554,63 @@ pub(crate) fn undo(lines: &[Line], txn: &str, kind: Kind) -> Plan {
         found: moves.len(),
         target: None,
         target_missing: None,
+        uuids_gone: Vec::new(),
         moves,
         blocked: Vec::new(),
+        source_down: false,
         target_alive_since: None,
+        force: false,
         undo_of: Some(txn.to_string()),
     }
 }
 
-pub(crate) fn placement_of(row: &HostedRow) -> Placement {
+/// An undo re-checks its target as a move does: the rows go back to the host they were on, so
+/// a live service of the kind's binary must be there (refused otherwise: no volume is put back
+/// on a host whose service was deleted), and every service uuid they get back must name a live
+/// service (refused otherwise: a volume would point at a deleted service, and `cinder-manage db
+/// purge` fails on that foreign key once the row ages). The write holds both in its WHERE
+/// clause. It need not be up or enabled: the rows were there before.
+pub(crate) async fn check_undo_target(
+    db: &mut Db,
+    plan: &mut Plan,
+    now: NaiveDateTime,
+    service_down_time: i64,
+) -> Result<()> {
+    if plan.moves.is_empty() {
+        return Ok(());
+    }
+    let host = base(&plan.to).to_string();
+    let binary = plan.kind.binary();
+    match live_service(db, &host, binary, now, service_down_time).await? {
+        Some(service) => {
+            plan.target = Some(Target {
+                service,
+                to: plan.to.clone(),
+                disabled: None,
+                frozen: None,
+            })
+        }
+        None => plan.target_missing = Some(host),
+    }
+    let mut uuids: Vec<String> = plan
+        .moves
+        .iter()
+        .filter_map(|m| m.new.service_uuid.clone())
+        .collect();
+    uuids.sort();
+    uuids.dedup();
+    let live = services::live_uuids(db, &uuids).await?;
+    plan.uuids_gone = uuids.into_iter().filter(|u| !live.contains(u)).collect();
+    Ok(())
+}
+
+/// Where `row` of `table` sits now (a volume's zone with it).
+pub(crate) fn placement_of(table: &str, row: &HostedRow) -> Placement {
     Placement {
         host: row.host.clone(),
         service_uuid: row.service_uuid.clone(),
         cluster_name: row.cluster_name.clone(),
+        availability_zone: row.availability_zone.clone().filter(|_| table == "volumes"),
     }
 }
 
@@ -437,6 +627,7 @@ mod tests {
             migration_status: None,
             service_uuid: Some("old".into()),
             cluster_name: None,
+            availability_zone: Some("nova".into()),
         }
     }
 
@@ -451,6 +642,8 @@ mod tests {
                 updated_at: None,
             },
             to: to.into(),
+            disabled: None,
+            frozen: None,
         }
     }
 
@@ -479,6 +672,9 @@ mod tests {
         r.migration_status = Some("migrating".into());
         assert!(busy("volumes", &r).is_some());
         r.migration_status = Some("success".into());
+        assert_eq!(busy("volumes", &r), None);
+        // Cinder's AVAILABLE_MIGRATION_STATUS: a volume being deleted is not migrating.
+        r.migration_status = Some("deleting".into());
         assert_eq!(busy("volumes", &r), None);
     }
 }

@@ -31,11 +31,7 @@ pub(crate) struct Plan {
 impl Plan {
     pub fn decide(&self) -> Decision {
         let matched = self.services.len() + self.clusters.len();
-        Decision {
-            matched,
-            refused: 0,
-            to_change: matched,
-        }
+        Decision::unrefused(matched, matched)
     }
 }
 

@@ -67,6 +67,9 @@ pub(crate) enum Refusal {
     },
     /// A live row for the same host and binary (cluster: name and binary) exists again.
     Recreated { id: i64 },
+    /// A cluster's state is not what the deletion recorded (these columns differ): restored,
+    /// it would not be the cluster that was deleted.
+    StateChanged { columns: Vec<&'static str> },
 }
 
 /// One row of the restore plan: what is on record, and the verdict.
@@ -465,13 +468,57 @@ pub(crate) fn judge(
             live_services,
             &stored,
         ),
-        clusters: judge_all(
-            deletion.clusters,
-            |d| (d.record.id, d.deleted_at),
+        clusters: cluster_states(
+            judge_all(
+                deletion.clusters,
+                |d| (d.record.id, d.deleted_at),
+                current_clusters,
+                live_clusters,
+                &stored,
+            ),
             current_clusters,
-            live_clusters,
-            &stored,
         ),
         nothing: None,
     }
+}
+
+/// The columns of a cluster's state that its record and its row now disagree on: `disabled`,
+/// `disabled_reason`, `frozen`, `replication_status`, `active_backend_id`. A soft delete does
+/// not touch them and nothing in Cinder writes a deleted cluster, so a restore that finds them
+/// as recorded brings the cluster back exactly as it was; the write's WHERE clause repeats it.
+pub(crate) fn cluster_state_changed(record: &ClusterRecord, row: &ClusterRow) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    if record.is_disabled() != row.disabled.unwrap_or(false) {
+        out.push("disabled");
+    }
+    if record.disabled_reason != row.disabled_reason {
+        out.push("disabled_reason");
+    }
+    if record.frozen.unwrap_or(false) != row.frozen.unwrap_or(false) {
+        out.push("frozen");
+    }
+    if record.replication_status != row.replication_status {
+        out.push("replication_status");
+    }
+    if record.active_backend_id != row.active_backend_id {
+        out.push("active_backend_id");
+    }
+    out
+}
+
+/// Refuses each cluster otherwise restorable whose state changed since its deletion.
+fn cluster_states(
+    mut clusters: Vec<Restorable<DeletedCluster>>,
+    current: &[ClusterRow],
+) -> Vec<Restorable<DeletedCluster>> {
+    for c in clusters.iter_mut().filter(|c| c.refusal.is_none()) {
+        let Some(row) = current.iter().find(|r| r.id == c.deleted.record.id) else {
+            continue;
+        };
+        let columns = cluster_state_changed(&c.deleted.record, row);
+        if !columns.is_empty() {
+            c.refusal = Some(Refusal::StateChanged { columns });
+        }
+    }
+    clusters
 }

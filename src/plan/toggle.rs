@@ -1,5 +1,6 @@
 //! Deciding `service disable` / `service enable`: the matching live services, and which of
-//! them are already as asked (reported, left alone).
+//! them are already as asked (reported, left alone). A disabled service given a new reason is
+//! not: Cinder's `disable-log-reason` overwrites the reason and restamps `modified_at`.
 
 use anyhow::Result;
 use chrono::NaiveDateTime;
@@ -19,6 +20,8 @@ pub(crate) struct Plan {
     /// The instant the services were judged at, and `[DEFAULT] service_down_time`.
     pub now: NaiveDateTime,
     pub service_down_time: i64,
+    /// The services table has `disabled_reason` (an old one may not).
+    pub has_reason: bool,
 }
 
 impl Plan {
@@ -26,9 +29,32 @@ impl Plan {
         self.reason.is_some()
     }
 
-    /// Already as asked: left alone.
+    /// Already as asked: left alone. Disabled with the same reason, or enabled; a disabled
+    /// service with another reason gets the new one.
     pub fn is_done(&self, s: &Service) -> bool {
-        s.row.disabled.unwrap_or(false) == self.disable()
+        let disabled = s.row.disabled.unwrap_or(false);
+        match &self.reason {
+            Some(r) => disabled && (!self.has_reason || s.row.disabled_reason.as_ref() == Some(r)),
+            None => !disabled,
+        }
+    }
+
+    /// Disabled already, and to get the new reason.
+    pub fn is_new_reason(&self, s: &Service) -> bool {
+        self.disable() && s.row.disabled.unwrap_or(false) && !self.is_done(s)
+    }
+
+    /// The clusters (name, binary) of the matched services that belong to one: for them the
+    /// scheduler reads only the cluster's `disabled` (Cinder's `_clustered_bool_field_filter`).
+    pub fn clusters(&self) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = self
+            .services
+            .iter()
+            .filter_map(|s| Some((s.row.cluster_name.clone()?, s.row.binary().to_string())))
+            .collect();
+        out.sort();
+        out.dedup();
+        out
     }
 
     pub fn to_change(&self) -> impl Iterator<Item = &Service> {
@@ -36,11 +62,7 @@ impl Plan {
     }
 
     pub fn decide(&self) -> Decision {
-        Decision {
-            matched: self.services.len(),
-            refused: 0,
-            to_change: self.to_change().count(),
-        }
+        Decision::unrefused(self.services.len(), self.to_change().count())
     }
 }
 
@@ -68,5 +90,6 @@ pub(crate) async fn build(
         reason,
         now,
         service_down_time,
+        has_reason: db.schema.has("services", "disabled_reason"),
     })
 }

@@ -1,14 +1,15 @@
 //! `cluster remove` of an empty cluster: Cinder's own `cluster_destroy` (`deleted = 1,
 //! deleted_at = now, race_preventer = id`), with "no live service names it" inside the
-//! UPDATE's WHERE clause, as Cinder's `num_hosts == 0`. A service that joined since the plan
-//! rolls the removal back: exit 3, nothing changed.
+//! UPDATE's WHERE clause, as Cinder's `num_hosts == 0`, and (unless `--force`) "no live volume,
+//! group or cache entry names it", which Cinder does not check. A service that joined, or a
+//! row that came to name it, since the plan rolls the removal back: exit 3, nothing changed.
 
 use anyhow::Result;
 
 use super::{Change, Landed, Operation, Tx};
 use crate::audit::{ClusterRecord, Detail, Event, Set};
 use crate::db::clusters::{self, ClusterRow};
-use crate::db::{Db, Dialect, Stmt};
+use crate::db::{Db, Dialect, Stmt, references};
 use crate::plan::Decision;
 use crate::plan::cluster::Plan;
 
@@ -16,16 +17,17 @@ impl Operation for Plan {
     type Outcome = Removed;
     type Change<'a> = ClusterDestroy;
 
-    fn decide(&self, _force: bool) -> Decision {
-        Plan::decide(self)
+    fn decide(&self, force: bool) -> Decision {
+        Plan::decide(self, force)
     }
 
-    fn changes(&self, _db: &Db, _force: bool) -> Vec<ClusterDestroy> {
+    fn changes(&self, _db: &Db, force: bool) -> Vec<ClusterDestroy> {
         self.cluster
             .iter()
             .map(|c| ClusterDestroy {
                 id: c.id,
                 name: c.name.clone(),
+                force,
             })
             .collect()
     }
@@ -34,6 +36,8 @@ impl Operation for Plan {
 pub(crate) struct ClusterDestroy {
     id: i64,
     name: String,
+    /// Remove it even though live rows name it.
+    force: bool,
 }
 
 /// The cluster as it was just before, and what the write set; None when it gained a live
@@ -62,6 +66,11 @@ impl Change for ClusterDestroy {
             .push_bind(self.id)
             .push(" AND ")
             .push(&clusters::empty_condition(d));
+        if !self.force {
+            update
+                .push(" AND ")
+                .push_stmt(&references::cluster_unnamed_condition(tx.schema(), d));
+        }
         let n = tx.execute(&update).await?;
         let set = Set {
             deleted: true,

@@ -1,9 +1,10 @@
 //! Cinder's own soft delete of planned services (`service_destroy`: `deleted = 1,
 //! deleted_at = now, updated_at = now`), with the plan's safety conditions repeated inside the
 //! UPDATE's WHERE clause so that a service that heartbeats or gains a volume after the plan is
-//! not deleted; and `cluster_destroy` for each cluster whose last live service goes. `service
-//! delete` (and its sweeps), `cluster remove --recursive` and `backend cleanup` come through
-//! here.
+//! not deleted; and `cluster_destroy` for each cluster whose last live service goes and that no
+//! live row names (unless `--keep-clusters`): svcctl's own choice, as Cinder deletes a cluster
+//! only in `cinder-manage cluster remove`. `service delete` (and its sweeps), `cluster remove
+//! --recursive` and `backend cleanup` come through here.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -205,8 +206,9 @@ impl Change for SoftDelete<'_> {
             updated_at: at,
             race_preventer: None,
         });
-        if self.clusters_table {
-            outcome.clusters_before = delete_emptied_clusters(tx, &outcome.deleted).await?;
+        if self.clusters_table && !self.plan.keep_clusters {
+            outcome.clusters_before =
+                delete_emptied_clusters(tx, &outcome.deleted, self.force).await?;
             outcome.clusters_deleted = outcome
                 .clusters_before
                 .iter()
@@ -331,11 +333,13 @@ impl SoftDelete<'_> {
 }
 
 /// Soft-deletes, as Cinder's `cluster_destroy` does (`deleted = 1, deleted_at = now,
-/// race_preventer = id`), each cluster whose last live service this transaction deleted;
-/// returns them as they were just before.
+/// race_preventer = id`), each cluster whose last live service this transaction deleted and
+/// that no live volume, group or cache entry names (unless `force`: `cluster remove
+/// --recursive --force`); returns them as they were just before.
 async fn delete_emptied_clusters(
     tx: &mut Tx<'_>,
     deleted: &[DeletedService],
+    force: bool,
 ) -> Result<Vec<ClusterRow>> {
     let pairs: Vec<(String, String)> = deleted
         .iter()
@@ -364,6 +368,11 @@ async fn delete_emptied_clusters(
             d.eq_exact("s.cluster_name", "clusters.name"),
             d.eq_exact("s.`binary`", "clusters.`binary`")
         ));
+    if !force {
+        update
+            .push(" AND ")
+            .push_stmt(&references::cluster_unnamed_condition(tx.schema(), d));
+    }
     tx.execute(&update).await?;
     let ids: Vec<i64> = before.iter().map(|c| c.id).collect();
     let gone: BTreeSet<i64> = tx

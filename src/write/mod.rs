@@ -31,11 +31,13 @@
 //!
 //! A writing command is an [`Operation`]: a plan (its `decide`, for `apply::run`'s flow) and
 //! the [`Change`]s that carry it out, one module per operation with the plan's name
-//! (`delete`, `restore`, `purge`, `toggle`, `move_host`, `cluster`). To add one: its plan in
-//! `plan/`, its `Change` and `Operation` here, its rendering in `output/`; `apply::run` and
-//! this runner do the rest. `delete` is the worked example.
+//! (`delete`, `restore`, `purge`, `toggle`, `cluster_toggle`, `move_host`, `cluster`). To add
+//! one: its plan in `plan/`, its `Change` and `Operation` here, its rendering in `output/`;
+//! `apply::run` and this runner do the rest. `delete` is the worked example, `cluster_toggle`
+//! the smallest.
 
 pub(crate) mod cluster;
+pub(crate) mod cluster_toggle;
 pub(crate) mod delete;
 pub(crate) mod move_host;
 pub(crate) mod purge;

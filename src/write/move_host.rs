@@ -1,9 +1,11 @@
 //! A host move (`volume move-host`, `backup move-host`, and their `--undo`): each planned row
-//! gets its new host, service uuid and cluster in one transaction, by one UPDATE per row whose
-//! WHERE clause repeats the plan's conditions (still live, still on the planned host, not
-//! busy, the target service still live and, unless `--force`, up), so that a row that changed
-//! after the plan stays where it is and is reported. Rows that appeared on FROM after the plan
-//! are found and reported too; Cinder's ORM stamps `updated_at`, and so does the move.
+//! gets its new host, service uuid, cluster and (volumes) zone in one transaction, by one
+//! UPDATE per row whose WHERE clause repeats the plan's conditions (still live, still on the
+//! planned host and in the planned zone, not busy, the service uuid it gets still live, the
+//! target service still live and, unless `--force`, up, enabled, not frozen and in the planned
+//! zone), so that a row that changed after the plan stays where it is and is reported. Rows
+//! that appeared on FROM after the plan are found and reported too; Cinder's ORM stamps
+//! `updated_at`, and so does the move.
 
 use std::collections::HashMap;
 
@@ -12,7 +14,8 @@ use anyhow::Result;
 use chrono::NaiveDateTime;
 
 use super::{Change, Landed, Operation, Tx};
-use crate::audit::{Detail, Event};
+use crate::audit::{Detail, Event, Placement};
+use crate::db::clusters;
 use crate::db::hosted::{self, HostedRow};
 use crate::db::{Db, Dialect, Schema, Stmt};
 use crate::plan::Decision;
@@ -69,23 +72,77 @@ pub(crate) struct MoveHost<'a> {
 }
 
 impl MoveHost<'_> {
-    /// `SET host = ?, service_uuid = ?, cluster_name = ?, updated_at = ?` for the columns the
-    /// table has.
+    /// An undo, which puts rows back as its move found them.
+    fn undo(&self) -> bool {
+        self.plan.undo_of.is_some()
+    }
+
+    /// `SET host = ?, service_uuid = ?, cluster_name = ?, availability_zone = ?, updated_at = ?`
+    /// for the columns the table has (the zone where the move sets it).
     fn set(&self, m: &Move, now: chrono::NaiveDateTime) -> Stmt {
         let mut s = Stmt::new(format!("UPDATE `{}` SET host = ", m.table));
-        push_opt(&mut s, m.new.host.as_deref());
+        s.push_bind(m.new.host.as_deref());
         if self.schema.has(m.table, "service_uuid") {
-            s.push(", service_uuid = ");
-            push_opt(&mut s, m.new.service_uuid.as_deref());
+            s.push(", service_uuid = ")
+                .push_bind(m.new.service_uuid.as_deref());
         }
         if self.schema.has(m.table, "cluster_name") {
-            s.push(", cluster_name = ");
-            push_opt(&mut s, m.new.cluster_name.as_deref());
+            s.push(", cluster_name = ")
+                .push_bind(m.new.cluster_name.as_deref());
+        }
+        if m.sets_zone(self.undo()) && self.schema.has(m.table, "availability_zone") {
+            s.push(", availability_zone = ")
+                .push_bind(m.new.availability_zone.as_deref());
         }
         if self.schema.has(m.table, "updated_at") {
             s.push(", updated_at = ").push_bind(now);
         }
         s
+    }
+
+    /// The target service as the plan judged it, on the outer `services s`: still live; unless
+    /// `--force` (or for an undo), still up, not disabled, not frozen (by its cluster's flags
+    /// when it is in one, as Cinder reads them) and in the same zone.
+    fn target_guard(&self, id: i64, d: Dialect) -> Stmt {
+        let mut s = Stmt::new("EXISTS (SELECT 1 FROM services s WHERE s.id = ");
+        s.push_bind(id).push(" AND s.deleted = 0");
+        if let Some(since) = self.plan.target_alive_since {
+            let hb = "COALESCE(s.updated_at, s.created_at)";
+            s.push(&format!(" AND {hb} IS NOT NULL AND NOT ("))
+                .push_stmt(&d.before(hb, since))
+                .push(")");
+        }
+        if !self.plan.force && !self.undo() {
+            for flag in ["disabled", "frozen"] {
+                if self.schema.has("services", flag) {
+                    s.push(" AND NOT ").push(&self.flagged(flag, d));
+                }
+            }
+            let zone = self.plan.target.as_ref();
+            let zone = zone.and_then(|t| t.service.row.availability_zone.as_deref());
+            if self.schema.has("services", "availability_zone") {
+                s.push(" AND ")
+                    .push_stmt(&d.same_value("s.availability_zone", zone));
+            }
+        }
+        s.push(")");
+        s
+    }
+
+    /// The SQL twin of `Flagged`: service `s` is `flag` (disabled, frozen) as Cinder's
+    /// scheduler sees it: a clustered one by its live cluster's flag
+    /// (cinder/db/api.py `_clustered_bool_field_filter`), any other by its own.
+    fn flagged(&self, flag: &str, d: Dialect) -> String {
+        if !clusters::supported(&self.schema) || !self.schema.has("clusters", flag) {
+            return format!("COALESCE(s.{flag}, 0) = 1");
+        }
+        format!(
+            "((s.cluster_name IS NULL AND COALESCE(s.{flag}, 0) = 1) OR (s.cluster_name IS NOT \
+             NULL AND EXISTS (SELECT 1 FROM clusters c WHERE c.deleted = 0 AND c.{flag} = 1 AND \
+             {} AND {})))",
+            d.eq_exact("c.name", "s.cluster_name"),
+            d.eq_exact("c.`binary`", "s.`binary`")
+        )
     }
 
     /// The plan's conditions on one row, for the UPDATE's WHERE clause.
@@ -98,10 +155,18 @@ impl MoveHost<'_> {
         if self.schema.has(t, "deleted") {
             parts.push(Stmt::new("deleted = 0"));
         }
-        parts.push(match m.old.host.as_deref() {
-            Some(h) => d.eq_exact_value("host", h),
-            None => Stmt::new("host IS NULL"),
-        });
+        parts.push(d.same_value("host", m.old.host.as_deref()));
+        if m.sets_zone(self.undo()) && self.schema.has(t, "availability_zone") {
+            parts.push(d.same_value("availability_zone", m.old.availability_zone.as_deref()));
+        }
+        // The service uuid it gets names a live service: a volume never points at a deleted
+        // one (which `cinder-manage db purge` would trip on).
+        if let (Some(uuid), true) = (&m.new.service_uuid, self.schema.has(t, "service_uuid")) {
+            let mut s =
+                Stmt::new("EXISTS (SELECT 1 FROM services s WHERE s.deleted = 0 AND s.uuid = ");
+            s.push_bind(uuid.as_str()).push(")");
+            parts.push(s);
+        }
         if self.schema.has(t, "status") {
             let mut s = Stmt::new("(status IS NULL OR status NOT IN (");
             s.push_list(busy_statuses(t).iter().copied()).push("))");
@@ -113,27 +178,10 @@ impl MoveHost<'_> {
             parts.push(s);
         }
         if let Some(target) = &self.plan.target {
-            let mut s = Stmt::new("EXISTS (SELECT 1 FROM services s WHERE s.id = ");
-            s.push_bind(target.service.row.id)
-                .push(" AND s.deleted = 0");
-            if let Some(since) = self.plan.target_alive_since {
-                let hb = "COALESCE(s.updated_at, s.created_at)";
-                s.push(&format!(" AND {hb} IS NOT NULL AND NOT ("))
-                    .push_stmt(&d.before(hb, since))
-                    .push(")");
-            }
-            s.push(")");
-            parts.push(s);
+            parts.push(self.target_guard(target.service.row.id, d));
         }
         Stmt::join(&parts, " AND ")
     }
-}
-
-fn push_opt(s: &mut Stmt, v: Option<&str>) {
-    match v {
-        Some(v) => s.push_bind(v),
-        None => s.push("NULL"),
-    };
 }
 
 impl Change for MoveHost<'_> {
@@ -175,7 +223,10 @@ impl Change for MoveHost<'_> {
             let now = locked.get(&(m.table, m.id.clone()));
             match (n, now) {
                 (1, Some(row)) => out.moved.push(Move {
-                    old: placement_of(row),
+                    old: Placement {
+                        availability_zone: m.old.availability_zone.clone(),
+                        ..placement_of(m.table, row)
+                    },
                     ..m.clone()
                 }),
                 (_, row) => out.not_moved.push((m.clone(), why_not(m, row))),
@@ -280,6 +331,7 @@ pub(crate) fn event(table: &str) -> Event {
         "volumes" => Event::VolumeHostMoved,
         "backups" => Event::BackupHostMoved,
         "groups" => Event::GroupHostMoved,
+        "image_volume_cache_entries" => Event::ImageVolumeCacheEntryHostMoved,
         _ => Event::ConsistencygroupHostMoved,
     }
 }

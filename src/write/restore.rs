@@ -10,7 +10,7 @@ use anyhow::Result;
 use super::{Change, Landed, Operation, Tx};
 use crate::audit::{ClusterRecord, Detail, Event, ServiceRecord, Set};
 use crate::db::clusters::ClusterRow;
-use crate::db::{Db, Dialect, Stmt};
+use crate::db::{Db, Dialect, Schema, Stmt};
 use crate::model::{Service, ServiceRow};
 use crate::plan::Decision;
 use crate::plan::restore::{DeletedCluster, DeletedService, Plan};
@@ -99,6 +99,34 @@ fn update(
     s
 }
 
+/// The cluster's state as its deletion recorded it (`plan::restore::cluster_state_changed`'s
+/// twin): so it comes back exactly as it was deleted.
+/// Columns an old schema lacks are not compared (the plan read them as NULL).
+fn cluster_state(d: Dialect, schema: &Schema, r: &ClusterRecord) -> Stmt {
+    let mut parts = Vec::new();
+    for (col, on) in [
+        ("disabled", r.is_disabled()),
+        ("frozen", r.frozen.unwrap_or(false)),
+    ] {
+        if schema.has("clusters", col) {
+            let mut s = Stmt::new(format!("COALESCE({col}, 0) = "));
+            s.push_bind(i64::from(on));
+            parts.push(s);
+        }
+    }
+    for (col, v) in [
+        ("disabled_reason", &r.disabled_reason),
+        ("replication_status", &r.replication_status),
+        ("active_backend_id", &r.active_backend_id),
+    ] {
+        if schema.has("clusters", col) {
+            parts.push(d.same_value(col, v.as_deref()));
+        }
+    }
+    parts.push(Stmt::new("1 = 1"));
+    Stmt::join(&parts, " AND ")
+}
+
 /// What the restore sets, as stored.
 fn set(d: Dialect, updated_at: Option<chrono::NaiveDateTime>, race_preventer: Option<i64>) -> Set {
     Set {
@@ -158,17 +186,18 @@ impl Change for Restore<'_> {
         cids.sort_unstable();
         let before = tx.lock_clusters(&cids).await?;
         for c in list {
-            let n = tx
-                .execute(&update(
-                    d,
-                    "clusters",
-                    ", race_preventer = 0",
-                    &["name", "`binary`"],
-                    c.record.id,
-                    c.deleted_at,
-                    c.updated_at,
-                ))
-                .await?;
+            let mut stmt = update(
+                d,
+                "clusters",
+                ", race_preventer = 0",
+                &["name", "`binary`"],
+                c.record.id,
+                c.deleted_at,
+                c.updated_at,
+            );
+            stmt.push(" AND ")
+                .push_stmt(&cluster_state(d, tx.schema(), &c.record));
+            let n = tx.execute(&stmt).await?;
             match (n, before.iter().find(|r| r.id == c.record.id)) {
                 (1, Some(row)) => out
                     .clusters

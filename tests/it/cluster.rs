@@ -272,3 +272,247 @@ both_backends!(
         assert!(db.audit_lines().is_empty());
     }
 );
+
+/// Every column of cluster `id`, as text: compared whole before a delete and after its restore.
+fn cluster_columns(db: &TestDb, id: i64) -> Vec<Option<String>> {
+    let cols = [
+        "created_at",
+        "updated_at",
+        "deleted_at",
+        "deleted",
+        "name",
+        "`binary`",
+        "disabled",
+        "disabled_reason",
+        "race_preventer",
+        "replication_status",
+        "active_backend_id",
+        "frozen",
+    ]
+    .map(|c| db.text(c));
+    db.rows(&format!(
+        "SELECT {} FROM clusters WHERE id = {id}",
+        cols.join(", ")
+    ))
+    .remove(0)
+}
+
+/// c1@lvm (1) disabled with a reason, frozen, failed over, its times as Cinder stores them on
+/// this backend; its only member (11) down for an hour.
+fn failed_over_cluster(db: &TestDb) {
+    add_cluster(db, 1, "c1@lvm", "cinder-volume", false);
+    db.exec(&format!(
+        "UPDATE clusters SET disabled = 1, disabled_reason = 'RMA 4711', frozen = 1, \
+         replication_status = 'failed-over', active_backend_id = 'secondary', \
+         created_at = '{}', updated_at = '{}' WHERE id = 1",
+        db.ago(86400),
+        db.ago(7200)
+    ));
+    member(db, 11, "a@lvm", "c1@lvm", 3600);
+}
+
+// A sweep that deletes a cluster's last live service soft-deletes the cluster too: svcctl's own
+// choice (Cinder deletes a cluster only in `cinder-manage cluster remove`, cinder/cmd/manage.py
+// ClusterCommands.remove), said in the result. The audit record keeps the cluster's disabled,
+// disabled_reason, frozen and replication columns, and `service restore` brings the cluster
+// back exactly as it was. With --keep-clusters the cluster stays.
+both_backends!(
+    a_sweep_deletes_an_emptied_cluster_and_restore_brings_it_back,
+    Schema::Cinder,
+    |db| {
+        failed_over_cluster(&db);
+        let was = cluster_columns(&db, 1);
+        let sweep = [
+            "service",
+            "delete",
+            "--down-for",
+            "30m",
+            "--skip-refused",
+            "--yes",
+        ];
+        let run = db.audited().run(&sweep).code(0);
+        assert!(
+            run.stderr.contains(
+                "soft-deleted 1 service and 1 emptied cluster (c1@lvm; svcctl's choice: Cinder \
+             deletes a cluster only in cinder-manage cluster remove; --keep-clusters keeps them)"
+            ),
+            "{}",
+            run.stderr
+        );
+        assert_eq!(db.cluster_row(1).deleted.as_deref(), Some("1"));
+        let line = db
+            .audit_lines()
+            .into_iter()
+            .find(|l| l["event"] == "cluster_soft_deleted")
+            .unwrap();
+        let c = &line["cluster"];
+        assert_eq!(
+            (&c["disabled"], &c["disabled_reason"], &c["frozen"]),
+            (
+                &Value::Bool(true),
+                &Value::from("RMA 4711"),
+                &Value::Bool(true)
+            )
+        );
+        assert_eq!(
+            (&c["replication_status"], &c["active_backend_id"]),
+            (&Value::from("failed-over"), &Value::from("secondary"))
+        );
+        db.audited()
+            .run(&["service", "restore", "--host", "a@lvm", "--yes"])
+            .code(0);
+        assert_eq!(cluster_columns(&db, 1), was, "the cluster as it was");
+        assert_eq!(db.service_row(11).deleted.as_deref(), Some("0"));
+
+        // --keep-clusters: the service goes, the cluster stays as it is.
+        let run = db
+            .audited()
+            .run(&[&sweep[..], &["--keep-clusters", "-f", "json"]].concat())
+            .code(0);
+        let v = run.json();
+        assert_eq!(ids(&v, "deleted"), [11]);
+        assert_eq!(v["clusters_deleted"], serde_json::json!([]));
+        assert_eq!(cluster_columns(&db, 1), was);
+    }
+);
+
+// The cluster's state changed while it was deleted: the restore refuses it (exit 3, naming the
+// columns), in its plan and, when the change comes between plan and write, in its WHERE clause;
+// nothing is restored.
+both_backends!(
+    a_cluster_whose_state_changed_is_not_restored,
+    Schema::Cinder,
+    |db| {
+        failed_over_cluster(&db);
+        db.audited()
+            .run(&["service", "delete", "--host", "a@lvm", "--yes"])
+            .code(0);
+        db.exec("UPDATE clusters SET frozen = 0, disabled_reason = 'other' WHERE id = 1");
+        let before = db.fingerprint();
+        let run = db
+            .audited()
+            .run(&["service", "restore", "--host", "a@lvm", "--yes"])
+            .code(3);
+        assert!(
+            run.stderr
+                .contains("its disabled_reason, frozen differ from the record"),
+            "{}",
+            run.stderr
+        );
+        assert_eq!(db.fingerprint(), before);
+        // Put back as recorded, the plan passes; changed again between plan and write, the write
+        // refuses it.
+        db.exec("UPDATE clusters SET frozen = 1, disabled_reason = 'RMA 4711' WHERE id = 1");
+        let child = db.audited().paused(
+            "SVCCTL_TEST_PAUSE_FILE",
+            &db.dir.path().join("pause"),
+            &["service", "restore", "--host", "a@lvm", "--yes"],
+        );
+        db.exec("UPDATE clusters SET disabled = 0 WHERE id = 1");
+        let before = db.fingerprint();
+        child.resume().code(3);
+        assert_eq!(db.fingerprint(), before);
+        assert_eq!(db.service_row(11).deleted.as_deref(), Some("1"));
+    }
+);
+
+// `cluster remove` refuses a cluster that live volumes (or groups, or cache entries) name
+// through cluster_name (`c2@nfs#pool`), as `service delete` refuses a host they name; Cinder's
+// own cluster_destroy checks only num_hosts. Exit 3, counted, nothing changed; --force removes
+// it. A sweep leaves such a cluster in place when its last service goes.
+both_backends!(
+    a_cluster_live_rows_name_is_not_removed,
+    Schema::Cinder,
+    |db| {
+        clusters(&db);
+        db.volume("v1", "x@nfs#p");
+        db.exec("UPDATE volumes SET cluster_name = 'c2@nfs#p' WHERE id = 'v1'");
+        let before = db.fingerprint();
+        let remove = |extra: &[&'static str]| {
+            let mut a = vec![
+                "cluster",
+                "remove",
+                "c2@nfs",
+                "--binary",
+                "cinder-volume",
+                "--yes",
+            ];
+            a.extend_from_slice(extra);
+            a
+        };
+        let run = db.audited().run(&remove(&[])).code(3);
+        assert!(
+            run.error_line().contains(
+                "live rows name it: 1 volume (their cluster_name is c2@nfs or c2@nfs#POOL)"
+            ),
+            "{}",
+            run.stderr
+        );
+        assert_eq!(db.fingerprint(), before);
+        assert!(db.audit_lines().is_empty());
+        db.audited().run(&remove(&["--recursive"])).code(3);
+        assert_eq!(db.fingerprint(), before);
+        db.audited().run(&remove(&["--force"])).code(0);
+        assert_eq!(db.cluster_row(2).deleted.as_deref(), Some("1"));
+
+        // c1@lvm: v2 names it, on a host a live service serves; its members all go.
+        db.service(20, "x@lvm", "cinder-volume", 5);
+        db.volume("v2", "x@lvm#p");
+        db.exec("UPDATE volumes SET cluster_name = 'c1@lvm#p' WHERE id = 'v2'");
+        db.exec(&format!(
+            "UPDATE services SET updated_at = '{}' WHERE id = 11",
+            db.ago(600)
+        ));
+        let v = db
+            .audited()
+            .run(&[
+                "service",
+                "delete",
+                "--host",
+                "?@lvm",
+                "--exclude",
+                "x@lvm",
+                "--yes",
+                "-f",
+                "json",
+            ])
+            .code(0)
+            .json();
+        assert_eq!(ids(&v, "deleted"), [11, 12]);
+        assert_eq!(v["clusters_deleted"], serde_json::json!([]));
+        assert_eq!(
+            db.cluster_row(1).deleted.as_deref(),
+            Some("0"),
+            "v2 names it: it stays"
+        );
+    }
+);
+
+// A volume comes to name the empty cluster between the plan and the write: the removal's WHERE
+// clause sees it, exit 3, nothing changed.
+both_backends!(
+    cluster_remove_write_rechecks_rows_naming_it,
+    Schema::Cinder,
+    |db| {
+        clusters(&db);
+        let child = db.audited().paused(
+            "SVCCTL_TEST_PAUSE_FILE",
+            &db.dir.path().join("pause"),
+            &[
+                "cluster",
+                "remove",
+                "c2@nfs",
+                "--binary",
+                "cinder-volume",
+                "--yes",
+            ],
+        );
+        db.volume("v1", "x@nfs#p");
+        db.exec("UPDATE volumes SET cluster_name = 'c2@nfs#p' WHERE id = 'v1'");
+        let before = db.fingerprint();
+        child.resume().code(3);
+        assert_eq!(db.fingerprint(), before);
+        assert_eq!(db.cluster_row(2).deleted.as_deref(), Some("0"));
+        assert!(db.audit_lines().is_empty());
+    }
+);

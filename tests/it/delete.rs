@@ -264,7 +264,9 @@ both_backends!(confirmation_and_dry_run, Schema::Cinder, |db| {
     assert_eq!(db.fingerprint(), before);
 });
 
-// The last live service of a cluster takes the cluster with it, as Cinder does.
+// The last live service of a cluster takes the cluster with it, written as Cinder's
+// cluster_destroy writes it; deleting it at all is svcctl's choice (Cinder deletes a cluster
+// only in `cinder-manage cluster remove`), which `--keep-clusters` turns off.
 both_backends!(emptied_cluster_is_soft_deleted, Schema::Cinder, |db| {
     db.exec("INSERT INTO clusters (created_at, deleted, id, name, `binary`, disabled, race_preventer, frozen) VALUES ('2026-01-01 00:00:00', 0, 7, 'c1@lvm', 'cinder-volume', 0, 0, 0)");
     db.service(1, "a@lvm", "cinder-volume", 600);

@@ -14,6 +14,7 @@ mod cleanup;
 mod cluster;
 mod config;
 mod connect;
+mod decommission;
 mod delete;
 mod demo;
 mod faults;

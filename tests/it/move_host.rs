@@ -386,3 +386,424 @@ both_backends!(
         assert!(db.audit_lines().is_empty());
     }
 );
+
+/// The transaction id of a successful move's JSON result.
+fn txn_of(v: &Value) -> String {
+    v["txn"].as_str().unwrap().to_string()
+}
+
+// An undo re-checks its target as a move does. After a move and the delete of the old host, the
+// undo would put v1 and v2 back on a host with no live service, pointing at a deleted service:
+// refused, exit 3, naming it; nothing changed, nothing points at a deleted service, and a purge
+// as `cinder-manage db purge 0` runs it succeeds. When the old host's service came back with a
+// new row (Cinder recreates a deleted service's row with a new uuid), the recorded uuid names no
+// live service: refused too.
+both_backends!(
+    undo_after_the_source_was_deleted_is_refused,
+    Schema::Cinder,
+    |db| {
+        cloud(&db);
+        let txn = txn_of(
+            &db.audited()
+                .run(&move_args("node02@lvm", "node01@lvm", &["--yes"]))
+                .code(0)
+                .json(),
+        );
+        db.audited()
+            .run(&["service", "delete", "--host", "node02@lvm", "--yes"])
+            .code(0);
+        let before = db.fingerprint();
+        let lines = db.audit_lines().len();
+        let undo = || {
+            db.audited()
+                .run(&["volume", "move-host", "--undo", &txn, "--yes", "-f", "json"])
+                .code(3)
+        };
+        let run = undo();
+        assert!(
+            run.error_line()
+                .contains("no live cinder-volume service on host node02@lvm, where they were"),
+            "{}",
+            run.stderr
+        );
+        assert_eq!(run.json()["moved"], serde_json::json!([]));
+        assert_eq!(db.fingerprint(), before);
+        assert_eq!(db.audit_lines().len(), lines);
+        assert_eq!(
+            crate::harness::fleet::volumes_naming_dead_services(&db),
+            Vec::<String>::new()
+        );
+        // node02@lvm's cinder-volume starts again: a new row, a new uuid.
+        db.exec(&format!(
+            "INSERT INTO services (created_at, updated_at, deleted, id, host, `binary`, topic, \
+         report_count, disabled, availability_zone, uuid) VALUES ('{t}', '{t}', 0, 12, \
+         'node02@lvm', 'cinder-volume', 'cinder-volume', 1, 0, 'nova', 'uuid-12')",
+            t = db.ago(5)
+        ));
+        let before = db.fingerprint();
+        let run = undo();
+        assert!(
+            run.error_line()
+                .contains("service uuid uuid-2 names no live service"),
+            "{}",
+            run.stderr
+        );
+        assert_eq!(db.fingerprint(), before);
+        assert_eq!(db.placement("volumes", "v1").service_uuid, s("uuid-1"));
+        crate::harness::fleet::cinder_purge_0(&db);
+        assert_eq!(
+            db.int("SELECT COUNT(*) FROM services WHERE id = 2"),
+            0,
+            "purged"
+        );
+    }
+);
+
+// The same re-check inside the undo's write: the old host's service is deleted between the
+// undo's plan and its write; the WHERE clause sees it, the undo rolls back, exit 3.
+both_backends!(
+    undo_whose_target_goes_meanwhile_rolls_back,
+    Schema::Cinder,
+    |db| {
+        cloud(&db);
+        let txn = txn_of(
+            &db.audited()
+                .run(&move_args("node02@lvm", "node01@lvm", &["--yes"]))
+                .code(0)
+                .json(),
+        );
+        let child = db.audited().paused(
+            "SVCCTL_TEST_PAUSE_FILE",
+            &db.dir.path().join("pause"),
+            &["volume", "move-host", "--undo", &txn, "--yes", "-f", "json"],
+        );
+        db.exec(&format!(
+            "UPDATE services SET deleted = 1, deleted_at = '{}' WHERE id = 2",
+            db.ago(0)
+        ));
+        let before = db.fingerprint();
+        let v = child.resume().code(3).json();
+        assert_eq!(v["moved"], serde_json::json!([]), "{v}");
+        assert_eq!(db.fingerprint(), before);
+        assert_eq!(db.placement("volumes", "v1").host, s("node01@lvm#nvme"));
+        assert_eq!(
+            crate::harness::fleet::volumes_naming_dead_services(&db),
+            Vec::<String>::new()
+        );
+    }
+);
+
+/// Cluster `name` of cinder-volume, live, with these flags.
+fn add_cluster(db: &TestDb, id: i64, name: &str, disabled: bool, frozen: bool) {
+    db.exec(&format!(
+        "INSERT INTO clusters (created_at, updated_at, deleted, id, name, `binary`, disabled, \
+         disabled_reason, race_preventer, frozen) VALUES ('{t}', '{t}', 0, {id}, '{name}', \
+         'cinder-volume', {}, 'maintenance', 0, {})",
+        i32::from(disabled),
+        i32::from(frozen),
+        t = db.ago(100)
+    ));
+}
+
+// A disabled or frozen target is refused (exit 3, naming why; --force overrides, with a
+// warning), as Cinder's own migration requires the target enabled (cinder/volume/api.py
+// migrate_volume asks for `disabled=False`). For a service in a cluster the cluster's flags are
+// the ones Cinder reads (cinder/db/api.py _clustered_bool_field_filter; is_backend_frozen), so a
+// disabled service in an enabled cluster is a fine target, and an enabled one in a disabled
+// cluster is not.
+both_backends!(
+    a_disabled_or_frozen_target_is_refused,
+    Schema::Cinder,
+    |db| {
+        cloud(&db);
+        let refused = |says: &str| {
+            let before = db.fingerprint();
+            let run = db
+                .audited()
+                .run(&move_args("node02@lvm", "node01@lvm", &["--yes"]))
+                .code(3);
+            assert!(run.error_line().contains(says), "{says}: {}", run.stderr);
+            assert_eq!(db.fingerprint(), before);
+            assert!(db.audit_lines().is_empty());
+        };
+        // node01@lvm is in cluster cl1@lvm: its own flags do not count, the cluster's do.
+        db.exec("UPDATE services SET disabled = 1, frozen = 1 WHERE id = 1");
+        add_cluster(&db, 9, "cl1@lvm", true, false);
+        refused("node01@lvm is disabled by its cluster cl1@lvm: \"maintenance\"");
+        db.exec("UPDATE clusters SET disabled = 0, frozen = 1 WHERE id = 9");
+        refused("node01@lvm is frozen by its cluster cl1@lvm");
+        // Outside a cluster, the service's own flags.
+        db.exec("UPDATE clusters SET frozen = 0 WHERE id = 9");
+        db.exec("UPDATE services SET cluster_name = NULL, frozen = 0, disabled_reason = 'RMA' WHERE id = 1");
+        refused("node01@lvm is disabled: \"RMA\"");
+        db.exec("UPDATE services SET disabled = 0, frozen = 1 WHERE id = 1");
+        refused("node01@lvm is frozen");
+        // --force moves anyway, and says over what.
+        let run = db
+            .audited()
+            .run(&move_args(
+                "node02@lvm",
+                "node01@lvm",
+                &["--yes", "--force"],
+            ))
+            .code(0);
+        assert!(
+            run.stderr.contains(
+                "warning: --force: moving onto cinder-volume node01@lvm, which is frozen"
+            ),
+            "{}",
+            run.stderr
+        );
+        assert_eq!(db.placement("volumes", "v1").host, s("node01@lvm#nvme"));
+    }
+);
+
+// A disabled service in an enabled cluster is a fine target (the scheduler reads the cluster's
+// flag only); the target disabled by its cluster between the plan and the write is seen by the
+// write's WHERE clause: the move rolls back, exit 3.
+both_backends!(
+    the_cluster_flag_counts_in_the_write_too,
+    Schema::Cinder,
+    |db| {
+        cloud(&db);
+        add_cluster(&db, 9, "cl1@lvm", false, false);
+        db.exec("UPDATE services SET disabled = 1 WHERE id = 1");
+        db.audited()
+            .run(&move_args("node02@lvm", "node01@lvm", &["--dry-run"]))
+            .code(0);
+        let child = paused_move(&db);
+        db.exec("UPDATE clusters SET disabled = 1 WHERE id = 9");
+        let before = db.fingerprint();
+        let v = child.resume().code(3).json();
+        assert_eq!(moved_ids(&v), Vec::<String>::new());
+        assert_eq!(db.fingerprint(), before);
+        assert!(db.audit_lines().is_empty());
+    }
+);
+
+// A target in another zone: Cinder's scheduler does not migrate a volume across zones
+// (cinder/scheduler/filters/availability_zone_filter.py, run by scheduler/manager.py
+// migrate_volume), so the move is refused, exit 3, naming the zones. With --force the volumes
+// move and get the target's zone, as Cinder's migration sets it from the destination service
+// (cinder/volume/manager.py migrate_volume); the old zone is recorded and --undo puts it back.
+both_backends!(a_target_in_another_zone_is_refused, Schema::Cinder, |db| {
+    cloud(&db);
+    db.exec("UPDATE volumes SET availability_zone = 'nova'");
+    db.exec("UPDATE services SET availability_zone = 'az2' WHERE id = 1");
+    let before = db.fingerprint();
+    let run = db
+        .audited()
+        .run(&move_args("node02@lvm", "node01@lvm", &["--yes"]))
+        .code(3);
+    assert!(
+        run.error_line()
+            .contains("is in zone az2, and 2 volumes are in another (v1 in nova, v2 in nova)"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(db.fingerprint(), before);
+    let zone = |id: &str| {
+        db.rows(&format!(
+            "SELECT availability_zone FROM volumes WHERE id = '{id}'"
+        ))[0][0]
+            .clone()
+    };
+    let v = db
+        .audited()
+        .run(&move_args(
+            "node02@lvm",
+            "node01@lvm",
+            &["--yes", "--force"],
+        ))
+        .code(0)
+        .json();
+    assert_eq!(
+        (zone("v1"), zone("v2"), zone("v3")),
+        (s("az2"), s("az2"), s("nova"))
+    );
+    assert_eq!(v["moved"][0]["old"]["availability_zone"], "nova");
+    assert_eq!(v["moved"][0]["new"]["availability_zone"], "az2");
+    let audit = db.audit_lines();
+    assert_eq!(audit[0]["old"]["availability_zone"], "nova");
+    // The group keeps its own zone: only volumes have one that Cinder's migration sets.
+    assert_eq!(audit[2]["new"].get("availability_zone"), None);
+    db.audited()
+        .run(&["volume", "move-host", "--undo", &txn_of(&v), "--yes"])
+        .code(0);
+    assert_eq!((zone("v1"), zone("v2")), (s("nova"), s("nova")));
+    assert_eq!(db.placement("volumes", "v1").host, s("node02@lvm#nvme"));
+});
+
+// --from HOST#POOL moves only that pool's rows (as `cinder-manage volume update_host
+// --currenthost HOST#POOL` selects them: cinder/db/api.py volume_get_all_by_host with a pool
+// matches that pool exactly); --to HOST#POOL gives every moved row that pool. Both are shown in
+// the plan.
+both_backends!(one_pool_moves_alone, Schema::Cinder, |db| {
+    cloud(&db);
+    let plan = db
+        .audited()
+        .run(&[
+            "volume",
+            "move-host",
+            "--from",
+            "node02@lvm#nvme",
+            "--to",
+            "node01@lvm#gold",
+            "--dry-run",
+        ])
+        .code(0);
+    assert!(
+        plan.stdout.contains(
+            "From: node02@lvm#nvme (pool nvme only); to: node01@lvm#gold (every row gets pool gold)"
+        ),
+        "{}",
+        plan.stdout
+    );
+    let v = db
+        .audited()
+        .run(&move_args("node02@lvm#nvme", "node01@lvm#gold", &["--yes"]))
+        .code(0)
+        .json();
+    assert_eq!(moved_ids(&v), ["v1", "g1"]);
+    assert_eq!(db.placement("volumes", "v1").host, s("node01@lvm#gold"));
+    assert_eq!(db.placement("groups", "g1").host, s("node01@lvm#gold"));
+    assert_eq!(
+        db.placement("volumes", "v2").host,
+        s("node02@lvm"),
+        "no pool: stays"
+    );
+    // Nothing left in that pool: 4; the pool on the same host is not a move.
+    db.audited()
+        .run(&move_args("node02@lvm#nvme", "node01@lvm", &["--yes"]))
+        .code(4);
+    db.audited()
+        .run(&move_args("node02@lvm#a", "node02@lvm#b", &["--yes"]))
+        .code(2);
+    db.audited()
+        .run(&[
+            "backup",
+            "move-host",
+            "--from",
+            "node02#p",
+            "--to",
+            "node01",
+            "--yes",
+        ])
+        .code(2);
+});
+
+// Image-volume cache entries name the host and cluster of the volume they cache
+// (cinder/image/cache.py create_cache_entry writes volume_ref.host and .cluster_name), so they
+// move with the volumes by the same pool rule, and the old host's delete, refused for them
+// before, succeeds after the move. --undo puts them back.
+both_backends!(
+    image_cache_entries_follow_their_volumes,
+    Schema::Cinder,
+    |db| {
+        cloud(&db);
+        db.exec(&format!(
+            "INSERT INTO image_volume_cache_entries (id, host, cluster_name, image_id, volume_id, \
+         size, last_used) VALUES (5, 'node02@lvm#nvme', NULL, 'img', 'v1', 1, '{}')",
+            db.ago(60)
+        ));
+        let entry = || {
+            db.rows("SELECT host, cluster_name FROM image_volume_cache_entries WHERE id = 5")
+                .remove(0)
+        };
+        let v = db
+            .audited()
+            .run(&move_args("node02@lvm", "node01@lvm", &["--yes"]))
+            .code(0)
+            .json();
+        assert_eq!(moved_ids(&v), ["v1", "v2", "g1", "5"]);
+        assert_eq!(entry(), [s("node01@lvm#nvme"), s("cl1@lvm#nvme")]);
+        assert_eq!(
+            db.audit_lines()[3]["event"],
+            "image_volume_cache_entry_host_moved"
+        );
+        db.audited()
+            .run(&["volume", "move-host", "--undo", &txn_of(&v), "--yes"])
+            .code(0);
+        assert_eq!(entry(), [s("node02@lvm#nvme"), None]);
+        db.audited()
+            .run(&move_args("node02@lvm", "node01@lvm", &["--yes"]))
+            .code(0);
+        db.audited()
+            .run(&["service", "delete", "--host", "node02@lvm", "--yes"])
+            .code(0);
+        crate::harness::fleet::cinder_purge_0(&db);
+    }
+);
+
+// Busy rows on a dead node never settle: the refusal says so and gives the command that
+// resets each (cinderclient's reset-state, by id) instead of "wait". A migration_status of
+// 'deleting' is settled, as Cinder's AVAILABLE_MIGRATION_STATUS (cinder/volume/api.py) has it.
+both_backends!(
+    busy_rows_on_a_dead_node_say_how_to_reset_them,
+    Schema::Cinder,
+    |db| {
+        cloud(&db);
+        db.exec("UPDATE volumes SET status = 'creating' WHERE id = 'v2'");
+        db.exec("UPDATE volumes SET migration_status = 'migrating' WHERE id = 'v1'");
+        let before = db.fingerprint();
+        let run = db
+            .audited()
+            .run(&move_args("node02@lvm", "node01@lvm", &["--yes"]))
+            .code(3);
+        let last = run.error_line();
+        assert!(
+            last.contains("their host's service is down, so they will not settle"),
+            "{last}"
+        );
+        assert!(
+            last.contains("cinder reset-state --reset-migration-status v1"),
+            "{last}"
+        );
+        assert!(
+            last.contains("cinder reset-state --state STATE v2"),
+            "{last}"
+        );
+        assert_eq!(db.fingerprint(), before);
+        // The same rows on a live host: wait for them.
+        db.exec(&format!(
+            "UPDATE services SET updated_at = '{}' WHERE id = 2",
+            db.ago(5)
+        ));
+        let run = db
+            .audited()
+            .run(&move_args("node02@lvm", "node01@lvm", &["--yes"]))
+            .code(3);
+        assert!(
+            run.error_line().contains("busy, wait for them to settle"),
+            "{}",
+            run.stderr
+        );
+        db.exec(&format!(
+            "UPDATE services SET updated_at = '{}' WHERE id = 2",
+            db.ago(600)
+        ));
+        db.exec("UPDATE volumes SET status = 'available' WHERE id = 'v2'");
+        db.exec("UPDATE volumes SET migration_status = 'deleting' WHERE id = 'v1'");
+        db.audited()
+            .run(&move_args("node02@lvm", "node01@lvm", &["--yes"]))
+            .code(0);
+        assert_eq!(db.placement("volumes", "v1").host, s("node01@lvm#nvme"));
+    }
+);
+
+// The target moves to another zone between the plan and the write: the volumes would get a
+// zone the plan did not show; the WHERE clause sees it, the move rolls back, exit 3.
+both_backends!(
+    a_target_zone_changed_after_the_plan_rolls_back,
+    Schema::Cinder,
+    |db| {
+        cloud(&db);
+        let child = paused_move(&db);
+        db.exec("UPDATE services SET availability_zone = 'az2' WHERE id = 1");
+        let before = db.fingerprint();
+        let v = child.resume().code(3).json();
+        assert_eq!(moved_ids(&v), Vec::<String>::new());
+        assert_eq!(db.fingerprint(), before);
+        assert!(db.audit_lines().is_empty());
+    }
+);

@@ -277,3 +277,81 @@ both_backends!(
         assert_eq!(purged.len(), 1, "only what went is on record");
     }
 );
+
+// Why a service is skipped says what works: named only by soft-deleted volumes, it waits for
+// `cinder-manage db purge DAYS` (which removes deleted volume rows; cinder-manage volume
+// update_service re-points live volumes only: cinder/db/api.py volume_update_all_by_service
+// reads with read_deleted='no'), and the text says the service is skipped only because of
+// deleted rows; named by a live volume, it must be re-pointed first. Once Cinder's own purge has
+// removed the deleted volume row, svcctl's purge takes the service.
+both_backends!(
+    purge_hints_what_frees_a_skipped_service,
+    Schema::Cinder,
+    |db| {
+        soft_deleted(&db, 4, "old@b", 10);
+        soft_deleted(&db, 5, "old@c", 10);
+        db.exec(&format!(
+        "INSERT INTO volumes (created_at, deleted, deleted_at, id, host, status, volume_type_id, \
+         use_quota, service_uuid) VALUES ('{t}', 1, '{t}', 'v1', 'old@b#p', 'deleted', 'vt', 1, \
+         'uuid-4'), ('{t}', 0, NULL, 'v2', 'old@c#p', 'available', 'vt', 1, 'uuid-5')",
+        t = db.ago(20 * 86400)
+    ));
+        let run = db
+            .audited()
+            .run(&[
+                "service",
+                "purge",
+                "--older-than",
+                "7",
+                "--yes",
+                "-f",
+                "json",
+            ])
+            .code(4);
+        let v = run.json();
+        let reason = |i: usize| v["skipped"][i]["reasons"][0].as_str().unwrap().to_string();
+        assert!(
+            reason(0).contains("named only by 1 soft-deleted row of volumes.service_uuid"),
+            "{}",
+            reason(0)
+        );
+        assert!(
+            reason(0).contains("`cinder-manage db purge DAYS`"),
+            "{}",
+            reason(0)
+        );
+        assert!(!reason(0).contains("update_service"), "{}", reason(0));
+        assert!(
+            reason(1).contains("named by 1 live row of volumes.service_uuid")
+                && reason(1).contains("svcctl volume move-host"),
+            "{}",
+            reason(1)
+        );
+        assert!(
+            run.stderr
+                .contains("skipped cinder-volume old@b (id 4): named only by"),
+            "{}",
+            run.stderr
+        );
+        // What `cinder-manage db purge 7` removes from volumes: the deleted row.
+        db.exec(&format!(
+            "DELETE FROM volumes WHERE deleted = 1 AND deleted_at < '{}'",
+            db.ago(7 * 86400)
+        ));
+        let v = db
+            .audited()
+            .run(&[
+                "service",
+                "purge",
+                "--older-than",
+                "7",
+                "--yes",
+                "-f",
+                "json",
+            ])
+            .code(0)
+            .json();
+        assert_eq!(ids(&v, "purged"), [4]);
+        assert_eq!(ids(&v, "skipped"), [5]);
+    }
+);

@@ -84,3 +84,34 @@ pub fn cleanup_seeing_go_down(db: &TestDb, key: &str, id: i64, node: &str) -> Va
     assert!(!run.stderr.contains("s left)   "), "{}", run.stderr);
     run.json()
 }
+
+/// What `cinder-manage db purge 0` does to the tables svcctl's tests write (cinder/db/api.py
+/// `purge_deleted_rows`: each table, dependants first, `DELETE ... WHERE deleted AND
+/// deleted_at < now`), with the foreign keys enforced as on MySQL (`PRAGMA foreign_keys` on
+/// SQLite): it panics, failing the test, where Cinder's purge would fail on a foreign key
+/// (`volumes.service_uuid` -> `services.uuid`, `workers.service_id` -> `services.id`).
+pub fn cinder_purge_0(db: &TestDb) {
+    let soon = db.ago(-5);
+    let mut sql = String::new();
+    if db.backend == Backend::Sqlite {
+        sql.push_str("PRAGMA foreign_keys = ON;\n");
+    }
+    for table in ["volumes", "workers", "services", "clusters"] {
+        sql.push_str(&format!(
+            "DELETE FROM {table} WHERE deleted = 1 AND deleted_at < '{soon}';\n"
+        ));
+    }
+    db.exec(&sql);
+}
+
+/// The live volumes whose `service_uuid` names no live service (a purge would fail on them
+/// once those rows age): their ids.
+pub fn volumes_naming_dead_services(db: &TestDb) -> Vec<String> {
+    db.rows(
+        "SELECT v.id FROM volumes v WHERE v.deleted = 0 AND v.service_uuid IS NOT NULL AND NOT \
+         EXISTS (SELECT 1 FROM services s WHERE s.uuid = v.service_uuid AND s.deleted = 0)",
+    )
+    .into_iter()
+    .map(|r| r[0].clone().unwrap())
+    .collect()
+}

@@ -1,0 +1,79 @@
+//! `service disable|enable --cluster`'s rendering: the plan line, the JSON document, the words.
+
+use serde::Serialize;
+
+use super::report::{Render, Verb};
+use crate::apply::{End, Flags};
+use crate::audit::ClusterRecord;
+use crate::db::clusters::ClusterRow;
+use crate::plan::cluster_toggle::Plan;
+use crate::text::quote;
+
+/// How disabling or enabling a cluster is shown.
+pub(crate) struct ClusterToggleReport<'a>(pub &'a Plan);
+
+/// `-f json` on every path: the cluster as it was, and whether it was (would be) changed.
+#[derive(Serialize)]
+struct Doc {
+    dry_run: bool,
+    action: &'static str,
+    cluster: Option<ClusterRecord>,
+    changed: bool,
+}
+
+/// `cluster c1@lvm (cinder-volume)`.
+fn name(p: &Plan) -> String {
+    format!("cluster {} ({})", p.name, p.binary)
+}
+
+impl Render for ClusterToggleReport<'_> {
+    type Outcome = Option<ClusterRow>;
+
+    fn verb(&self) -> Verb {
+        super::toggle::verb(self.0.reason.is_some())
+    }
+
+    fn what(&self, _flags: &Flags) -> String {
+        name(self.0)
+    }
+
+    /// One line: the cluster as it is, and what is to happen to it.
+    fn plan(&self, _flags: &Flags) -> String {
+        let Some(c) = self.0.cluster.as_ref().map(ClusterRecord::new) else {
+            return String::new();
+        };
+        let why = c.disabled_reason.as_deref().map_or("-".into(), quote);
+        let act = Some("none").filter(|_| self.0.is_done());
+        let act = act.unwrap_or(self.verb().base);
+        let (what, id, status) = (name(self.0), c.id, c.status.unwrap_or_default());
+        format!("{what}, id {id}: {status}, reason {why}; action: {act}\n")
+    }
+
+    fn document<'a>(&'a self, end: &'a End<Self::Outcome>, flags: &Flags) -> impl Serialize + 'a {
+        let (dry_run, action) = (flags.dry_run, self.verb().base);
+        let would = self.0.cluster.is_some() && !self.0.is_done();
+        let changed = matches!(end, End::Done(_)) || (dry_run && would);
+        let cluster = self.0.cluster.as_ref().map(ClusterRecord::new);
+        Doc {
+            dry_run,
+            action,
+            cluster,
+            changed,
+        }
+    }
+
+    fn nothing(&self) -> String {
+        format!("no live {}", name(self.0))
+    }
+
+    fn unchanged(&self) -> String {
+        let what = name(self.0);
+        format!("{what} is already {}; nothing to do", self.verb().past)
+    }
+
+    fn rolled_back(&self, _: &Option<ClusterRow>) -> (Vec<String>, String) {
+        let what = name(self.0);
+        let error = format!("{what} was removed between plan and write; nothing was changed");
+        (Vec::new(), error)
+    }
+}
