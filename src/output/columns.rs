@@ -190,6 +190,14 @@ pub(crate) fn sort_services(services: &mut [Service], by: &[Column], descending:
     });
 }
 
+/// Times in svcctl's own tables and notes (plans, results, refusals): UTC to the second,
+/// `2026-12-02 04:16:27`, as MySQL stores them and narrow enough for an 80-column plan.
+/// Listings (`service list`, `cluster list`) and every JSON/YAML document keep Cinder's form,
+/// `format_time`.
+pub(crate) fn plan_time(t: NaiveDateTime) -> String {
+    t.format("%Y-%m-%d %H:%M:%S").to_string()
+}
+
 /// Times as cinderclient shows them: `2021-01-12T09:28:10.000000`.
 pub(crate) fn format_time(t: NaiveDateTime) -> String {
     t.format("%Y-%m-%dT%H:%M:%S%.6f").to_string()

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use super::columns::{ServiceJson, json_columns};
+use super::columns::{ServiceJson, json_columns, plan_time};
 use super::formatter::ReportArgs;
 use super::report::{Render, Verb, audit_note, plural};
 use super::table::{Align, cut, table};
@@ -333,8 +333,7 @@ fn plan_table(plan: &Plan, force: bool, fit_to: Option<usize>) -> String {
                 r.host().to_string(),
                 i.service.state().to_string(),
                 // To the second: what MySQL stores, and narrow enough for an 80-column plan.
-                r.heartbeat()
-                    .map_or("-".into(), |t| t.format("%Y-%m-%d %H:%M:%S").to_string()),
+                r.heartbeat().map_or("-".into(), plan_time),
                 verdict,
             ]
         })

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 use serde::Serialize;
 
-use super::columns::{ServiceJson, format_time, json_columns};
+use super::columns::{ServiceJson, json_columns, plan_time};
 use super::delete::report_table;
 use super::formatter::ReportArgs;
 use super::report::{self, Render, Verb, audit_note, plural};
@@ -508,10 +508,7 @@ impl Render for MoveReport<'_> {
             if plan.target_down() {
                 why.push(format!(
                     "{name} is down (last heartbeat {}); start it, or pass --force",
-                    t.service
-                        .row
-                        .heartbeat()
-                        .map_or("never".into(), format_time)
+                    t.service.row.heartbeat().map_or("never".into(), plan_time)
                 ));
             }
             if plan.target_closed() {

@@ -7,7 +7,7 @@ use chrono::NaiveDateTime;
 use serde::{Serialize, Serializer};
 
 use super::cluster::{ClusterEntry, cluster_entry};
-use super::columns::{ServiceJson, format_time, json_columns};
+use super::columns::{ServiceJson, json_columns, plan_time};
 use super::delete::report_table;
 use super::formatter::ReportArgs;
 use super::report::{Render, Verb, audit_note, counts, plural};
@@ -19,7 +19,7 @@ use crate::plan::purge::Plan;
 use crate::write::purge::Purged;
 
 fn time(t: Option<NaiveDateTime>) -> String {
-    t.map_or("-".into(), format_time)
+    t.map_or("-".into(), plan_time)
 }
 
 /// Why a purge skips a service: the foreign keys naming it, and what to do, which differs for

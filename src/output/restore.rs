@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use super::columns::format_time;
+use super::columns::plan_time;
 use super::delete::report_table;
 use super::formatter::ReportArgs;
 use super::report::{Render, Verb, audit_note, counts, plural};
@@ -74,7 +74,7 @@ fn plan_table(plan: &Plan, fit_to: Option<usize>) -> String {
                 id,
                 binary,
                 host,
-                format_time(i.deleted.deleted_at),
+                plan_time(i.deleted.deleted_at),
                 verdict(&i.refusal),
             ]
         })
@@ -85,7 +85,7 @@ fn plan_table(plan: &Plan, fit_to: Option<usize>) -> String {
             id,
             binary,
             name,
-            format_time(i.deleted.deleted_at),
+            plan_time(i.deleted.deleted_at),
             verdict(&i.refusal),
         ]
     }));

@@ -6,7 +6,7 @@ use std::path::Path;
 use anyhow::Result;
 use serde::Serialize;
 
-use super::columns::{ServiceJson, format_time, json_columns};
+use super::columns::{ServiceJson, json_columns, plan_time};
 use super::delete::report_table;
 use super::formatter::ReportArgs;
 use super::report::{self, Render, Verb, audit_note, plural};
@@ -40,7 +40,7 @@ fn plan_table(plan: &Plan, fit_to: Option<usize>) -> String {
                 r.host().to_string(),
                 s.state().to_string(),
                 s.status().to_string(),
-                r.heartbeat().map_or("-".into(), format_time),
+                r.heartbeat().map_or("-".into(), plan_time),
                 r.disabled_reason.clone().unwrap_or_else(|| "-".into()),
                 if plan.is_done(s) {
                     already(disable).into()
