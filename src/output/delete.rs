@@ -203,13 +203,27 @@ fn item_lines<'a>(what: &str, items: impl Iterator<Item = &'a Candidate>) -> Vec
 }
 
 /// A plain boxed table for svcctl's own reports (plans, results, processes): left-aligned
-/// cells, fitted to `fit_to` columns when given.
+/// cells, fitted to `fit_to` columns when given. Every plan and result table comes through
+/// here, so every cell is shown through `text::human`: hosts, reasons and command lines other
+/// people wrote never reach the terminal raw, and a newline in one never makes a new row.
 pub(crate) fn report_table(
     headers: &[&str],
     rows: &[Vec<String>],
     fit_to: Option<usize>,
 ) -> String {
-    table(headers, rows, Align::Left, fit_to)
+    let hostile = |c: &String| c.chars().any(crate::text::hostile);
+    if !rows.iter().flatten().any(hostile) {
+        return table(headers, rows, Align::Left, fit_to);
+    }
+    let shown: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            r.iter()
+                .map(|c| crate::text::human(c).into_owned())
+                .collect()
+        })
+        .collect();
+    table(headers, &shown, Align::Left, fit_to)
 }
 
 /// The plan as a table: what will happen to each service.

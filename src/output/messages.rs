@@ -79,7 +79,7 @@ pub(crate) fn nothing_to_do(what: &str) {
 /// Asks `question` and leaves the cursor after it.
 pub(crate) fn prompt(question: &str) -> std::io::Result<()> {
     let mut err = crate::term::stderr();
-    write!(err, "{question} [y/N] ")?;
+    write!(err, "{} [y/N] ", crate::text::human(question))?;
     err.flush()
 }
 
