@@ -147,6 +147,12 @@ pub(crate) fn describe_for_host(reason: &Reason, host: &str) -> String {
              (svcctl volume move-host), or keep another service in the cluster",
             describe_counts(counts)
         ),
+        Reason::Unreadable { column, value } => format!(
+            "its {column} holds {}, which is not a valid value of that column: svcctl cannot \
+             judge or record the row faithfully (the record would keep NULL); correct it in \
+             the database, or --force deletes it anyway",
+            crate::text::quote(value)
+        ),
         Reason::CameUp => "came up between plan and write: not deleted".into(),
         Reason::GainedReferences => {
             "gained volumes or other references between plan and write: not deleted".into()
@@ -178,6 +184,7 @@ fn short(reason: &Reason) -> String {
         Reason::ClusterOnly { cluster, counts } => {
             format!("cluster {cluster}: {}", describe_counts(counts))
         }
+        Reason::Unreadable { column, value } => format!("invalid {column}: {value}"),
         Reason::CameUp => "came up".into(),
         Reason::GainedReferences => "gained references".into(),
     }
@@ -375,6 +382,7 @@ fn reason_json<'a>(reason: &'a Reason, row: &ServiceRow) -> ReasonJson<'a> {
         Reason::ClusterOnly { counts, .. } => ("cluster_in_use", None, Some(counts)),
         Reason::InUse(c) => ("in_use", None, Some(c)),
         Reason::BackendInUse { counts, .. } => ("backend_in_use", None, Some(counts)),
+        Reason::Unreadable { .. } => ("invalid_value", None, None),
         Reason::CameUp => ("came_up", None, None),
         Reason::GainedReferences => ("gained_references", None, None),
     };

@@ -61,6 +61,13 @@ pub(crate) enum Reason {
         key: String,
         counts: RefCounts,
     },
+    /// A value of the row is not of its column's type (a zero date such as `2026-00-15`): the
+    /// verdict and the audit record cannot stand on it (a bad heartbeat cannot say whether the
+    /// service is up; the record would keep NULL for it).
+    Unreadable {
+        column: &'static str,
+        value: String,
+    },
     /// It changed between the plan and the write (found by the write's WHERE clause).
     CameUp,
     GainedReferences,
@@ -133,6 +140,14 @@ pub(crate) fn still_running(row: &ServiceRow, now: NaiveDateTime, service_down_t
     Heartbeat::judge(row.heartbeat(), now, service_down_time).may_be_running()
 }
 
+/// A bad row is one row: each value that could not be read refuses its deletion, by name.
+fn unreadable(row: &ServiceRow) -> impl Iterator<Item = Reason> + '_ {
+    row.invalid.iter().map(|i| Reason::Unreadable {
+        column: i.column,
+        value: i.value.clone(),
+    })
+}
+
 /// The delete plan for `rows` (live services), judged at `now`: by heartbeat as `locality`
 /// says, and by what still uses each, directly or only through its cluster.
 pub(crate) async fn build(
@@ -194,6 +209,7 @@ impl Plan {
                 if let Some(c) = refs.get(&row.id).filter(|c| c.total() > 0) {
                     reasons.push(Reason::InUse(c.clone()));
                 }
+                reasons.extend(unreadable(&row));
                 Candidate {
                     service: Service::judge(row, now, service_down_time),
                     reasons,
