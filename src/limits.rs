@@ -57,6 +57,50 @@ pub fn name(s: &str) -> Result<String, String> {
     Ok(s.to_string())
 }
 
+/// A value svcctl writes into one of Cinder's VARCHAR(255) columns (`service disable
+/// --reason`, `volume move-host --to`): refused when it is empty or only blanks, when it holds a
+/// control or invisible format character (what `text::human` would have to escape: a newline,
+/// ESC, BEL, DEL, C1, a bidi override), or when it is longer than `max` characters. Cinder's
+/// API holds `disabled_reason` to 1-255 characters after stripping blanks; svcctl holds every
+/// value it stores to the same, and never stores what a terminal would act on.
+pub fn stored_text(s: &str, max: usize) -> Result<String, String> {
+    if s.trim().is_empty() {
+        return Err(format!(
+            "{} is {}; give a value",
+            text::quote(s),
+            if s.is_empty() { "empty" } else { "only blanks" }
+        ));
+    }
+    if let Some((at, c)) = s.chars().enumerate().find(|(_, c)| text::hostile(*c)) {
+        return Err(format!(
+            "{} holds a control or invisible character ({} at character {}), which svcctl \
+             never stores: a terminal showing it would act on it; check the quoting",
+            text::quote(s),
+            text::human(c.encode_utf8(&mut [0; 4])),
+            at + 1
+        ));
+    }
+    let n = s.chars().count();
+    if n > max {
+        return Err(format!(
+            "{} is {n} characters, longer than the {max} Cinder's column holds; shorten it",
+            text::quote(s)
+        ));
+    }
+    Ok(s.to_string())
+}
+
+/// `service disable --reason`: see `stored_text`; `disabled_reason` is VARCHAR(255).
+pub fn reason(s: &str) -> Result<String, String> {
+    stored_text(s, NAME_MAX)
+}
+
+/// `move-host --to`: a host (with `#pool`) stored in `volumes.host` and `backups.host`,
+/// VARCHAR(255); see `stored_text`.
+pub fn stored_host(s: &str) -> Result<String, String> {
+    stored_text(s, NAME_MAX)
+}
+
 /// `--audit-log`: a file whose directory exists, or is one missing level below a directory that
 /// exists (`/var/log/svcctl/audit.jsonl` on a fresh node: svcctl creates `svcctl`, mode 0750).
 /// Deeper than that it is a usage error: a typo would otherwise put the only record of a
@@ -115,6 +159,28 @@ mod tests {
         assert!(audit_log("/nonexistent-dir/x.jsonl").is_ok());
         assert!(audit_log("/").is_err());
         assert!(audit_log("x.jsonl").is_ok());
+        for bad in [
+            "",
+            " ",
+            " \t ",
+            "a\nb",
+            "x\u{1b}[2J",
+            "\u{1b}]52;c;aGk=\u{7}",
+            "a\u{7f}",
+            "a\u{9b}b",
+            "a\u{202e}b",
+            "a\u{8}",
+        ] {
+            assert!(stored_text(bad, NAME_MAX).is_err(), "{bad:?}");
+        }
+        assert!(stored_text(&"x".repeat(255), NAME_MAX).is_ok());
+        let long = stored_text(&"x".repeat(256), NAME_MAX).unwrap_err();
+        assert!(long.contains("256 characters"), "{long}");
+        assert_eq!(
+            stored_text("RMA 4711: disk \"a\"", NAME_MAX).as_deref(),
+            Ok("RMA 4711: disk \"a\"")
+        );
+        assert_eq!(reason("nœud ünïcode").as_deref(), Ok("nœud ünïcode"));
     }
 
     /// `--help` states the ranges these parsers enforce.
@@ -143,11 +209,15 @@ mod tests {
     proptest! {
         #[test]
         fn parsers_never_panic_and_errors_are_one_line(s in "(?s).{0,40}") {
-            for e in [timeout(&s).err(), seconds(&s).err(), name(&s).err(), audit_log(&s).err()]
+            for e in [timeout(&s).err(), seconds(&s).err(), name(&s).err(), audit_log(&s).err(),
+                stored_text(&s, 10).err()]
                 .into_iter()
                 .flatten()
             {
                 prop_assert!(!e.contains(['\n', '\r']), "{}", e);
+            }
+            if let Ok(v) = stored_text(&s, NAME_MAX) {
+                prop_assert!(!v.chars().any(text::hostile) && !v.trim().is_empty());
             }
             if let Ok(t) = timeout(&s) {
                 prop_assert!(std::time::Duration::try_from_secs_f64(t).is_ok());

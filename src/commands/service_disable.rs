@@ -6,12 +6,8 @@ use anyhow::Result;
 
 use crate::Context;
 use crate::apply::{Flags, WriteFlags};
-use crate::error::Failure;
 use crate::hosts::HostArgs;
 use crate::output::{ReportArgs, toggle};
-
-/// Cinder's limit on `disabled_reason` (its column is VARCHAR(255); the API refuses longer).
-const MAX_REASON: usize = 255;
 
 /// Disable a host's services with a reason, as `cinder service-disable --reason` does
 ///
@@ -28,8 +24,8 @@ const MAX_REASON: usize = 255;
 pub(crate) struct Args {
     #[command(flatten)]
     pub target: HostArgs,
-    /// Why (at most 255 characters), shown by `cinder service-list` as Disabled Reason
-    #[arg(long, value_name = "TEXT", required = true)]
+    /// Why (1 to 255 characters, not only blanks, no control characters), shown by `cinder service-list` as Disabled Reason
+    #[arg(long, value_name = "TEXT", required = true, value_parser = crate::limits::reason)]
     pub reason: String,
     #[command(flatten)]
     pub flags: WriteFlags,
@@ -38,13 +34,6 @@ pub(crate) struct Args {
 }
 
 pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
-    let n = args.reason.chars().count();
-    if n > MAX_REASON {
-        return Err(Failure::Usage(format!(
-            "--reason is {n} characters; Cinder keeps at most {MAX_REASON}; shorten it"
-        ))
-        .into());
-    }
     // Checked before connecting: a bad host is a usage error whatever the database says.
     args.target.patterns()?;
     let mut db = ctx.connect().await?;

@@ -25,7 +25,7 @@ pub(crate) struct MoveArgs {
     #[arg(long, value_name = "HOST", required_unless_present = "undo")]
     pub from: Option<String>,
     /// The host to move to: a live service's host, optionally with #pool to set the pool
-    #[arg(long, value_name = "HOST", required_unless_present = "undo")]
+    #[arg(long, value_name = "HOST", required_unless_present = "undo", value_parser = crate::limits::stored_host)]
     pub to: Option<String>,
     /// Move even when the target service is down
     #[arg(long)]

@@ -146,7 +146,11 @@ both_backends!(refusals_change_nothing, Schema::Cinder, |db| {
         .json();
     let long = "x".repeat(256);
     let run = disable_lvm(&db, &long, &["--yes"], 2);
-    assert!(run.error_line().contains("at most 255"), "{}", run.stderr);
+    assert!(
+        run.error_line().contains("longer than the 255"),
+        "{}",
+        run.stderr
+    );
     disable_lvm(&db, "x", &[], 2);
     let v = disable_lvm(&db, "x", &["--dry-run", "-f", "json"], 0).json();
     assert_eq!(v["dry_run"], true);
