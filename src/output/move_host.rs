@@ -15,7 +15,7 @@ use crate::apply::{End, Flags};
 use crate::audit::Placement;
 use crate::db::Db;
 use crate::model::Service;
-use crate::plan::move_host::{self as plan, Busy, Move, Plan, Request};
+use crate::plan::move_host::{self as plan, Busy, Move, OffRecord, Plan, Request};
 use crate::write::move_host::{Moved, NotMoved};
 
 fn busy(b: &Busy) -> String {
@@ -25,11 +25,30 @@ fn busy(b: &Busy) -> String {
     }
 }
 
+/// Why an undo refuses a row: it is not what its record says.
+fn off_record(what: &OffRecord) -> String {
+    match what {
+        OffRecord::Moved {
+            column,
+            recorded,
+            actual,
+        } => format!(
+            "not as its record says: {column} is {}, the record of the move says {}",
+            actual.as_deref().unwrap_or("NULL"),
+            recorded.as_deref().unwrap_or("NULL")
+        ),
+        OffRecord::Unstorable { column, why } => {
+            format!("its record would put back a {column} svcctl never stores: {why}")
+        }
+    }
+}
+
 fn not_moved(why: &NotMoved) -> String {
     match why {
         NotMoved::Gone => "deleted since the plan".into(),
         NotMoved::HostChanged(now) => format!("its host changed since the plan (now {now})"),
         NotMoved::Busy(b) => format!("{} since the plan", busy(b)),
+        NotMoved::PlacementChanged => "its service uuid or cluster changed since the plan".into(),
         NotMoved::TargetGone => "the target service went down or away since the plan".into(),
     }
 }
@@ -73,6 +92,18 @@ fn plan_table(plan: &Plan, fit_to: Option<usize>) -> String {
             "-".into(),
             "-".into(),
             format!("refuse: {}", busy(&b.why)),
+        ]
+    }));
+    rows.extend(plan.on_record.mismatched.iter().map(|m| {
+        vec![
+            m.table.to_string(),
+            m.id.clone(),
+            "-".into(),
+            "-".into(),
+            "-".into(),
+            "-".into(),
+            "-".into(),
+            format!("refuse: {}", off_record(&m.what)),
         ]
     }));
     let mut out = String::new();
@@ -226,7 +257,14 @@ impl<'a> MoveDoc<'a> {
 
     /// Before any write: a refusal (`moved` empty) or a dry run (`moved` what would move).
     fn planned(plan: &'a Plan, dry_run: bool) -> MoveDoc<'a> {
-        let ok = plan.blocked.is_empty() && dry_run;
+        let ok = plan.blocked.is_empty() && plan.on_record.mismatched.is_empty() && dry_run;
+        let off_record = plan.on_record.mismatched.iter().map(|m| KeptEntry {
+            table: m.table,
+            id: &m.id,
+            host: None,
+            status: None,
+            reason: kept("off_record", off_record(&m.what)),
+        });
         MoveDoc {
             dry_run,
             txn: None,
@@ -249,6 +287,7 @@ impl<'a> MoveDoc<'a> {
                     status: b.row.status.as_deref(),
                     reason: kept("busy", busy(&b.why)),
                 })
+                .chain(off_record)
                 .collect(),
             not_moved: Vec::new(),
         }
@@ -307,7 +346,10 @@ pub(crate) async fn run(
         style,
         log: Some(log),
     };
-    report::run(db, &plan, &report, style, flags).await
+    // An undo acts on what the log holds: a log that does not exist is not created.
+    let mut flags = flags.clone();
+    flags.audit.must_exist = plan.undo_of.is_some();
+    report::run(db, &plan, &report, style, &flags).await
 }
 
 /// How a host move (or its undo) is shown.
@@ -353,14 +395,18 @@ impl Render for MoveReport<'_> {
     }
 
     fn notes(&self, flags: &Flags) -> Vec<String> {
-        match &self.plan.target {
-            Some(t) if flags.force && !t.service.up => vec![format!(
+        let mut notes = super::messages::skipped_lines(&self.plan.on_record.skipped);
+        if let Some(t) = &self.plan.target
+            && flags.force
+            && !t.service.up
+        {
+            notes.push(format!(
                 "warning: --force: moving onto {} {}, which is down",
                 t.service.row.binary(),
                 t.service.row.host()
-            )],
-            _ => Vec::new(),
+            ));
         }
+        notes
     }
 
     fn document<'a>(&'a self, end: &'a End<Moved>, flags: &Flags) -> impl Serialize + 'a {
@@ -426,6 +472,19 @@ impl Render for MoveReport<'_> {
                     .row
                     .heartbeat()
                     .map_or("never".into(), format_time)
+            ));
+        }
+        if !plan.on_record.mismatched.is_empty() {
+            why.push(format!(
+                "not as the record of transaction {} says, so the record cannot drive this \
+                 write: {}",
+                plan.undo_of.as_deref().unwrap_or(""),
+                plan.on_record
+                    .mismatched
+                    .iter()
+                    .map(|m| format!("{} {} ({})", m.table, m.id, off_record(&m.what)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ));
         }
         if !plan.blocked.is_empty() {

@@ -8,6 +8,7 @@
 mod harness;
 
 mod audit;
+mod audit_file;
 mod cinder_parity;
 mod cleanup;
 mod cluster;
