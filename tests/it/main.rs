@@ -9,6 +9,7 @@ mod harness;
 
 mod audit;
 mod audit_file;
+mod bad_rows;
 mod cinder_parity;
 mod cleanup;
 mod cluster;
@@ -17,8 +18,10 @@ mod connect;
 mod delete;
 mod demo;
 mod faults;
+mod forged_records;
 mod generate;
 mod help;
+mod hostile_values;
 mod list;
 mod malformed_inputs;
 mod migrations;
