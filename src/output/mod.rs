@@ -8,6 +8,8 @@
 pub(crate) mod cluster;
 pub(crate) mod columns;
 pub(crate) mod delete;
+#[cfg(test)]
+mod escape_tests;
 pub(crate) mod formatter;
 pub(crate) mod list;
 pub(crate) mod messages;
