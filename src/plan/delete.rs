@@ -140,12 +140,26 @@ pub(crate) fn still_running(row: &ServiceRow, now: NaiveDateTime, service_down_t
     Heartbeat::judge(row.heartbeat(), now, service_down_time).may_be_running()
 }
 
-/// A bad row is one row: each value that could not be read refuses its deletion, by name.
+/// A bad row is one row: a value that could not be read refuses the row's deletion, by name,
+/// where the verdict or the restore stands on it (the heartbeat, what identifies the service
+/// and what points at it); one elsewhere (`modified_at`, a zone) is no reason to keep the row.
 fn unreadable(row: &ServiceRow) -> impl Iterator<Item = Reason> + '_ {
-    row.invalid.iter().map(|i| Reason::Unreadable {
-        column: i.column,
-        value: i.value.clone(),
-    })
+    const RELIED_ON: &[&str] = &[
+        "updated_at",
+        "created_at",
+        "deleted",
+        "host",
+        "binary",
+        "uuid",
+        "cluster_name",
+    ];
+    row.invalid
+        .iter()
+        .filter(|i| RELIED_ON.contains(&i.column))
+        .map(|i| Reason::Unreadable {
+            column: i.column,
+            value: i.value.clone(),
+        })
 }
 
 /// The delete plan for `rows` (live services), judged at `now`: by heartbeat as `locality`
