@@ -7,7 +7,6 @@
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
 use crate::both_backends;
 use crate::harness::fleet::node02_scheduler_and_backup_down;
@@ -145,14 +144,12 @@ both_backends!(
                 "service", "disable", "--host", "node02", "--reason", "x", "--yes",
             ],
         ] {
-            let started = Instant::now();
+            // It used to block in open(2) forever; now it never opens a FIFO.
             let out = db.svcctl().audit_log(&fifo).run(args);
-            assert!(started.elapsed() < Duration::from_secs(20), "it hung");
             refused_in_one_line(&db, out, "is a FIFO", &dir, &before);
         }
         for device in ["/dev/full", "/dev/zero", "/dev/urandom"] {
             let before = listing(&db, &dir);
-            let started = Instant::now();
             refused_in_one_line(
                 &db,
                 restore(&db, Path::new(device)),
@@ -167,7 +164,6 @@ both_backends!(
                 &dir,
                 &before,
             );
-            assert!(started.elapsed() < Duration::from_secs(20), "it hung");
         }
         let run = delete(&db, Path::new("/dev/null")).code(0);
         assert!(
@@ -457,11 +453,26 @@ both_backends!(
         node02_scheduler_and_backup_down(&db);
         let log = db.audit_path();
         delete(&db, &log).code(0);
-        let mut text = std::fs::read(&log).unwrap();
-        text.extend(std::iter::repeat_n(b'x', 3 << 20));
-        std::fs::write(&log, &text).unwrap();
+        // 2 GiB of zeros without a newline (a sparse file: no disk space), which a reader
+        // without a bound takes into memory whole.
+        let len = std::fs::metadata(&log).unwrap().len();
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&log)
+            .unwrap()
+            .set_len(len + (2 << 30))
+            .unwrap();
         let before = db.fingerprint();
         let run = restore(&db, &log).code(1);
+        // The largest child this test binary has waited for: svcctl takes a few MiB, a stopped
+        // MariaDB a few hundred.
+        let peak = nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_CHILDREN)
+            .unwrap()
+            .max_rss();
+        assert!(
+            peak < 1 << 20,
+            "a child took {peak} KiB: the line was read whole"
+        );
         assert!(
             run.error_line()
                 .contains(&format!("{} line 2 is longer than", log.display())),

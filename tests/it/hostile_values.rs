@@ -129,6 +129,12 @@ both_backends!(plans_and_notes_escape_them, Schema::Cinder, |db| {
     disable.extend(hosts);
     let run = db.svcctl().run(&disable).code(0);
     assert_clean(&run.stdout, "the disable plan");
+    assert_eq!(
+        run.stdout.lines().count(),
+        4 + 4,
+        "one line per service:\n{}",
+        run.stdout
+    );
     assert_clean(&run.stderr, "the disable notes");
     assert!(run.stdout.contains("\\e[2J"), "{}", run.stdout);
     let mut delete = vec!["service", "delete", "--dry-run"];
