@@ -100,16 +100,21 @@ impl AuditLog {
                 });
             }
             Err(Opened::Missing) => {
-                std::fs::DirBuilder::new()
-                    .mode(DIR_MODE)
-                    .create(&dir)
-                    .and_then(|()| {
-                        // Exactly 0750, whatever the umask.
-                        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(DIR_MODE))
-                    })
-                    .map_err(|e| cannot_write(path, &e))?;
-                created.push(dir.clone());
-                open_dir(&dir).map_err(|e| e.into_error(&dir, path))?
+                let made = match std::fs::DirBuilder::new().mode(DIR_MODE).create(&dir) {
+                    Ok(()) => true,
+                    // Another svcctl made it meanwhile: checked below like any other.
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => false,
+                    Err(e) => return Err(cannot_write(path, &e)),
+                };
+                let fd = open_dir(&dir).map_err(|e| e.into_error(&dir, path))?;
+                if made {
+                    // Exactly 0750, whatever the umask; by descriptor, never through a name
+                    // someone could have swapped for a link.
+                    nix::sys::stat::fchmod(&fd, Mode::from_bits_truncate(DIR_MODE))
+                        .map_err(|e| cannot_write(path, &e.into()))?;
+                    created.push(dir.clone());
+                }
+                fd
             }
             Err(e) => return Err(e.into_error(&dir, path)),
             Ok(fd) => fd,
@@ -137,20 +142,25 @@ impl AuditLog {
             | OFlag::O_NOFOLLOW
             | OFlag::O_NONBLOCK
             | OFlag::O_CLOEXEC;
-        let create = if exists {
-            OFlag::empty()
-        } else {
-            OFlag::O_CREAT | OFlag::O_EXCL
+        let open = |extra: OFlag| {
+            openat(
+                &dir_fd,
+                name.as_path(),
+                flags | extra,
+                Mode::from_bits_truncate(FILE_MODE),
+            )
         };
-        let fd = openat(
-            &dir_fd,
-            name.as_path(),
-            flags | create,
-            Mode::from_bits_truncate(FILE_MODE),
-        )
-        .map_err(|e| opened_error(e, path))?;
-        let file = File::from(fd);
-        if !exists {
+        // Created here, or already there: another svcctl may create it between the look and
+        // the open (then it is opened as it is, and checked below like any existing log).
+        let (fd, made) = match exists {
+            true => (open(OFlag::empty()), false),
+            false => match open(OFlag::O_CREAT | OFlag::O_EXCL) {
+                Err(Errno::EEXIST) => (open(OFlag::empty()), false),
+                other => (other, true),
+            },
+        };
+        let file = File::from(fd.map_err(|e| opened_error(e, path))?);
+        if made {
             file.set_permissions(std::fs::Permissions::from_mode(FILE_MODE))
                 .map_err(|e| cannot_write(path, &e))?;
             created.push(path.to_path_buf());

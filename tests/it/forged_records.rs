@@ -314,9 +314,7 @@ both_backends!(an_undo_holds_its_record_to_the_rows, Schema::Cinder, |db| {
         .run(&["volume", "move-host", "--undo", &txn, "--yes"])
         .code(0);
     assert_eq!(
-        db.rows(&format!(
-            "SELECT host, service_uuid FROM volumes WHERE id = 'v1'"
-        )),
+        db.rows("SELECT host, service_uuid FROM volumes WHERE id = 'v1'"),
         [[
             Some("node02@lvm#nvme".to_string()),
             Some("uuid-2".to_string())
