@@ -152,12 +152,13 @@ impl AuditLog {
         };
         // Created here, or already there: another svcctl may create it between the look and
         // the open (then it is opened as it is, and checked below like any existing log).
-        let (fd, made) = match exists {
-            true => (open(OFlag::empty()), false),
-            false => match open(OFlag::O_CREAT | OFlag::O_EXCL) {
+        let (fd, made) = if exists {
+            (open(OFlag::empty()), false)
+        } else {
+            match open(OFlag::O_CREAT | OFlag::O_EXCL) {
                 Err(Errno::EEXIST) => (open(OFlag::empty()), false),
                 other => (other, true),
-            },
+            }
         };
         let file = File::from(fd.map_err(|e| opened_error(e, path))?);
         if made {
