@@ -173,9 +173,12 @@ pub(crate) async fn run<Op: Operation>(
     if !flags.yes && !ui.confirm(flags).await? {
         return Ok(Applied::ended(End::Declined));
     }
+    // Every record names the database it was written on, so that no other can replay it;
+    // read before the work that precedes the write (stopping processes), which it may stop.
+    let identity = crate::db::identity::read(db).await?;
     op.before_write().await?;
     seams::pause(Seam::BeforeWrite).await;
-    let actor = Actor::current(crate::audit::database_name(&db.url));
+    let actor = Actor::current(crate::audit::database_name(&db.url), Some(identity));
     let mut done = Vec::new();
     for change in op.changes(db, flags.force) {
         match write::run(db, &change, &mut log, &actor).await? {

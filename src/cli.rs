@@ -19,8 +19,11 @@ Exit codes:
   0    success (with --missing-ok, also: nothing left to do)
   1    runtime or database error (unreachable, access denied, a failed statement, an audit log
        that cannot be written)
-  2    usage or configuration error (bad flag, config file, option, URL; no terminal to ask at)
-  3    refused by a safety check (a service is up or in use) or at the prompt; nothing changed
+  2    usage or configuration error (bad flag, config file, option, URL; no terminal to ask at;
+       an unsafe audit log: a link, FIFO or device, or writable by others; an audit record of
+       another database)
+  3    refused by a safety check (a service is up or in use; an audit record that is not its
+       row's) or at the prompt; nothing changed
   4    nothing matched (no live service for the hosts or backend given; nothing left to restore,
        purge or move)
   130  interrupted (Ctrl-C); nothing half-written

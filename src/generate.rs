@@ -111,7 +111,9 @@ fn files() -> [(&'static str, &'static str); 2] {
              purge, service disable, service enable, volume move-host, backup move-host and \
              cluster remove. One JSON line per changed row, written before its transaction \
              commits; a command that cannot append to it changes nothing (exit 1). The \
-             packages create its directory, owned by root, mode 0750.",
+             packages create its directory, owned by root, mode 0750; svcctl refuses (exit 2) a \
+             log or directory that is a link, a log that is not a regular file, and either when \
+             others can write it. Not signed: a replay holds each record to the database first.",
         ),
     ]
 }

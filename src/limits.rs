@@ -82,6 +82,50 @@ pub fn percent(s: &str) -> Result<u8, String> {
     }
 }
 
+/// A value svcctl writes into one of Cinder's VARCHAR(255) columns (`service disable
+/// --reason`, `volume move-host --to`): refused when it is empty or only blanks, when it holds a
+/// control or invisible format character (what `text::human` would have to escape: a newline,
+/// ESC, BEL, DEL, C1, a bidi override), or when it is longer than `max` characters. Cinder's
+/// API holds `disabled_reason` to 1-255 characters after stripping blanks; svcctl holds every
+/// value it stores to the same, and never stores what a terminal would act on.
+pub fn stored_text(s: &str, max: usize) -> Result<String, String> {
+    if s.trim().is_empty() {
+        return Err(format!(
+            "{} is {}; give a value",
+            text::quote(s),
+            if s.is_empty() { "empty" } else { "only blanks" }
+        ));
+    }
+    if let Some((at, c)) = s.chars().enumerate().find(|(_, c)| text::hostile(*c)) {
+        return Err(format!(
+            "{} holds a control or invisible character ({} at character {}), which svcctl \
+             never stores: a terminal showing it would act on it; check the quoting",
+            text::quote(s),
+            text::human(c.encode_utf8(&mut [0; 4])),
+            at + 1
+        ));
+    }
+    let n = s.chars().count();
+    if n > max {
+        return Err(format!(
+            "{} is {n} characters, longer than the {max} Cinder's column holds; shorten it",
+            text::quote(s)
+        ));
+    }
+    Ok(s.to_string())
+}
+
+/// `service disable --reason`: see `stored_text`; `disabled_reason` is VARCHAR(255).
+pub fn reason(s: &str) -> Result<String, String> {
+    stored_text(s, NAME_MAX)
+}
+
+/// `move-host --to`: a host (with `#pool`) stored in `volumes.host` and `backups.host`,
+/// VARCHAR(255); see `stored_text`.
+pub fn stored_host(s: &str) -> Result<String, String> {
+    stored_text(s, NAME_MAX)
+}
+
 /// `--audit-log`: a file whose directory exists, or is one missing level below a directory that
 /// exists (`/var/log/svcctl/audit.jsonl` on a fresh node: svcctl creates `svcctl`, mode 0750).
 /// Deeper than that it is a usage error: a typo would otherwise put the only record of a
@@ -151,6 +195,28 @@ mod tests {
         assert!(audit_log("/nonexistent-dir/x.jsonl").is_ok());
         assert!(audit_log("/").is_err());
         assert!(audit_log("x.jsonl").is_ok());
+        for bad in [
+            "",
+            " ",
+            " \t ",
+            "a\nb",
+            "x\u{1b}[2J",
+            "\u{1b}]52;c;aGk=\u{7}",
+            "a\u{7f}",
+            "a\u{9b}b",
+            "a\u{202e}b",
+            "a\u{8}",
+        ] {
+            assert!(stored_text(bad, NAME_MAX).is_err(), "{bad:?}");
+        }
+        assert!(stored_text(&"x".repeat(255), NAME_MAX).is_ok());
+        let long = stored_text(&"x".repeat(256), NAME_MAX).unwrap_err();
+        assert!(long.contains("256 characters"), "{long}");
+        assert_eq!(
+            stored_text("RMA 4711: disk \"a\"", NAME_MAX).as_deref(),
+            Ok("RMA 4711: disk \"a\"")
+        );
+        assert_eq!(reason("nœud ünïcode").as_deref(), Ok("nœud ünïcode"));
     }
 
     /// `--help` states the ranges these parsers enforce.
@@ -176,6 +242,39 @@ mod tests {
         }
     }
 
+    #[test]
+    fn reasons_at_the_edges() {
+        assert!(reason("").unwrap_err().contains("empty"));
+        assert!(reason(" \u{3000} ").unwrap_err().contains("blanks"));
+        assert!(
+            reason("a\nb")
+                .unwrap_err()
+                .contains("control or invisible character (\\n")
+        );
+        assert!(
+            reason(&"x".repeat(256))
+                .unwrap_err()
+                .contains("longer than the 255")
+        );
+        assert_eq!(reason(&"é".repeat(255)).unwrap(), "é".repeat(255));
+        assert_eq!(reason(" RMA 4711 ").unwrap(), " RMA 4711 ");
+    }
+
+    proptest! {
+        /// Any `--reason`: taken as given exactly when Cinder's API would take it and it is one
+        /// printable line; otherwise one line that says why.
+        #[test]
+        fn a_reason_is_taken_as_given_or_refused_in_one_line(s in "\\PC{0,3}[ \t\n\x00-\x1f\u{85}\u{202e}]{0,2}\\PC{0,300}") {
+            let fits = !s.chars().any(text::hostile)
+                && !s.trim().is_empty()
+                && s.chars().count() <= NAME_MAX;
+            match reason(&s) {
+                Ok(r) => prop_assert!(fits && r == s),
+                Err(e) => prop_assert!(!fits && !e.contains('\n') && !e.is_empty()),
+            }
+        }
+    }
+
     proptest! {
         #[test]
         fn parsers_never_panic_and_errors_are_one_line(s in "(?s).{0,40}") {
@@ -186,11 +285,15 @@ mod tests {
                 name(&s).err(),
                 audit_log(&s).err(),
                 percent(&s).err(),
+                stored_text(&s, 10).err(),
             ]
             .into_iter()
             .flatten()
             {
                 prop_assert!(!e.contains(['\n', '\r']), "{}", e);
+            }
+            if let Ok(v) = stored_text(&s, NAME_MAX) {
+                prop_assert!(!v.chars().any(text::hostile) && !v.trim().is_empty());
             }
         }
 

@@ -29,6 +29,19 @@ pub(crate) struct ServiceRow {
     pub active_backend_id: Option<String>,
     pub frozen: Option<bool>,
     pub report_count: Option<i64>,
+    /// The values of this row that could not be read as their column's type (read as None
+    /// above): a bad row is one row, shown and named, never the end of a listing.
+    #[serde(skip)]
+    pub invalid: Vec<Invalid>,
+}
+
+/// A value the database holds that its column's type does not allow: a zero date such as
+/// `2026-00-15` (MySQL stores one when `sql_mode` lets it), text that is not UTF-8, a word in an
+/// SQLite number column. `value` is what is stored, as text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Invalid {
+    pub column: &'static str,
+    pub value: String,
 }
 
 impl ServiceRow {
@@ -70,6 +83,14 @@ impl ServiceRow {
 
 #[cfg(test)]
 impl ServiceRow {
+    /// The stored value of `column` when it could not be read (see `invalid`).
+    pub fn invalid(&self, column: &str) -> Option<&str> {
+        self.invalid
+            .iter()
+            .find(|i| i.column == column)
+            .map(|i| i.value.as_str())
+    }
+
     /// A live row for unit tests: `binary` on `host`, last heartbeat `hb`.
     pub fn example(id: i64, host: &str, binary: &str, hb: Option<NaiveDateTime>) -> ServiceRow {
         ServiceRow {
@@ -91,6 +112,7 @@ impl ServiceRow {
             active_backend_id: None,
             frozen: None,
             report_count: Some(1),
+            invalid: Vec::new(),
         }
     }
 }

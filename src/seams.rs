@@ -55,3 +55,18 @@ pub(crate) fn panic_after_parse(connection: &str) {
 #[cfg(not(feature = "test-seams"))]
 #[inline(always)]
 pub(crate) fn panic_after_parse(_connection: &str) {}
+
+/// The default audit log's path: with `SVCCTL_TEST_DEFAULT_AUDIT_LOG` set, that path instead of
+/// `/var/log/svcctl/audit.jsonl`, so a test can plant links and loose modes in the default log's
+/// directories without touching the machine's /var/log.
+#[cfg(feature = "test-seams")]
+pub(crate) fn default_audit_log(default: &str) -> std::path::PathBuf {
+    std::env::var_os("SVCCTL_TEST_DEFAULT_AUDIT_LOG")
+        .map_or_else(|| default.into(), std::path::PathBuf::from)
+}
+
+#[cfg(not(feature = "test-seams"))]
+#[inline(always)]
+pub(crate) fn default_audit_log(default: &str) -> std::path::PathBuf {
+    default.into()
+}

@@ -152,10 +152,12 @@ pub fn styled_for_stdout(text: &clap::builder::StyledStr) -> String {
     }
 }
 
-/// Writes one line to stderr, secrets redacted. A failure to write stderr has nowhere to be
-/// reported, so it is dropped: the exit code still tells.
+/// Writes one line to stderr, secrets redacted and every character that would act on a
+/// terminal escaped (`text::human`: values from the database or the audit log reach notes and
+/// errors). A failure to write stderr has nowhere to be reported, so it is dropped: the exit
+/// code still tells.
 pub fn line(args: fmt::Arguments<'_>) {
-    let mut s = secret::redact(&args.to_string());
+    let mut s = text::human(&secret::redact(&args.to_string())).into_owned();
     s.push('\n');
     let _ = stderr().write_all(s.as_bytes());
 }

@@ -5,16 +5,19 @@
 
 mod file;
 mod record;
+mod replay;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
-pub(crate) use file::{AuditLog, read};
+pub(crate) use file::{AuditLog, Log, SkipWhy, Skipped};
 pub(crate) use record::{
     Action, ClusterRecord, Detail, Event, Line, Placement, ServiceRecord, Set, Stamp, parse_time,
 };
+pub(crate) use replay::{belongs, check_origin, rolled_back};
 
+use crate::db::identity::Identity;
 use crate::db::url::DbUrl;
 
 /// Where the audit log goes unless `--audit-log` says otherwise.
@@ -29,25 +32,51 @@ pub(crate) struct AuditArgs {
     /// Change the database without an audit record (and so without service restore)
     #[arg(long, conflicts_with = "audit_log")]
     pub no_audit: bool,
+    /// Do not create the log (`service restore`, `--undo`: they act on what it holds).
+    #[arg(skip)]
+    pub must_exist: bool,
 }
 
 impl AuditArgs {
     /// The audit log's path: `--audit-log`, else the default.
     pub fn path(&self) -> PathBuf {
-        self.audit_log
-            .clone()
-            .unwrap_or_else(|| PathBuf::from(DEFAULT_AUDIT_LOG))
+        self.audit_log.clone().unwrap_or_else(default_log)
     }
 
     /// Opens the audit log before anything changes: a log that cannot be appended to stops
-    /// the command (exit 1, naming the path and `--audit-log`). A dry run needs none;
-    /// `--no-audit` goes without.
+    /// the command (exit 1, naming the path and `--audit-log`), one whose place is unsafe (a
+    /// link, a FIFO, a device, a directory others can write) too (exit 2). A dry run needs
+    /// none; `--no-audit` goes without.
     pub fn open(&self, dry_run: bool) -> Result<AuditLog> {
         if dry_run || self.no_audit {
             return Ok(AuditLog::none());
         }
-        AuditLog::open(&self.path())
+        let path = self.path();
+        AuditLog::open(
+            &path,
+            file::Open {
+                default: path == default_log(),
+                must_exist: self.must_exist,
+            },
+        )
     }
+
+    /// Reads the audit log back (see `read`).
+    pub fn read(&self) -> Result<Log> {
+        read(&self.path())
+    }
+}
+
+/// Reads the audit log at `path` back, with the checks `AuditArgs::open` makes (the default
+/// log's directories too); a log that does not exist reads as empty (`Log::missing`) and is
+/// not created.
+pub(crate) fn read(path: &Path) -> Result<Log> {
+    file::read(path, path == default_log())
+}
+
+/// `DEFAULT_AUDIT_LOG` (a test may move it: `seams::default_audit_log`).
+fn default_log() -> PathBuf {
+    crate::seams::default_audit_log(DEFAULT_AUDIT_LOG)
 }
 
 /// Who ran the change, recorded on every line.
@@ -58,10 +87,12 @@ pub(crate) struct Actor {
     pub command: Vec<String>,
     /// The database, as `database_name` names it.
     pub database: String,
+    /// The database, as a replay checks it (`db::identity`).
+    pub identity: Option<Identity>,
 }
 
 impl Actor {
-    pub fn current(database: String) -> Actor {
+    pub fn current(database: String, identity: Option<Identity>) -> Actor {
         let uid = nix::unistd::Uid::current();
         let user = nix::unistd::User::from_uid(uid)
             .ok()
@@ -73,6 +104,7 @@ impl Actor {
             hostname: crate::sys::hostname().unwrap_or_default(),
             command: std::env::args().collect(),
             database,
+            identity,
         }
     }
 }

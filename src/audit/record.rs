@@ -5,7 +5,8 @@
 //! `rolled_back`), `event` (`service_soft_deleted`, `cluster_soft_deleted`, `service_restored`,
 //! `service_disabled`, `volume_host_moved`, ...), `time` (RFC 3339,
 //! UTC), `txn`, `user`, `hostname`, `command`, `database` (an SQLite file by its absolute path,
-//! a MySQL URL with its password masked), and then `service` (the keys of `service list -f
+//! a MySQL URL with its password masked), `db_identity` (what a replay checks: the server's
+//! uuid, host, port and schema, or the SQLite file's path and inode), and then `service` (the keys of `service list -f
 //! json`, plus `topic`, `report_count` and, for deletions, `overridden`) or `cluster`, `set`
 //! (the columns the write set, as stored), `restores` (the deletion a restore undid),
 //! `forced_over`, `error`; a disable's `disabled_reason`; a move's `table`, `id`, `old` and `new`
@@ -16,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Actor;
 use crate::db::clusters::ClusterRow;
+use crate::db::identity::Identity;
 use crate::model::Service;
 
 /// One transaction attempt, as the audit log names it: its id and the instant it writes.
@@ -114,12 +116,17 @@ pub(crate) struct Line {
     pub hostname: String,
     #[serde(flatten)]
     pub detail: Detail,
+    /// Where it was read from: its line in the log (1-based; 0 for a line not read back), so
+    /// that a message about a record names it.
+    #[serde(skip)]
+    pub at: usize,
 }
 
 impl Line {
     pub fn new(event: Event, stamp: &Stamp, actor: &Actor, mut detail: Detail) -> Line {
         detail.command = actor.command.clone();
         detail.database = actor.database.clone();
+        detail.db_identity = actor.identity.clone();
         Line {
             action: event.action(),
             event,
@@ -128,6 +135,7 @@ impl Line {
             user: actor.user.clone(),
             hostname: actor.hostname.clone(),
             detail,
+            at: 0,
         }
     }
 }
@@ -139,6 +147,9 @@ pub(crate) struct Detail {
     pub command: Vec<String>,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub database: String,
+    /// The database as a replay checks it: server and schema, or SQLite file and inode.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub db_identity: Option<Identity>,
     /// The service row as it was just before the change.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service: Option<ServiceRecord>,

@@ -13,35 +13,6 @@ use crate::output::cluster_toggle::ClusterToggleReport;
 use crate::output::{ReportArgs, report, toggle};
 use crate::plan::cluster_toggle;
 
-/// Cinder's limit on `disabled_reason` (its column is VARCHAR(255); the API refuses longer).
-const MAX_REASON: usize = 255;
-
-/// `--reason`, held to what Cinder's API takes for `disabled_reason` (cinder/api/schemas/
-/// services.py `disable_log_reason`: 1 to 255 characters, at least one that is not a blank,
-/// cinder/api/validation/validators.py `_validate_disabled_reason`), and on one line: a
-/// control character would break `cinder service-list`'s table. Stored as given, as Cinder
-/// stores it.
-fn reason(s: &str) -> Result<String, String> {
-    if let Some(c) = s.chars().find(|c| c.is_control()) {
-        return Err(format!(
-            "it holds a control character ({}); give the reason on one line",
-            c.escape_debug()
-        ));
-    }
-    if s.trim().is_empty() {
-        return Err(format!(
-            "it is empty or only blanks; Cinder takes 1 to {MAX_REASON} characters: say why"
-        ));
-    }
-    let n = s.chars().count();
-    if n > MAX_REASON {
-        return Err(format!(
-            "it is {n} characters; Cinder keeps at most {MAX_REASON}; shorten it"
-        ));
-    }
-    Ok(s.to_string())
-}
-
 /// Disable a host's services with a reason, as `cinder service-disable --reason` does
 ///
 /// Sets disabled, disabled_reason and modified_at; updated_at (the heartbeat) is left alone,
@@ -66,8 +37,8 @@ pub(crate) struct Args {
     #[arg(long, value_name = "NAME", requires = "binary",
           value_parser = crate::limits::name)]
     pub cluster: Option<String>,
-    /// Why (1 to 255 characters, on one line), shown by `cinder service-list` as Disabled Reason
-    #[arg(long, value_name = "TEXT", required = true, value_parser = reason)]
+    /// Why (1 to 255 characters, not only blanks, no control characters), shown by `cinder service-list` as Disabled Reason
+    #[arg(long, value_name = "TEXT", required = true, value_parser = crate::limits::reason)]
     pub reason: String,
     #[command(flatten)]
     pub flags: WriteFlags,
@@ -88,43 +59,4 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
     let sdt = ctx.settings.service_down_time;
     let reason = Some(args.reason.clone());
     toggle::run(&mut db, &args.target, reason, &flags, &args.output, sdt).await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use proptest::prelude::*;
-
-    proptest! {
-        /// Any text: taken as given exactly when Cinder's API would take it and it is one
-        /// printable line; otherwise one line that says why.
-        #[test]
-        fn a_reason_is_taken_as_given_or_refused_in_one_line(s in "\\PC{0,3}[ \t\n\x00-\x1f\u{85}]{0,2}\\PC{0,300}") {
-            let fits = !s.chars().any(char::is_control)
-                && !s.trim().is_empty()
-                && s.chars().count() <= MAX_REASON;
-            match reason(&s) {
-                Ok(r) => prop_assert!(fits && r == s),
-                Err(e) => prop_assert!(!fits && !e.contains('\n') && !e.is_empty()),
-            }
-        }
-    }
-
-    #[test]
-    fn edges() {
-        assert!(reason("").unwrap_err().contains("empty"));
-        assert!(reason(" \u{3000} ").unwrap_err().contains("blanks"));
-        assert!(
-            reason("a\nb")
-                .unwrap_err()
-                .contains("control character (\\n)")
-        );
-        assert!(
-            reason(&"x".repeat(256))
-                .unwrap_err()
-                .contains("at most 255")
-        );
-        assert_eq!(reason(&"é".repeat(255)).unwrap(), "é".repeat(255));
-        assert_eq!(reason(" RMA 4711 ").unwrap(), " RMA 4711 ");
-    }
 }

@@ -46,12 +46,15 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
             binary: args.binary.clone(),
         },
     };
-    let flags = Flags::from(&args.flags);
+    let mut flags = Flags::from(&args.flags);
+    // The log is what a restore acts on: one that does not exist is not created.
+    flags.audit.must_exist = true;
     let path = flags.audit.path();
     let mut db = ctx.connect().await?;
-    let lines = audit::read(&path)?;
+    let log = flags.audit.read()?;
     let database = audit::database_name(&db.url);
-    let plan = plan::build(&mut db, &lines, &path, &database, &sel).await?;
+    let identity = crate::db::identity::read(&mut db).await?;
+    let plan = plan::build(&mut db, &log, &path, &database, &identity, &sel).await?;
     let report = RestoreReport {
         plan: &plan,
         style: &args.output,

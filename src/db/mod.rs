@@ -10,6 +10,7 @@ mod diagnose;
 mod dialect;
 pub(crate) mod foreign_keys;
 pub(crate) mod hosted;
+pub(crate) mod identity;
 mod options;
 pub(crate) mod references;
 mod schema;

@@ -7,7 +7,7 @@ use super::schema::Schema;
 use super::stmt::Stmt;
 use super::{Conn, Db, Dialect};
 use crate::hosts::{HostPattern, LIKE_ESCAPE, Selection};
-use crate::model::ServiceRow;
+use crate::model::{Invalid, ServiceRow};
 
 /// Which live (or, with `include_deleted`, also soft-deleted) rows to read.
 #[derive(Debug, Clone, Default)]
@@ -134,46 +134,123 @@ const fn column(name: &str) -> usize {
 /// names up in a hash map per row, an eighth of a 10,000-service listing's CPU time. Still
 /// checked: each position's column must carry the field's name (a cheap byte comparison; a
 /// SELECT in another order is an error, never a shuffled row), and sqlx checks each type.
+///
+/// A bad row is one row: a nullable column whose value cannot be read as its type (a zero
+/// date, `2026-00-15`; text that is not UTF-8) is read as None and named in `invalid` with the
+/// value as stored, so the listing goes on and shows it, and a write can refuse it by name.
 impl<'r, R: sqlx::Row> sqlx::FromRow<'r, R> for ServiceRow
 where
     usize: sqlx::ColumnIndex<R>,
     i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     bool: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    Vec<u8>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     chrono::NaiveDateTime: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
 {
     fn from_row(row: &'r R) -> Result<Self, sqlx::Error> {
         use sqlx::Column as _;
         let columns = row.columns();
-        macro_rules! get {
+        let mut invalid = Vec::new();
+        macro_rules! at {
             ($name:literal) => {{
                 const AT: usize = column($name);
                 match columns.get(AT) {
-                    Some(c) if c.name() == $name => row.try_get(AT)?,
+                    Some(c) if c.name() == $name => AT,
                     _ => return Err(sqlx::Error::ColumnNotFound($name.into())),
+                }
+            }};
+        }
+        macro_rules! get {
+            ($name:literal) => {{ row.try_get(at!($name))? }};
+        }
+        // A nullable column: a value of the wrong shape is None, and named in `invalid`.
+        macro_rules! lenient {
+            ($name:literal) => {{
+                let at = at!($name);
+                match row.try_get(at) {
+                    Ok(v) => v,
+                    Err(sqlx::Error::ColumnDecode { .. }) => {
+                        invalid.push(Invalid {
+                            column: $name,
+                            value: stored_text(row, at, $name.ends_with("_at")),
+                        });
+                        None
+                    }
+                    Err(e) => return Err(e),
                 }
             }};
         }
         Ok(ServiceRow {
             id: get!("id"),
-            uuid: get!("uuid"),
-            host: get!("host"),
-            binary: get!("binary"),
-            topic: get!("topic"),
-            availability_zone: get!("availability_zone"),
-            disabled: get!("disabled"),
-            disabled_reason: get!("disabled_reason"),
-            created_at: get!("created_at"),
-            updated_at: get!("updated_at"),
-            deleted: get!("deleted"),
-            deleted_at: get!("deleted_at"),
-            modified_at: get!("modified_at"),
-            cluster_name: get!("cluster_name"),
-            replication_status: get!("replication_status"),
-            active_backend_id: get!("active_backend_id"),
-            frozen: get!("frozen"),
-            report_count: get!("report_count"),
+            uuid: lenient!("uuid"),
+            host: lenient!("host"),
+            binary: lenient!("binary"),
+            topic: lenient!("topic"),
+            availability_zone: lenient!("availability_zone"),
+            disabled: lenient!("disabled"),
+            disabled_reason: lenient!("disabled_reason"),
+            created_at: lenient!("created_at"),
+            updated_at: lenient!("updated_at"),
+            deleted: lenient!("deleted"),
+            deleted_at: lenient!("deleted_at"),
+            modified_at: lenient!("modified_at"),
+            cluster_name: lenient!("cluster_name"),
+            replication_status: lenient!("replication_status"),
+            active_backend_id: lenient!("active_backend_id"),
+            frozen: lenient!("frozen"),
+            report_count: lenient!("report_count"),
+            invalid,
         })
+    }
+}
+
+/// A value that could not be decoded, as text: its bytes as the driver has them, a MySQL
+/// binary-protocol DATETIME (`time`) written out as MySQL shows it (`2026-00-15`), anything
+/// else as (lossy) UTF-8.
+fn stored_text<'r, R: sqlx::Row>(row: &'r R, at: usize, time: bool) -> String
+where
+    usize: sqlx::ColumnIndex<R>,
+    Vec<u8>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    match row.try_get_unchecked::<Option<Vec<u8>>, _>(at) {
+        Ok(Some(bytes)) => time
+            .then(|| mysql_binary_datetime(&bytes))
+            .flatten()
+            .unwrap_or_else(|| String::from_utf8_lossy(&bytes).into_owned()),
+        Ok(None) => "NULL".into(),
+        Err(e) => format!("unreadable ({e})"),
+    }
+}
+
+/// MySQL's binary-protocol DATETIME (a length byte, then year, month, day, hour, minute,
+/// second, microseconds; 0, 4, 7 or 11 bytes) as MySQL writes it, whatever the values; None for
+/// anything else (text, where the bytes are the value itself).
+fn mysql_binary_datetime(b: &[u8]) -> Option<String> {
+    let (&len, v) = b.split_first()?;
+    if usize::from(len) != v.len() {
+        return None;
+    }
+    let date = |v: &[u8]| {
+        format!(
+            "{:04}-{:02}-{:02}",
+            u16::from_le_bytes([v[0], v[1]]),
+            v[2],
+            v[3]
+        )
+    };
+    match len {
+        0 => Some("0000-00-00 00:00:00".into()),
+        4 => Some(date(v)),
+        7 => Some(format!("{} {:02}:{:02}:{:02}", date(v), v[4], v[5], v[6])),
+        11 => Some(format!(
+            "{} {:02}:{:02}:{:02}.{:06}",
+            date(v),
+            v[4],
+            v[5],
+            v[6],
+            u32::from_le_bytes([v[7], v[8], v[9], v[10]])
+        )),
+        _ => None,
     }
 }
 
@@ -285,6 +362,29 @@ mod tests {
     use super::*;
     use sqlx::Connection;
 
+    #[test]
+    fn mysql_binary_datetimes_are_written_as_mysql_shows_them() {
+        assert_eq!(
+            mysql_binary_datetime(&[4, 0xea, 0x07, 0, 15]).as_deref(),
+            Some("2026-00-15")
+        );
+        assert_eq!(
+            mysql_binary_datetime(&[7, 0xea, 0x07, 2, 30, 25, 61, 0]).as_deref(),
+            Some("2026-02-30 25:61:00")
+        );
+        assert_eq!(
+            mysql_binary_datetime(&[0]).as_deref(),
+            Some("0000-00-00 00:00:00")
+        );
+        assert_eq!(
+            mysql_binary_datetime(&[11, 0xea, 0x07, 1, 1, 0, 0, 0, 1, 0, 0, 0]).as_deref(),
+            Some("2026-01-01 00:00:00.000001")
+        );
+        // Text is not the binary protocol.
+        assert_eq!(mysql_binary_datetime(b"2026-00-15"), None);
+        assert_eq!(mysql_binary_datetime(&[4, 1]), None);
+    }
+
     /// Rows decode by position only from a SELECT in `COLUMNS` order: one in another order
     /// (here the table's own, as `SELECT *` gives it) is an error, never a shuffled row.
     #[tokio::test(flavor = "current_thread")]
@@ -324,6 +424,30 @@ mod tests {
             (7, "cinder-volume", "node01@lvm")
         );
         assert!(row.uuid.is_none() && row.updated_at.is_none() && row.created_at.is_some());
+        // A value its column's type does not allow is one bad cell, named, not a failed row.
+        sqlx::raw_sql(
+            "INSERT INTO services VALUES
+               ('2026-00-15', 'yesterday', NULL, 0, 8, 'cinder-volume', X'6e6f6465ff');",
+        )
+        .execute(&mut c)
+        .await
+        .unwrap();
+        let rows: Vec<ServiceRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{} WHERE id = 8",
+            select(&schema).sql()
+        )))
+        .fetch_all(&mut c)
+        .await
+        .unwrap();
+        let bad = &rows[0];
+        assert_eq!(
+            (bad.id, bad.created_at, bad.updated_at, bad.host.as_deref()),
+            (8, None, None, None)
+        );
+        assert_eq!(bad.invalid("created_at"), Some("2026-00-15"));
+        assert_eq!(bad.invalid("updated_at"), Some("yesterday"));
+        assert_eq!(bad.invalid("host"), Some("node\u{fffd}"));
+        assert_eq!(bad.binary(), "cinder-volume");
         let shuffled = sqlx::query_as::<_, ServiceRow>("SELECT * FROM services")
             .fetch_one(&mut c)
             .await;

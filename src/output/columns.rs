@@ -68,6 +68,11 @@ impl Column {
         }
         let r = &s.row;
         let time = |v: Option<NaiveDateTime>| v.map_or(Cell::Null, Cell::Time);
+        // A value the database holds that is not of the column's type: shown as stored
+        // (`invalid: 2026-00-15`), never the end of the listing.
+        if let Some(bad) = r.invalid.iter().find(|i| key_of(i.column) == self.key()) {
+            return Cell::Invalid(&bad.value);
+        }
         match self {
             Id => Cell::Int(r.id),
             Uuid => text(&r.uuid),
@@ -211,10 +216,14 @@ pub(crate) enum Cell<'a> {
     Text(&'a str),
     Time(NaiveDateTime),
     Bool(bool),
+    /// A value the database holds that is not of the column's type, as stored (a zero date).
+    Invalid(&'a str),
 }
 
 impl Cell<'_> {
     /// In a table or `value` output: NULL as `-` and Python's booleans (cinderclient's way).
+    /// Text from the database is shown through `text::human`: a control character in a value
+    /// never reaches the terminal, and a newline in it never makes a new row.
     pub fn table_text(&self) -> String {
         match self {
             Cell::Null => "-".into(),
@@ -223,22 +232,26 @@ impl Cell<'_> {
         }
     }
 
-    /// In CSV: NULL as an empty field, booleans as JSON writes them.
+    /// In CSV: NULL as an empty field, booleans as JSON writes them; text escaped as in
+    /// `table_text` (a script reading CSV gets no terminal escapes either).
     pub fn csv_text(&self) -> String {
         match self {
             Cell::Null => String::new(),
             Cell::Int(n) => n.to_string(),
-            Cell::Text(s) => s.to_string(),
+            Cell::Text(s) => crate::text::human(s).into_owned(),
             Cell::Time(t) => format_time(*t),
             Cell::Bool(b) => b.to_string(),
+            Cell::Invalid(s) => format!("invalid: {}", crate::text::human(s)),
         }
     }
 }
 
 impl Serialize for Cell<'_> {
+    /// Exact: JSON's and YAML's own escaping keeps every value as stored. A value that is not
+    /// of its column's type is null (the row's `invalid` says what is stored).
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self {
-            Cell::Null => s.serialize_none(),
+            Cell::Null | Cell::Invalid(_) => s.serialize_none(),
             Cell::Int(n) => s.serialize_i64(*n),
             Cell::Text(t) => s.serialize_str(t),
             Cell::Time(t) => s.serialize_str(&format_time(*t)),
@@ -255,13 +268,41 @@ pub(crate) struct ServiceJson<'a> {
 }
 
 impl Serialize for ServiceJson<'_> {
+    /// The columns' keys, and `invalid` (`{"updated_at": "2026-00-15"}`) only on a row with a
+    /// value that is not of its column's type, whose key then holds null.
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
-        let mut map = s.serialize_map(Some(self.cols.len()))?;
+        let invalid = &self.service.row.invalid;
+        let mut map = s.serialize_map(Some(self.cols.len() + usize::from(!invalid.is_empty())))?;
         for c in self.cols {
             map.serialize_entry(c.key(), &c.value(self.service))?;
         }
+        if !invalid.is_empty() {
+            let notes: Vec<(&str, &str)> = invalid
+                .iter()
+                .map(|i| (key_of(i.column), i.value.as_str()))
+                .collect();
+            map.serialize_entry("invalid", &InvalidNote(&notes))?;
+        }
         map.end()
+    }
+}
+
+/// A stored column's name as `service list -f json` keys it (`availability_zone` is `zone`).
+fn key_of(column: &str) -> &str {
+    match column {
+        "availability_zone" => "zone",
+        "disabled" => "status",
+        other => other,
+    }
+}
+
+/// `{"column": "value as stored", ...}`.
+struct InvalidNote<'a>(&'a [(&'a str, &'a str)]);
+
+impl Serialize for InvalidNote<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.0.iter().copied())
     }
 }
 

@@ -219,6 +219,17 @@ fn parts(reason: &Reason, host: &str) -> (String, Option<(&'static str, String)>
                     .into(),
             ),
         ),
+        Reason::Unreadable { column, value } => (
+            format!(
+                "its {column} holds {}, which is not a valid value of that column: svcctl cannot \
+                 judge or record the row faithfully (the record would keep NULL)",
+                crate::text::quote(value)
+            ),
+            hint(
+                "; ",
+                "correct it in the database, or --force deletes it anyway".into(),
+            ),
+        ),
         Reason::CameUp => ("came up between plan and write: not deleted".into(), None),
         Reason::GainedReferences => (
             "gained volumes or other references between plan and write: not deleted".into(),
@@ -277,6 +288,7 @@ fn short(reason: &Reason) -> String {
         Reason::ClusterOnly { cluster, counts } => {
             format!("cluster {cluster}: {}", describe_counts(counts))
         }
+        Reason::Unreadable { column, value } => format!("invalid {column}: {value}"),
         Reason::CameUp => "came up".into(),
         Reason::GainedReferences => "gained references".into(),
     }
@@ -302,13 +314,27 @@ fn item_lines<'a>(what: &str, items: impl Iterator<Item = &'a Candidate>) -> Vec
 }
 
 /// A plain boxed table for svcctl's own reports (plans, results, processes): left-aligned
-/// cells, fitted to `fit_to` columns when given.
+/// cells, fitted to `fit_to` columns when given. Every plan and result table comes through
+/// here, so every cell is shown through `text::human`: hosts, reasons and command lines other
+/// people wrote never reach the terminal raw, and a newline in one never makes a new row.
 pub(crate) fn report_table(
     headers: &[&str],
     rows: &[Vec<String>],
     fit_to: Option<usize>,
 ) -> String {
-    table(headers, rows, Align::Left, fit_to)
+    let hostile = |c: &String| c.chars().any(crate::text::hostile);
+    if !rows.iter().flatten().any(hostile) {
+        return table(headers, rows, Align::Left, fit_to);
+    }
+    let shown: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            r.iter()
+                .map(|c| crate::text::human(c).into_owned())
+                .collect()
+        })
+        .collect();
+    table(headers, &shown, Align::Left, fit_to)
 }
 
 /// The plan as a table: what will happen to each service.
@@ -459,6 +485,7 @@ fn reason_json<'a>(reason: &'a Reason, row: &ServiceRow) -> ReasonJson<'a> {
         Reason::ClusterOnly { counts, .. } => ("cluster_in_use", None, Some(counts)),
         Reason::InUse(c) => ("in_use", None, Some(c)),
         Reason::BackendInUse { counts, .. } => ("backend_in_use", None, Some(counts)),
+        Reason::Unreadable { .. } => ("invalid_value", None, None),
         Reason::CameUp => ("came_up", None, None),
         Reason::GainedReferences => ("gained_references", None, None),
     };

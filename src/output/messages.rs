@@ -79,7 +79,7 @@ pub(crate) fn nothing_to_do(what: &str) {
 /// Asks `question` and leaves the cursor after it.
 pub(crate) fn prompt(question: &str) -> std::io::Result<()> {
     let mut err = crate::term::stderr();
-    write!(err, "{question} [y/N] ")?;
+    write!(err, "{} [y/N] ", crate::text::human(question))?;
     err.flush()
 }
 
@@ -203,6 +203,13 @@ pub(crate) fn no_audit() {
     line("warning: --no-audit: no audit record of this change will be kept");
 }
 
+/// `--audit-log /dev/null`: as `--no-audit`, said once.
+pub(crate) fn null_audit() {
+    line(
+        "warning: --audit-log /dev/null: no audit record of this change will be kept (as with --no-audit)",
+    );
+}
+
 /// What svcctl created for the audit log, said once.
 pub(crate) fn audit_created(created: &[std::path::PathBuf]) {
     let what: Vec<String> = created
@@ -216,4 +223,26 @@ pub(crate) fn audit_created(created: &[std::path::PathBuf]) {
         "created {} for the audit log",
         what.join(" and ")
     ));
+}
+
+/// The lines of the audit log a reader skipped, one warning each, naming file and line.
+pub(crate) fn skipped_lines(skipped: &[crate::audit::Skipped]) -> Vec<String> {
+    use crate::audit::SkipWhy;
+    skipped
+        .iter()
+        .map(|s| {
+            format!(
+                "warning: the audit log {} line {} {}: skipped (a record is synced whole before \
+                 its transaction commits, so a cut one stands for nothing)",
+                s.path.display(),
+                s.line,
+                match s.why {
+                    SkipWhy::Unterminated =>
+                        "has no newline at its end (a write that did not finish)",
+                    SkipWhy::Torn =>
+                        "is cut short (a record torn by a crash, ended by a later write)",
+                }
+            )
+        })
+        .collect()
 }

@@ -10,6 +10,8 @@ pub(crate) mod cluster;
 pub(crate) mod cluster_toggle;
 pub(crate) mod columns;
 pub(crate) mod delete;
+#[cfg(test)]
+mod escape_tests;
 pub(crate) mod formatter;
 pub(crate) mod list;
 pub(crate) mod messages;
@@ -48,10 +50,15 @@ pub(crate) fn print_doc<T: Serialize>(value: &T, yaml: bool, noindent: bool) -> 
     Ok(())
 }
 
-/// Writes text to stdout.
+/// Writes text (tables, a plan's lines) to stdout, each line through `text::human`: the cells
+/// of report tables are escaped already, and this catches any value put into a plan's own lines.
 pub(crate) fn print(text: &str) -> Result<()> {
     let mut out = crate::term::stdout();
-    out.write_all(text.as_bytes())?;
+    for line in text.split_inclusive('\n') {
+        let (body, end) = line.strip_suffix('\n').map_or((line, ""), |b| (b, "\n"));
+        out.write_all(crate::text::human(body).as_bytes())?;
+        out.write_all(end.as_bytes())?;
+    }
     out.flush()?;
     Ok(())
 }

@@ -15,7 +15,9 @@ use crate::apply::{End, Flags};
 use crate::audit::Placement;
 use crate::db::Db;
 use crate::model::Service;
-use crate::plan::move_host::{self as plan, Blocked, Busy, Flagged, Move, Plan, Request};
+use crate::plan::move_host::{
+    self as plan, Blocked, Busy, Flagged, Move, OffRecord, Plan, Request,
+};
 use crate::text::quote;
 use crate::write::move_host::{Moved, NotMoved};
 
@@ -26,11 +28,30 @@ fn busy(b: &Busy) -> String {
     }
 }
 
+/// Why an undo refuses a row: it is not what its record says.
+fn off_record(what: &OffRecord) -> String {
+    match what {
+        OffRecord::Moved {
+            column,
+            recorded,
+            actual,
+        } => format!(
+            "not as its record says: {column} is {}, the record of the move says {}",
+            actual.as_deref().unwrap_or("NULL"),
+            recorded.as_deref().unwrap_or("NULL")
+        ),
+        OffRecord::Unstorable { column, why } => {
+            format!("its record would put back a {column} svcctl never stores: {why}")
+        }
+    }
+}
+
 fn not_moved(why: &NotMoved) -> String {
     match why {
         NotMoved::Gone => "deleted since the plan".into(),
         NotMoved::HostChanged(now) => format!("its host changed since the plan (now {now})"),
         NotMoved::Busy(b) => format!("{} since the plan", busy(b)),
+        NotMoved::PlacementChanged => "its service uuid or cluster changed since the plan".into(),
         NotMoved::TargetGone => "the target service went down or away since the plan".into(),
     }
 }
@@ -104,6 +125,18 @@ fn plan_table(plan: &Plan, fit_to: Option<usize>) -> String {
             "-".into(),
             "-".into(),
             format!("refuse: {}", busy(&b.why)),
+        ]
+    }));
+    rows.extend(plan.on_record.mismatched.iter().map(|m| {
+        vec![
+            m.table.to_string(),
+            m.id.clone(),
+            "-".into(),
+            "-".into(),
+            "-".into(),
+            "-".into(),
+            "-".into(),
+            format!("refuse: {}", off_record(&m.what)),
         ]
     }));
     let mut out = String::new();
@@ -277,7 +310,14 @@ impl<'a> MoveDoc<'a> {
 
     /// Before any write: a refusal (`moved` empty) or a dry run (`moved` what would move).
     fn planned(plan: &'a Plan, dry_run: bool) -> MoveDoc<'a> {
-        let ok = plan.blocked.is_empty() && dry_run;
+        let ok = plan.blocked.is_empty() && plan.on_record.mismatched.is_empty() && dry_run;
+        let off_record = plan.on_record.mismatched.iter().map(|m| KeptEntry {
+            table: m.table,
+            id: &m.id,
+            host: None,
+            status: None,
+            reason: kept("off_record", off_record(&m.what)),
+        });
         MoveDoc {
             dry_run,
             txn: None,
@@ -300,6 +340,7 @@ impl<'a> MoveDoc<'a> {
                     status: b.row.status.as_deref(),
                     reason: kept("busy", busy(&b.why)),
                 })
+                .chain(off_record)
                 .collect(),
             not_moved: Vec::new(),
         }
@@ -358,7 +399,10 @@ pub(crate) async fn run(
         style,
         log: Some(log),
     };
-    report::run(db, &plan, &report, style, flags).await
+    // An undo acts on what the log holds: a log that does not exist is not created.
+    let mut flags = flags.clone();
+    flags.audit.must_exist = plan.undo_of.is_some();
+    report::run(db, &plan, &report, style, &flags).await
 }
 
 /// How a host move (or its undo) is shown.
@@ -405,11 +449,11 @@ impl Render for MoveReport<'_> {
 
     fn notes(&self, flags: &Flags) -> Vec<String> {
         let plan = self.plan;
+        let mut out = super::messages::skipped_lines(&plan.on_record.skipped);
         let Some(t) = plan.target.as_ref().filter(|_| flags.force) else {
-            return Vec::new();
+            return out;
         };
         let name = format!("{} {}", t.service.row.binary(), t.service.row.host());
-        let mut out = Vec::new();
         if plan.target_down() {
             out.push(format!(
                 "warning: --force: moving onto {name}, which is down"
@@ -539,6 +583,19 @@ impl Render for MoveReport<'_> {
                         .join(", ")
                 ));
             }
+        }
+        if !plan.on_record.mismatched.is_empty() {
+            why.push(format!(
+                "not as the record of transaction {} says, so the record cannot drive this \
+                 write: {}",
+                plan.undo_of.as_deref().unwrap_or(""),
+                plan.on_record
+                    .mismatched
+                    .iter()
+                    .map(|m| format!("{} {} ({})", m.table, m.id, off_record(&m.what)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
         }
         if !plan.blocked.is_empty() {
             let rows = plan

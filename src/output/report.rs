@@ -152,6 +152,9 @@ impl<R: Render> Ui for Screen<'_, R> {
         if flags.audit.no_audit && !flags.dry_run {
             messages::no_audit();
         }
+        if log.is_null() {
+            messages::null_audit();
+        }
         if !log.created.is_empty() {
             messages::audit_created(&log.created);
         }

@@ -39,6 +39,25 @@ fn describe(refusal: &Refusal) -> String {
             columns.join(", "),
             if columns.len() == 1 { "s" } else { "" }
         ),
+        Refusal::Mismatch {
+            column,
+            recorded,
+            actual,
+        } => format!(
+            "the record does not name this row: its {column} is {}, the record says {}; a \
+             record that is not the row's own (edited or forged) restores nothing",
+            actual.as_deref().unwrap_or("NULL"),
+            recorded.as_deref().unwrap_or("NULL")
+        ),
+        Refusal::Implausible {
+            column,
+            value,
+            deleted_at,
+        } => format!(
+            "the record would put back {column} {value}, after the deletion at {deleted_at}: \
+             no deletion records that (the service would look up); restore it by hand if it is \
+             right"
+        ),
     }
 }
 
@@ -197,6 +216,10 @@ impl Render for RestoreReport<'_> {
         plan_table(self.plan, self.style.table.fit_to())
     }
 
+    fn notes(&self, _flags: &Flags) -> Vec<String> {
+        super::messages::skipped_lines(&self.plan.skipped)
+    }
+
     fn document<'a>(&'a self, end: &'a End<Restored>, flags: &Flags) -> impl Serialize + 'a {
         match end {
             End::Refused => RestoreDoc::refused(self.plan, flags.dry_run),
@@ -243,6 +266,11 @@ impl Render for RestoreReport<'_> {
                 binary
                     .as_deref()
                     .map_or(String::new(), |b| format!(" {b} on")),
+                log.display()
+            ),
+            Some(Nothing::NoLog { log }) => format!(
+                "the audit log {} does not exist (nothing was created); pass --audit-log PATH \
+                 naming the log the deletion was recorded in",
                 log.display()
             ),
             Some(Nothing::AlreadyRestored { txn, time, by }) => format!(

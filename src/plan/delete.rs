@@ -65,6 +65,13 @@ pub(crate) enum Reason {
         key: String,
         counts: RefCounts,
     },
+    /// A value of the row is not of its column's type (a zero date such as `2026-00-15`): the
+    /// verdict and the audit record cannot stand on it (a bad heartbeat cannot say whether the
+    /// service is up; the record would keep NULL for it).
+    Unreadable {
+        column: &'static str,
+        value: String,
+    },
     /// It changed between the plan and the write (found by the write's WHERE clause).
     CameUp,
     GainedReferences,
@@ -141,6 +148,28 @@ pub(crate) fn still_running(row: &ServiceRow, now: NaiveDateTime, service_down_t
     Heartbeat::judge(row.heartbeat(), now, service_down_time).may_be_running()
 }
 
+/// A bad row is one row: a value that could not be read refuses the row's deletion, by name,
+/// where the verdict or the restore stands on it (the heartbeat, what identifies the service
+/// and what points at it); one elsewhere (`modified_at`, a zone) is no reason to keep the row.
+fn unreadable(row: &ServiceRow) -> impl Iterator<Item = Reason> + '_ {
+    const RELIED_ON: &[&str] = &[
+        "updated_at",
+        "created_at",
+        "deleted",
+        "host",
+        "binary",
+        "uuid",
+        "cluster_name",
+    ];
+    row.invalid
+        .iter()
+        .filter(|i| RELIED_ON.contains(&i.column))
+        .map(|i| Reason::Unreadable {
+            column: i.column,
+            value: i.value.clone(),
+        })
+}
+
 /// The delete plan for `rows` (live services), judged at `now`: by heartbeat as `locality`
 /// says, and by what still uses each, directly or only through its cluster.
 pub(crate) async fn build(
@@ -204,6 +233,7 @@ impl Plan {
                 if let Some(c) = refs.get(&row.id).filter(|c| c.total() > 0) {
                     reasons.push(Reason::InUse(c.clone()));
                 }
+                reasons.extend(unreadable(&row));
                 Candidate {
                     service: Service::judge(row, now, service_down_time),
                     reasons,

@@ -11,7 +11,7 @@ use anyhow::Result;
 use chrono::NaiveDateTime;
 
 use super::{Decision, plan_now};
-use crate::audit::{self, Action, Event, Line, Placement};
+use crate::audit::{self, Action, Line, Placement, Skipped};
 use crate::db::Db;
 use crate::db::clusters;
 use crate::db::hosted::{self, HostedRow};
@@ -29,7 +29,7 @@ pub(crate) struct MoveArgs {
     #[arg(long, value_name = "HOST", required_unless_present = "undo")]
     pub from: Option<String>,
     /// The host to move to: a live service's host, optionally with #pool to set the pool
-    #[arg(long, value_name = "HOST", required_unless_present = "undo")]
+    #[arg(long, value_name = "HOST", required_unless_present = "undo", value_parser = crate::limits::stored_host)]
     pub to: Option<String>,
     /// Move even when the target service is down, disabled, frozen or in another zone
     #[arg(long)]
@@ -130,7 +130,7 @@ pub(crate) async fn plan(
             build(db, kind, from, to, *force, plan_now(), service_down_time).await
         }
         Asked::Undo { txn } => {
-            let mut plan = undo(&audit::read(log)?, txn, kind);
+            let mut plan = undo_on_record(db, &audit::read(log)?, log, txn, kind).await?;
             check_undo_target(db, &mut plan, plan_now(), service_down_time).await?;
             Ok(plan)
         }
@@ -356,6 +356,38 @@ pub(crate) struct Plan {
     pub force: bool,
     /// The transaction an undo reverses.
     pub undo_of: Option<String>,
+    /// An undo's record held to the database (`check_record`), and the log's skipped lines.
+    pub on_record: OnRecord,
+}
+
+/// What an undo found of its record: rows refused because they are not as the record says, and
+/// the log's lines skipped as torn (for a warning).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct OnRecord {
+    pub mismatched: Vec<Mismatch>,
+    pub skipped: Vec<Skipped>,
+}
+
+/// A row an undo refuses to move back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Mismatch {
+    pub table: &'static str,
+    pub id: String,
+    pub what: OffRecord,
+}
+
+/// How a row is not what its record of the move says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum OffRecord {
+    /// Its `column` is not what the record says the move wrote (an edited or forged record,
+    /// or a row changed since).
+    Moved {
+        column: &'static str,
+        recorded: Option<String>,
+        actual: Option<String>,
+    },
+    /// The record would write back a value svcctl never stores (`limits::stored_text`).
+    Unstorable { column: &'static str, why: String },
 }
 
 impl Plan {
@@ -385,6 +417,7 @@ impl Plan {
             + usize::from(self.target_closed())
             + usize::from(!self.other_zone().is_empty());
         let refused = self.blocked.len()
+            + self.on_record.mismatched.len()
             + usize::from(self.target_missing.is_some())
             + usize::from(!self.uuids_gone.is_empty())
             + if force { 0 } else { overridable };
@@ -478,6 +511,7 @@ pub(crate) async fn build(
         target_alive_since: (!force).then(|| down_before(now, service_down_time)),
         force,
         undo_of: None,
+        on_record: OnRecord::default(),
     };
     if rows.is_empty() {
         return Ok(plan);
@@ -518,9 +552,7 @@ pub(crate) async fn build(
 /// back (the write's WHERE clause checks). Nothing when the transaction rolled back. Its target
 /// is checked against the database by `check_undo_target`.
 pub(crate) fn undo(lines: &[Line], txn: &str, kind: Kind) -> Plan {
-    let rolled_back = lines
-        .iter()
-        .any(|l| l.txn == txn && l.event == Event::RolledBack);
+    let rolled_back = audit::rolled_back(lines).contains(txn);
     let moved: Vec<&Line> = lines
         .iter()
         .filter(|l| !rolled_back && l.txn == txn && l.event.action() == Action::Move)
@@ -561,6 +593,7 @@ pub(crate) fn undo(lines: &[Line], txn: &str, kind: Kind) -> Plan {
         target_alive_since: None,
         force: false,
         undo_of: Some(txn.to_string()),
+        on_record: OnRecord::default(),
     }
 }
 
@@ -602,6 +635,94 @@ pub(crate) async fn check_undo_target(
     let live = services::live_uuids(db, &uuids).await?;
     plan.uuids_gone = uuids.into_iter().filter(|u| !live.contains(u)).collect();
     Ok(())
+}
+
+/// The undo of `txn` as the audit log `log` (read from `path`) holds it, held to the database:
+/// refused (exit 2) when its record was written on another database or names none; each row not
+/// where the record says the move put it, or that the record would send back to a value svcctl
+/// never stores, is refused (`OnRecord::mismatched`, exit 3).
+async fn undo_on_record(
+    db: &mut Db,
+    log: &audit::Log,
+    path: &Path,
+    txn: &str,
+    kind: Kind,
+) -> Result<Plan> {
+    let identity = crate::db::identity::read(db).await?;
+    audit::check_origin(&log.lines, txn, &identity, path)?;
+    let mut plan = undo(&log.lines, txn, kind);
+    plan.on_record.skipped = log.skipped.clone();
+    let mut current = Vec::new();
+    for table in kind.tables() {
+        let ids: Vec<&str> = plan
+            .moves
+            .iter()
+            .filter(|m| m.table == *table)
+            .map(|m| m.id.as_str())
+            .collect();
+        let schema = db.schema.clone();
+        let rows = db
+            .retrying("reading the rows to move back", async |conn| {
+                hosted::lock_by_ids(conn, &schema, table, &ids).await
+            })
+            .await?;
+        current.extend(rows.into_iter().map(|r| (*table, r)));
+    }
+    check_record(&mut plan, &current);
+    Ok(plan)
+}
+
+/// Holds each row of an undo to its record: the row (`current`, live rows by table and id) must
+/// be where the record says the move put it (host, service uuid, cluster), and what the record
+/// sends it back to must be a value svcctl would store. A row that is gone is left to the
+/// write, which reports it. Refused rows leave `moves` for `on_record.mismatched`.
+pub(crate) fn check_record(plan: &mut Plan, current: &[(&str, HostedRow)]) {
+    let mut kept = Vec::new();
+    for m in std::mem::take(&mut plan.moves) {
+        let row = current
+            .iter()
+            .find(|(t, r)| *t == m.table && r.id == m.id)
+            .map(|(_, r)| r);
+        match row.and_then(|r| off_record(&m, r)) {
+            Some(what) => plan.on_record.mismatched.push(Mismatch {
+                table: m.table,
+                id: m.id.clone(),
+                what,
+            }),
+            None => kept.push(m),
+        }
+    }
+    plan.moves = kept;
+}
+
+/// How `row` is not what the record of move `m` (undone: `m.old` is where the move put it,
+/// `m.new` where it was) says.
+fn off_record(m: &Move, row: &HostedRow) -> Option<OffRecord> {
+    let moved = |column, recorded: &Option<String>, actual: &Option<String>| {
+        (recorded != actual).then(|| OffRecord::Moved {
+            column,
+            recorded: recorded.clone(),
+            actual: actual.clone(),
+        })
+    };
+    let back = &m.new;
+    let unstorable = |column, v: &Option<String>| {
+        v.as_deref()
+            .and_then(|v| crate::limits::stored_text(v, crate::limits::NAME_MAX).err())
+            .map(|why| OffRecord::Unstorable { column, why })
+    };
+    moved("host", &m.old.host, &row.host)
+        .or_else(|| moved("service_uuid", &m.old.service_uuid, &row.service_uuid))
+        .or_else(|| moved("cluster_name", &m.old.cluster_name, &row.cluster_name))
+        .or_else(|| {
+            back.host.is_none().then(|| OffRecord::Unstorable {
+                column: "host",
+                why: "it names no host".into(),
+            })
+        })
+        .or_else(|| unstorable("host", &back.host))
+        .or_else(|| unstorable("service_uuid", &back.service_uuid))
+        .or_else(|| unstorable("cluster_name", &back.cluster_name))
 }
 
 /// Where `row` of `table` sits now (a volume's zone with it).

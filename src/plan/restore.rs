@@ -6,15 +6,17 @@
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
-use anyhow::Result;
+use anyhow::{Result, anyhow};
 use chrono::NaiveDateTime;
 
 use super::Decision;
-use crate::audit::{Action, ClusterRecord, Event, Line, ServiceRecord, parse_time};
+use crate::audit::{
+    self, Action, ClusterRecord, Event, Line, Log, ServiceRecord, Skipped, parse_time,
+};
 use crate::db::Db;
 use crate::db::clusters::{self, ClusterRow};
+use crate::db::identity::Identity;
 use crate::db::services::{self, ServiceFilter};
-use crate::error::Failure;
 use crate::hosts::HostPattern;
 use crate::model::ServiceRow;
 
@@ -70,6 +72,19 @@ pub(crate) enum Refusal {
     /// A cluster's state is not what the deletion recorded (these columns differ): restored,
     /// it would not be the cluster that was deleted.
     StateChanged { columns: Vec<&'static str> },
+    /// The row with the recorded id is not the row the record names: one of its identifying
+    /// columns differs (a forged or misattributed record).
+    Mismatch {
+        column: &'static str,
+        recorded: Option<String>,
+        actual: Option<String>,
+    },
+    /// The record would put back a value no deletion svcctl made could have recorded.
+    Implausible {
+        column: &'static str,
+        value: String,
+        deleted_at: String,
+    },
 }
 
 /// One row of the restore plan: what is on record, and the verdict.
@@ -97,6 +112,8 @@ pub(crate) enum Nothing {
         log: PathBuf,
         database: String,
     },
+    /// The audit log does not exist (and was not created).
+    NoLog { log: PathBuf },
     /// Every row of the deletion was already restored, by these restores.
     AlreadyRestored {
         txn: String,
@@ -112,6 +129,8 @@ pub(crate) struct Plan {
     pub services: Vec<Restorable<DeletedService>>,
     pub clusters: Vec<Restorable<DeletedCluster>>,
     pub nothing: Option<Nothing>,
+    /// Lines of the log skipped as torn, for a warning.
+    pub skipped: Vec<Skipped>,
 }
 
 impl Plan {
@@ -131,26 +150,39 @@ impl Plan {
     }
 }
 
-/// The restore plan for `sel` among the audit log's `lines` (read from `log`, those of
-/// `database` only): the deletion on record, each of its rows judged against the database.
+/// The restore plan for `sel` in the audit log `audit` (read from `log`; the records of the
+/// database named `database` and identified as `identity` only): the deletion on record, each
+/// of its rows judged against the database. A record written on another database, or with no
+/// identity, is refused (exit 2).
 pub(crate) async fn build(
     db: &mut Db,
-    lines: &[Line],
+    audit: &Log,
     log: &Path,
     database: &str,
+    identity: &Identity,
     sel: &Selector,
 ) -> Result<Plan> {
-    let deletion = match find(lines, log, database, sel)? {
-        Ok(d) => d,
-        Err(nothing) => {
-            return Ok(Plan {
-                txn: String::new(),
-                services: Vec::new(),
-                clusters: Vec::new(),
-                nothing: Some(nothing),
-            });
-        }
+    let lines = &audit.lines;
+    let nothing = |nothing| Plan {
+        txn: String::new(),
+        services: Vec::new(),
+        clusters: Vec::new(),
+        nothing: Some(nothing),
+        skipped: audit.skipped.clone(),
     };
+    if audit.missing {
+        return Ok(nothing(Nothing::NoLog {
+            log: log.to_path_buf(),
+        }));
+    }
+    if let Selector::Txn(t) = sel {
+        audit::check_origin(lines, t, identity, log)?;
+    }
+    let deletion = match find(lines, log, database, identity, sel)? {
+        Ok(d) => d,
+        Err(n) => return Ok(nothing(n)),
+    };
+    audit::check_origin(lines, &deletion.txn, identity, log)?;
     let ids: Vec<i64> = deletion.services.iter().map(|s| s.record.id).collect();
     let current = services::by_ids(db, &ids).await?;
     let hosts: Vec<HostPattern> = deletion
@@ -178,31 +210,31 @@ pub(crate) async fn build(
         )
     };
     let d = db.dialect;
-    Ok(judge(
+    let mut plan = judge(
         deletion,
         &current,
         &live,
         &current_clusters,
         &live_clusters,
         |t| d.timestamp(t),
-    ))
+    );
+    plan.skipped = audit.skipped.clone();
+    Ok(plan)
 }
 
-/// Finds the deletion `sel` names among `lines` (those of `database` only) and narrows it to
-/// the rows no later restore already put back; `Err(Nothing)` inside when there is none. A
-/// record that lacks what a restore needs is an error.
+/// Finds the deletion `sel` names among `lines` (those of this database only: `audit::belongs`)
+/// and narrows it to the rows no later restore already put back; `Err(Nothing)` inside when
+/// there is none. A record that lacks what a restore needs is an error naming its line (exit 1).
 pub(crate) fn find(
     lines: &[Line],
     log: &Path,
     database: &str,
+    identity: &Identity,
     sel: &Selector,
-) -> Result<Result<Deletion, Nothing>, Failure> {
-    let rolled_back: BTreeSet<&str> = lines
-        .iter()
-        .filter(|l| l.event == Event::RolledBack)
-        .map(|l| l.txn.as_str())
-        .collect();
-    let ours = |l: &&Line| l.detail.database == database && !rolled_back.contains(l.txn.as_str());
+) -> Result<Result<Deletion, Nothing>> {
+    let rolled_back = audit::rolled_back(lines);
+    let ours =
+        |l: &&Line| audit::belongs(l, database, identity) && !rolled_back.contains(l.txn.as_str());
     let is_delete = |l: &Line| {
         matches!(
             l.event,
@@ -273,11 +305,13 @@ pub(crate) fn find(
             restore_txns.push(l.txn.clone());
         }
     }
-    let bad = |what: &str| {
-        Failure::Usage(format!(
-            "the audit record of deletion {txn} lacks {what}; it was not written by svcctl as \
-             it stands: restore by hand from the record"
-        ))
+    let bad = |l: &Line, what: &str| {
+        anyhow!(
+            "the audit log {} line {}, of deletion {txn}, lacks {what}; it was not written by \
+             svcctl as it stands: restore by hand from the record",
+            log.display(),
+            l.at
+        )
     };
     let mut services = Vec::new();
     let mut clusters = Vec::new();
@@ -291,7 +325,7 @@ pub(crate) fn find(
             .as_ref()
             .and_then(|s| s.deleted_at.as_deref())
             .map_or_else(|| recorded_instant(&l.time), parse_time)
-            .ok_or_else(|| bad("a readable deleted_at"))?;
+            .ok_or_else(|| bad(l, "a readable deleted_at"))?;
         match (l.event, &l.detail.service, &l.detail.cluster) {
             (Event::ServiceSoftDeleted, Some(s), _) => {
                 if let Selector::Host { host, binary } = sel
@@ -308,7 +342,7 @@ pub(crate) fn find(
                 services.push(DeletedService {
                     record: s.clone(),
                     deleted_at,
-                    updated_at: time_field(&s.updated_at).map_err(|_| bad("updated_at"))?,
+                    updated_at: time_field(&s.updated_at).map_err(|_| bad(l, "updated_at"))?,
                 });
             }
             (Event::ClusterSoftDeleted, _, Some(c)) => {
@@ -318,10 +352,10 @@ pub(crate) fn find(
                 clusters.push(DeletedCluster {
                     record: c.clone(),
                     deleted_at,
-                    updated_at: time_field(&c.updated_at).map_err(|_| bad("updated_at"))?,
+                    updated_at: time_field(&c.updated_at).map_err(|_| bad(l, "updated_at"))?,
                 });
             }
-            _ => return Err(bad("the row it deleted")),
+            _ => return Err(bad(l, "the row it deleted")),
         }
     }
     // Narrowed to a host: only the clusters of the services restored come back.
@@ -419,10 +453,12 @@ impl Current for ClusterRow {
 }
 
 /// The verdict on each of `deleted` (id and `deleted_at` as written by `on_record`), given the
-/// rows with those ids now (`current`) and the live rows that may be their twins (`live`).
+/// rows with those ids now (`current`) and the live rows that may be their twins (`live`);
+/// `check` holds the record to the row first (`check_service`, `check_cluster`).
 fn judge_all<D, R: Current>(
     deleted: Vec<D>,
     on_record: impl Fn(&D) -> (i64, NaiveDateTime),
+    check: impl Fn(&D, &R, &dyn Fn(NaiveDateTime) -> String) -> Option<Refusal>,
     current: &[R],
     live: &[R],
     stored: &impl Fn(NaiveDateTime) -> String,
@@ -439,7 +475,9 @@ fn judge_all<D, R: Current>(
                     .find(|l| l.id() != row.id() && l.same(row))
                     .map(|l| l.id())
             };
-            let refusal = verdict(row.map(Current::deleted), wrote, twin, stored);
+            let refusal = row
+                .and_then(|r| check(&d, r, stored))
+                .or_else(|| verdict(row.map(Current::deleted), wrote, twin, stored));
             Restorable {
                 deleted: d,
                 refusal,
@@ -464,6 +502,7 @@ pub(crate) fn judge(
         services: judge_all(
             deletion.services,
             |d| (d.record.id, d.deleted_at),
+            check_service,
             current,
             live_services,
             &stored,
@@ -472,6 +511,7 @@ pub(crate) fn judge(
             judge_all(
                 deletion.clusters,
                 |d| (d.record.id, d.deleted_at),
+                check_cluster,
                 current_clusters,
                 live_clusters,
                 &stored,
@@ -479,6 +519,7 @@ pub(crate) fn judge(
             current_clusters,
         ),
         nothing: None,
+        skipped: Vec::new(),
     }
 }
 
@@ -521,4 +562,56 @@ fn cluster_states(
         }
     }
     clusters
+}
+
+/// A record is this row's only when every identifying column it names is the row's: the id
+/// alone would let a record naming `decoy@x` restore whatever row has that id.
+fn mismatch(column: &'static str, recorded: Option<&str>, actual: Option<&str>) -> Option<Refusal> {
+    (recorded != actual).then(|| Refusal::Mismatch {
+        column,
+        recorded: recorded.map(String::from),
+        actual: actual.map(String::from),
+    })
+}
+
+/// What the restore would put back must be what a deletion could have recorded: a heartbeat
+/// before the deletion (one after it, up to 9999-12-31, would make the service look up).
+fn implausible(
+    updated_at: Option<NaiveDateTime>,
+    deleted_at: NaiveDateTime,
+    stored: &dyn Fn(NaiveDateTime) -> String,
+) -> Option<Refusal> {
+    updated_at
+        .filter(|u| *u > deleted_at)
+        .map(|u| Refusal::Implausible {
+            column: "updated_at",
+            value: stored(u),
+            deleted_at: stored(deleted_at),
+        })
+}
+
+/// A service's record held to the row with its id: host, binary and uuid as recorded, and a
+/// plausible heartbeat to put back.
+fn check_service(
+    d: &DeletedService,
+    row: &ServiceRow,
+    stored: &dyn Fn(NaiveDateTime) -> String,
+) -> Option<Refusal> {
+    let r = &d.record;
+    mismatch("host", r.host.as_deref(), row.host.as_deref())
+        .or_else(|| mismatch("binary", r.binary.as_deref(), row.binary.as_deref()))
+        .or_else(|| mismatch("uuid", r.uuid.as_deref(), row.uuid.as_deref()))
+        .or_else(|| implausible(d.updated_at, d.deleted_at, stored))
+}
+
+/// A cluster's record held to the row with its id: name and binary as recorded.
+fn check_cluster(
+    d: &DeletedCluster,
+    row: &ClusterRow,
+    stored: &dyn Fn(NaiveDateTime) -> String,
+) -> Option<Refusal> {
+    let r = &d.record;
+    mismatch("name", Some(&r.name), Some(&row.name))
+        .or_else(|| mismatch("binary", Some(&r.binary), Some(&row.binary)))
+        .or_else(|| implausible(d.updated_at, d.deleted_at, stored))
 }

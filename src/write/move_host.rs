@@ -48,6 +48,8 @@ pub(crate) enum NotMoved {
     HostChanged(String),
     /// It became busy since the plan.
     Busy(Busy),
+    /// Its service uuid or cluster is no longer what the undo's record says.
+    PlacementChanged,
     /// The target service went down or away since the plan.
     TargetGone,
 }
@@ -167,6 +169,7 @@ impl MoveHost<'_> {
             s.push_bind(uuid.as_str()).push(")");
             parts.push(s);
         }
+        parts.extend(self.as_recorded(m, d));
         if self.schema.has(t, "status") {
             let mut s = Stmt::new("(status IS NULL OR status NOT IN (");
             s.push_list(busy_statuses(t).iter().copied()).push("))");
@@ -181,6 +184,28 @@ impl MoveHost<'_> {
             parts.push(self.target_guard(target.service.row.id, d));
         }
         Stmt::join(&parts, " AND ")
+    }
+}
+
+impl MoveHost<'_> {
+    /// An undo moves a row back only while it is exactly where its record says the move put it:
+    /// its service uuid and cluster too, not only its host (the plan checked them; this holds
+    /// them until COMMIT).
+    fn as_recorded(&self, m: &Move, d: Dialect) -> Vec<Stmt> {
+        if self.plan.undo_of.is_none() {
+            return Vec::new();
+        }
+        [
+            ("service_uuid", m.old.service_uuid.as_deref()),
+            ("cluster_name", m.old.cluster_name.as_deref()),
+        ]
+        .into_iter()
+        .filter(|(col, _)| self.schema.has(m.table, col))
+        .map(|(col, v)| match v {
+            Some(v) => d.eq_exact_value(col, v),
+            None => Stmt::new(format!("{col} IS NULL")),
+        })
+        .collect()
     }
 }
 
@@ -318,6 +343,9 @@ fn why_not(m: &Move, row: Option<&HostedRow>) -> NotMoved {
     };
     if row.host != m.old.host {
         return NotMoved::HostChanged(row.host().to_string());
+    }
+    if row.service_uuid != m.old.service_uuid || row.cluster_name != m.old.cluster_name {
+        return NotMoved::PlacementChanged;
     }
     if let Some(why) = busy(m.table, row) {
         return NotMoved::Busy(why);

@@ -2,7 +2,8 @@
 //! `updated_at` as the deletion's audit line recorded it, for services and for the clusters the
 //! same transaction soft-deleted (`race_preventer = 0` again). Each UPDATE's WHERE clause holds
 //! the plan's conditions: the row is still exactly as the deletion left it (its `deleted_at` is
-//! the one svcctl wrote) and no live row exists for the same service (cluster) again. Any row
+//! the one svcctl wrote), it is the row the record names (host, binary and uuid; a cluster's
+//! name and binary), and no live row exists for the same service (cluster) again. Any row
 //! that fails them rolls the whole restore back: exit 3, nothing changed.
 
 use anyhow::Result;
@@ -71,8 +72,24 @@ fn no_live_twin(d: Dialect, table: &str, cols: &[&str]) -> String {
     )
 }
 
+/// `AND col = value` (exactly; `IS NULL` for None) for each identifying column the record
+/// names: the row with the recorded id is restored only if it is the row the record describes.
+fn as_recorded(d: Dialect, cols: &[(&str, Option<&str>)]) -> Stmt {
+    let mut s = Stmt::default();
+    for (col, value) in cols {
+        s.push(" AND ");
+        match value {
+            Some(v) => s.push_stmt(&d.eq_exact_value(col, *v)),
+            None => s.push(&format!("{col} IS NULL")),
+        };
+    }
+    s
+}
+
 /// `UPDATE <table> SET deleted = 0, deleted_at = NULL, updated_at = <as before><extra>
-/// WHERE id = ? AND deleted = 1 AND deleted_at = <as written> AND <no live twin>`.
+/// WHERE id = ? AND deleted = 1 AND deleted_at = <as written> AND <as recorded> AND <no live
+/// twin>`.
+#[allow(clippy::too_many_arguments)]
 fn update(
     d: Dialect,
     table: &str,
@@ -81,6 +98,7 @@ fn update(
     id: i64,
     deleted_at: chrono::NaiveDateTime,
     updated_at: Option<chrono::NaiveDateTime>,
+    recorded: &[(&str, Option<&str>)],
 ) -> Stmt {
     let mut s = Stmt::new(format!(
         "UPDATE {table} SET deleted = 0, deleted_at = NULL, updated_at = "
@@ -94,6 +112,7 @@ fn update(
         .push_bind(id)
         .push(" AND deleted = 1 AND deleted_at = ")
         .push_bind(deleted_at)
+        .push_stmt(&as_recorded(d, recorded))
         .push(" AND ")
         .push(&no_live_twin(d, table, twin_cols));
     s
@@ -156,7 +175,16 @@ impl Change for Restore<'_> {
             tx.lock_services(&ids).await?
         };
         let mut out = Restored::default();
+        let with_uuid = tx.schema().has("services", "uuid");
         for s in services {
+            let r = &s.record;
+            let mut recorded = vec![
+                ("host", r.host.as_deref()),
+                ("`binary`", r.binary.as_deref()),
+            ];
+            if with_uuid {
+                recorded.push(("uuid", r.uuid.as_deref()));
+            }
             let n = tx
                 .execute(&update(
                     d,
@@ -166,6 +194,7 @@ impl Change for Restore<'_> {
                     s.record.id,
                     s.deleted_at,
                     s.updated_at,
+                    &recorded,
                 ))
                 .await?;
             match (n, before.iter().find(|r| r.id == s.record.id)) {
@@ -194,6 +223,10 @@ impl Change for Restore<'_> {
                 c.record.id,
                 c.deleted_at,
                 c.updated_at,
+                &[
+                    ("name", Some(c.record.name.as_str())),
+                    ("`binary`", Some(c.record.binary.as_str())),
+                ],
             );
             stmt.push(" AND ")
                 .push_stmt(&cluster_state(d, tx.schema(), &c.record));

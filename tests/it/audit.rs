@@ -21,7 +21,6 @@ both_backends!(
         for args in [
             &["service", "delete", "--host", "node02", "--yes"][..],
             &["service", "purge", "--older-than", "0", "--yes"],
-            &["service", "restore", "--host", "node02", "--yes"],
             &[
                 "cluster",
                 "remove",
@@ -45,6 +44,26 @@ both_backends!(
             );
             assert_eq!(db.fingerprint(), before);
         }
+        // A restore acts on what the log holds: none there is nothing to restore (exit 4),
+        // and reading it creates nothing.
+        let run = Svcctl::new()
+            .config(&db.conf("node01", ""))
+            .run(&[
+                "service",
+                "restore",
+                "--host",
+                "node02",
+                "--yes",
+                "--audit-log",
+                bad,
+            ])
+            .code(4);
+        assert!(
+            run.error_line().contains(bad) && run.error_line().contains("does not exist"),
+            "{}",
+            run.stderr
+        );
+        assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
         // --dry-run writes nothing, so needs no log.
         Svcctl::new()
             .config(&db.conf("node01", ""))

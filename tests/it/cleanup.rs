@@ -420,9 +420,15 @@ fn no_permission_to_signal_changes_nothing() {
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
     }
     let before = db.fingerprint();
+    // The log's directory: nobody's own, as svcctl requires of a log's directory (one everyone
+    // can write, like the database's here, is refused).
+    let logs = db.dir.path().join("logs");
+    std::fs::create_dir(&logs).unwrap();
+    std::fs::set_permissions(&logs, std::fs::Permissions::from_mode(0o700)).unwrap();
+    nix::unistd::chown(&logs, Some(nix::unistd::Uid::from_raw(65534)), None).unwrap();
     let svcctl = crate::harness::Svcctl::new()
         .config(&conf)
-        .audit_log(&db.audit_path());
+        .audit_log(&logs.join("audit.jsonl"));
     let inner = svcctl.command(&["backend", "cleanup", "0e0e0e0e-0005", "--yes"]);
     let mut cmd = Command::new("setpriv");
     cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups"])

@@ -8,6 +8,8 @@
 mod harness;
 
 mod audit;
+mod audit_file;
+mod bad_rows;
 mod check;
 mod cinder_parity;
 mod cleanup;
@@ -18,8 +20,10 @@ mod decommission;
 mod delete;
 mod demo;
 mod faults;
+mod forged_records;
 mod generate;
 mod help;
+mod hostile_values;
 mod list;
 mod malformed_inputs;
 mod migrations;

@@ -314,11 +314,14 @@ both_backends!(rolled_back_and_damaged_audit_lines, Schema::Cinder, |db| {
     setup_and_delete(&db, "node02");
     let good = std::fs::read_to_string(db.audit_path()).unwrap();
     let txn = txns(&db, "delete")[0].clone();
-    // Rewrite history: the same transaction, marked rolled back.
+    // Rewrite history: the same transaction, marked rolled back as svcctl's runner marks it
+    // (after the record, by the same user on the same host and database).
+    let first: Value = serde_json::from_str(good.lines().next().unwrap()).unwrap();
     let rolled = format!(
         "{good}{}\n",
         serde_json::json!({"action": "rolled_back", "event": "rolled_back", "txn": txn,
-            "time": "2026-01-01T00:00:00.000000Z", "user": "u", "hostname": "h",
+            "time": first["time"], "user": first["user"], "hostname": first["hostname"],
+            "database": first["database"], "db_identity": first["db_identity"],
             "error": "test"})
     );
     std::fs::write(db.audit_path(), &rolled).unwrap();
@@ -334,10 +337,31 @@ both_backends!(rolled_back_and_damaged_audit_lines, Schema::Cinder, |db| {
         .code(4);
     assert!(run.error_line().contains("node02"), "{}", run.stderr);
     assert_eq!(db.fingerprint(), before);
-    // A truncated last line, and a line whose service id was edited into text.
-    for damaged in [
+    // A truncated last line (a write that did not finish) is skipped with a warning naming
+    // the file and line; the records before it stand.
+    std::fs::write(
+        db.audit_path(),
         format!("{good}{}", &good[..good.len() / 3]),
+    )
+    .unwrap();
+    let n = good.lines().count() + 1;
+    let run = db
+        .audited()
+        .run(&["service", "restore", "--txn", &txn, "--dry-run"])
+        .code(0);
+    assert!(
+        run.stderr.contains(&format!(
+            "warning: the audit log {} line {n} has no newline at its end",
+            db.audit_path().display()
+        )),
+        "{}",
+        run.stderr
+    );
+    // A line whose service id was edited into text, and a line of zeros (as /dev/full
+    // gives): exit 1, naming the file and line.
+    for damaged in [
         good.replacen("\"id\":3", "\"id\":\"three\"", 1),
+        format!("{good}\0\0\0\n"),
     ] {
         std::fs::write(db.audit_path(), &damaged).unwrap();
         let run = db
@@ -356,7 +380,9 @@ both_backends!(rolled_back_and_damaged_audit_lines, Schema::Cinder, |db| {
     }
 });
 
-// A restore only ever reads deletions of the database it is pointed at.
+// A restore only ever acts on deletions of the database it is pointed at: a record of another
+// database (its db_identity) is refused by --txn, naming both (exit 2), and not found by
+// --host (exit 4). (tests/it/forged_records.rs has the rest.)
 both_backends!(restore_ignores_other_databases, Schema::Cinder, |db| {
     let txn = setup_and_delete(&db, "node02");
     let text = std::fs::read_to_string(db.audit_path()).unwrap();
@@ -365,13 +391,25 @@ both_backends!(restore_ignores_other_databases, Schema::Cinder, |db| {
         .map(|l| {
             let mut v: Value = serde_json::from_str(l).unwrap();
             v["database"] = "sqlite:////somewhere/else.sqlite".into();
+            v["db_identity"] = serde_json::json!({"backend": "sqlite",
+                "path": "/somewhere/else.sqlite", "device": 1, "inode": 2});
             format!("{v}\n")
         })
         .collect();
     std::fs::write(db.audit_path(), elsewhere).unwrap();
     let before = db.fingerprint();
-    db.audited()
+    let run = db
+        .audited()
         .run(&["service", "restore", "--txn", &txn, "--yes"])
+        .code(2);
+    assert!(
+        run.error_line().contains("/somewhere/else.sqlite")
+            && run.error_line().contains("another database's record"),
+        "{}",
+        run.stderr
+    );
+    db.audited()
+        .run(&["service", "restore", "--host", "node02", "--yes"])
         .code(4);
     assert_eq!(db.fingerprint(), before);
 });

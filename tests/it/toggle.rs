@@ -159,12 +159,12 @@ both_backends!(bad_reasons_are_usage_errors, Schema::Cinder, |db| {
     nodes(&db);
     let before = db.fingerprint();
     for (reason, says) in [
-        ("", "empty or only blanks"),
-        ("   ", "empty or only blanks"),
-        ("\t", "control character"),
-        ("RMA\n4711", "control character"),
-        ("RMA\u{1b}[31m", "control character"),
-        (&"x".repeat(256), "at most 255"),
+        ("", "is empty"),
+        ("   ", "only blanks"),
+        ("\t", "only blanks"),
+        ("RMA\n4711", "control or invisible character"),
+        ("RMA\u{1b}[31m", "control or invisible character"),
+        (&"x".repeat(256), "longer than the 255"),
     ] {
         let run = disable_lvm(&db, reason, &["--yes"], 2);
         assert!(
@@ -270,7 +270,11 @@ both_backends!(refusals_change_nothing, Schema::Cinder, |db| {
         .json();
     let long = "x".repeat(256);
     let run = disable_lvm(&db, &long, &["--yes"], 2);
-    assert!(run.error_line().contains("at most 255"), "{}", run.stderr);
+    assert!(
+        run.error_line().contains("longer than the 255"),
+        "{}",
+        run.stderr
+    );
     disable_lvm(&db, "x", &[], 2);
     let v = disable_lvm(&db, "x", &["--dry-run", "-f", "json"], 0).json();
     assert_eq!(v["dry_run"], true);
