@@ -18,12 +18,17 @@ const EXIT_CODES: &str = "\
 Exit codes:
   0    success (with --missing-ok, also: nothing left to do)
   1    runtime or database error (unreachable, access denied, a failed statement, an audit log
-       that cannot be written)
+       that cannot be written); --timeout ran out (a stdout nobody reads included)
   2    usage or configuration error (bad flag, config file, option, URL; no terminal to ask at)
   3    refused by a safety check (a service is up or in use) or at the prompt; nothing changed
   4    nothing matched (no live service for the hosts or backend given; nothing left to restore,
        purge or move)
-  130  interrupted (Ctrl-C); nothing half-written
+  5    outcome unknown: a COMMIT was sent and svcctl could not learn whether it landed; the
+       audit log leaves it unconfirmed and the message says how to check it
+  6    stopped (SIGINT, SIGTERM, --timeout) after a transaction had committed: it stands,
+       confirmed in the audit log; the rest was not done
+  130  interrupted by SIGINT (Ctrl-C); nothing was changed
+  143  terminated by SIGTERM; nothing was changed
 
 Ranges: --timeout more than 0 up to 31536000 seconds (a year); --max-retries -1 (forever) to
 2147483647; [DEFAULT] service_down_time 1 to 315360000 seconds (10 years); [database]
@@ -62,7 +67,7 @@ pub(crate) struct GlobalArgs {
     #[arg(long, value_name = "N", global = true, allow_negative_numbers = true, help_heading = GLOBAL,
           value_parser = clap::value_parser!(i64).range(-1..=crate::limits::MAX_RETRIES))]
     pub(crate) max_retries: Option<i64>,
-    /// Give up after this many seconds in all (connecting, waiting, writing), up to 31536000 (a year); exit 1
+    /// Give up after this many seconds in all (connecting, waiting, writing output), up to 31536000 (a year); exit 1 (6 once a change committed; a COMMIT in flight is still waited for, up to 5 s, then checked)
     #[arg(long, value_name = "SECONDS", global = true, allow_negative_numbers = true,
           value_parser = crate::limits::timeout, help_heading = GLOBAL)]
     pub(crate) timeout: Option<f64>,

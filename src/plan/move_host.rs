@@ -9,7 +9,8 @@ use anyhow::Result;
 use chrono::NaiveDateTime;
 
 use super::{Decision, plan_now};
-use crate::audit::{self, Action, Event, Line, Placement};
+use crate::audit::transactions::Outcomes;
+use crate::audit::{self, Action, Line, Placement};
 use crate::db::Db;
 use crate::db::hosted::{self, HostedRow};
 use crate::db::services::{self, ServiceFilter};
@@ -114,7 +115,11 @@ pub(crate) async fn plan(
         Asked::Move { from, to, force } => {
             build(db, kind, from, to, *force, plan_now(), service_down_time).await
         }
-        Asked::Undo { txn } => Ok(undo(&audit::read(log)?, txn, kind)),
+        Asked::Undo { txn } => {
+            let lines = audit::read(log)?;
+            let outcomes = checked(db, &lines, txn, log).await?;
+            Ok(undo(&lines, txn, kind, &outcomes))
+        }
     }
 }
 
@@ -369,13 +374,35 @@ pub(crate) async fn build(
     Ok(plan)
 }
 
+/// What the audit log says of move `txn`, and, when it is unconfirmed, what the database says
+/// (`Outcomes::resolve`): a move the database never saw is never undone, and one svcctl cannot
+/// tell about is an error (exit 5) naming what to check.
+async fn checked(db: &mut Db, lines: &[Line], txn: &str, log: &Path) -> Result<Outcomes> {
+    let mut outcomes = Outcomes::of_log(lines);
+    let moved: Vec<&Line> = lines
+        .iter()
+        .filter(|l| l.txn == txn && l.event.action() == Action::Move)
+        .collect();
+    if !moved.is_empty() {
+        outcomes.resolve(db, txn, &moved).await?;
+    }
+    if let Some(why) = outcomes.unknown(txn) {
+        return Err(Failure::OutcomeUnknown(format!(
+            "move {txn} in the audit log {} was never confirmed, and svcctl cannot tell whether \
+             it committed: {why}; nothing was changed",
+            log.display()
+        ))
+        .into());
+    }
+    Ok(outcomes)
+}
+
 /// The undo of transaction `txn` among the audit log's `lines`: the rows of `kind` it moved,
 /// from where it put them back to where they were. Only rows still where the move left them go
-/// back (the write's WHERE clause checks). Nothing when the transaction rolled back.
-pub(crate) fn undo(lines: &[Line], txn: &str, kind: Kind) -> Plan {
-    let rolled_back = lines
-        .iter()
-        .any(|l| l.txn == txn && l.event == Event::RolledBack);
+/// back (the write's WHERE clause checks). Nothing when the transaction did not commit
+/// (`outcomes`: rolled back, or checked and not in the database).
+pub(crate) fn undo(lines: &[Line], txn: &str, kind: Kind, outcomes: &Outcomes) -> Plan {
+    let rolled_back = outcomes.landed(txn) == Some(false);
     let moved: Vec<&Line> = lines
         .iter()
         .filter(|l| !rolled_back && l.txn == txn && l.event.action() == Action::Move)

@@ -10,6 +10,7 @@ use anyhow::Result;
 use chrono::NaiveDateTime;
 
 use super::Decision;
+use crate::audit::transactions::Outcomes;
 use crate::audit::{Action, ClusterRecord, Event, Line, ServiceRecord, parse_time};
 use crate::db::Db;
 use crate::db::clusters::{self, ClusterRow};
@@ -52,6 +53,8 @@ pub(crate) struct Deletion {
     pub txn: String,
     pub services: Vec<DeletedService>,
     pub clusters: Vec<DeletedCluster>,
+    /// The restores that already put back some of its rows.
+    pub restored_by: Vec<String>,
 }
 
 /// Why a row cannot be restored.
@@ -79,7 +82,8 @@ pub(crate) struct Restorable<T> {
 /// Why there is nothing to restore.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Nothing {
-    /// The transaction named rolled back: it deleted nothing.
+    /// The transaction named rolled back (or, never confirmed, is not in the database): it
+    /// deleted nothing.
     RolledBack { txn: String },
     /// No deletion with that txn in the log, for this database.
     NoSuchTxn {
@@ -137,7 +141,7 @@ pub(crate) async fn build(
     database: &str,
     sel: &Selector,
 ) -> Result<Plan> {
-    let deletion = match find(lines, log, database, sel)? {
+    let deletion = match settle(db, lines, log, database, sel).await? {
         Ok(d) => d,
         Err(nothing) => {
             return Ok(Plan {
@@ -185,20 +189,80 @@ pub(crate) async fn build(
     ))
 }
 
-/// Finds the deletion `sel` names among `lines` (those of `database` only) and narrows it to
-/// the rows no later restore already put back; `Err(Nothing)` inside when there is none. A
-/// record that lacks what a restore needs is an error.
-pub(crate) fn find(
+/// `find`, once every unconfirmed transaction its answer rests on (the deletion, and the
+/// restores that narrowed it) was checked against the database (`Outcomes::resolve`), so that
+/// a deletion or a restore the log holds but the database never saw is never acted on. An
+/// unconfirmed restore svcctl cannot tell about counts as not done (the restore's own WHERE
+/// clauses judge those rows); a deletion it cannot tell about is an error (exit 5) naming what
+/// to check.
+async fn settle(
+    db: &mut Db,
     lines: &[Line],
     log: &Path,
     database: &str,
     sel: &Selector,
+) -> Result<Result<Deletion, Nothing>> {
+    let mut outcomes = Outcomes::of_log(lines);
+    let of = |txn: &str| -> Vec<&Line> {
+        lines
+            .iter()
+            .filter(|l| l.txn == txn && l.detail.database == database)
+            .collect()
+    };
+    loop {
+        let found = find(lines, &outcomes, log, database, sel)?;
+        let (txn, by, rows) = match &found {
+            Ok(d) => (d.txn.clone(), &d.restored_by, Some(d)),
+            Err(Nothing::AlreadyRestored { txn, by, .. }) => (txn.clone(), by, None),
+            Err(_) => return Ok(found),
+        };
+        // The restores first: what they put back is not the deletion's to show.
+        if let Some(r) = by.iter().find(|r| outcomes.is_open(r)).cloned() {
+            outcomes.resolve(db, &r, &of(&r)).await?;
+            outcomes.unknown_as_not_landed(&r);
+            continue;
+        }
+        // Everything put back by restores that landed: the deletion landed too.
+        let Some(d) = rows else { return Ok(found) };
+        if outcomes.is_open(&txn) {
+            let services: BTreeSet<i64> = d.services.iter().map(|s| s.record.id).collect();
+            let clusters: BTreeSet<i64> = d.clusters.iter().map(|c| c.record.id).collect();
+            let left: Vec<&Line> = of(&txn)
+                .into_iter()
+                .filter(|l| match (&l.detail.service, &l.detail.cluster) {
+                    (Some(s), _) => services.contains(&s.id),
+                    (_, Some(c)) => clusters.contains(&c.id),
+                    _ => false,
+                })
+                .collect();
+            outcomes.resolve(db, &txn, &left).await?;
+            continue;
+        }
+        if let Some(why) = outcomes.unknown(&txn) {
+            return Err(Failure::OutcomeUnknown(format!(
+                "deletion {txn} in the audit log {} was never confirmed, and svcctl cannot tell \
+                 whether it committed: {why}; nothing was changed",
+                log.display()
+            ))
+            .into());
+        }
+        return Ok(found);
+    }
+}
+
+/// Finds the deletion `sel` names among `lines` (those of `database` only) and narrows it to
+/// the rows no later restore already put back; `Err(Nothing)` inside when there is none. A
+/// record that lacks what a restore needs is an error. Transactions that did not commit
+/// (`outcomes`: rolled back, or checked and not in the database) count for nothing; `settle`
+/// checks the unconfirmed ones the answer rests on.
+pub(crate) fn find(
+    lines: &[Line],
+    outcomes: &Outcomes,
+    log: &Path,
+    database: &str,
+    sel: &Selector,
 ) -> Result<Result<Deletion, Nothing>, Failure> {
-    let rolled_back: BTreeSet<&str> = lines
-        .iter()
-        .filter(|l| l.event == Event::RolledBack)
-        .map(|l| l.txn.as_str())
-        .collect();
+    let rolled_back = outcomes.not_landed();
     let ours = |l: &&Line| l.detail.database == database && !rolled_back.contains(l.txn.as_str());
     let is_delete = |l: &Line| {
         matches!(
@@ -342,6 +406,7 @@ pub(crate) fn find(
         txn,
         services,
         clusters,
+        restored_by: restore_txns,
     }))
 }
 

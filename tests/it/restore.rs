@@ -314,9 +314,14 @@ both_backends!(rolled_back_and_damaged_audit_lines, Schema::Cinder, |db| {
     setup_and_delete(&db, "node02");
     let good = std::fs::read_to_string(db.audit_path()).unwrap();
     let txn = txns(&db, "delete")[0].clone();
-    // Rewrite history: the same transaction, marked rolled back.
+    // Rewrite history: the same transaction, marked rolled back instead of committed.
+    let unconfirmed: String = good
+        .lines()
+        .filter(|l| !l.contains("\"event\":\"committed\""))
+        .map(|l| format!("{l}\n"))
+        .collect();
     let rolled = format!(
-        "{good}{}\n",
+        "{unconfirmed}{}\n",
         serde_json::json!({"action": "rolled_back", "event": "rolled_back", "txn": txn,
             "time": "2026-01-01T00:00:00.000000Z", "user": "u", "hostname": "h",
             "error": "test"})

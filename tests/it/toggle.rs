@@ -59,7 +59,7 @@ both_backends!(disable_and_enable_like_cinder, Schema::Cinder, |db| {
         Some("0"),
         "node01 untouched"
     );
-    let audit = db.audit_lines();
+    let audit = db.audit_rows();
     assert_eq!(audit.len(), 2);
     assert_eq!(audit[0]["event"], "service_disabled");
     assert_eq!(
@@ -82,7 +82,7 @@ both_backends!(disable_and_enable_like_cinder, Schema::Cinder, |db| {
         db.service_row(2).disabled_reason.as_deref(),
         Some("RMA 4711")
     );
-    assert_eq!(db.audit_lines().len(), 2);
+    assert_eq!(db.audit_rows().len(), 2);
 
     let v = db
         .audited()
@@ -102,7 +102,7 @@ both_backends!(disable_and_enable_like_cinder, Schema::Cinder, |db| {
     assert_eq!(s.disabled.as_deref(), Some("0"));
     assert_eq!(s.disabled_reason, None, "enable clears the reason");
     assert_eq!(s.updated_at, heartbeat);
-    assert_eq!(db.audit_lines()[2]["event"], "service_enabled");
+    assert_eq!(db.audit_rows()[2]["event"], "service_enabled");
     // The listing shows it as Cinder's would.
     let list = db
         .svcctl()
@@ -183,7 +183,7 @@ both_backends!(disabled_meanwhile_keeps_its_reason, Schema::Cinder, |db| {
     assert_eq!(ids(&v, "unchanged"), [3]);
     assert_eq!(db.service_row(3).disabled_reason.as_deref(), Some("theirs"));
     assert_eq!(db.service_row(2).disabled_reason.as_deref(), Some("ours"));
-    assert_eq!(db.audit_lines().len(), 1);
+    assert_eq!(db.audit_rows().len(), 1);
 });
 
 // Deleted by someone else between plan and write: all or nothing, the whole disable is rolled
