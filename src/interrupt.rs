@@ -313,7 +313,7 @@ pub(crate) fn conclude(result: Result<()>) -> Result<()> {
         return Err(err);
     }
     let st = state();
-    let timed_out = crate::term::timed_out(&err);
+    let timed_out = crate::term::timed_out();
     let Some(cause) = st.cause.or(timed_out.map(Cause::Timeout)) else {
         return Err(err);
     };

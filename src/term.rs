@@ -205,16 +205,15 @@ impl fmt::Display for Woken {
 
 impl std::error::Error for Woken {}
 
-/// `--timeout`'s length when `err` is a write that ran into its deadline.
-pub(crate) fn timed_out(err: &anyhow::Error) -> Option<f64> {
-    err.chain().find_map(|e| {
-        let t = e.downcast_ref::<TimedOut>().or_else(|| {
-            e.downcast_ref::<io::Error>()?
-                .get_ref()?
-                .downcast_ref::<TimedOut>()
-        })?;
-        Some(t.secs)
-    })
+/// Set once a write to stdout ran into the deadline.
+static TIMED_OUT: AtomicBool = AtomicBool::new(false);
+
+/// `--timeout`'s length, once a write to stdout ran into its deadline (whatever wrapped the
+/// error on its way up: serde_json, for one, keeps only its text).
+pub(crate) fn timed_out() -> Option<f64> {
+    TIMED_OUT
+        .load(Ordering::Relaxed)
+        .then(|| DEADLINE.get().map_or(0.0, |(_, s)| *s))
 }
 
 /// The most written at once to a pipe, socket or terminal: a pipe with room for one write
@@ -278,6 +277,7 @@ fn write_within(stream: Stream, buf: &[u8], by: Option<Instant>) -> io::Result<u
             Err(e) => return Err(e.into()),
             Ok(0) if stream == Stream::Stderr => return Ok(buf.len()),
             Ok(0) => {
+                TIMED_OUT.store(true, Ordering::Relaxed);
                 let secs = DEADLINE.get().map_or(0.0, |(_, s)| *s);
                 return Err(io::Error::new(
                     io::ErrorKind::TimedOut,
