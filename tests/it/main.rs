@@ -26,6 +26,7 @@ mod output_cli;
 mod purge;
 mod restore;
 mod shared_process;
+mod signals;
 mod streams;
 mod sweep;
 mod toggle;

@@ -6,19 +6,36 @@ use std::process::{Child, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use nix::sys::signal::Signal;
+use nix::unistd::Pid;
+
 use super::runner::{Run, Svcctl};
 use super::session::Session;
 
 pub struct Background {
     child: Child,
+    /// svcctl's own process: the child, or the process the child (strace) runs.
+    pid: Pid,
     stderr: Arc<Mutex<Vec<String>>>,
     reader: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Background {
     pub fn start(svcctl: &Svcctl, args: &[&str]) -> Background {
-        let mut child = svcctl
-            .command(args)
+        Background::spawn(svcctl.command(args), false)
+    }
+
+    /// svcctl run by strace, every sync of its audit log held back for `delay`
+    /// (`strace::wrapper`).
+    pub fn start_traced(svcctl: &Svcctl, delay: Duration, args: &[&str]) -> Background {
+        Background::spawn(
+            svcctl.command_under(&super::strace::wrapper(delay), args),
+            true,
+        )
+    }
+
+    fn spawn(mut command: std::process::Command, traced: bool) -> Background {
+        let mut child = command
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -32,11 +49,27 @@ impl Background {
                 lines.lock().unwrap().push(line);
             }
         });
+        let pid = if traced {
+            super::strace::tracee(child.id())
+        } else {
+            Pid::from_raw(child.id() as i32)
+        };
         Background {
             child,
+            pid,
             stderr,
             reader: Some(reader),
         }
+    }
+
+    /// Sends `signal` to svcctl.
+    pub fn signal(&self, signal: Signal) {
+        nix::sys::signal::kill(self.pid, signal).unwrap();
+    }
+
+    /// Whether svcctl has ended.
+    pub fn ended(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_some()
     }
 
     /// Waits (polling) until svcctl's transaction on `database` waits for a lock `s` holds.
