@@ -574,7 +574,7 @@ fn twice_with_commit_in_flight(cmd: Cmd) {
     bg.wait_until("its note", commit_in_flight_note);
     bg.signal(Signal::SIGTERM);
     // The relay still holds the COMMIT: svcctl ends on its own, at once.
-    let run = bg.finish();
+    let run = bg.finish_on_its_own();
     let lands = matches!(cmd, Cmd::Move | Cmd::Purge);
     if lands {
         relay.release();
@@ -624,7 +624,7 @@ fn an_answer_that_never_comes_is_read_back() {
     let bg = Background::start(&svcctl, &cmd.args());
     relay.wait_held();
     bg.signal(Signal::SIGINT);
-    let run = bg.finish();
+    let run = bg.finish_on_its_own();
     let ran = Ran {
         db,
         svcctl,

@@ -106,6 +106,23 @@ impl Background {
         }
     }
 
+    /// Waits for svcctl to end on its own, while whatever holds it (a relay keeping its COMMIT)
+    /// still does: past a minute it is killed and the test fails.
+    pub fn finish_on_its_own(mut self) -> Run {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !self.ended() {
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!(
+                    "svcctl did not end on its own:\n{}",
+                    self.lines().join("\n")
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        self.finish()
+    }
+
     /// Waits for svcctl to end; its output is checked for the password as every run's is.
     pub fn finish(mut self) -> Run {
         let mut stdout = String::new();
