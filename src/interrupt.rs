@@ -360,3 +360,64 @@ fn stop_message(st: &State, cause: Cause, head: String) -> (i32, String) {
         ),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state(writing: bool, committed: &[&str]) -> State {
+        State {
+            cause: None,
+            since: None,
+            signals: 0,
+            phase: Phase::Free,
+            writing,
+            committed: committed
+                .iter()
+                .map(|t| (t.to_string(), Some(PathBuf::from("/var/log/a.jsonl"))))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn the_last_line_says_what_was_changed_and_the_code_agrees() {
+        let head = |c: Cause| c.stopped();
+        assert_eq!(
+            stop_message(&state(true, &[]), Cause::Int, head(Cause::Int)),
+            (130, "interrupted by SIGINT; nothing was changed".into())
+        );
+        assert_eq!(
+            stop_message(&state(true, &[]), Cause::Term, head(Cause::Term)),
+            (143, "interrupted by SIGTERM; nothing was changed".into())
+        );
+        // A read-only command has nothing to say of changes.
+        assert_eq!(
+            stop_message(
+                &state(false, &[]),
+                Cause::Timeout(5.0),
+                head(Cause::Timeout(5.0))
+            ),
+            (1, "gave up after 5s (--timeout)".into())
+        );
+        let (code, line) = stop_message(&state(true, &["t1"]), Cause::Term, head(Cause::Term));
+        assert_eq!(code, code::STOPPED_AFTER_COMMIT);
+        assert_eq!(
+            line,
+            "interrupted by SIGTERM after transaction t1 had committed: it stands, confirmed in \
+             the audit log /var/log/a.jsonl; nothing after it was done, and its output may be cut \
+             short"
+        );
+        let (code, line) = stop_message(
+            &state(true, &["t1", "t2"]),
+            Cause::Timeout(2.0),
+            head(Cause::Timeout(2.0)),
+        );
+        assert_eq!(code, code::STOPPED_AFTER_COMMIT);
+        assert!(
+            line.starts_with(
+                "gave up after 2s (--timeout) after transactions t1, t2 had committed: they stand"
+            ),
+            "{line}"
+        );
+    }
+}

@@ -345,21 +345,27 @@ impl Outcomes {
     /// What the log itself says: `committed`, `rolled_back`, or open (no end, or
     /// `outcome_unknown`; both `committed` and `rolled_back`, which svcctl never writes).
     pub fn of_log(lines: &[Line]) -> Outcomes {
-        let mut by_txn: HashMap<String, Outcome> = HashMap::new();
+        // Per transaction: whether a `committed` line, and a `rolled_back` line, are on record.
+        let mut ends: HashMap<&str, (bool, bool)> = HashMap::new();
         for l in lines {
-            let now = match l.event {
-                Event::Committed => Outcome::Committed,
-                Event::RolledBack => Outcome::RolledBack,
-                _ => Outcome::Open,
-            };
-            let entry = by_txn.entry(l.txn.clone()).or_insert(Outcome::Open);
-            *entry = match (&*entry, now) {
-                (Outcome::Open, end) => end,
-                (seen, Outcome::Open) => seen.clone(),
-                (seen, end) if *seen == end => end,
-                _ => Outcome::Open,
-            };
+            let seen = ends.entry(l.txn.as_str()).or_default();
+            match l.event {
+                Event::Committed => seen.0 = true,
+                Event::RolledBack => seen.1 = true,
+                _ => {}
+            }
         }
+        let by_txn = ends
+            .into_iter()
+            .map(|(txn, ends)| {
+                let outcome = match ends {
+                    (true, false) => Outcome::Committed,
+                    (false, true) => Outcome::RolledBack,
+                    _ => Outcome::Open,
+                };
+                (txn.to_string(), outcome)
+            })
+            .collect();
         Outcomes { by_txn }
     }
 
@@ -431,5 +437,222 @@ impl Outcomes {
         };
         self.by_txn.insert(txn.to_string(), outcome);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::audit::{Detail, Placement};
+    use crate::db::Bind;
+
+    fn line(txn: &str, event: Event, detail: Detail) -> Line {
+        Line {
+            action: event.action(),
+            event,
+            time: "2026-03-04T05:06:07.123456Z".into(),
+            txn: txn.into(),
+            user: "u".into(),
+            hostname: "h".into(),
+            detail,
+        }
+    }
+
+    fn service(id: i64) -> Detail {
+        let json = format!(r#"{{"service": {{"id": {id}}}}}"#);
+        serde_json::from_str(&json).unwrap()
+    }
+
+    fn moved(table: &str, id: &str, host: &str) -> Detail {
+        Detail {
+            table: Some(table.into()),
+            id: Some(id.into()),
+            new: Some(Placement {
+                host: Some(host.into()),
+                service_uuid: None,
+                cluster_name: None,
+            }),
+            ..Detail::default()
+        }
+    }
+
+    fn schema() -> Schema {
+        Schema::of(&[
+            ("services", &["id", "modified_at"]),
+            ("volumes", &["id", "host", "updated_at"]),
+            ("backups", &["id", "host"]),
+        ])
+    }
+
+    #[test]
+    fn a_deletion_is_found_by_its_own_instant_on_its_rows() {
+        let lines = [
+            line("t", Event::ServiceSoftDeleted, service(4)),
+            line("t", Event::ServiceSoftDeleted, service(3)),
+            line("t", Event::Committed, Detail::default()),
+        ];
+        let refs: Vec<&Line> = lines.iter().collect();
+        let l = Landed::of(&refs, &schema(), Dialect::MySql).unwrap();
+        assert_eq!(
+            l.count.sql(),
+            "SELECT COUNT(*) FROM services WHERE id IN (?, ?) AND deleted = 1 AND deleted_at = ? \
+             AND updated_at = ? FOR UPDATE"
+        );
+        let at = chrono::NaiveDate::from_ymd_opt(2026, 3, 4)
+            .unwrap()
+            .and_hms_micro_opt(5, 6, 7, 123456)
+            .unwrap();
+        assert_eq!(
+            l.count.binds(),
+            &[Bind::Int(3), Bind::Int(4), Bind::Time(at), Bind::Time(at)]
+        );
+        assert_eq!(l.expect, 2);
+        assert!(l.check.contains("'2026-03-04 05:06:07'"), "{}", l.check);
+        // Its own mark: one row that still carries it proves the deletion committed.
+        assert_eq!(l.judge(2), Verdict::Landed);
+        assert_eq!(l.judge(1), Verdict::Landed);
+        assert_eq!(l.judge(0), Verdict::NotLanded);
+    }
+
+    #[test]
+    fn a_mark_that_is_not_its_own_proves_only_whole() {
+        let lines = [
+            line("t", Event::ServiceRestored, service(3)),
+            line("t", Event::ServiceRestored, service(4)),
+        ];
+        let refs: Vec<&Line> = lines.iter().collect();
+        let l = Landed::of(&refs, &schema(), Dialect::Sqlite).unwrap();
+        assert!(
+            l.count.sql().ends_with("AND deleted = 0"),
+            "{}",
+            l.count.sql()
+        );
+        assert_eq!(l.judge(2), Verdict::Landed);
+        assert_eq!(l.judge(1), Verdict::Partly(1));
+        assert_eq!(l.judge(0), Verdict::NotLanded);
+        // A disable is its own only where the table has modified_at.
+        let lines = [line("t", Event::ServiceDisabled, service(3))];
+        let refs: Vec<&Line> = lines.iter().collect();
+        let own = Landed::of(&refs, &schema(), Dialect::MySql).unwrap();
+        assert!(
+            own.count.sql().contains("modified_at = ?"),
+            "{}",
+            own.count.sql()
+        );
+        let old = Schema::of(&[("services", &["id"])]);
+        let not_own = Landed::of(&refs, &old, Dialect::MySql).unwrap();
+        assert!(!not_own.count.sql().contains("modified_at"));
+        assert_eq!(not_own.judge(0), Verdict::NotLanded);
+    }
+
+    #[test]
+    fn a_move_is_found_by_each_row_on_its_new_host() {
+        let lines = [
+            line(
+                "t",
+                Event::VolumeHostMoved,
+                moved("volumes", "v1", "n1@b#p"),
+            ),
+            line("t", Event::VolumeHostMoved, moved("volumes", "v2", "n1@b")),
+        ];
+        let refs: Vec<&Line> = lines.iter().collect();
+        let l = Landed::of(&refs, &schema(), Dialect::MySql).unwrap();
+        assert_eq!(
+            l.count.sql(),
+            "SELECT COUNT(*) FROM `volumes` WHERE ((id = ? AND BINARY host = ?) OR (id = ? AND \
+             BINARY host = ?)) AND updated_at = ? FOR UPDATE"
+        );
+        assert_eq!(l.expect, 2);
+        let lines = [line(
+            "t",
+            Event::BackupHostMoved,
+            moved("backups", "b1", "n1"),
+        )];
+        let refs: Vec<&Line> = lines.iter().collect();
+        let l = Landed::of(&refs, &schema(), Dialect::MySql).unwrap();
+        assert!(!l.count.sql().contains("updated_at"), "{}", l.count.sql());
+        assert_eq!(l.judge(0), Verdict::NotLanded);
+    }
+
+    #[test]
+    fn lines_that_do_not_say_what_they_changed_give_no_read_back() {
+        let mut bad_time = line("t", Event::ServiceSoftDeleted, service(3));
+        bad_time.time = "yesterday".into();
+        let no_id = line("t", Event::ServiceSoftDeleted, Detail::default());
+        let only_an_end = line("t", Event::Committed, Detail::default());
+        for l in [bad_time, no_id, only_an_end] {
+            assert!(
+                Landed::of(&[&l], &schema(), Dialect::MySql).is_none(),
+                "{l:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_log_says_committed_rolled_back_or_nothing() {
+        let lines = [
+            line("a", Event::ServiceSoftDeleted, service(3)),
+            line("a", Event::Committed, Detail::default()),
+            line("b", Event::ServiceSoftDeleted, service(4)),
+            line("b", Event::RolledBack, Detail::default()),
+            line("c", Event::ServiceSoftDeleted, service(5)),
+            line("d", Event::ServiceSoftDeleted, service(6)),
+            line("d", Event::OutcomeUnknown, Detail::default()),
+        ];
+        let o = Outcomes::of_log(&lines);
+        assert_eq!(o.landed("a"), Some(true));
+        assert_eq!(o.landed("b"), Some(false));
+        assert_eq!((o.landed("c"), o.is_open("c")), (None, true));
+        assert_eq!((o.landed("d"), o.is_open("d")), (None, true));
+        assert_eq!(o.not_landed(), BTreeSet::from(["b"]));
+    }
+
+    /// The ends a transaction's lines may carry, in any order and number.
+    fn ends() -> impl Strategy<Value = Vec<Event>> {
+        proptest::collection::vec(
+            prop_oneof![
+                Just(Event::Committed),
+                Just(Event::RolledBack),
+                Just(Event::OutcomeUnknown),
+                Just(Event::ServiceSoftDeleted),
+                Just(Event::Other),
+            ],
+            0..6,
+        )
+    }
+
+    proptest! {
+        // Committed only with `committed` and no `rolled_back`; not committed only with
+        // `rolled_back` and no `committed`; anything else is for the database to tell.
+        #[test]
+        fn a_transaction_is_confirmed_only_by_committed_alone(events in ends()) {
+            let lines: Vec<Line> = events
+                .iter()
+                .map(|e| line("t", *e, service(3)))
+                .collect();
+            let o = Outcomes::of_log(&lines);
+            let has = |e: Event| events.contains(&e);
+            let expected = match (has(Event::Committed), has(Event::RolledBack)) {
+                (true, false) => Some(true),
+                (false, true) => Some(false),
+                _ => None,
+            };
+            prop_assert_eq!(o.landed("t"), expected);
+        }
+
+        // A table named in a line never reaches the SQL: only svcctl's own names do.
+        #[test]
+        fn a_moved_rows_table_never_reaches_the_sql(table in ".{0,20}", id in ".{0,10}") {
+            let l = line("t", Event::VolumeHostMoved, moved(&table, &id, "h"));
+            if let Some(landed) = Landed::of(&[&l], &schema(), Dialect::MySql) {
+                let quoted = format!("`{table}`");
+                prop_assert!(MOVED_TABLES.contains(&table.as_str()));
+                prop_assert!(landed.count.sql().contains(&quoted));
+                // The row's id goes as a bound value.
+                prop_assert!(landed.count.binds().contains(&Bind::Text(id.clone())));
+            }
+        }
     }
 }
