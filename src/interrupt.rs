@@ -208,6 +208,11 @@ pub(crate) fn cause() -> Option<Cause> {
     state().cause
 }
 
+/// A writing command's flow began: a stop from here on says whether anything was changed.
+pub(crate) fn writing() {
+    state().writing = true;
+}
+
 /// Before a write's transaction begins: no new transaction once the run was stopped.
 pub(crate) fn begin_write() -> Result<(), Stopped> {
     let mut st = state();
