@@ -197,7 +197,6 @@ enum Log {
 
 /// What a run left, for `verify`.
 struct Ran {
-    db: TestDb,
     /// svcctl as the run had it (through a relay, or not), for the reader.
     svcctl: Svcctl,
     run: Run,
@@ -240,10 +239,8 @@ fn commit_in_flight_note(lines: &[String]) -> bool {
 // The points.
 
 /// Blocked on a row lock another session holds.
-fn at_lock(cmd: Cmd, sig: Sig) -> Option<Ran> {
-    let db = mysql_db()?;
-    cmd.seed(&db);
-    let holder = Session::root(&db);
+fn at_lock(db: &TestDb, cmd: Cmd, sig: Sig) -> Option<Ran> {
+    let holder = Session::root(db);
     holder.exec("START TRANSACTION");
     holder.exec(cmd.lock());
     let mut bg = Background::start(&db.audited(), &cmd.args());
@@ -253,7 +250,6 @@ fn at_lock(cmd: Cmd, sig: Sig) -> Option<Ran> {
     holder.exec("ROLLBACK");
     let svcctl = db.audited();
     Some(Ran {
-        db,
         svcctl,
         run,
         _relay: None,
@@ -261,9 +257,7 @@ fn at_lock(cmd: Cmd, sig: Sig) -> Option<Ran> {
 }
 
 /// Between its statements: after the guarded UPDATE, before the audit (the test seam).
-fn between_statements(cmd: Cmd, sig: Sig) -> Option<Ran> {
-    let db = mysql_db()?;
-    cmd.seed(&db);
+fn between_statements(db: &TestDb, cmd: Cmd, sig: Sig) -> Option<Ran> {
     let paused = db.audited().paused(
         "SVCCTL_TEST_PAUSE_IN_TXN_FILE",
         &db.dir.path().join("pause-in-txn"),
@@ -273,7 +267,6 @@ fn between_statements(cmd: Cmd, sig: Sig) -> Option<Ran> {
     let run = paused.finish();
     let svcctl = db.audited();
     Some(Ran {
-        db,
         svcctl,
         run,
         _relay: None,
@@ -281,15 +274,13 @@ fn between_statements(cmd: Cmd, sig: Sig) -> Option<Ran> {
 }
 
 /// How long strace holds back each sync: the test signals svcctl inside that window.
-const SYNC_DELAY: Duration = Duration::from_secs(2);
+const SYNC_DELAY: Duration = Duration::from_millis(1500);
 
 /// While its intent lines are synced to disk (strace delays the sync's return).
-fn audit_sync(cmd: Cmd, sig: Sig) -> Option<Ran> {
+fn audit_sync(db: &TestDb, cmd: Cmd, sig: Sig) -> Option<Ran> {
     if !strace::usable() {
         return None;
     }
-    let db = mysql_db()?;
-    cmd.seed(&db);
     let mut bg = Background::start_traced(&db.audited(), SYNC_DELAY, &cmd.args());
     // Written, and now being synced.
     let log = db.audit_path();
@@ -301,7 +292,6 @@ fn audit_sync(cmd: Cmd, sig: Sig) -> Option<Ran> {
     let run = bg.finish();
     let svcctl = db.audited();
     Some(Ran {
-        db,
         svcctl,
         run,
         _relay: None,
@@ -309,11 +299,9 @@ fn audit_sync(cmd: Cmd, sig: Sig) -> Option<Ran> {
 }
 
 /// With its COMMIT in flight: the relay holds it, the signal comes, then the COMMIT goes on.
-fn commit_in_flight(cmd: Cmd, sig: Sig) -> Option<Ran> {
-    let db = mysql_db()?;
-    cmd.seed(&db);
+fn commit_in_flight(db: &TestDb, cmd: Cmd, sig: Sig) -> Option<Ran> {
     let relay = Relay::holding(db.port, Hold::Commit);
-    let svcctl = through(&db, &relay);
+    let svcctl = through(db, &relay);
     let mut bg = Background::start(&svcctl, &cmd.args());
     relay.wait_held();
     bg.signal(sig.nix());
@@ -324,9 +312,8 @@ fn commit_in_flight(cmd: Cmd, sig: Sig) -> Option<Ran> {
     relay.release();
     let run = bg.finish();
     // Killed: the COMMIT it sent reaches the server all the same.
-    wait_for("the COMMIT to land", || cmd.rows(&db).iter().all(|r| *r));
+    wait_for("the COMMIT to land", || cmd.rows(db).iter().all(|r| *r));
     Some(Ran {
-        db,
         svcctl,
         run,
         _relay: Some(relay),
@@ -334,11 +321,9 @@ fn commit_in_flight(cmd: Cmd, sig: Sig) -> Option<Ran> {
 }
 
 /// With the COMMIT's answer held back (the server committed), then lost: the relay cuts.
-fn answer_lost(cmd: Cmd, sig: Sig) -> Option<Ran> {
-    let db = mysql_db()?;
-    cmd.seed(&db);
+fn answer_lost(db: &TestDb, cmd: Cmd, sig: Sig) -> Option<Ran> {
     let relay = Relay::holding(db.port, Hold::Answer);
-    let svcctl = through(&db, &relay);
+    let svcctl = through(db, &relay);
     let mut bg = Background::start(&svcctl, &cmd.args());
     relay.wait_held();
     bg.signal(sig.nix());
@@ -349,7 +334,6 @@ fn answer_lost(cmd: Cmd, sig: Sig) -> Option<Ran> {
     relay.cut();
     let run = bg.finish();
     Some(Ran {
-        db,
         svcctl,
         run,
         _relay: Some(relay),
@@ -434,12 +418,10 @@ fn check_reader(cmd: Cmd, svcctl: &Svcctl, txn: &str, state: State) {
 
 /// The database, the exit code, the last line and the audit log after `ran`, and the reader
 /// on what the log holds.
-fn verify(cmd: Cmd, sig: Sig, ran: Ran, state: State, log: Log, code: i32) {
-    let Ran {
-        db, svcctl, run, ..
-    } = ran;
+fn verify(db: &TestDb, cmd: Cmd, sig: Sig, ran: Ran, state: State, log: Log, code: i32) {
+    let Ran { svcctl, run, .. } = ran;
     let context = format!("{cmd:?}, {}:\n{}\n{}", sig.name(), run.stdout, run.stderr);
-    assert_eq!(cmd.state(&db), state, "{context}");
+    assert_eq!(cmd.state(db), state, "{context}");
     assert_eq!(run.code, code, "{context}");
     let lines = db.audit_lines();
     let txn = check_log(&lines, log);
@@ -470,47 +452,57 @@ fn verify(cmd: Cmd, sig: Sig, ran: Ran, state: State, log: Log, code: i32) {
     }
 }
 
-/// Every signal at the lock and between statements: nothing changed, nothing on record.
-fn before_the_audit(cmd: Cmd, point: fn(Cmd, Sig) -> Option<Ran>) {
+/// The command's rows as they were, and no audit log: each run of a test starts afresh on
+/// the test's one database.
+fn fresh(db: &TestDb, cmd: Cmd) {
+    db.exec("DELETE FROM volumes; DELETE FROM services");
+    let _ = std::fs::remove_file(db.audit_path());
+    cmd.seed(db);
+}
+
+/// A point of the write, reached on `db` and stopped there by a signal.
+type Point = fn(&TestDb, Cmd, Sig) -> Option<Ran>;
+
+/// Each signal at `point`, one run after another on one database; `expect` says what the
+/// run must leave.
+fn every_signal(cmd: Cmd, point: Point, expect: impl Fn(Sig) -> (State, Log, i32)) {
+    let Some(db) = mysql_db() else { return };
     for sig in SIGNALS {
-        let Some(ran) = point(cmd, sig) else { return };
-        verify(
-            cmd,
-            sig,
-            ran,
-            State::Unchanged,
-            Log::Empty,
-            sig.nothing_changed(),
-        );
+        fresh(&db, cmd);
+        let Some(ran) = point(&db, cmd, sig) else {
+            return;
+        };
+        let (state, log, code) = expect(sig);
+        verify(&db, cmd, sig, ran, state, log, code);
     }
+}
+
+/// Every signal at the lock and between statements: nothing changed, nothing on record.
+fn before_the_audit(cmd: Cmd, point: Point) {
+    every_signal(cmd, point, |sig| {
+        (State::Unchanged, Log::Empty, sig.nothing_changed())
+    });
 }
 
 /// Every signal while the audit line syncs: nothing changed; INT and TERM record
 /// `rolled_back`, KILL leaves the intents unconfirmed (and the reader finds nothing landed).
 fn during_the_sync(cmd: Cmd) {
-    for sig in SIGNALS {
-        let Some(ran) = audit_sync(cmd, sig) else {
-            return;
-        };
+    every_signal(cmd, audit_sync, |sig| {
         let log = match sig {
             Sig::Kill => Log::Unconfirmed,
             _ => Log::RolledBack,
         };
-        verify(cmd, sig, ran, State::Unchanged, log, sig.nothing_changed());
-    }
+        (State::Unchanged, log, sig.nothing_changed())
+    });
 }
 
 /// Every signal once COMMIT is sent: the change landed; INT and TERM wait for the truth,
 /// confirm it and exit 6; KILL leaves it unconfirmed (and the reader finds it landed).
-fn after_commit_sent(cmd: Cmd, point: fn(Cmd, Sig) -> Option<Ran>) {
-    for sig in SIGNALS {
-        let Some(ran) = point(cmd, sig) else { return };
-        let (log, code) = match sig {
-            Sig::Kill => (Log::Unconfirmed, -1),
-            _ => (Log::Confirmed, 6),
-        };
-        verify(cmd, sig, ran, State::Changed, log, code);
-    }
+fn after_commit_sent(cmd: Cmd, point: Point) {
+    every_signal(cmd, point, |sig| match sig {
+        Sig::Kill => (State::Changed, Log::Unconfirmed, -1),
+        _ => (State::Changed, Log::Confirmed, 6),
+    });
 }
 
 macro_rules! every_point {
@@ -565,9 +557,10 @@ every_point!(
 
 fn twice_with_commit_in_flight(cmd: Cmd) {
     let Some(db) = mysql_db() else { return };
-    cmd.seed(&db);
+    let db = &db;
+    cmd.seed(db);
     let relay = Relay::holding(db.port, Hold::Commit);
-    let svcctl = through(&db, &relay);
+    let svcctl = through(db, &relay);
     let mut bg = Background::start(&svcctl, &cmd.args());
     relay.wait_held();
     bg.signal(Signal::SIGINT);
@@ -578,7 +571,7 @@ fn twice_with_commit_in_flight(cmd: Cmd) {
     let lands = matches!(cmd, Cmd::Move | Cmd::Purge);
     if lands {
         relay.release();
-        wait_for("the COMMIT to land", || cmd.rows(&db).iter().all(|r| *r));
+        wait_for("the COMMIT to land", || cmd.rows(db).iter().all(|r| *r));
     } else {
         relay.cut();
     }
@@ -608,7 +601,7 @@ fn twice_with_commit_in_flight(cmd: Cmd) {
         last.contains(&how),
         "says how to find out ({how}): {context}"
     );
-    assert_eq!(cmd.state(&db), state, "{context}");
+    assert_eq!(cmd.state(db), state, "{context}");
     check_reader(cmd, &svcctl, &txn, state);
 }
 
@@ -617,21 +610,21 @@ fn twice_with_commit_in_flight(cmd: Cmd) {
 #[test]
 fn an_answer_that_never_comes_is_read_back() {
     let Some(db) = mysql_db() else { return };
+    let db = &db;
     let cmd = Cmd::Delete;
-    cmd.seed(&db);
+    cmd.seed(db);
     let relay = Relay::holding(db.port, Hold::Answer);
-    let svcctl = through(&db, &relay);
+    let svcctl = through(db, &relay);
     let bg = Background::start(&svcctl, &cmd.args());
     relay.wait_held();
     bg.signal(Signal::SIGINT);
     let run = bg.finish_on_its_own();
     let ran = Ran {
-        db,
         svcctl,
         run,
         _relay: Some(relay),
     };
-    let lines = ran.db.audit_lines();
+    let lines = db.audit_lines();
     let note = lines.last().unwrap()["note"]
         .as_str()
         .unwrap_or("")
@@ -641,7 +634,7 @@ fn an_answer_that_never_comes_is_read_back() {
             && note.contains("read back after reconnecting, it committed"),
         "{lines:#?}"
     );
-    verify(cmd, Sig::Int, ran, State::Changed, Log::Confirmed, 6);
+    verify(db, cmd, Sig::Int, ran, State::Changed, Log::Confirmed, 6);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -722,7 +715,8 @@ fn with_stdout_unread(svcctl: &Svcctl, args: &[&str], act: impl FnOnce(nix::unis
 #[test]
 fn a_stdout_nobody_reads_ends_at_the_timeout() {
     let Some(db) = mysql_db() else { return };
-    many_services(&db, 10_000, 5);
+    let db = &db;
+    many_services(db, 10_000, 5);
     for format in ["table", "json"] {
         let run = with_stdout_unread(
             &db.svcctl(),
@@ -745,7 +739,8 @@ fn a_stdout_nobody_reads_ends_at_the_timeout() {
 #[test]
 fn a_signal_ends_a_stdout_nobody_reads() {
     let Some(db) = mysql_db() else { return };
-    many_services(&db, 10_000, 5);
+    let db = &db;
+    many_services(db, 10_000, 5);
     for sig in [Sig::Int, Sig::Term] {
         let run = with_stdout_unread(&db.svcctl(), &["service", "list"], |pid| {
             nix::sys::signal::kill(pid, sig.nix()).unwrap()
@@ -765,7 +760,8 @@ fn a_signal_ends_a_stdout_nobody_reads() {
 fn a_stdout_nobody_reads_after_the_commit() {
     for stop in ["timeout", "SIGTERM"] {
         let Some(db) = mysql_db() else { return };
-        many_services(&db, 1000, 3600);
+        let db = &db;
+        many_services(db, 1000, 3600);
         let mut args = vec![
             "service",
             "delete",
