@@ -197,6 +197,7 @@ pub(crate) async fn run<C: Change>(
     let mut budget = db.budget();
     let reconnect = db.reconnects();
     let notify = db.notifier();
+    let target = db.url.target();
     loop {
         let tried = db
             .retrying_within(
@@ -206,14 +207,14 @@ pub(crate) async fn run<C: Change>(
                     lost: false,
                     reconnect,
                 },
-                async |conn| attempt(conn, &schema, change, audit, actor, notify).await,
+                async |conn| attempt(conn, &schema, change, audit, actor, notify, &target).await,
             )
             .await?;
         let lost = match tried {
             Attempt::Done(written) => return stop_after(written),
             Attempt::CommitLost(lost) => lost,
         };
-        let why = lost.why.clone();
+        let (why, reason) = (lost.why.clone(), lost.reason.clone());
         if let Some(written) =
             resolve_lost_commit(db, change, lost, &mut budget, audit, actor).await?
         {
@@ -229,8 +230,8 @@ pub(crate) async fn run<C: Change>(
             ));
         }
         let cause = Cause::Lost {
-            target: db.url.target(),
-            reason: why,
+            target: target.clone(),
+            reason,
         };
         db.spend_retry(&what, &mut budget, cause).await?;
     }
@@ -253,6 +254,8 @@ struct CommitLost<O> {
     stamp: Stamp,
     /// What happened, in a phrase: "lost the connection to H after COMMIT was sent (...)".
     why: String,
+    /// The driver's words for the lost connection (or that no answer came in time).
+    reason: String,
     /// The attempt's intent lines (appended to the log unless there is none).
     lines: Vec<audit::Line>,
     /// Its audit lines were appended (so a line that ends the transaction must follow).
@@ -310,6 +313,7 @@ async fn resolve_lost_commit<C: Change>(
         lines,
         logged,
         _critical,
+        ..
     } = lost;
     let refs: Vec<&audit::Line> = lines.iter().collect();
     let Some(landed) = Landed::of(&refs, &db.schema, db.dialect) else {
@@ -404,6 +408,7 @@ async fn attempt<C: Change>(
     log: &mut AuditLog,
     actor: &Actor,
     notify: Notify,
+    target: &str,
 ) -> Result<Attempt<C::Outcome>> {
     let stamp = Stamp {
         txn: format!("{}-{}", std::process::id(), uuid_ish()),
@@ -460,12 +465,13 @@ async fn attempt<C: Change>(
                     Trouble::LostConnection | Trouble::Unreachable(_)
                 ) =>
             {
+                let reason = crate::db::driver_text(&e);
                 Ok(Attempt::CommitLost(CommitLost {
                     outcome,
                     why: format!(
-                        "lost the connection after COMMIT was sent ({})",
-                        crate::db::driver_text(&e)
+                        "lost the connection to {target} after COMMIT was sent ({reason})"
                     ),
+                    reason,
                     stamp: stamp.clone(),
                     lines,
                     logged,
@@ -474,18 +480,22 @@ async fn attempt<C: Change>(
             }
             // The server refused the COMMIT (a Galera certification failure): not committed.
             Some(Err(e)) => Err(e.into()),
-            None => Ok(Attempt::CommitLost(CommitLost {
-                outcome,
-                why: format!(
-                    "had no answer to COMMIT within {}s of {}",
+            None => {
+                let reason = format!(
+                    "no answer within {}s of {}",
                     interrupt::GRACE.as_secs(),
                     interrupt::cause().map_or_else(|| "the stop".into(), |c| c.name())
-                ),
-                stamp: stamp.clone(),
-                lines,
-                logged,
-                _critical: critical.take().expect("in the critical section"),
-            })),
+                );
+                Ok(Attempt::CommitLost(CommitLost {
+                    outcome,
+                    why: format!("had {reason} to the COMMIT sent to {target}"),
+                    reason,
+                    stamp: stamp.clone(),
+                    lines,
+                    logged,
+                    _critical: critical.take().expect("in the critical section"),
+                }))
+            }
         }
     }
     .await;

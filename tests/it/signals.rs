@@ -630,7 +630,7 @@ fn an_answer_that_never_comes_is_read_back() {
         .unwrap_or("")
         .to_string();
     assert!(
-        note.contains("had no answer to COMMIT within 5s of SIGINT")
+        note.contains("had no answer within 5s of SIGINT to the COMMIT sent to 127.0.0.1:")
             && note.contains("read back after reconnecting, it committed"),
         "{lines:#?}"
     );
