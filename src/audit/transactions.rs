@@ -290,15 +290,19 @@ pub(crate) async fn count_locked(conn: &mut Conn, count: &Stmt) -> Result<i64> {
     Ok(n)
 }
 
-/// How to find out whether transaction `txn` (its intent lines `lines`) committed, in a phrase
-/// for an operator: the reader that checks it for them, or what to look at.
+/// How to find out whether transaction `txn` (its intent lines `lines`, in the audit log `log`)
+/// committed, in a phrase for an operator: the reader that checks it for them, or what to look
+/// at (always, when there is no log to read it from).
 pub(crate) fn how_to_check(
     lines: &[&Line],
     txn: &str,
     log: Option<&std::path::Path>,
     landed: &Landed,
 ) -> String {
-    let log = log.map_or(String::new(), |p| format!(" --audit-log {}", p.display()));
+    let Some(log) = log else {
+        return format!("check {}", landed.check);
+    };
+    let log = format!(" --audit-log {}", log.display());
     let reader = lines.iter().find_map(|l| match l.event {
         Event::ServiceSoftDeleted => {
             Some(format!("svcctl service restore --txn {txn} --dry-run{log}"))

@@ -443,7 +443,8 @@ async fn attempt<C: Change>(
             .collect();
         let section = critical.insert(Critical::enter());
         log.append(&lines)?;
-        logged = !lines.is_empty();
+        // With `--no-audit` there is no log to end the transaction in.
+        logged = !lines.is_empty() && log.path().is_some();
         let refs: Vec<&audit::Line> = lines.iter().collect();
         let check = Landed::of(&refs, schema, conn.dialect()).map_or_else(
             || "it changed nothing".to_string(),
