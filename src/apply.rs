@@ -149,6 +149,7 @@ pub(crate) async fn run<Op: Operation>(
     ui: &impl Ui,
     flags: &Flags,
 ) -> Result<Applied<Op::Outcome>> {
+    crate::interrupt::writing();
     // Before anything is decided: no change without a record, so a log that cannot be
     // written stops the command at once.
     let mut log = flags.audit.open(flags.dry_run)?;

@@ -18,7 +18,7 @@ const EXIT_CODES: &str = "\
 Exit codes:
   0    success (with --missing-ok, also: nothing left to do)
   1    runtime or database error (unreachable, access denied, a failed statement, an audit log
-       that cannot be written)
+       that cannot be written); --timeout ran out (a stdout nobody reads included)
   2    usage or configuration error (bad flag, config file, option, URL; no terminal to ask at;
        an unsafe audit log: a link, FIFO or device, or writable by others; an audit record of
        another database)
@@ -26,7 +26,12 @@ Exit codes:
        row's) or at the prompt; nothing changed
   4    nothing matched (no live service for the hosts or backend given; nothing left to restore,
        purge or move)
-  130  interrupted (Ctrl-C); nothing half-written
+  5    outcome unknown: a COMMIT was sent and svcctl could not learn whether it landed; the
+       audit log leaves it unconfirmed and the message says how to check it
+  6    stopped (SIGINT, SIGTERM, --timeout) after a transaction had committed: it stands,
+       confirmed in the audit log; the rest was not done
+  130  interrupted by SIGINT (Ctrl-C); nothing was changed
+  143  terminated by SIGTERM; nothing was changed
 
 Durations (--timeout, --wait, --kill-timeout, --down-for) are seconds (90) or a number with a
 unit s, m, h, d or w (90s, 15m, 12h, 7d, 1.5h).
@@ -69,7 +74,7 @@ pub(crate) struct GlobalArgs {
     #[arg(long, value_name = "N", global = true, allow_negative_numbers = true, help_heading = GLOBAL,
           value_parser = crate::limits::max_retries)]
     pub(crate) max_retries: Option<i64>,
-    /// Give up after this long in all (connecting, waiting, writing): more than 0 up to 31536000 seconds (a year), e.g. 90, 2.5, 15m; exit 1 (service check: 3, UNKNOWN)
+    /// Give up after this long in all (connecting, waiting, writing output): more than 0 up to 31536000 seconds (a year), e.g. 90, 2.5, 15m; exit 1 (6 once a change committed; a COMMIT in flight is still waited for, up to 5 s, then checked; service check: 3, UNKNOWN)
     #[arg(long, value_name = "DURATION", global = true, allow_negative_numbers = true,
           value_parser = crate::duration::timeout, help_heading = GLOBAL)]
     pub(crate) timeout: Option<std::time::Duration>,

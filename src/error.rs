@@ -13,8 +13,16 @@ pub mod code {
     pub const REFUSED: i32 = 3;
     /// Nothing matched: no live service for the hosts or backend given.
     pub const NOTHING_MATCHED: i32 = 4;
-    /// Interrupted by Ctrl-C (128 + SIGINT); nothing half-written.
+    /// A COMMIT was sent and svcctl could not learn whether it landed: the audit log marks the
+    /// transaction unconfirmed and the message says how to check it.
+    pub const OUTCOME_UNKNOWN: i32 = 5;
+    /// Stopped (SIGINT, SIGTERM, `--timeout`) after a transaction had committed: what committed
+    /// stands and is confirmed in the audit log; the rest was not done.
+    pub const STOPPED_AFTER_COMMIT: i32 = 6;
+    /// Interrupted by SIGINT (128 + 2); nothing was changed.
     pub const INTERRUPTED: i32 = 130;
+    /// Terminated by SIGTERM (128 + 15); nothing was changed.
+    pub const TERMINATED: i32 = 143;
 }
 
 /// A failure with a documented exit code. Everything else is a runtime error (exit 1).
@@ -32,9 +40,13 @@ pub enum Failure {
     /// No live service matched.
     #[error("{0}")]
     NothingMatched(String),
-    /// Ctrl-C.
-    #[error("interrupted; nothing was changed by the step in progress")]
-    Interrupted,
+    /// Stopped by SIGINT, SIGTERM or `--timeout`: the message says what, and what was changed;
+    /// the code is `interrupt::conclude`'s (130, 143, 1 or 6).
+    #[error("{message}")]
+    Stopped { message: String, code: i32 },
+    /// A COMMIT's outcome is unknown (exit 5); the message says what to check.
+    #[error("{0}")]
+    OutcomeUnknown(String),
 }
 
 impl Failure {
@@ -43,7 +55,8 @@ impl Failure {
             Failure::Usage(_) | Failure::Config(_) => code::USAGE,
             Failure::Refused(_) => code::REFUSED,
             Failure::NothingMatched(_) => code::NOTHING_MATCHED,
-            Failure::Interrupted => code::INTERRUPTED,
+            Failure::Stopped { code, .. } => *code,
+            Failure::OutcomeUnknown(_) => code::OUTCOME_UNKNOWN,
         }
     }
 }

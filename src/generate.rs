@@ -110,7 +110,8 @@ fn files() -> [(&'static str, &'static str); 2] {
              --no-audit is given: service delete, backend cleanup, service restore, service \
              purge, service disable, service enable, volume move-host, backup move-host and \
              cluster remove. One JSON line per changed row, written before its transaction \
-             commits; a command that cannot append to it changes nothing (exit 1). The \
+             commits, then one line that ends the transaction: committed, rolled_back or \
+             outcome_unknown; a command that cannot append to it changes nothing (exit 1). The \
              packages create its directory, owned by root, mode 0750; svcctl refuses (exit 2) a \
              log or directory that is a link, a log that is not a regular file, and either when \
              others can write it. Not signed: a replay holds each record to the database first.",
@@ -310,7 +311,10 @@ mod tests {
                     error::code::USAGE,
                     error::code::REFUSED,
                     error::code::NOTHING_MATCHED,
+                    error::code::OUTCOME_UNKNOWN,
+                    error::code::STOPPED_AFTER_COMMIT,
                     error::code::INTERRUPTED,
+                    error::code::TERMINATED,
                 ] {
                     assert!(
                         page.contains(&format!(".TP\n\\fB{code}\\fR\n")),

@@ -1,5 +1,6 @@
 //! svcctl: `run` takes a parsed command line, reads cinder.conf, and runs one subcommand under
-//! the global bounds (Ctrl-C, `--timeout`); `special` answers help, version and `--generate`.
+//! the global bounds (SIGINT, SIGTERM, `--timeout`: see `interrupt`); `special` answers help,
+//! version and `--generate`.
 
 mod apply;
 mod audit;
@@ -12,6 +13,7 @@ mod duration;
 pub mod error;
 mod generate;
 mod hosts;
+mod interrupt;
 mod limits;
 mod model;
 mod output;
@@ -26,12 +28,13 @@ mod text;
 mod write;
 
 use std::io::Write;
+use std::time::Instant;
 
 use anyhow::Result;
 
 use crate::cli::{Cli, Special};
 use crate::config::{Overrides, Settings};
-use crate::error::Failure;
+use crate::interrupt::{Cause, Stopped};
 
 /// What every subcommand gets: the settings.
 pub(crate) struct Context {
@@ -63,41 +66,41 @@ pub fn run(cli: Cli) -> Result<()> {
         host = %settings.host,
         "configuration read"
     );
+    let timeout = cli.global.timeout;
     let ctx = Context {
         settings,
-        deadline: cli
-            .global
-            .timeout
-            .map(|limit| std::time::Instant::now() + limit),
+        deadline: timeout.map(|limit| Instant::now() + limit),
     };
+    // Before the runtime starts any thread: every thread then leaves the signals to one.
+    interrupt::install(output::messages::interrupt_note)?;
+    if let Some(limit) = timeout {
+        term::set_deadline(Instant::now() + limit, limit.as_secs_f64());
+    }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let timeout = cli.global.timeout;
     let result = runtime.block_on(async move {
         let work = commands::run(cli.command, &ctx);
-        let bounded = async {
-            match timeout {
-                None => work.await,
-                Some(limit) => tokio::time::timeout(limit, work).await.unwrap_or_else(|_| {
-                    Err(anyhow::anyhow!(
-                        "gave up after {} (--timeout); the step in progress was abandoned and \
-                         rolled back",
-                        crate::duration::format(limit)
-                    ))
-                }),
+        let expiry = async {
+            if let Some(limit) = timeout {
+                tokio::time::sleep(limit).await;
+                interrupt::raise(Cause::Timeout(limit.as_secs_f64()));
             }
+            std::future::pending::<()>().await
         };
-        // Ctrl-C drops the work where it stands: an open transaction dies with its connection
-        // and the server rolls it back, so nothing is half-written.
+        // A signal or the timeout drops the work where it stands, but never inside a
+        // transaction's critical section (`interrupt::stop` waits for it to end): an open
+        // transaction dies with its connection and the server rolls it back.
         tokio::select! {
-            result = bounded => result,
-            _ = tokio::signal::ctrl_c() => Err(Failure::Interrupted.into()),
+            biased;
+            result = work => result,
+            cause = interrupt::stop() => Err(Stopped(cause).into()),
+            () = expiry => unreachable!("the expiry never ends"),
         }
     });
     // Don't wait for blocking tasks: a prompt abandoned by Ctrl-C is still reading stdin.
     runtime.shutdown_background();
-    result
+    interrupt::conclude(result)
 }
 
 /// Answers what the command line asked instead of a command: help and the version on stdout,

@@ -2,6 +2,11 @@
 //!
 //! - A closed pipe (`svcctl ... | head`) on either stream is not an error: that stream's later
 //!   writes are dropped and the command runs on to the exit code it would have had.
+//! - A write never waits past `--timeout` (`set_deadline`): svcctl waits (`poll`) until the
+//!   stream can take at most `PIPE_BUF` bytes without blocking, then writes them. A stdout
+//!   that nothing reads ends the run in `TimedOut` at the deadline; stderr drops what it cannot
+//!   write by then (the exit code still tells). A signal wakes a stdout write at once
+//!   (`set_wake`), so a reader that never reads cannot hold a stopped run either.
 //! - Any other failure (a full disk) is an error naming the stream and where it goes.
 //! - Colour only where that stream is a terminal and `NO_COLOR` is unset (`--help` keeps clap's
 //!   own rule: `styled_for_stdout`).
@@ -12,7 +17,12 @@
 
 use std::fmt;
 use std::io::{self, IsTerminal, Write};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::os::fd::{BorrowedFd, RawFd};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::time::{Duration, Instant};
+
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 
 use crate::{secret, text};
 
@@ -104,7 +114,13 @@ impl Writer {
                 self.0.closed().store(true, Ordering::Relaxed);
                 Ok(dropped)
             }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => Err(e),
+            // svcctl's own verdicts (the deadline, a signal) pass as they are.
+            Err(e)
+                if e.get_ref()
+                    .is_some_and(|i| i.is::<TimedOut>() || i.is::<Woken>()) =>
+            {
+                Err(e)
+            }
             Err(e) => Err(io::Error::new(
                 e.kind(),
                 StreamError {
@@ -122,23 +138,196 @@ impl Write for Writer {
         if self.0.closed().load(Ordering::Relaxed) {
             return Ok(buf.len());
         }
-        // Allowed here and only here: the one place std's streams are written.
-        let result = match self.0 {
-            Stream::Stdout => io::stdout().write(buf),
-            Stream::Stderr => io::stderr().write(buf),
-        };
+        let result = write_within(self.0, buf, deadline());
         self.outcome(result, buf.len())
     }
 
+    /// Nothing is buffered here: each `write` reaches the stream before it returns.
     fn flush(&mut self) -> io::Result<()> {
-        if self.0.closed().load(Ordering::Relaxed) {
-            return Ok(());
+        Ok(())
+    }
+}
+
+/// `--timeout`'s deadline, and its length as the flag gave it.
+static DEADLINE: OnceLock<(Instant, f64)> = OnceLock::new();
+
+/// The read end of `interrupt`'s wake pipe: readable once a signal came (-1: none).
+static WAKE: AtomicI32 = AtomicI32::new(-1);
+
+/// Every write from now on ends by `at`, `secs` (`--timeout`) after the run began.
+pub fn set_deadline(at: Instant, secs: f64) {
+    let _ = DEADLINE.set((at, secs));
+}
+
+/// Once `fd` is readable, a blocked write to stdout gives up (`Woken`).
+pub(crate) fn set_wake(fd: RawFd) {
+    WAKE.store(fd, Ordering::Relaxed);
+}
+
+fn deadline() -> Option<Instant> {
+    DEADLINE.get().map(|(at, _)| *at)
+}
+
+/// stdout could not be written by the deadline: nothing read it in time.
+#[derive(Debug)]
+pub struct TimedOut {
+    stream: Stream,
+    target: Option<String>,
+    secs: f64,
+}
+
+impl fmt::Display for TimedOut {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "gave up after {}s (--timeout) writing to {}",
+            self.secs,
+            self.stream.name()
+        )?;
+        if let Some(t) = &self.target {
+            write!(f, " ({t})")?;
         }
-        let result = match self.0 {
-            Stream::Stdout => io::stdout().flush(),
-            Stream::Stderr => io::stderr().flush(),
+        write!(f, ": its reader did not read it in time")
+    }
+}
+
+impl std::error::Error for TimedOut {}
+
+/// A signal came while a write to stdout waited.
+#[derive(Debug)]
+struct Woken;
+
+impl fmt::Display for Woken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("interrupted while writing to standard output")
+    }
+}
+
+impl std::error::Error for Woken {}
+
+/// Set once a write to stdout ran into the deadline.
+static TIMED_OUT: AtomicBool = AtomicBool::new(false);
+
+/// `--timeout`'s length, once a write to stdout ran into its deadline (whatever wrapped the
+/// error on its way up: serde_json, for one, keeps only its text).
+pub(crate) fn timed_out() -> Option<f64> {
+    TIMED_OUT
+        .load(Ordering::Relaxed)
+        .then(|| DEADLINE.get().map_or(0.0, |(_, s)| *s))
+}
+
+/// The most written at once to a pipe, socket or terminal: a pipe with room for one write
+/// (`poll` says so) takes up to `PIPE_BUF` bytes without blocking.
+const PIPE_BUF: usize = 4096;
+
+/// Whether writes to this stream can block on a reader (a pipe, a socket, a terminal), so must
+/// be cut to `PIPE_BUF`; a file or a device such as /dev/null takes any write at once.
+fn may_block(stream: Stream) -> bool {
+    static MAY_BLOCK: [OnceLock<bool>; 2] = [OnceLock::new(), OnceLock::new()];
+    *MAY_BLOCK[stream as usize].get_or_init(|| {
+        let fd = fd_of(stream);
+        let fifo_or_socket = nix::sys::stat::fstat(fd).is_ok_and(|st| {
+            let kind = st.st_mode & libc::S_IFMT;
+            kind == libc::S_IFIFO || kind == libc::S_IFSOCK
+        });
+        fifo_or_socket || fd.is_terminal()
+    })
+}
+
+fn fd_of(stream: Stream) -> BorrowedFd<'static> {
+    // SAFETY: fds 1 and 2 stay open for the whole process (std never closes them).
+    unsafe {
+        BorrowedFd::borrow_raw(match stream {
+            Stream::Stdout => 1,
+            Stream::Stderr => 2,
+        })
+    }
+}
+
+/// Writes part of `buf` to `stream`, waiting for it to take the bytes until `by` at most
+/// (forever without). Allowed here and only here: the one place the standard streams are
+/// written. stdout gives up with `TimedOut` at the deadline, or `Woken` once a signal came;
+/// stderr drops what it cannot write by then.
+fn write_within(stream: Stream, buf: &[u8], by: Option<Instant>) -> io::Result<usize> {
+    let fd = fd_of(stream);
+    let chunk = if may_block(stream) {
+        &buf[..buf.len().min(PIPE_BUF)]
+    } else {
+        buf
+    };
+    let wake = WAKE.load(Ordering::Relaxed);
+    // SAFETY: the wake pipe's read end is owned by `interrupt` for the rest of the process.
+    let wake =
+        (stream == Stream::Stdout && wake >= 0).then(|| unsafe { BorrowedFd::borrow_raw(wake) });
+    loop {
+        let timeout = match by {
+            None => PollTimeout::NONE,
+            Some(by) => {
+                let left = by.saturating_duration_since(Instant::now());
+                PollTimeout::try_from(left.as_millis().min(i32::MAX as u128) as i32)
+                    .unwrap_or(PollTimeout::MAX)
+            }
         };
-        self.outcome(result, ())
+        let mut fds = vec![PollFd::new(fd, PollFlags::POLLOUT)];
+        if let Some(w) = wake {
+            fds.push(PollFd::new(w, PollFlags::POLLIN));
+        }
+        match poll(&mut fds, timeout) {
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(e) => return Err(e.into()),
+            Ok(0) if stream == Stream::Stderr => return Ok(buf.len()),
+            Ok(0) => {
+                TIMED_OUT.store(true, Ordering::Relaxed);
+                let secs = DEADLINE.get().map_or(0.0, |(_, s)| *s);
+                return Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    TimedOut {
+                        stream,
+                        target: stream.target(),
+                        secs,
+                    },
+                ));
+            }
+            Ok(_) => {}
+        }
+        if fds
+            .get(1)
+            .and_then(PollFd::revents)
+            .is_some_and(|r| !r.is_empty())
+        {
+            return Err(io::Error::other(Woken));
+        }
+        return match nix::unistd::write(fd, chunk) {
+            // As std's own streams: a stream that was never open swallows what it is given.
+            Err(nix::errno::Errno::EBADF) => Ok(buf.len()),
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(e) => Err(e.into()),
+            Ok(n) => Ok(n),
+        };
+    }
+}
+
+/// Writes `text` to stderr as the final error line of an exit that cannot wait (a second
+/// signal): at most a quarter of a second for the stream to take it, secrets redacted.
+pub(crate) fn urgent_error(text: &str) {
+    urgent_line(&format!(
+        "svcctl: {}",
+        text::one_line(&secret::redact(text), text::LINE_MAX)
+    ));
+}
+
+/// Writes one line to stderr, waiting a quarter of a second at most (a note from the signal
+/// thread, which must never hang on a stderr nobody reads).
+pub(crate) fn urgent_line(text: &str) {
+    let by = Instant::now() + Duration::from_millis(250);
+    let mut rest = format!("{}\n", secret::redact(text)).into_bytes();
+    while !rest.is_empty() {
+        match write_within(Stream::Stderr, &rest, Some(by)) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => {
+                rest.drain(..n.min(rest.len()));
+            }
+        }
     }
 }
 

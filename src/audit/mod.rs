@@ -1,11 +1,14 @@
 //! The append-only audit log, which undo stands on: every writing command records each row it
 //! changes, inside the changing transaction and before it commits, so that every committed
-//! change is on record (`record`: the line format; `file`: opening, appending, reading back).
-//! Every writing command needs it, or an explicit `--no-audit`.
+//! change is on record, and then how the transaction ended (`record`: the line format; `file`:
+//! opening, appending, reading back; `transactions`: what a transaction's lines mean, and the
+//! read-back that checks an unconfirmed one against the database). Every writing command needs
+//! it, or an explicit `--no-audit`.
 
 mod file;
 mod record;
 mod replay;
+pub(crate) mod transactions;
 
 use std::path::{Path, PathBuf};
 
@@ -15,7 +18,7 @@ pub(crate) use file::{AuditLog, Log, SkipWhy, Skipped};
 pub(crate) use record::{
     Action, ClusterRecord, Detail, Event, Line, Placement, ServiceRecord, Set, Stamp, parse_time,
 };
-pub(crate) use replay::{belongs, check_origin, rolled_back};
+pub(crate) use replay::{belongs, check_origin};
 
 use crate::db::identity::Identity;
 use crate::db::url::DbUrl;

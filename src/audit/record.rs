@@ -1,9 +1,16 @@
 //! The audit log's record: one JSON line per changed row (the row as it was, what the write
 //! set, who ran what, when, on which database), typed for writing and reading back alike.
 //!
+//! A transaction's lines: first its intents, one per changed row, appended and synced before
+//! COMMIT; then one line that ends it: `committed` once the COMMIT was acknowledged (or a
+//! read-back found it landed), `rolled_back` when it did not commit, `outcome_unknown` when
+//! svcctl could not find out. Intents with no `committed` line are unconfirmed: a reader checks
+//! them against the database before it acts on them (`transactions`).
+//!
 //! A line's keys: `action` (`delete`, `restore`, `purge`, `disable`, `enable`, `move`,
-//! `rolled_back`), `event` (`service_soft_deleted`, `cluster_soft_deleted`, `service_restored`,
-//! `service_disabled`, `volume_host_moved`, ...), `time` (RFC 3339,
+//! `committed`, `rolled_back`, `outcome_unknown`), `event` (`service_soft_deleted`,
+//! `cluster_soft_deleted`, `service_restored`, `service_disabled`, `volume_host_moved`, ...,
+//! and the three ends, named as their actions), `time` (RFC 3339,
 //! UTC), `txn`, `user`, `hostname`, `command`, `database` (an SQLite file by its absolute path,
 //! a MySQL URL with its password masked), `db_identity` (what a replay checks: the server's
 //! uuid, host, port and schema, or the SQLite file's path and inode), and then `service` (the keys of `service list -f
@@ -55,6 +62,10 @@ pub(crate) enum Event {
     GroupHostMoved,
     ConsistencygroupHostMoved,
     ImageVolumeCacheEntryHostMoved,
+    /// The transaction's COMMIT was acknowledged, or a read-back found that it landed: its
+    /// intent lines are what the database holds.
+    Committed,
+    /// The transaction's intent lines were appended but it did not commit (`error` says why).
     RolledBack,
     /// The connection was lost after a logged transaction's COMMIT was sent and svcctl could
     /// not find out whether it committed (`note` says what to check): its lines may or may
@@ -75,6 +86,7 @@ pub(crate) enum Action {
     Disable,
     Enable,
     Move,
+    Committed,
     RolledBack,
     OutcomeUnknown,
     /// Lines written before `action` existed, or of a kind this svcctl does not know.
@@ -96,6 +108,7 @@ impl Event {
             | Event::GroupHostMoved
             | Event::ConsistencygroupHostMoved
             | Event::ImageVolumeCacheEntryHostMoved => Action::Move,
+            Event::Committed => Action::Committed,
             Event::RolledBack => Action::RolledBack,
             Event::OutcomeUnknown => Action::OutcomeUnknown,
             Event::Other => Action::Other,
@@ -168,7 +181,8 @@ pub(crate) struct Detail {
     /// Why a transaction already logged did not commit (`rolled_back`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
-    /// What to check when the outcome of a logged transaction is unknown (`outcome_unknown`).
+    /// What to check when the outcome of a logged transaction is unknown (`outcome_unknown`),
+    /// or how a `committed` line was found (a read-back after the COMMIT's answer was lost).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     /// The reason a disable set (`service_disabled`, `cluster_disabled`).

@@ -35,7 +35,7 @@ pub(crate) fn rolled_back(lines: &[Line]) -> BTreeSet<&str> {
                     out.insert(l.txn.as_str());
                 }
             }
-            Event::OutcomeUnknown | Event::Other => {}
+            Event::Committed | Event::OutcomeUnknown | Event::Other => {}
             _ => {
                 first.entry(l.txn.as_str()).or_insert(l);
             }

@@ -55,6 +55,9 @@ pub(crate) enum Notice {
     /// The answer to a COMMIT of `what` was lost; reading back after reconnecting showed
     /// whether it `committed`.
     CommitChecked { what: String, committed: bool },
+    /// Transaction `txn` committed, but the `committed` line that confirms it could not be
+    /// appended to the audit log (`reason`): its lines stay unconfirmed there.
+    Unconfirmed { txn: String, reason: String },
 }
 
 /// Why a step is retried: each of these counts as one retry under the `db_*` policy.
@@ -111,6 +114,12 @@ impl Db {
     /// Tells the caller's observer, for steps taken outside `retrying` (the write runner).
     pub fn note(&self, notice: &Notice) {
         (self.notify)(notice)
+    }
+
+    /// The caller's observer, for steps that run while `self` is borrowed (the write runner's
+    /// attempt).
+    pub fn notifier(&self) -> Notify {
+        self.notify
     }
 
     /// A fresh retry budget under the `db_*` policy.

@@ -54,6 +54,11 @@ pub(crate) fn db_notice(notice: &Notice) {
                 "did not commit"
             }
         )),
+        Notice::Unconfirmed { txn, reason } => line(format_args!(
+            "warning: transaction {txn} committed, but the audit log could not confirm it \
+             ({reason}); its lines stay unconfirmed there, and service restore or --undo checks \
+             them in the database before acting on them"
+        )),
         Notice::Retrying {
             what,
             cause,
@@ -68,6 +73,22 @@ pub(crate) fn db_notice(notice: &Notice) {
                 format!("/{max}")
             },
         )),
+    }
+}
+
+/// A note from `interrupt` on the way to the run's last line. Written from the signal thread,
+/// so it never waits long on a stderr nobody reads.
+pub(crate) fn interrupt_note(note: &crate::interrupt::Note) {
+    match note {
+        crate::interrupt::Note::CommitInFlight { cause, txn } => {
+            crate::term::urgent_line(&format!(
+                "{}: the COMMIT of transaction {txn} was already sent; waiting up to {}s for its \
+                 answer, then checking the database, to record what happened (interrupt again \
+                 to exit at once, leaving its outcome unknown)",
+                cause.name(),
+                crate::interrupt::GRACE.as_secs()
+            ))
+        }
     }
 }
 

@@ -506,7 +506,7 @@ impl Render for MoveReport<'_> {
     fn nothing(&self) -> String {
         match (&self.plan.undo_of, &self.log) {
             (Some(txn), log) => format!(
-                "no {} moves of transaction {txn} in {}",
+                "no {} moves of transaction {txn} that committed, in {}",
                 self.noun(),
                 log.as_deref()
                     .unwrap_or(Path::new("the audit log"))

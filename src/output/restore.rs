@@ -250,7 +250,8 @@ impl Render for RestoreReport<'_> {
     fn nothing(&self) -> String {
         match &self.plan.nothing {
             Some(Nothing::RolledBack { txn }) => format!(
-                "transaction {txn} rolled back: it deleted nothing, so there is nothing to restore"
+                "transaction {txn} did not commit (rolled back, or never confirmed and not in the \
+                 database): it deleted nothing, so there is nothing to restore"
             ),
             Some(Nothing::NoSuchTxn { txn, log, database }) => format!(
                 "no deletion with txn {txn} in the audit log {} for {database}",

@@ -11,6 +11,7 @@ use anyhow::Result;
 use chrono::NaiveDateTime;
 
 use super::{Decision, plan_now};
+use crate::audit::transactions::Outcomes;
 use crate::audit::{self, Action, Line, Placement, Skipped};
 use crate::db::Db;
 use crate::db::clusters;
@@ -547,12 +548,36 @@ pub(crate) async fn build(
     Ok(plan)
 }
 
+/// What the audit log says of move `txn`, and, when it is unconfirmed, what the database says
+/// (`Outcomes::resolve`): a move the database never saw is never undone, and one svcctl cannot
+/// tell about is an error (exit 5) naming what to check.
+async fn checked(db: &mut Db, lines: &[Line], txn: &str, log: &Path) -> Result<Outcomes> {
+    let mut outcomes = Outcomes::of_log(lines);
+    let moved: Vec<&Line> = lines
+        .iter()
+        .filter(|l| l.txn == txn && l.event.action() == Action::Move)
+        .collect();
+    if !moved.is_empty() {
+        outcomes.resolve(db, txn, &moved).await?;
+    }
+    if let Some(why) = outcomes.unknown(txn) {
+        return Err(Failure::OutcomeUnknown(format!(
+            "move {txn} in the audit log {} was never confirmed, and svcctl cannot tell whether \
+             it committed: {why}; nothing was changed",
+            log.display()
+        ))
+        .into());
+    }
+    Ok(outcomes)
+}
+
 /// The undo of transaction `txn` among the audit log's `lines`: the rows of `kind` it moved,
 /// from where it put them back to where they were. Only rows still where the move left them go
-/// back (the write's WHERE clause checks). Nothing when the transaction rolled back. Its target
-/// is checked against the database by `check_undo_target`.
-pub(crate) fn undo(lines: &[Line], txn: &str, kind: Kind) -> Plan {
-    let rolled_back = audit::rolled_back(lines).contains(txn);
+/// back (the write's WHERE clause checks). Nothing when the transaction did not commit
+/// (`outcomes`: rolled back, or checked and not in the database). Its target is checked against
+/// the database by `check_undo_target`.
+pub(crate) fn undo(lines: &[Line], txn: &str, kind: Kind, outcomes: &Outcomes) -> Plan {
+    let rolled_back = outcomes.landed(txn) == Some(false);
     let moved: Vec<&Line> = lines
         .iter()
         .filter(|l| !rolled_back && l.txn == txn && l.event.action() == Action::Move)
@@ -650,7 +675,8 @@ async fn undo_on_record(
 ) -> Result<Plan> {
     let identity = crate::db::identity::read(db).await?;
     audit::check_origin(&log.lines, txn, &identity, path)?;
-    let mut plan = undo(&log.lines, txn, kind);
+    let outcomes = checked(db, &log.lines, txn, path).await?;
+    let mut plan = undo(&log.lines, txn, kind, &outcomes);
     plan.on_record.skipped = log.skipped.clone();
     let mut current = Vec::new();
     for table in kind.tables() {

@@ -3,6 +3,7 @@
 //! the row is no longer as svcctl left it (purged, changed since) or its service came back on
 //! its own with a new row. The write repeats every condition inside its WHERE clause.
 
+use crate::error::Failure;
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
@@ -10,6 +11,7 @@ use anyhow::{Result, anyhow};
 use chrono::NaiveDateTime;
 
 use super::Decision;
+use crate::audit::transactions::Outcomes;
 use crate::audit::{
     self, Action, ClusterRecord, Event, Line, Log, ServiceRecord, Skipped, parse_time,
 };
@@ -54,6 +56,8 @@ pub(crate) struct Deletion {
     pub txn: String,
     pub services: Vec<DeletedService>,
     pub clusters: Vec<DeletedCluster>,
+    /// The restores that already put back some of its rows.
+    pub restored_by: Vec<String>,
 }
 
 /// Why a row cannot be restored.
@@ -97,7 +101,8 @@ pub(crate) struct Restorable<T> {
 /// Why there is nothing to restore.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Nothing {
-    /// The transaction named rolled back: it deleted nothing.
+    /// The transaction named rolled back (or, never confirmed, is not in the database): it
+    /// deleted nothing.
     RolledBack { txn: String },
     /// No deletion with that txn in the log, for this database.
     NoSuchTxn {
@@ -178,7 +183,7 @@ pub(crate) async fn build(
     if let Selector::Txn(t) = sel {
         audit::check_origin(lines, t, identity, log)?;
     }
-    let deletion = match find(lines, log, database, identity, sel)? {
+    let deletion = match settle(db, lines, log, database, identity, sel).await? {
         Ok(d) => d,
         Err(n) => return Ok(nothing(n)),
     };
@@ -222,17 +227,82 @@ pub(crate) async fn build(
     Ok(plan)
 }
 
-/// Finds the deletion `sel` names among `lines` (those of this database only: `audit::belongs`)
-/// and narrows it to the rows no later restore already put back; `Err(Nothing)` inside when
-/// there is none. A record that lacks what a restore needs is an error naming its line (exit 1).
-pub(crate) fn find(
+/// `find`, once every unconfirmed transaction its answer rests on (the deletion, and the
+/// restores that narrowed it) was checked against the database (`Outcomes::resolve`), so that
+/// a deletion or a restore the log holds but the database never saw is never acted on. An
+/// unconfirmed restore svcctl cannot tell about counts as not done (the restore's own WHERE
+/// clauses judge those rows); a deletion it cannot tell about is an error (exit 5) naming what
+/// to check.
+async fn settle(
+    db: &mut Db,
     lines: &[Line],
     log: &Path,
     database: &str,
     identity: &Identity,
     sel: &Selector,
 ) -> Result<Result<Deletion, Nothing>> {
-    let rolled_back = audit::rolled_back(lines);
+    let mut outcomes = Outcomes::of_log(lines);
+    let of = |txn: &str| -> Vec<&Line> {
+        lines
+            .iter()
+            .filter(|l| l.txn == txn && audit::belongs(l, database, identity))
+            .collect()
+    };
+    loop {
+        let found = find(lines, &outcomes, log, database, identity, sel)?;
+        let (txn, by, rows) = match &found {
+            Ok(d) => (d.txn.clone(), &d.restored_by, Some(d)),
+            Err(Nothing::AlreadyRestored { txn, by, .. }) => (txn.clone(), by, None),
+            Err(_) => return Ok(found),
+        };
+        // The restores first: what they put back is not the deletion's to show.
+        if let Some(r) = by.iter().find(|r| outcomes.is_open(r)).cloned() {
+            outcomes.resolve(db, &r, &of(&r)).await?;
+            outcomes.unknown_as_not_landed(&r);
+            continue;
+        }
+        // Everything put back by restores that landed: the deletion landed too.
+        let Some(d) = rows else { return Ok(found) };
+        if outcomes.is_open(&txn) {
+            let services: BTreeSet<i64> = d.services.iter().map(|s| s.record.id).collect();
+            let clusters: BTreeSet<i64> = d.clusters.iter().map(|c| c.record.id).collect();
+            let left: Vec<&Line> = of(&txn)
+                .into_iter()
+                .filter(|l| match (&l.detail.service, &l.detail.cluster) {
+                    (Some(s), _) => services.contains(&s.id),
+                    (_, Some(c)) => clusters.contains(&c.id),
+                    _ => false,
+                })
+                .collect();
+            outcomes.resolve(db, &txn, &left).await?;
+            continue;
+        }
+        if let Some(why) = outcomes.unknown(&txn) {
+            return Err(Failure::OutcomeUnknown(format!(
+                "deletion {txn} in the audit log {} was never confirmed, and svcctl cannot tell \
+                 whether it committed: {why}; nothing was changed",
+                log.display()
+            ))
+            .into());
+        }
+        return Ok(found);
+    }
+}
+
+/// Finds the deletion `sel` names among `lines` (those of `database` only) and narrows it to
+/// the rows no later restore already put back; `Err(Nothing)` inside when there is none. A
+/// record that lacks what a restore needs is an error. Transactions that did not commit
+/// (`outcomes`: rolled back, or checked and not in the database) count for nothing; `settle`
+/// checks the unconfirmed ones the answer rests on.
+pub(crate) fn find(
+    lines: &[Line],
+    outcomes: &Outcomes,
+    log: &Path,
+    database: &str,
+    identity: &Identity,
+    sel: &Selector,
+) -> Result<Result<Deletion, Nothing>> {
+    let rolled_back = outcomes.not_landed();
     let ours =
         |l: &&Line| audit::belongs(l, database, identity) && !rolled_back.contains(l.txn.as_str());
     let is_delete = |l: &Line| {
@@ -379,6 +449,7 @@ pub(crate) fn find(
         txn,
         services,
         clusters,
+        restored_by: restore_txns,
     }))
 }
 

@@ -6,10 +6,10 @@
 
 use anyhow::Result;
 
-use super::{Change, Landed, Operation, Tx};
+use super::{Change, Operation, Tx};
 use crate::audit::{ClusterRecord, Detail, Event, Set};
 use crate::db::clusters::{self, ClusterRow};
-use crate::db::{Db, Dialect, Stmt, references};
+use crate::db::{Db, Stmt, references};
 use crate::plan::Decision;
 use crate::plan::cluster::Plan;
 
@@ -24,18 +24,13 @@ impl Operation for Plan {
     fn changes(&self, _db: &Db, force: bool) -> Vec<ClusterDestroy> {
         self.cluster
             .iter()
-            .map(|c| ClusterDestroy {
-                id: c.id,
-                name: c.name.clone(),
-                force,
-            })
+            .map(|c| ClusterDestroy { id: c.id, force })
             .collect()
     }
 }
 
 pub(crate) struct ClusterDestroy {
     id: i64,
-    name: String,
     /// Remove it even though live rows name it.
     force: bool,
 }
@@ -90,18 +85,6 @@ impl Change for ClusterDestroy {
     /// A cluster that gained a service (or went) since the plan rolls back: exit 3.
     fn refuses(&self, outcome: &Removed) -> bool {
         outcome.cluster.is_none()
-    }
-
-    fn landed(&self, _: &Removed, now: chrono::NaiveDateTime, d: Dialect) -> Option<Landed> {
-        let mut mark = Stmt::new("deleted = 1 AND deleted_at = ");
-        mark.push_bind(now);
-        let check = format!(
-            "cluster {} (id {}): deleted = 1 with deleted_at = '{}' means the removal committed",
-            self.name,
-            self.id,
-            d.timestamp(now)
-        );
-        Landed::marked("clusters", &[self.id], &mark, d, check)
     }
 
     fn audit(&self, outcome: &Removed) -> Vec<(Event, Detail)> {

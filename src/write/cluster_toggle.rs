@@ -4,12 +4,11 @@
 //! UPDATE of a cluster. A cluster deleted since the plan rolls the change back: exit 3.
 
 use anyhow::Result;
-use chrono::NaiveDateTime;
 
-use super::{Change, Landed, Operation, Tx};
+use super::{Change, Operation, Tx};
 use crate::audit::{ClusterRecord, Detail, Event};
 use crate::db::clusters::ClusterRow;
-use crate::db::{Db, Dialect, Stmt};
+use crate::db::{Db, Stmt};
 use crate::plan::{Decision, cluster_toggle::Plan};
 
 impl Operation for Plan {
@@ -49,15 +48,6 @@ impl Change for &Plan {
 
     fn refuses(&self, outcome: &Option<ClusterRow>) -> bool {
         outcome.is_none()
-    }
-
-    fn landed(&self, _: &Option<ClusterRow>, now: NaiveDateTime, d: Dialect) -> Option<Landed> {
-        let mut mark = Stmt::new("updated_at = ");
-        mark.push_bind(now);
-        let (name, at) = (&self.name, d.timestamp(now));
-        let check = format!("cluster {name}: updated_at = '{at}' means the change committed");
-        let ids: Vec<i64> = self.cluster.iter().map(|c| c.id).collect();
-        Landed::marked("clusters", &ids, &mark, d, check)
     }
 
     fn audit(&self, outcome: &Option<ClusterRow>) -> Vec<(Event, Detail)> {

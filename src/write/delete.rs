@@ -11,7 +11,7 @@ use std::collections::{BTreeSet, HashMap};
 use anyhow::Result;
 use serde::Serialize;
 
-use super::{Change, Landed, Operation, Tx};
+use super::{Change, Operation, Tx};
 use crate::audit::{ClusterRecord, Detail, Event, ServiceRecord, Set};
 use crate::db::clusters::{self, ClusterRow};
 use crate::db::{Db, Dialect, Schema, Stmt, references};
@@ -225,25 +225,6 @@ impl Change for SoftDelete<'_> {
     /// All or nothing: one planned service that came up or gained a reference keeps them all.
     fn refuses(&self, outcome: &Deletion) -> bool {
         !outcome.not_deleted.is_empty()
-    }
-
-    /// This attempt's `deleted_at` (and `updated_at`, the same instant) on exactly the rows it
-    /// deleted. Nobody else writes that pair on them: the rows stay locked until the attempt
-    /// ends, and a later writer would be a later instant (or, on MySQL's whole seconds, would
-    /// have to soft-delete these very rows within the same second after a rollback).
-    fn landed(&self, outcome: &Deletion, now: chrono::NaiveDateTime, d: Dialect) -> Option<Landed> {
-        let mut ids: Vec<i64> = outcome.deleted.iter().map(|x| x.service.row.id).collect();
-        ids.sort_unstable();
-        let mut mark = Stmt::new("deleted = 1 AND deleted_at = ");
-        mark.push_bind(now)
-            .push(" AND updated_at = ")
-            .push_bind(now);
-        let check = format!(
-            "services {}: deleted = 1 with deleted_at = '{}' means the deletion committed",
-            super::id_list(&ids),
-            d.timestamp(now)
-        );
-        Landed::marked("services", &ids, &mark, d, check)
     }
 
     fn audit(&self, outcome: &Deletion) -> Vec<(Event, Detail)> {

@@ -14,7 +14,7 @@
 //!    return `Written::RolledBack`: nothing changed, nothing audited, the caller exits 3;
 //! 4. append `audit(outcome)` to the audit log and sync it, *before* COMMIT: a change that is
 //!    not on record is never committed;
-//! 5. `COMMIT`.
+//! 5. `COMMIT`, and once it is acknowledged a `committed` line that confirms the transaction.
 //!
 //! Any failure rolls back; when the attempt's lines were already appended, a `rolled_back`
 //! line follows them. The whole attempt is retried under the `[database]` policy
@@ -24,10 +24,17 @@
 //!
 //! A connection lost after COMMIT was sent leaves the outcome open: the server may have
 //! committed. Before anything is reported or retried, `run` connects again (same policy, even
-//! without `use_db_reconnect`) and runs `landed`'s locking read: this attempt's own timestamp
-//! on exactly the rows it changed. All there: committed (the lines already appended are the
-//! record). None: rolled back (a `rolled_back` line), and retried. Anything else, or no
-//! connection: exit 1 with an `outcome_unknown` line, never `rolled_back`.
+//! without `use_db_reconnect`) and runs the read-back of the attempt's own lines
+//! (`audit::transactions::Landed`, the one readers run on an unconfirmed transaction): this
+//! attempt's own mark on exactly the rows it changed. There: committed (a `committed` line).
+//! Not there: rolled back (a `rolled_back` line), and retried. Cannot tell, or no connection:
+//! exit 5 with an `outcome_unknown` line, never `rolled_back`.
+//!
+//! A stop (SIGINT, SIGTERM, `--timeout`: `interrupt`) is the runner's to handle from the intent
+//! lines to the line that ends the transaction (`interrupt::Critical`): before COMMIT is sent,
+//! it rolls back and records `rolled_back`; once COMMIT is sent, it waits for the answer (up to
+//! `interrupt::GRACE` more) or reads back as for a lost connection, records the truth, and stops
+//! there, a committed change standing. No transaction begins once the run was stopped.
 //!
 //! A writing command is an [`Operation`]: a plan (its `decide`, for `apply::run`'s flow) and
 //! the [`Change`]s that carry it out, one module per operation with the plan's name
@@ -45,13 +52,17 @@ pub(crate) mod restore;
 pub(crate) mod toggle;
 
 use anyhow::{Result, anyhow};
-use chrono::NaiveDateTime;
+use chrono::{NaiveDateTime, SubsecRound};
 
+use crate::audit::transactions::{self, Landed, Verdict, count_locked};
 use crate::audit::{self, Actor, AuditLog, Detail, Event, Stamp};
 use crate::db::clusters::{self, ClusterRow};
 use crate::db::{
-    Budget, Cause, Conn, Db, Dialect, GaveUp, Retry, Schema, Stmt, Trouble, classify, services,
+    Budget, Cause, Conn, Db, Dialect, GaveUp, Notice, Notify, Retry, Schema, Stmt, Trouble,
+    classify, services,
 };
+use crate::error::Failure;
+use crate::interrupt::{self, Critical, Stopped};
 use crate::model::ServiceRow;
 use crate::plan::Decision;
 
@@ -97,49 +108,6 @@ pub(crate) trait Change {
     /// All or nothing: true when a planned row no longer qualified at write time (came up,
     /// gained a reference), so that the whole transaction is rolled back.
     fn refuses(&self, outcome: &Self::Outcome) -> bool;
-
-    /// How to tell whether the attempt that wrote `outcome` at `now` committed, when the
-    /// answer to its COMMIT was lost; None when it changed nothing.
-    fn landed(&self, outcome: &Self::Outcome, now: NaiveDateTime, d: Dialect) -> Option<Landed>;
-}
-
-/// A read that finds one attempt's write by what identifies it.
-pub(crate) struct Landed {
-    /// `SELECT COUNT(*) ...` of the rows carrying the attempt's mark, locking them (so it
-    /// waits for a transaction the server still holds open).
-    pub count: Stmt,
-    /// The count when the attempt committed (0 when it did not).
-    pub expect: i64,
-    /// What an operator should look at when svcctl cannot tell, in a phrase.
-    pub check: String,
-}
-
-impl Landed {
-    /// Counts the rows of `table` among `ids` whose columns match `mark` (what this attempt
-    /// wrote on them), locking them; the attempt committed when all of them match.
-    /// `expect` is `ids.len()`; None when there are no rows.
-    pub fn marked(
-        table: &str,
-        ids: &[i64],
-        mark: &Stmt,
-        d: Dialect,
-        check: String,
-    ) -> Option<Landed> {
-        if ids.is_empty() {
-            return None;
-        }
-        let mut count = Stmt::new(format!("SELECT COUNT(*) FROM {table} WHERE id IN ("));
-        count
-            .push_list(ids.iter().copied())
-            .push(") AND ")
-            .push_stmt(mark)
-            .push(d.for_update());
-        Some(Landed {
-            count,
-            expect: i64::try_from(ids.len()).unwrap_or(i64::MAX),
-            check,
-        })
-    }
 }
 
 /// The ids as a message lists them: `3, 4, 9`.
@@ -217,17 +185,21 @@ impl Tx<'_> {
 }
 
 /// Runs `change` in one transaction, retried under the `[database]` policy, audited before
-/// COMMIT, a lost COMMIT resolved; see the module documentation.
+/// COMMIT and confirmed after it, a lost COMMIT resolved, a stop handled where it came; see the
+/// module documentation.
 pub(crate) async fn run<C: Change>(
     db: &mut Db,
     change: &C,
     audit: &mut AuditLog,
     actor: &Actor,
 ) -> Result<Written<C::Outcome>> {
+    interrupt::begin_write()?;
     let schema = db.schema.clone();
     let what = change.what().to_string();
     let mut budget = db.budget();
     let reconnect = db.reconnects();
+    let notify = db.notifier();
+    let target = db.url.target();
     loop {
         let tried = db
             .retrying_within(
@@ -237,49 +209,96 @@ pub(crate) async fn run<C: Change>(
                     lost: false,
                     reconnect,
                 },
-                async |conn| attempt(conn, &schema, change, audit, actor).await,
+                async |conn| attempt(conn, &schema, change, audit, actor, notify, &target).await,
             )
             .await?;
         let lost = match tried {
-            Attempt::Done(written) => return Ok(written),
+            Attempt::Done(written) => return stop_after(written),
             Attempt::CommitLost(lost) => lost,
         };
-        let reason = lost.reason.clone();
+        let (why, reason) = (lost.why.clone(), lost.reason.clone());
         if let Some(written) =
             resolve_lost_commit(db, change, lost, &mut budget, audit, actor).await?
         {
-            return Ok(written);
+            return stop_after(written);
         }
-        // It did not commit: retry, under the same budget, when reconnecting is allowed.
+        // It did not commit: nothing was changed. Stopped: no new attempt; else retry, under
+        // the same budget, when reconnecting is allowed.
+        interrupt::begin_write()?;
         if !reconnect {
             return Err(anyhow!(
-                "{what}: lost the connection to {} after COMMIT was sent ({reason}); it did not \
-                 commit, nothing was changed (set [database] use_db_reconnect = true to retry)",
-                db.url.target()
+                "{what}: {why}; it did not commit, nothing was changed (set [database] \
+                 use_db_reconnect = true to retry)"
             ));
         }
         let cause = Cause::Lost {
-            target: db.url.target(),
+            target: target.clone(),
             reason,
         };
         db.spend_retry(&what, &mut budget, cause).await?;
     }
 }
 
+/// A committed change stands, confirmed; when the run was stopped while its COMMIT was in
+/// flight, it stops right here (nothing after it runs, nothing more is shown).
+fn stop_after<O>(written: Written<O>) -> Result<Written<O>> {
+    if let Written::Committed(_) = &written
+        && let Some(cause) = interrupt::cause()
+    {
+        return Err(Stopped(cause).into());
+    }
+    Ok(written)
+}
+
 /// An attempt whose COMMIT was sent and whose answer never came.
 struct CommitLost<O> {
     outcome: O,
     stamp: Stamp,
-    /// The driver's words for the lost connection.
+    /// What happened, in a phrase: "lost the connection to H after COMMIT was sent (...)".
+    why: String,
+    /// The driver's words for the lost connection (or that no answer came in time).
     reason: String,
-    /// Its audit lines were appended (so a `rolled_back` or `outcome_unknown` line must follow).
+    /// The attempt's intent lines (appended to the log unless there is none).
+    lines: Vec<audit::Line>,
+    /// Its audit lines were appended (so a line that ends the transaction must follow).
     logged: bool,
+    /// Its critical section, still open: the outcome is not on record yet.
+    _critical: Critical,
 }
 
-/// Finds out, after reconnecting, whether the attempt whose COMMIT answer was lost committed:
-/// `landed`'s locking read of the attempt's own mark on exactly its rows. Committed: the
-/// outcome (its lines stand). Not committed: None, after a `rolled_back` line (the caller
-/// retries). Cannot tell: an error, after an `outcome_unknown` line; never `rolled_back`.
+/// Confirms a committed transaction that changed something: the `committed` line after its
+/// intent lines (`note` says how the commit was found, when not by its answer), and the run's
+/// record of it. Should the line not be written, the change still stands: its lines stay
+/// unconfirmed, and a reader checks them in the database (said once on stderr).
+fn confirm(
+    log: &mut AuditLog,
+    stamp: &Stamp,
+    actor: &Actor,
+    lines: &[audit::Line],
+    note: Option<String>,
+    notify: Notify,
+) {
+    if lines.is_empty() {
+        return;
+    }
+    let detail = Detail {
+        note,
+        ..Detail::default()
+    };
+    if let Err(e) = log.append(&[audit::Line::new(Event::Committed, stamp, actor, detail)]) {
+        notify(&Notice::Unconfirmed {
+            txn: stamp.txn.clone(),
+            reason: format!("{e:#}"),
+        });
+    }
+    interrupt::committed(&stamp.txn, log.path());
+}
+
+/// Finds out, after reconnecting, whether the attempt whose COMMIT answer was lost (or not
+/// waited for, once stopped) committed: the read-back of its own lines, locking its rows.
+/// Committed: the outcome, after a `committed` line. Not committed: None, after a `rolled_back`
+/// line (the caller retries). Cannot tell: `OutcomeUnknown` (exit 5), after an
+/// `outcome_unknown` line; never `rolled_back`.
 async fn resolve_lost_commit<C: Change>(
     db: &mut Db,
     change: &C,
@@ -292,57 +311,60 @@ async fn resolve_lost_commit<C: Change>(
     let CommitLost {
         outcome,
         stamp,
-        reason,
+        why: lost,
+        lines,
         logged,
+        _critical,
+        ..
     } = lost;
-    let lost = format!(
-        "lost the connection to {} after COMMIT was sent ({reason})",
-        db.url.target()
-    );
-    let Some(landed) = change.landed(&outcome, stamp.now, db.dialect) else {
+    let refs: Vec<&audit::Line> = lines.iter().collect();
+    let Some(landed) = Landed::of(&refs, &db.schema, db.dialect) else {
         // It changed nothing: committed or not, the outcome is the same.
         return Ok(Some(Written::Committed(outcome)));
     };
     let checking = format!("{what}: checking whether its COMMIT landed");
-    let found = db
-        .retrying_within(
-            &checking,
-            budget,
-            Retry {
-                lost: true,
-                reconnect: true,
-            },
-            async |conn| count_locked(conn, &landed.count).await,
-        )
-        .await;
+    let found = interrupt::bounded(db.retrying_within(
+        &checking,
+        budget,
+        Retry {
+            lost: true,
+            reconnect: true,
+        },
+        async |conn| count_locked(conn, &landed.count).await,
+    ))
+    .await;
     let why = match found {
-        Ok(n) if n == landed.expect => {
-            db.note(&crate::db::Notice::CommitChecked {
-                what: what.to_string(),
-                committed: true,
-            });
-            return Ok(Some(Written::Committed(outcome)));
-        }
-        Ok(0) => {
-            db.note(&crate::db::Notice::CommitChecked {
-                what: what.to_string(),
-                committed: false,
-            });
-            if logged {
-                let detail = Detail {
-                    error: Some(format!("{lost}; it did not commit")),
-                    ..Detail::default()
-                };
-                let line = audit::Line::new(Event::RolledBack, &stamp, actor, detail);
-                audit.append(&[line])?;
+        Some(Ok(n)) => match landed.judge(n) {
+            Verdict::Landed => {
+                db.note(&Notice::CommitChecked {
+                    what: what.to_string(),
+                    committed: true,
+                });
+                let note = format!("{lost}; read back after reconnecting, it committed");
+                confirm(audit, &stamp, actor, &lines, Some(note), db.notifier());
+                return Ok(Some(Written::Committed(outcome)));
             }
-            return Ok(None);
-        }
-        Ok(n) => format!(
-            "{n} of the {} rows it changed carry its timestamp now",
-            landed.expect
-        ),
-        Err(e) => match e.downcast_ref::<GaveUp>().map(|g| &g.cause) {
+            Verdict::NotLanded => {
+                db.note(&Notice::CommitChecked {
+                    what: what.to_string(),
+                    committed: false,
+                });
+                if logged {
+                    let detail = Detail {
+                        error: Some(format!("{lost}; it did not commit")),
+                        ..Detail::default()
+                    };
+                    let line = audit::Line::new(Event::RolledBack, &stamp, actor, detail);
+                    audit.append(&[line])?;
+                }
+                return Ok(None);
+            }
+            Verdict::Partly(n) => format!(
+                "{n} of the {} rows it changed carry its mark now",
+                landed.expect
+            ),
+        },
+        Some(Err(e)) => match e.downcast_ref::<GaveUp>().map(|g| &g.cause) {
             Some(Cause::Reconnect { reason, .. }) => {
                 format!("could not reconnect to check ({reason})")
             }
@@ -352,13 +374,16 @@ async fn resolve_lost_commit<C: Change>(
             Some(Cause::Deadlock) => "the rows stayed locked while checking (lock wait)".into(),
             None => format!("could not check ({e:#})"),
         },
+        None => format!(
+            "the check did not finish within {}s of {}",
+            interrupt::GRACE.as_secs(),
+            interrupt::cause().map_or_else(|| "the stop".into(), |c| c.name())
+        ),
     };
+    let check = transactions::how_to_check(&refs, &stamp.txn, audit.path(), &landed);
     let kept = if logged {
         let detail = Detail {
-            note: Some(format!(
-                "outcome unknown: {lost}; {why}; check {}",
-                landed.check
-            )),
+            note: Some(format!("outcome unknown: {lost}; {why}; {check}")),
             ..Detail::default()
         };
         let line = audit::Line::new(Event::OutcomeUnknown, &stamp, actor, detail);
@@ -369,47 +394,35 @@ async fn resolve_lost_commit<C: Change>(
     } else {
         String::new()
     };
-    Err(anyhow!(
-        "{what}: outcome unknown: {lost}; {why}; check {}{kept}",
-        landed.check
+    Err(Failure::OutcomeUnknown(format!(
+        "{what}: outcome unknown: {lost}; {why}; {check}{kept}"
     ))
+    .into())
 }
 
-/// The locking count that finds an attempt's write (`Landed::count`), in a transaction of its
-/// own that changes nothing. On Galera it first waits until this node has applied everything
-/// committed in the cluster (`wsrep_sync_wait`), so a COMMIT made through another node is seen.
-async fn count_locked(conn: &mut Conn, count: &Stmt) -> Result<i64> {
-    if conn.dialect() == Dialect::MySql
-        && let Err(e) = conn
-            .control("SET SESSION wsrep_sync_wait = @@wsrep_sync_wait | 1")
-            .await
-        && !matches!(e, sqlx::Error::Database(_))
-    {
-        // A server without Galera has no such variable (an error, harmless); a lost
-        // connection is not harmless.
-        return Err(e.into());
-    }
-    conn.control(conn.dialect().begin()).await?;
-    let (n,): (i64,) = conn.fetch_one(count).await?;
-    let _ = conn.control("ROLLBACK").await;
-    Ok(n)
-}
-
-/// One attempt: BEGIN, apply, (all or nothing), audit, COMMIT; on failure ROLLBACK (and
-/// `rolled_back`); a connection lost at COMMIT is `CommitLost`, for `run` to resolve.
+/// One attempt: BEGIN, apply, (all or nothing), audit, COMMIT, confirm; on failure ROLLBACK
+/// (and `rolled_back`); a COMMIT whose answer did not come is `CommitLost`, for `run` to
+/// resolve.
 async fn attempt<C: Change>(
     conn: &mut Conn,
     schema: &Schema,
     change: &C,
     log: &mut AuditLog,
     actor: &Actor,
+    notify: Notify,
+    target: &str,
 ) -> Result<Attempt<C::Outcome>> {
     let stamp = Stamp {
         txn: format!("{}-{}", std::process::id(), uuid_ish()),
-        now: chrono::Utc::now().naive_utc(),
+        // To the microsecond, as the audit line and SQLite write it: the instant a reader
+        // parses back from the line is the one this attempt wrote.
+        now: chrono::Utc::now().naive_utc().trunc_subsecs(6),
     };
     conn.control(conn.dialect().begin()).await?;
     let mut logged = false;
+    // From the intent lines to the line that ends the transaction, a stop is this attempt's
+    // to handle; the section ends when this function (or `resolve_lost_commit`) has said how.
+    let mut critical: Option<Critical> = None;
     let result = async {
         let mut tx = Tx {
             conn: &mut *conn,
@@ -430,32 +443,71 @@ async fn attempt<C: Change>(
             .into_iter()
             .map(|(event, detail)| audit::Line::new(event, &stamp, actor, detail))
             .collect();
+        let section = critical.insert(Critical::enter());
         log.append(&lines)?;
-        logged = !lines.is_empty();
-        match conn.control("COMMIT").await {
-            Ok(()) => Ok(Attempt::Done(Written::Committed(outcome))),
-            Err(e)
+        // With `--no-audit` there is no log to end the transaction in.
+        logged = !lines.is_empty() && log.path().is_some();
+        let refs: Vec<&audit::Line> = lines.iter().collect();
+        let check = Landed::of(&refs, schema, conn.dialect()).map_or_else(
+            || "it changed nothing".to_string(),
+            |landed| transactions::how_to_check(&refs, &stamp.txn, log.path(), &landed),
+        );
+        if let Err(cause) = section.commit(&stamp.txn, check) {
+            // Stopped before COMMIT was sent: it cannot commit now; rolled back below.
+            return Err(anyhow::Error::new(Stopped(cause))
+                .context(format!("{}: stopped before COMMIT was sent", change.what())));
+        }
+        match interrupt::bounded(conn.control("COMMIT")).await {
+            Some(Ok(())) => {
+                confirm(log, &stamp, actor, &lines, None, notify);
+                Ok(Attempt::Done(Written::Committed(outcome)))
+            }
+            Some(Err(e))
                 if matches!(
                     classify(&e),
                     Trouble::LostConnection | Trouble::Unreachable(_)
                 ) =>
             {
+                let reason = crate::db::driver_text(&e);
                 Ok(Attempt::CommitLost(CommitLost {
                     outcome,
-                    reason: crate::db::driver_text(&e),
+                    why: format!(
+                        "lost the connection to {target} after COMMIT was sent ({reason})"
+                    ),
+                    reason,
                     stamp: stamp.clone(),
+                    lines,
                     logged,
+                    _critical: critical.take().expect("in the critical section"),
                 }))
             }
-            Err(e) => Err(e.into()),
+            // The server refused the COMMIT (a Galera certification failure): not committed.
+            Some(Err(e)) => Err(e.into()),
+            None => {
+                let reason = format!(
+                    "no answer within {}s of {}",
+                    interrupt::GRACE.as_secs(),
+                    interrupt::cause().map_or_else(|| "the stop".into(), |c| c.name())
+                );
+                Ok(Attempt::CommitLost(CommitLost {
+                    outcome,
+                    why: format!("had {reason} to the COMMIT sent to {target}"),
+                    reason,
+                    stamp: stamp.clone(),
+                    lines,
+                    logged,
+                    _critical: critical.take().expect("in the critical section"),
+                }))
+            }
         }
     }
     .await;
     match result {
         Ok(done) => Ok(done),
         Err(err) => {
-            // Best effort: the server also rolls back when the connection is gone.
-            let _ = conn.control("ROLLBACK").await;
+            // Best effort, and bounded once stopped: the server also rolls back when the
+            // connection is gone, and no COMMIT was sent or it failed.
+            let _ = interrupt::bounded(conn.control("ROLLBACK")).await;
             if logged {
                 let detail = Detail {
                     error: Some(format!("{err:#}")),
@@ -463,6 +515,7 @@ async fn attempt<C: Change>(
                 };
                 let _ = log.append(&[audit::Line::new(Event::RolledBack, &stamp, actor, detail)]);
             }
+            drop(critical);
             Err(err)
         }
     }

@@ -11,9 +11,7 @@ use std::collections::HashMap;
 
 use anyhow::Result;
 
-use chrono::NaiveDateTime;
-
-use super::{Change, Landed, Operation, Tx};
+use super::{Change, Operation, Tx};
 use crate::audit::{Detail, Event, Placement};
 use crate::db::clusters;
 use crate::db::hosted::{self, HostedRow};
@@ -279,41 +277,6 @@ impl Change for MoveHost<'_> {
     /// FROM meanwhile, rolls the whole move back.
     fn refuses(&self, outcome: &Moved) -> bool {
         !outcome.not_moved.is_empty() || !outcome.appeared.is_empty()
-    }
-
-    /// One transaction moved every row, so the first table with moved rows tells: its rows
-    /// carry this attempt's `updated_at` (or, without that column, their new host).
-    fn landed(&self, outcome: &Moved, now: NaiveDateTime, d: Dialect) -> Option<Landed> {
-        let table = self
-            .plan
-            .kind
-            .tables()
-            .iter()
-            .find(|t| outcome.moved.iter().any(|m| m.table == **t))?;
-        let rows: Vec<&Move> = outcome.moved.iter().filter(|m| m.table == *table).collect();
-        let mut count = Stmt::new(format!("SELECT COUNT(*) FROM `{table}` WHERE id IN ("));
-        count
-            .push_list(rows.iter().map(|m| m.id.as_str()))
-            .push(")");
-        if self.schema.has(table, "updated_at") {
-            count.push(" AND updated_at = ").push_bind(now);
-        } else if let Some(host) = rows[0].new.host.as_deref() {
-            count
-                .push(" AND ")
-                .push_stmt(&d.eq_exact_value("host", host));
-        }
-        count.push(d.for_update());
-        Some(Landed {
-            count,
-            expect: i64::try_from(rows.len()).unwrap_or(i64::MAX),
-            check: format!(
-                "{table} {}: the new host means the move committed",
-                rows.iter()
-                    .map(|m| m.id.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        })
     }
 
     fn audit(&self, outcome: &Moved) -> Vec<(Event, Detail)> {

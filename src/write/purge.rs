@@ -6,10 +6,10 @@
 
 use anyhow::Result;
 
-use super::{Change, Landed, Operation, Tx};
+use super::{Change, Operation, Tx};
 use crate::audit::{ClusterRecord, Detail, Event, ServiceRecord};
 use crate::db::clusters::ClusterRow;
-use crate::db::{Db, Dialect, Stmt, foreign_keys};
+use crate::db::{Db, Stmt, foreign_keys};
 use crate::model::{Service, ServiceRow};
 use crate::plan::Decision;
 use crate::plan::purge::Plan;
@@ -130,37 +130,6 @@ impl Change for PurgeBatch {
     /// keep the whole batch (unlike `cinder-manage db purge`).
     fn refuses(&self, _: &Purged) -> bool {
         false
-    }
-
-    /// Purged rows are gone; after a rollback every one of them would still be there.
-    fn landed(&self, outcome: &Purged, _: chrono::NaiveDateTime, d: Dialect) -> Option<Landed> {
-        let (table, mut ids): (&str, Vec<i64>) = if outcome.services.is_empty() {
-            ("clusters", outcome.clusters.iter().map(|c| c.id).collect())
-        } else {
-            (
-                "services",
-                outcome.services.iter().map(|s| s.row.id).collect(),
-            )
-        };
-        if ids.is_empty() {
-            return None;
-        }
-        ids.sort_unstable();
-        let n = i64::try_from(ids.len()).unwrap_or(i64::MAX);
-        // The rows still there, counted down from all of them: `n` when the purge committed.
-        let mut count = Stmt::new(format!("SELECT {n} - COUNT(*) FROM {table} WHERE id IN ("));
-        count
-            .push_list(ids.iter().copied())
-            .push(")")
-            .push(d.for_update());
-        Some(Landed {
-            count,
-            expect: n,
-            check: format!(
-                "{table} {}: no such rows means the purge committed",
-                super::id_list(&ids)
-            ),
-        })
     }
 
     fn audit(&self, outcome: &Purged) -> Vec<(Event, Detail)> {

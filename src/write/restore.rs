@@ -8,7 +8,7 @@
 
 use anyhow::Result;
 
-use super::{Change, Landed, Operation, Tx};
+use super::{Change, Operation, Tx};
 use crate::audit::{ClusterRecord, Detail, Event, ServiceRecord, Set};
 use crate::db::clusters::ClusterRow;
 use crate::db::{Db, Dialect, Schema, Stmt};
@@ -247,17 +247,6 @@ impl Change for Restore<'_> {
     /// All or nothing: one row no longer as the plan saw it keeps them all.
     fn refuses(&self, outcome: &Restored) -> bool {
         !outcome.changed.is_empty()
-    }
-
-    /// Restored rows are live again; after a rollback they would still be deleted.
-    fn landed(&self, outcome: &Restored, _: chrono::NaiveDateTime, d: Dialect) -> Option<Landed> {
-        let mut ids: Vec<i64> = outcome.services.iter().map(|(s, _)| s.row.id).collect();
-        ids.sort_unstable();
-        let check = format!(
-            "services {}: deleted = 0 means the restore committed",
-            super::id_list(&ids)
-        );
-        Landed::marked("services", &ids, &Stmt::new("deleted = 0"), d, check)
     }
 
     fn audit(&self, outcome: &Restored) -> Vec<(Event, Detail)> {

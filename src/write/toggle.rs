@@ -10,9 +10,7 @@ use std::collections::HashMap;
 
 use anyhow::Result;
 
-use chrono::NaiveDateTime;
-
-use super::{Change, Landed, Operation, Tx};
+use super::{Change, Operation, Tx};
 use crate::audit::{Detail, Event, ServiceRecord};
 use crate::db::{Db, Dialect, Schema, Stmt};
 use crate::model::{Service, ServiceRow};
@@ -184,26 +182,6 @@ impl Change for SetDisabled<'_> {
 
     fn refuses(&self, outcome: &Toggled) -> bool {
         !outcome.already_gone.is_empty()
-    }
-
-    fn landed(&self, outcome: &Toggled, now: NaiveDateTime, d: Dialect) -> Option<Landed> {
-        let mut ids: Vec<i64> = outcome.changed.iter().map(|r| r.id).collect();
-        ids.sort_unstable();
-        let mut mark = Stmt::new(if self.disable {
-            "disabled = 1"
-        } else {
-            "disabled = 0"
-        });
-        // modified_at = this attempt's instant tells it apart from anyone else's toggle.
-        if self.has_modified_at {
-            mark.push(" AND modified_at = ").push_bind(now);
-        }
-        let check = format!(
-            "services {}: disabled = {} means the change committed",
-            super::id_list(&ids),
-            u8::from(self.disable)
-        );
-        Landed::marked("services", &ids, &mark, d, check)
     }
 
     fn audit(&self, outcome: &Toggled) -> Vec<(Event, Detail)> {

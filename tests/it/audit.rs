@@ -180,7 +180,15 @@ both_backends!(created_modes_and_record_keys, Schema::Cinder, |db| {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(lines.len(), 2);
+    // Each deletion: its row, then the line that confirms it committed.
+    assert_eq!(lines.len(), 4);
+    for (row, end) in [(&lines[0], &lines[1]), (&lines[2], &lines[3])] {
+        assert_eq!(end["event"], "committed", "{end}");
+        assert_eq!(end["action"], "committed", "{end}");
+        assert_eq!(end["txn"], row["txn"], "{end}");
+        assert_eq!(end["database"], row["database"], "{end}");
+        assert!(end.get("service").is_none(), "{end}");
+    }
     let db_name = lines[0]["database"].as_str().unwrap();
     match db.backend {
         Backend::Sqlite => assert_eq!(

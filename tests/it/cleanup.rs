@@ -141,7 +141,7 @@ fn seed_cluster_cleanup_on_node01() {
             2
         );
         assert_eq!(before_other, db.rows("SELECT CAST(id AS CHAR) FROM services WHERE deleted = 0 AND host NOT LIKE '%deffaf27%' ORDER BY id"));
-        assert_eq!(db.audit_lines().len(), 2);
+        assert_eq!(db.audit_rows().len(), 2);
         // Nothing left: a clean 4, or 0 with --missing-ok.
         db.audited()
             .run(&[
@@ -395,7 +395,7 @@ fn two_cleanups_at_once() {
         }
         hosts.sort();
         assert_eq!(hosts.len(), 30, "each service deleted once: {hosts:?}");
-        assert_eq!(db.audit_lines().len(), 30);
+        assert_eq!(db.audit_rows().len(), 30);
     }
 }
 

@@ -339,7 +339,7 @@ fn lock_wait_timeout_retries_the_transaction() {
     );
     assert_eq!(db.int("SELECT COUNT(*) FROM services WHERE deleted = 1"), 1);
     assert_eq!(
-        db.audit_lines().len(),
+        db.audit_rows().len(),
         1,
         "the failed attempt wrote no audit line"
     );

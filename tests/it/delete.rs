@@ -62,7 +62,7 @@ both_backends!(deletes_exactly_the_host_like_cinder, Schema::Cinder, |db| {
         db.ago(-5)
     ));
     assert_eq!(db.int("SELECT COUNT(*) FROM services"), 4);
-    let audit = db.audit_lines();
+    let audit = db.audit_rows();
     assert_eq!(audit.len(), 2);
     assert_eq!(audit[0]["event"], "service_soft_deleted");
     assert_eq!(audit[0]["service"]["id"], 4);
@@ -96,7 +96,7 @@ both_backends!(deletes_exactly_the_host_like_cinder, Schema::Cinder, |db| {
             "--missing-ok",
         ])
         .code(0);
-    assert_eq!(db.audit_lines().len(), 2);
+    assert_eq!(db.audit_rows().len(), 2);
 });
 
 both_backends!(prefix_never_matches_and_globs_do, Schema::Cinder, |db| {
@@ -373,7 +373,7 @@ both_backends!(
         deleted.sort();
         assert_eq!(deleted, (100..140).collect::<Vec<_>>());
         let audited: Vec<i64> = db
-            .audit_lines()
+            .audit_rows()
             .iter()
             .map(|l| l["service"]["id"].as_i64().unwrap())
             .collect();

@@ -46,9 +46,10 @@ fn assert_said_once(line: &str) {
 /// Rows the database shows as deleted: id -> deleted_at, as text to the second.
 type DeletedRows = BTreeMap<i64, String>;
 
-/// Each row the database shows deleted is in exactly one committed audit record, whose time is
-/// the row's `deleted_at`; no other committed record exists; a `rolled_back` line never follows
-/// a transaction whose rows are in the database.
+/// Each row the database shows deleted is in exactly one confirmed audit record (a `committed`
+/// line follows its transaction), whose time is the row's `deleted_at`; no other confirmed
+/// record exists; a `rolled_back` line never follows a transaction whose rows are in the
+/// database, and no transaction has two ends.
 fn assert_audit_agrees(deleted: &DeletedRows, audit: &[Value]) {
     let marked = |event: &str| -> Vec<String> {
         audit
@@ -59,6 +60,18 @@ fn assert_audit_agrees(deleted: &DeletedRows, audit: &[Value]) {
     };
     let rolled_back = marked("rolled_back");
     let unknown = marked("outcome_unknown");
+    let confirmed = marked("committed");
+    for txn in &confirmed {
+        assert!(
+            !rolled_back.contains(txn) && !unknown.contains(txn),
+            "txn {txn} has two ends:\n{audit:#?}"
+        );
+        assert_eq!(
+            confirmed.iter().filter(|t| *t == txn).count(),
+            1,
+            "txn {txn} confirmed twice:\n{audit:#?}"
+        );
+    }
     let mut committed: BTreeMap<i64, Vec<String>> = BTreeMap::new();
     for l in audit
         .iter()
@@ -76,7 +89,8 @@ fn assert_audit_agrees(deleted: &DeletedRows, audit: &[Value]) {
             );
             continue;
         }
-        if unknown.contains(&txn) {
+        if !confirmed.contains(&txn) {
+            // Unconfirmed (`outcome_unknown`, or no end): a reader checks it in the database.
             continue;
         }
         committed
@@ -347,6 +361,16 @@ fn a_commit_whose_answer_is_lost_is_reported_as_done() {
         audit.iter().all(|l| l["event"] != "rolled_back"),
         "a committed write is never marked rolled back: {audit:#?}"
     );
+    let confirmation = audit
+        .iter()
+        .find(|l| l["event"] == "committed")
+        .unwrap_or_else(|| panic!("the read-back's verdict is confirmed: {audit:#?}"));
+    assert!(
+        confirmation["note"]
+            .as_str()
+            .is_some_and(|n| n.contains("read back after reconnecting, it committed")),
+        "{confirmation}"
+    );
     let deleted = deleted_in(&db);
     assert_eq!(deleted.keys().copied().collect::<Vec<_>>(), [3, 4]);
     assert_audit_agrees(&deleted, &audit);
@@ -357,7 +381,7 @@ fn a_lost_commit_that_cannot_be_checked_is_outcome_unknown() {
     let Some((db, run)) = delete_through_relay(true, 1) else {
         return;
     };
-    let run = run.code(1);
+    let run = run.code(5);
     let last = run.error_line();
     assert!(last.contains("outcome unknown"), "{}", run.stderr);
     assert!(
@@ -382,8 +406,13 @@ fn a_lost_commit_that_cannot_be_checked_is_outcome_unknown() {
             .any(|l| l["event"] == "outcome_unknown" && l["txn"] == txns[0]),
         "{audit:#?}"
     );
-    // It did commit: the rows the audit log holds as "unknown" are the rows deleted.
+    // It did commit: the rows the audit log holds unconfirmed are the rows deleted (a reader
+    // finds that out before it acts: signals.rs).
     assert_eq!(deleted_in(&db).keys().copied().collect::<Vec<_>>(), [3, 4]);
+    assert!(
+        audit.iter().all(|l| l["event"] != "committed"),
+        "{audit:#?}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -78,7 +78,7 @@ fn subcommand_help_separates_global_options_and_ends_with_exit_codes() {
         }
         assert!(
             out.trim_end()
-                .ends_with("130  interrupted (Ctrl-C); nothing half-written")
+                .ends_with("143  terminated by SIGTERM; nothing was changed")
                 || out.contains("Exit codes:"),
             "{sub:?}:\n{out}"
         );

@@ -33,6 +33,7 @@ mod purge;
 mod readme;
 mod restore;
 mod shared_process;
+mod signals;
 mod streams;
 mod sweep;
 mod toggle;

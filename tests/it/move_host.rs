@@ -100,7 +100,7 @@ both_backends!(
         );
         assert_eq!(db.placement("groups", "g1").host, s("node01@lvm#nvme"));
         assert_eq!(db.placement("volumes", "v3").host, s("node02@lvmx#p"));
-        let audit = db.audit_lines();
+        let audit = db.audit_rows();
         assert_eq!(audit.len(), 3);
         assert_eq!(audit[0]["event"], "volume_host_moved");
         assert_eq!(audit[0]["old"]["host"], "node02@lvm#nvme");
@@ -310,7 +310,7 @@ both_backends!(undo_moves_them_back, Schema::Cinder, |db| {
         was
     );
     assert_eq!(db.placement("volumes", "v2").host, s("node02@lvm"));
-    assert_eq!(db.audit_lines().len(), 6);
+    assert_eq!(db.audit_rows().len(), 6);
     // Undone already: the rows are no longer where TXN put them; nothing moves, exit 3.
     db.audited()
         .run(&["volume", "move-host", "--undo", &txn, "--yes"])

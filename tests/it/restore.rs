@@ -314,11 +314,17 @@ both_backends!(rolled_back_and_damaged_audit_lines, Schema::Cinder, |db| {
     setup_and_delete(&db, "node02");
     let good = std::fs::read_to_string(db.audit_path()).unwrap();
     let txn = txns(&db, "delete")[0].clone();
-    // Rewrite history: the same transaction, marked rolled back as svcctl's runner marks it
-    // (after the record, by the same user on the same host and database).
+    // Rewrite history: the same transaction, marked rolled back instead of committed, as
+    // svcctl's runner marks it (after the record, by the same user on the same host and
+    // database).
     let first: Value = serde_json::from_str(good.lines().next().unwrap()).unwrap();
+    let unconfirmed: String = good
+        .lines()
+        .filter(|l| !l.contains("\"event\":\"committed\""))
+        .map(|l| format!("{l}\n"))
+        .collect();
     let rolled = format!(
-        "{good}{}\n",
+        "{unconfirmed}{}\n",
         serde_json::json!({"action": "rolled_back", "event": "rolled_back", "txn": txn,
             "time": first["time"], "user": first["user"], "hostname": first["hostname"],
             "database": first["database"], "db_identity": first["db_identity"],
@@ -339,12 +345,10 @@ both_backends!(rolled_back_and_damaged_audit_lines, Schema::Cinder, |db| {
     assert_eq!(db.fingerprint(), before);
     // A truncated last line (a write that did not finish) is skipped with a warning naming
     // the file and line; the records before it stand.
-    std::fs::write(
-        db.audit_path(),
-        format!("{good}{}", &good[..good.len() / 3]),
-    )
-    .unwrap();
-    let n = good.lines().count() + 1;
+    let torn = format!("{good}{}", &good[..good.len() / 3]);
+    std::fs::write(db.audit_path(), &torn).unwrap();
+    // The torn line is the file's last.
+    let n = torn.lines().count();
     let run = db
         .audited()
         .run(&["service", "restore", "--txn", &txn, "--dry-run"])

@@ -58,7 +58,7 @@ both_backends!(
             summary.contains("deleted 1 service") && summary.contains("refused 1"),
             "one summary line: {summary}"
         );
-        assert_eq!(db.audit_lines().len(), 1);
+        assert_eq!(db.audit_rows().len(), 1);
         // Again: node05 (not excluded now) goes; 4 is still refused.
         let v = db
             .audited()

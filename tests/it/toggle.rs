@@ -63,7 +63,7 @@ both_backends!(disable_and_enable_like_cinder, Schema::Cinder, |db| {
         Some("0"),
         "node01 untouched"
     );
-    let audit = db.audit_lines();
+    let audit = db.audit_rows();
     assert_eq!(audit.len(), 2);
     assert_eq!(audit[0]["event"], "service_disabled");
     assert_eq!(
@@ -84,7 +84,11 @@ both_backends!(disable_and_enable_like_cinder, Schema::Cinder, |db| {
     assert_eq!(ids(&again, "changed"), Vec::<i64>::new());
     assert_eq!(ids(&again, "unchanged"), [2]);
     assert_eq!(db.service_row(2).modified_at, stamped);
-    assert_eq!(db.audit_lines().len(), 2);
+    assert_eq!(
+        db.service_row(2).disabled_reason.as_deref(),
+        Some("RMA 4711")
+    );
+    assert_eq!(db.audit_rows().len(), 2);
 
     let v = db
         .audited()
@@ -108,7 +112,7 @@ both_backends!(disable_and_enable_like_cinder, Schema::Cinder, |db| {
         "enable keeps the reason, as service_update(disabled=False) does"
     );
     assert_eq!(s.updated_at, heartbeat);
-    assert_eq!(db.audit_lines()[2]["event"], "service_enabled");
+    assert_eq!(db.audit_rows()[2]["event"], "service_enabled");
     // The listing shows it as Cinder's would.
     let list = db
         .svcctl()
@@ -140,7 +144,7 @@ both_backends!(a_new_reason_overwrites_the_old_one, Schema::Cinder, |db| {
     assert_eq!(s.disabled_reason.as_deref(), Some("rma 4711"));
     assert_ne!(s.modified_at.as_deref(), Some(old.as_str()), "restamped");
     assert_eq!(s.updated_at, heartbeat, "the heartbeat is kept");
-    let audit = db.audit_lines();
+    let audit = db.audit_rows();
     assert_eq!(audit.len(), 2);
     assert_eq!(audit[1]["service"]["disabled_reason"], "RMA 4711");
     assert_eq!(audit[1]["disabled_reason"], "rma 4711");
@@ -149,7 +153,7 @@ both_backends!(a_new_reason_overwrites_the_old_one, Schema::Cinder, |db| {
     let v = disable_lvm(&db, "rma 4711", &["--yes", "-f", "json"], 0).json();
     assert_eq!(ids(&v, "unchanged"), [3]);
     assert_eq!(db.service_row(3).modified_at, stamped);
-    assert_eq!(db.audit_lines().len(), 2);
+    assert_eq!(db.audit_rows().len(), 2);
 });
 
 // Reasons Cinder's API refuses (cinder/api/schemas/services.py disable_log_reason: 1 to 255
@@ -311,7 +315,7 @@ both_backends!(disabled_meanwhile_keeps_its_reason, Schema::Cinder, |db| {
     assert_eq!(ids(&v, "unchanged"), [3]);
     assert_eq!(db.service_row(3).disabled_reason.as_deref(), Some("theirs"));
     assert_eq!(db.service_row(2).disabled_reason.as_deref(), Some("ours"));
-    assert_eq!(db.audit_lines().len(), 1);
+    assert_eq!(db.audit_rows().len(), 1);
 });
 
 // Deleted by someone else between plan and write: all or nothing, the whole disable is rolled
@@ -427,7 +431,7 @@ both_backends!(
             service_before,
             "the service row is not touched"
         );
-        let audit = db.audit_lines();
+        let audit = db.audit_rows();
         assert_eq!(audit.len(), 1);
         assert_eq!(audit[0]["event"], "cluster_disabled");
         assert_eq!(audit[0]["action"], "disable");
@@ -446,7 +450,7 @@ both_backends!(
             run.stderr
         );
         assert_eq!(cluster_state(&db), stamped);
-        assert_eq!(db.audit_lines().len(), 1);
+        assert_eq!(db.audit_rows().len(), 1);
 
         let v = db
             .audited()
@@ -457,7 +461,7 @@ both_backends!(
         let state = cluster_state(&db);
         assert_eq!(state[0].as_deref(), Some("0"));
         assert_eq!(state[1], None, "Cinder's cluster enable clears the reason");
-        assert_eq!(db.audit_lines()[1]["event"], "cluster_enabled");
+        assert_eq!(db.audit_rows()[1]["event"], "cluster_enabled");
         let list = db
             .svcctl()
             .run(&["cluster", "list", "-f", "json"])

@@ -6,19 +6,36 @@ use std::process::{Child, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use nix::sys::signal::Signal;
+use nix::unistd::Pid;
+
 use super::runner::{Run, Svcctl};
 use super::session::Session;
 
 pub struct Background {
     child: Child,
+    /// svcctl's own process: the child, or the process the child (strace) runs.
+    pid: Pid,
     stderr: Arc<Mutex<Vec<String>>>,
     reader: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Background {
     pub fn start(svcctl: &Svcctl, args: &[&str]) -> Background {
-        let mut child = svcctl
-            .command(args)
+        Background::spawn(svcctl.command(args), false)
+    }
+
+    /// svcctl run by strace, every sync of its audit log held back for `delay`
+    /// (`strace::wrapper`).
+    pub fn start_traced(svcctl: &Svcctl, delay: Duration, args: &[&str]) -> Background {
+        Background::spawn(
+            svcctl.command_under(&super::strace::wrapper(delay), args),
+            true,
+        )
+    }
+
+    fn spawn(mut command: std::process::Command, traced: bool) -> Background {
+        let mut child = command
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -32,11 +49,27 @@ impl Background {
                 lines.lock().unwrap().push(line);
             }
         });
+        let pid = if traced {
+            super::strace::tracee(child.id())
+        } else {
+            Pid::from_raw(child.id() as i32)
+        };
         Background {
             child,
+            pid,
             stderr,
             reader: Some(reader),
         }
+    }
+
+    /// Sends `signal` to svcctl.
+    pub fn signal(&self, signal: Signal) {
+        nix::sys::signal::kill(self.pid, signal).unwrap();
+    }
+
+    /// Whether svcctl has ended.
+    pub fn ended(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_some()
     }
 
     /// Waits (polling) until svcctl's transaction on `database` waits for a lock `s` holds.
@@ -71,6 +104,23 @@ impl Background {
             );
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    /// Waits for svcctl to end on its own, while whatever holds it (a relay keeping its COMMIT)
+    /// still does: past a minute it is killed and the test fails.
+    pub fn finish_on_its_own(mut self) -> Run {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !self.ended() {
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!(
+                    "svcctl did not end on its own:\n{}",
+                    self.lines().join("\n")
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        self.finish()
     }
 
     /// Waits for svcctl to end; its output is checked for the password as every run's is.

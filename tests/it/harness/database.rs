@@ -324,12 +324,36 @@ impl TestDb {
         self.dir.path().join("audit.jsonl")
     }
 
+    /// Every line of this test's audit log, in order.
     pub fn audit_lines(&self) -> Vec<serde_json::Value> {
         std::fs::read_to_string(self.audit_path())
             .unwrap_or_default()
             .lines()
             .map(|l| serde_json::from_str(l).unwrap())
             .collect()
+    }
+
+    /// The audit log's intent lines (one per changed row), without the lines that end each
+    /// transaction; each transaction among them is asserted to be confirmed by a `committed`
+    /// line of its own.
+    pub fn audit_rows(&self) -> Vec<serde_json::Value> {
+        let lines = self.audit_lines();
+        let ends = ["committed", "rolled_back", "outcome_unknown"];
+        let rows: Vec<serde_json::Value> = lines
+            .iter()
+            .filter(|l| !ends.contains(&l["event"].as_str().unwrap_or("")))
+            .cloned()
+            .collect();
+        for r in &rows {
+            assert!(
+                lines
+                    .iter()
+                    .any(|l| l["event"] == "committed" && l["txn"] == r["txn"]),
+                "transaction {} is not confirmed:\n{lines:#?}",
+                r["txn"]
+            );
+        }
+        rows
     }
 }
 

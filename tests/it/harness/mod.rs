@@ -3,8 +3,8 @@
 //! the svcctl binary, `rows` names the columns of one row; `both_backends!` runs one test body on each backend; `fleet` holds the seeds and helpers
 //! several test files share; `svcctl_snapshot!` (in `snapshot`) is every snapshot test's macro. For the fault
 //! tests: `session` holds a root MySQL session open (and its locks), `background` runs svcctl
-//! and reads its stderr as it comes, `relay` loses the answer to a COMMIT, and `own_server`
-//! is a MariaDB a test may stop and start.
+//! and reads its stderr as it comes, `relay` loses or holds a COMMIT or its answer, `strace`
+//! holds back svcctl's syncs, and `own_server` is a MariaDB a test may stop and start.
 
 mod background;
 mod database;
@@ -16,11 +16,12 @@ mod runner;
 mod server;
 mod session;
 pub mod snapshot;
+pub mod strace;
 
 pub use background::Background;
 pub use database::{Backend, Schema, TestDb, load_fixture_rows};
 pub use own_server::OwnServer;
-pub use relay::Relay;
+pub use relay::{Hold, Relay};
 pub use rows::Placement;
 pub use runner::{Paused, Run, Svcctl};
 pub use server::{free_port, mariadb};

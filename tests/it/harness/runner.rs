@@ -44,7 +44,21 @@ impl Svcctl {
 
     /// The command, not yet run.
     pub fn command(&self, args: &[&str]) -> StdCommand {
-        let mut cmd = StdCommand::new(assert_cmd::cargo::cargo_bin!("svcctl"));
+        self.command_under(&[], args)
+    }
+
+    /// The command run by `wrapper` (its program and its arguments before svcctl's own, e.g.
+    /// strace's), not yet run.
+    pub fn command_under(&self, wrapper: &[String], args: &[&str]) -> StdCommand {
+        let svcctl = assert_cmd::cargo::cargo_bin!("svcctl");
+        let mut cmd = match wrapper.split_first() {
+            None => StdCommand::new(svcctl),
+            Some((program, rest)) => {
+                let mut cmd = StdCommand::new(program);
+                cmd.args(rest).arg(svcctl);
+                cmd
+            }
+        };
         cmd.env_clear();
         cmd.env("PATH", std::env::var_os("PATH").unwrap_or_default());
         for (k, v) in &self.env {
