@@ -38,7 +38,7 @@ mariadb-install-db --no-defaults --auth-root-authentication-method=normal --skip
 for _ in $(seq 100); do [ -S "$SOCK" ] && break; sleep 0.2; done
 ROOT=(mariadb --no-defaults --socket="$SOCK" -uroot)
 "${ROOT[@]}" -e "CREATE DATABASE cinder; CREATE USER 'bench'@'127.0.0.1' IDENTIFIED BY 'bench'; GRANT ALL ON cinder.* TO 'bench'@'127.0.0.1';"
-grep -v '^/\*M!999999' ../shared/fixtures/cinder-29.0.0-mysql-schema.sql | "${ROOT[@]}" cinder
+grep -v '^/\*M!999999' tests/fixtures/cinder-29.0.0-mysql-schema.sql | "${ROOT[@]}" cinder
 
 # The client over TCP, as svcctl connects.
 CLIENT=(mariadb --no-defaults --protocol=TCP -h127.0.0.1 -P"$PORT" -ubench -pbench cinder)

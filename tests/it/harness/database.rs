@@ -31,10 +31,11 @@ macro_rules! on_backend {
     };
 }
 
-/// The fixtures: Cinder 29.0.0's own schema and rows.
+/// The fixtures: Cinder 29.0.0's own schema and rows, in this repository (tests/fixtures/, its
+/// README says where they came from), so a clone alone runs the tests.
 pub fn fixture(name: &str) -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/fixtures")
+        .join("tests/fixtures")
         .join(name);
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("fixture {}: {e}", path.display()))
 }
@@ -54,7 +55,7 @@ static COUNTER: AtomicUsize = AtomicUsize::new(0);
 /// Which schema a test database gets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Schema {
-    /// The schema Cinder 29.0.0's own migrations create (../shared/fixtures).
+    /// The schema Cinder 29.0.0's own migrations create (tests/fixtures/).
     Cinder,
     /// svcctl's own migrations.
     Migrations,
