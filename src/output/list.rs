@@ -5,10 +5,12 @@ use std::io::Write;
 
 use anyhow::Result;
 
+use serde::Serialize;
+
 use super::Format;
-use super::columns::{Cell, Column, ServiceJson};
-use super::formatter::{Field, Quote, write_csv_row};
-use super::table::{Align, write_table};
+use super::columns::{Cell, Column, ServiceJson, cmp_table_text};
+use super::formatter::{Field, Quote, write_csv_field, write_csv_row};
+use super::table::{Align, Cells};
 use crate::model::Service;
 
 /// How a listing is drawn, from cliff's formatter flags.
@@ -26,22 +28,29 @@ pub(crate) struct Style {
 /// Sorts services into the order the table with columns `order` shows them: by those cells'
 /// text (NULL as `-`), compared by code point as cinderclient's prettytable compares them,
 /// first column first; then by id. So JSON, CSV and value list rows in the table's sequence,
-/// never in the database's collation order (MySQL's ignores case).
+/// never in the database's collation order (MySQL's ignores case). The cells are compared as
+/// they come (`cmp_table_text`), not built as strings per row: that was a second copy of
+/// every row, and the largest part of the memory of a 100,000-row JSON listing.
 pub(crate) fn sort_as_table(services: &mut [Service], order: &[Column]) {
-    services.sort_by_cached_key(|s| {
-        let cells: Vec<String> = order.iter().map(|c| c.value(s).table_text()).collect();
-        (cells, s.row.id)
+    // Unstable is enough: the id makes every key unique. (A stable sort would copy half the
+    // rows aside.)
+    services.sort_unstable_by(|a, b| {
+        order
+            .iter()
+            .map(|c| cmp_table_text(&c.value(a), &c.value(b)))
+            .find(|o| o.is_ne())
+            .unwrap_or_else(|| a.row.id.cmp(&b.row.id))
     });
 }
 
 /// Where service rows go, one at a time: JSON, YAML, CSV and value are written as each row
-/// comes; the table needs every row's width first, so it keeps only the cell strings.
+/// comes; the table needs every row's width first, so it keeps only its cells' text.
 pub(crate) struct ServiceSink<W: Write> {
     out: W,
     format: Format,
     cols: Vec<Column>,
     style: Style,
-    rows: Vec<Vec<String>>,
+    cells: Cells,
     first: bool,
 }
 
@@ -62,9 +71,9 @@ impl<W: Write> ServiceSink<W> {
         Ok(ServiceSink {
             out,
             format,
+            cells: Cells::new(cols.len()),
             cols,
             style,
-            rows: Vec::new(),
             first: true,
         })
     }
@@ -74,8 +83,10 @@ impl<W: Write> ServiceSink<W> {
         let (out, cols) = (&mut self.out, self.cols.as_slice());
         match self.format {
             Format::Table => {
-                self.rows
-                    .push(cols.iter().map(|c| c.value(s).table_text()).collect());
+                for c in cols {
+                    self.cells
+                        .push_with(|text| c.value(s).push_table_text(text));
+                }
             }
             Format::Json if self.style.noindent => {
                 if !first {
@@ -84,36 +95,35 @@ impl<W: Write> ServiceSink<W> {
                 serde_json::to_writer(&mut *out, &ServiceJson { service: s, cols })?;
             }
             Format::Json => {
-                // Indented two spaces inside the array, as Python's json.dump(indent=2).
-                let mut row = Vec::with_capacity(64 * cols.len());
-                serde_json::to_writer_pretty(&mut row, &ServiceJson { service: s, cols })?;
+                // Indented two spaces inside the array, as Python's json.dump(indent=2), written
+                // straight to the output.
                 out.write_all(if first { b"\n  " } else { b",\n  " })?;
-                for (i, line) in row.split(|&b| b == b'\n').enumerate() {
-                    if i > 0 {
-                        out.write_all(b"\n  ")?;
-                    }
-                    out.write_all(line)?;
-                }
+                let mut ser = serde_json::Serializer::with_formatter(&mut *out, Nested::new());
+                ServiceJson { service: s, cols }.serialize(&mut ser)?;
             }
             Format::Yaml => {
                 // A one-item sequence per row: `- id: 13` and its keys, indented under it.
                 serde_saphyr::to_io_writer(&mut *out, &[ServiceJson { service: s, cols }])?;
             }
             Format::Csv => {
-                let cells: Vec<Cell> = cols.iter().map(|c| c.value(s)).collect();
-                let texts: Vec<String> = cells.iter().map(Cell::csv_text).collect();
-                write_csv_row(
-                    out,
-                    cells.iter().zip(&texts).map(|(c, text)| Field {
-                        text,
-                        numeric: matches!(c, Cell::Int(_) | Cell::Bool(_)),
-                    }),
-                    self.style.quote,
-                )?;
+                for (i, c) in cols.iter().enumerate() {
+                    let cell = c.value(s);
+                    let numeric = matches!(cell, Cell::Int(_) | Cell::Bool(_));
+                    cell.with_csv_text(|text| {
+                        write_csv_field(&mut *out, i == 0, text, numeric, self.style.quote)
+                    })?;
+                }
+                out.write_all(b"\n")?;
             }
             Format::Value => {
-                let cells: Vec<String> = cols.iter().map(|c| c.value(s).table_text()).collect();
-                writeln!(out, "{}", cells.join(" "))?;
+                for (i, c) in cols.iter().enumerate() {
+                    if i > 0 {
+                        out.write_all(b" ")?;
+                    }
+                    c.value(s)
+                        .with_table_text(|text| out.write_all(text.as_bytes()))?;
+                }
+                out.write_all(b"\n")?;
             }
         }
         Ok(())
@@ -123,12 +133,17 @@ impl<W: Write> ServiceSink<W> {
         let out = &mut self.out;
         match self.format {
             Format::Table => {
-                if !self.style.presorted {
-                    // cinderclient's order: by the cells as strings, first column first.
-                    self.rows.sort_unstable();
-                }
+                // cinderclient's order: by the cells as strings, first column first; the rows
+                // keep theirs with --sort-column.
+                let order = (!self.style.presorted).then(|| self.cells.sorted());
                 let headers: Vec<&str> = self.cols.iter().map(|c| c.header()).collect();
-                write_table(out, &headers, &self.rows, Align::Center, self.style.fit_to)?;
+                self.cells.write(
+                    out,
+                    &headers,
+                    order.as_deref(),
+                    Align::Center,
+                    self.style.fit_to,
+                )?;
             }
             Format::Json if self.style.noindent => out.write_all(b"]\n")?,
             Format::Json => out.write_all(if self.first { b"]\n" } else { b"\n]\n" })?,
@@ -136,6 +151,96 @@ impl<W: Write> ServiceSink<W> {
             Format::Yaml | Format::Csv | Format::Value => {}
         }
         out.flush()?;
+        Ok(())
+    }
+}
+
+/// serde_json's pretty layout (two spaces a level, `"key": value`), one level in: an object
+/// of the listing's array, written as it comes with no buffer per row.
+struct Nested {
+    indent: usize,
+    has_value: bool,
+}
+
+impl Nested {
+    fn new() -> Nested {
+        Nested {
+            indent: 1,
+            has_value: false,
+        }
+    }
+
+    fn newline<W: ?Sized + Write>(&self, w: &mut W) -> std::io::Result<()> {
+        w.write_all(b"\n")?;
+        for _ in 0..self.indent {
+            w.write_all(b"  ")?;
+        }
+        Ok(())
+    }
+}
+
+impl serde_json::ser::Formatter for Nested {
+    fn begin_array<W: ?Sized + Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.indent += 1;
+        self.has_value = false;
+        w.write_all(b"[")
+    }
+
+    fn end_array<W: ?Sized + Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.indent -= 1;
+        if self.has_value {
+            self.newline(w)?;
+        }
+        w.write_all(b"]")
+    }
+
+    fn begin_array_value<W: ?Sized + Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        if !first {
+            w.write_all(b",")?;
+        }
+        self.newline(w)
+    }
+
+    fn end_array_value<W: ?Sized + Write>(&mut self, _w: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+
+    fn begin_object<W: ?Sized + Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.indent += 1;
+        self.has_value = false;
+        w.write_all(b"{")
+    }
+
+    fn end_object<W: ?Sized + Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.indent -= 1;
+        if self.has_value {
+            self.newline(w)?;
+        }
+        w.write_all(b"}")
+    }
+
+    fn begin_object_key<W: ?Sized + Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        if !first {
+            w.write_all(b",")?;
+        }
+        self.newline(w)
+    }
+
+    fn begin_object_value<W: ?Sized + Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        w.write_all(b": ")
+    }
+
+    fn end_object_value<W: ?Sized + Write>(&mut self, _w: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
         Ok(())
     }
 }

@@ -8,14 +8,15 @@ use std::cmp::Ordering;
 use std::fmt;
 use std::io::{self, Write};
 
-use tabled::grid::IterGrid;
 use tabled::grid::colors::NoColors;
 use tabled::grid::config::{
-    AlignmentHorizontal, Borders, Entity, HorizontalLine, Indent, Sides, SpannedConfig,
+    AlignmentHorizontal, Borders, CompactConfig, Entity, HorizontalLine, Indent, Sides,
+    SpannedConfig,
 };
 use tabled::grid::dimension::Dimension;
 use tabled::grid::records::IterRecords;
 use tabled::grid::util::string::get_line_width;
+use tabled::grid::{CompactGrid, IterGrid};
 use tabled::settings::Style;
 
 /// How cells sit in their column.
@@ -367,36 +368,56 @@ impl Cells {
             layout.widths = widths;
             heights = Some(hs);
         }
-        // An empty table keeps its header box and prettytable's closing rule under it: tabled
-        // draws that as a row of no height.
         if rows == 0 {
             let mut hs = heights.unwrap_or_else(|| vec![1]);
             hs.push(0);
             heights = Some(hs);
         }
+        let one_line = heights.is_none();
         let dims = Dims {
             widths: layout.widths.iter().map(|w| w + 2).collect(),
             heights,
         };
-        let count = 1 + rows.max(1);
         let layout = &layout;
-        let records = (0..count).map(|r| {
-            (0..self.columns).map(move |c| match r {
-                0 => layout.text(None, c),
-                _ if rows == 0 => Cow::Borrowed(""),
-                _ => layout.text(Some(row(r - 1)), c),
-            })
-        });
-        let records = IterRecords::new(records, self.columns, Some(count));
-        let mut w = FmtWriter {
-            out: &mut *out,
-            error: None,
+        let header = || (0..self.columns).map(move |c| layout.text(None, c));
+        let body = |r: usize| (0..self.columns).map(move |c| layout.text(Some(row(r)), c));
+        let mut w = FmtWriter::new(&mut *out);
+        let drawn = if one_line {
+            // Every row one line: tabled's compact grid, which takes its settings once per
+            // table rather than per cell. The header with its rules above and below, then
+            // the rows and the closing rule.
+            let grid = |borders: Borders<char>| {
+                CompactConfig::new()
+                    .set_borders(borders)
+                    .set_padding(padding())
+                    .set_alignment_horizontal(alignment(align))
+            };
+            let frame = Style::ascii().remove_horizontal();
+            let head = IterRecords::new(std::iter::once(header()), self.columns, Some(1));
+            CompactGrid::new(head, grid(frame.clone().into()), &dims, NoColors)
+                .build(&mut w)
+                .and_then(|()| fmt::Write::write_char(&mut w, '\n'))
+                .and_then(|()| {
+                    let rows = IterRecords::new((0..rows).map(body), self.columns, Some(rows));
+                    CompactGrid::new(rows, grid(frame.remove_top().into()), &dims, NoColors)
+                        .build(&mut w)
+                })
+        } else {
+            // An empty table keeps its header box and prettytable's closing rule under it:
+            // tabled draws that as a row of no height.
+            let count = 1 + rows.max(1);
+            let records = (0..count).map(|r| {
+                let cells: Box<dyn Iterator<Item = Cow<'_, str>>> = match r {
+                    0 => Box::new(header()),
+                    _ if rows == 0 => Box::new((0..self.columns).map(|_| Cow::Borrowed(""))),
+                    _ => Box::new(body(r - 1)),
+                };
+                cells
+            });
+            let records = IterRecords::new(records, self.columns, Some(count));
+            IterGrid::new(records, config(align), &dims, NoColors).build(&mut w)
         };
-        let drawn = IterGrid::new(records, config(align), &dims, NoColors).build(&mut w);
-        if let Some(e) = w.error {
-            return Err(e);
-        }
-        drawn.map_err(|_| io::Error::other("drawing a table"))?;
+        w.finish(drawn)?;
         out.write_all(b"\n")
     }
 
@@ -522,43 +543,93 @@ fn config(align: Align) -> SpannedConfig {
     let mut cfg = SpannedConfig::default();
     cfg.set_borders(Borders::from(Style::ascii().remove_horizontal()));
     cfg.insert_horizontal_line(1, HorizontalLine::full('-', '+', '+', '+'));
-    cfg.set_padding(
-        Entity::Global,
-        Sides::new(
-            Indent::spaced(1),
-            Indent::spaced(1),
-            Indent::zero(),
-            Indent::zero(),
-        ),
-    );
-    cfg.set_alignment_horizontal(
-        Entity::Global,
-        match align {
-            Align::Center => AlignmentHorizontal::Center,
-            Align::Left => AlignmentHorizontal::Left,
-        },
-    );
+    cfg.set_padding(Entity::Global, padding());
+    cfg.set_alignment_horizontal(Entity::Global, alignment(align));
     cfg.set_line_alignment(Entity::Global, true);
     cfg
 }
 
-/// tabled writes to a `fmt::Write`; this one passes it on to an `io::Write`, keeping the real
-/// error (a closed pipe is not a formatting error).
+/// One space either side of a cell's text.
+fn padding() -> Sides<Indent> {
+    Sides::new(
+        Indent::spaced(1),
+        Indent::spaced(1),
+        Indent::zero(),
+        Indent::zero(),
+    )
+}
+
+fn alignment(align: Align) -> AlignmentHorizontal {
+    match align {
+        Align::Center => AlignmentHorizontal::Center,
+        Align::Left => AlignmentHorizontal::Left,
+    }
+}
+
+/// tabled writes to a `fmt::Write`, much of it a character at a time (the padding); this one
+/// gathers it into a buffer of its own, passed on to the `io::Write` in large pieces, and keeps
+/// the real error (a closed pipe is not a formatting error).
 struct FmtWriter<'a, W: Write> {
     out: &'a mut W,
+    buf: Vec<u8>,
     error: Option<io::Error>,
 }
 
-impl<W: Write> fmt::Write for FmtWriter<'_, W> {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        self.out.write_all(s.as_bytes()).map_err(|e| {
+impl<'a, W: Write> FmtWriter<'a, W> {
+    const FLUSH_AT: usize = 32 * 1024;
+
+    fn new(out: &'a mut W) -> Self {
+        FmtWriter {
+            out,
+            buf: Vec::with_capacity(Self::FLUSH_AT + 1024),
+            error: None,
+        }
+    }
+
+    fn flush(&mut self) -> fmt::Result {
+        let written = self.out.write_all(&self.buf);
+        self.buf.clear();
+        written.map_err(|e| {
             self.error = Some(e);
             fmt::Error
         })
     }
 
+    /// Passes on what is left, and the first error: the output's own, else tabled's.
+    fn finish(mut self, drawn: fmt::Result) -> io::Result<()> {
+        let flushed = if self.error.is_none() {
+            self.flush()
+        } else {
+            Ok(())
+        };
+        match self.error {
+            Some(e) => Err(e),
+            None => drawn
+                .and(flushed)
+                .map_err(|_| io::Error::other("drawing a table")),
+        }
+    }
+}
+
+impl<W: Write> fmt::Write for FmtWriter<'_, W> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.buf.extend_from_slice(s.as_bytes());
+        if self.buf.len() >= Self::FLUSH_AT {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
     fn write_char(&mut self, c: char) -> fmt::Result {
-        self.write_str(c.encode_utf8(&mut [0; 4]))
+        if c.is_ascii() {
+            self.buf.push(c as u8);
+            if self.buf.len() >= Self::FLUSH_AT {
+                self.flush()?;
+            }
+            Ok(())
+        } else {
+            self.write_str(c.encode_utf8(&mut [0; 4]))
+        }
     }
 }
 
