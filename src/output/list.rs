@@ -170,12 +170,16 @@ impl Nested {
         }
     }
 
+    /// A line break and the indent, in one write while the depth allows.
     fn newline<W: ?Sized + Write>(&self, w: &mut W) -> std::io::Result<()> {
-        w.write_all(b"\n")?;
-        for _ in 0..self.indent {
-            w.write_all(b"  ")?;
+        const LINE: &[u8] = b"\n                ";
+        match LINE.get(..1 + 2 * self.indent) {
+            Some(line) => w.write_all(line),
+            None => {
+                w.write_all(b"\n")?;
+                (0..self.indent).try_for_each(|_| w.write_all(b"  "))
+            }
         }
-        Ok(())
     }
 }
 

@@ -297,11 +297,17 @@ impl Cells {
         self.ends.len() / self.columns.max(1)
     }
 
-    /// A cell's text; `padded` adds the space before it.
-    fn cell(&self, row: usize, col: usize, padded: bool) -> &str {
+    /// Where a cell's text starts and ends in `text` (its own space is just before).
+    fn span(&self, row: usize, col: usize) -> (usize, usize) {
         let k = row * self.columns + col;
         let start = if k == 0 { 1 } else { self.ends[k - 1] + 1 };
-        &self.text[start - usize::from(padded)..self.ends[k]]
+        (start, self.ends[k])
+    }
+
+    /// A cell's text.
+    fn cell(&self, row: usize, col: usize) -> &str {
+        let (start, end) = self.span(row, col);
+        &self.text[start..end]
     }
 
     /// The rows in cinderclient's order: by their cells as strings (code point by code point),
@@ -310,7 +316,7 @@ impl Cells {
         let mut order: Vec<usize> = (0..self.rows()).collect();
         order.sort_unstable_by(|&a, &b| {
             (0..self.columns)
-                .map(|c| self.cell(a, c, false).cmp(self.cell(b, c, false)))
+                .map(|c| self.cell(a, c).cmp(self.cell(b, c)))
                 .find(|o| o.is_ne())
                 .unwrap_or(Ordering::Equal)
         });
@@ -426,7 +432,7 @@ impl Cells {
         let mut piece = vec![0; self.columns];
         for r in 0..self.rows() {
             for (c, p) in piece.iter_mut().enumerate() {
-                for line in clean_lines(self.cell(r, c, false)) {
+                for line in clean_lines(self.cell(r, c)) {
                     for chunk in chunks(&line) {
                         *p = (*p).max(line_width(chunk.trim()));
                     }
@@ -464,7 +470,7 @@ impl Layout<'_> {
     fn lines(&self, row: Option<usize>, col: usize) -> Vec<String> {
         let text = match row {
             None => self.headers[col],
-            Some(r) => self.cells.cell(r, col, false),
+            Some(r) => self.cells.cell(r, col),
         };
         clean_lines(text)
             .flat_map(|l| match &self.wrap_at {
@@ -479,7 +485,7 @@ impl Layout<'_> {
         if let Some(r) = row
             && self.wrap_at.is_none()
         {
-            let text = self.cells.cell(r, col, false);
+            let text = self.cells.cell(r, col);
             if is_plain(text) {
                 return (1, text.len());
             }
@@ -490,19 +496,21 @@ impl Layout<'_> {
     }
 
     /// A cell's text as tabled gets it. tabled centres with the odd space on the right;
-    /// prettytable puts it on the left when the text's length is even, so such a line gets
-    /// one space in front: from `Cells`' own space for a plain cell, no copy.
+    /// prettytable puts it on the left when the text's length is even (and so the column's
+    /// width odd), so such a line gets one space in front: from `Cells`' own space for a plain
+    /// cell, no copy.
     fn text(&self, row: Option<usize>, col: usize) -> Cow<'_, str> {
         let width = self.widths[col];
-        let quirk = |len: usize| {
-            self.align == Align::Center && !(width - len).is_multiple_of(2) && len.is_multiple_of(2)
-        };
+        let quirk =
+            |len: usize| self.align == Align::Center && width % 2 == 1 && len.is_multiple_of(2);
         if let Some(r) = row
             && self.wrap_at.is_none()
         {
-            let text = self.cells.cell(r, col, false);
+            let (start, end) = self.cells.span(r, col);
+            let text = &self.cells.text[start..end];
             if self.cells.plain || is_plain(text) {
-                return Cow::Borrowed(self.cells.cell(r, col, quirk(text.len())));
+                let from = start - usize::from(quirk(text.len()));
+                return Cow::Borrowed(&self.cells.text[from..end]);
             }
         }
         let lines = self.lines(row, col);
