@@ -6,9 +6,11 @@
 # (inclusive); keeps the callgrind files in target/profile/ for callgrind_annotate.
 # Needs valgrind and mariadb-server. Builds the `profiling` profile (release with symbols).
 #   bash bench/profile.sh [TOP]     (default 40 functions each)
+#   ROWS=100000 bash bench/profile.sh   (another number of services to list)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TOP=${1:-40}
+ROWS=${ROWS:-10000}
 command -v valgrind >/dev/null || { echo "profile: valgrind is missing (apt-get install -y valgrind)" >&2; exit 2; }
 cargo build --profile profiling -q
 SVCCTL=$PWD/target/profiling/svcctl
@@ -17,7 +19,7 @@ mkdir -p "$OUT"
 
 . bench/lib.sh
 bench_start
-bench_database cinder 10000
+bench_database cinder "$ROWS"
 bench_backend cinder backend-bench0001 2000
 CONF=$DIR/cinder.conf
 
