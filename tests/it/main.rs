@@ -18,6 +18,7 @@ mod move_host;
 mod output_cli;
 mod parity;
 mod purge;
+mod references;
 mod restore;
 mod schema;
 mod shared;
