@@ -312,6 +312,90 @@ mod tests {
         assert_eq!(String::from_utf8(out).unwrap(), seed);
     }
 
+    /// Two services as the sink writes them in `format`.
+    fn written(format: Format, style: Style, cols: &[Column]) -> (String, Vec<Service>) {
+        let now =
+            NaiveDateTime::parse_from_str("2021-01-12 09:28:20", "%Y-%m-%d %H:%M:%S").unwrap();
+        let services: Vec<Service> = [
+            (1, "node01@lvm", "cinder-volume"),
+            (2, "node \"2\"", "cinder-backup"),
+        ]
+        .into_iter()
+        .map(|(id, host, binary)| {
+            let row = ServiceRow {
+                disabled_reason: Some("a, b\nc".into()),
+                ..ServiceRow::example(id, host, binary, Some(now))
+            };
+            Service::judge(row, now, 60)
+        })
+        .collect();
+        let mut out = Vec::new();
+        let mut sink = ServiceSink::new(&mut out, format, cols.to_vec(), style).unwrap();
+        for s in &services {
+            sink.push(s).unwrap();
+        }
+        sink.finish().unwrap();
+        (String::from_utf8(out).unwrap(), services)
+    }
+
+    fn docs<'a>(services: &'a [Service], cols: &'a [Column]) -> Vec<ServiceJson<'a>> {
+        services
+            .iter()
+            .map(|s| ServiceJson { service: s, cols })
+            .collect()
+    }
+
+    /// Rows written one at a time make the document serde_json makes of them all: indented
+    /// two spaces as Python's json.dump(indent=2), or on one line with --noindent.
+    #[test]
+    fn streamed_json_is_the_whole_document() {
+        let cols = Column::ALL;
+        let (pretty, services) = written(Format::Json, Style::default(), cols);
+        assert_eq!(
+            pretty,
+            serde_json::to_string_pretty(&docs(&services, cols)).unwrap() + "\n"
+        );
+        let noindent = Style {
+            noindent: true,
+            ..Style::default()
+        };
+        let (line, services) = written(Format::Json, noindent, cols);
+        assert_eq!(
+            line,
+            serde_json::to_string(&docs(&services, cols)).unwrap() + "\n"
+        );
+        let mut none = Vec::new();
+        ServiceSink::new(&mut none, Format::Json, cols.to_vec(), Style::default())
+            .unwrap()
+            .finish()
+            .unwrap();
+        assert_eq!(none, b"[]\n");
+    }
+
+    #[test]
+    fn csv_and_value_rows() {
+        let cols = [
+            Column::Id,
+            Column::Host,
+            Column::Frozen,
+            Column::DisabledReason,
+            Column::UpdatedAt,
+        ];
+        let (csv, _) = written(Format::Csv, Style::default(), &cols);
+        assert_eq!(
+            csv,
+            "\"ID\",\"Host\",\"Frozen\",\"Disabled Reason\",\"Updated_at\"\n\
+             1,\"node01@lvm\",\"\",\"a, b\nc\",\"2021-01-12T09:28:20.000000\"\n\
+             2,\"node \"\"2\"\"\",\"\",\"a, b\nc\",\"2021-01-12T09:28:20.000000\"\n"
+        );
+        let (value, _) = written(Format::Value, Style::default(), &cols);
+        assert_eq!(
+            value,
+            "1 node01@lvm - a, b\nc 2021-01-12T09:28:20.000000\n\
+             2 node \"2\" - a, b\nc 2021-01-12T09:28:20.000000\n"
+        );
+    }
+
     #[test]
     fn unknown_column_is_usage_error() {
         assert!(select_columns(&["nope".into()]).is_err());

@@ -333,6 +333,20 @@ impl Cells {
         align: Align,
         fit_to: Option<usize>,
     ) -> io::Result<()> {
+        self.draw(out, headers, order, align, fit_to, true)
+    }
+
+    /// `write`; `compact` allows tabled's compact grid for a table of one-line cells (the
+    /// tests draw such tables both ways and compare).
+    fn draw(
+        &self,
+        out: &mut impl Write,
+        headers: &[&str],
+        order: Option<&[usize]>,
+        align: Align,
+        fit_to: Option<usize>,
+        compact: bool,
+    ) -> io::Result<()> {
         let rows = self.rows();
         let row = |i: usize| order.map_or(i, |o| o[i]);
         let header_widths: Vec<usize> = headers.iter().map(|h| block_width(h)).collect();
@@ -388,7 +402,7 @@ impl Cells {
         let header = || (0..self.columns).map(move |c| layout.text(None, c));
         let body = |r: usize| (0..self.columns).map(move |c| layout.text(Some(row(r)), c));
         let mut w = FmtWriter::new(&mut *out);
-        let drawn = if one_line {
+        let drawn = if one_line && compact {
             // Every row one line: tabled's compact grid, which takes its settings once per
             // table rather than per cell. The header with its rules above and below, then
             // the rows and the closing rule.
@@ -685,6 +699,7 @@ pub(crate) fn cut(text: &str, width: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn fit(data: usize, header: usize, word: usize, piece: usize) -> Fit {
         Fit {
@@ -881,6 +896,77 @@ mod tests {
             table(&["Binary", "Host"], &[], Align::Center, None),
             "+--------+------+\n| Binary | Host |\n+--------+------+\n+--------+------+\n"
         );
+    }
+
+    /// A table of these cells (rows of `headers.len()`), drawn both ways.
+    fn both_ways(headers: &[&str], cells: &[String], align: Align) -> (String, String) {
+        let mut t = Cells::new(headers.len());
+        for c in cells {
+            t.push(c);
+        }
+        let draw = |compact| {
+            let mut out = Vec::new();
+            t.draw(&mut out, headers, None, align, None, compact)
+                .unwrap();
+            String::from_utf8(out).unwrap()
+        };
+        (draw(true), draw(false))
+    }
+
+    /// Headers (1 to 6) and whole rows of cells for them.
+    fn tables(cell: &'static str) -> impl Strategy<Value = (Vec<String>, Vec<String>)> {
+        (1usize..=6).prop_flat_map(move |n| {
+            (
+                proptest::collection::vec("[A-Za-z_ ]{1,12}", n),
+                proptest::collection::vec(proptest::collection::vec(cell, n), 0..=5)
+                    .prop_map(|rows| rows.concat()),
+            )
+        })
+    }
+
+    proptest! {
+        /// tabled's compact grid (one-line tables) and its general grid draw the same bytes.
+        #[test]
+        fn compact_and_general_grids_agree(
+            (headers, cells) in tables("[ -~]{0,14}"),
+            centre in any::<bool>(),
+        ) {
+            let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
+            let align = if centre { Align::Center } else { Align::Left };
+            let (compact, general) = both_ways(&headers, &cells, align);
+            prop_assert_eq!(compact, general);
+        }
+
+        /// A fitted table is never wider than asked when the floors leave room (each
+        /// column's header word or 8, or less if it needs less, and the borders), and it is
+        /// always a grid: every line as wide as the first, framed.
+        #[test]
+        fn a_fitted_table_never_exceeds_the_width_the_floors_allow(
+            (headers, cells) in tables("[a-z0-9@#T. -]{0,30}|[a-zé✓漢字 -]{0,12}"),
+            target in 10usize..140,
+            centre in any::<bool>(),
+        ) {
+            let header_refs: Vec<&str> = headers.iter().map(String::as_str).collect();
+            let rows: Vec<Vec<String>> = cells
+                .chunks(headers.len())
+                .map(<[String]>::to_vec)
+                .collect();
+            let align = if centre { Align::Center } else { Align::Left };
+            let t = table(&header_refs, &rows, align, Some(target));
+            let floors: usize = (0..headers.len())
+                .map(|c| {
+                    let word = headers[c].split_whitespace().map(line_width).max().unwrap_or(0);
+                    let data = rows.iter().map(|r| block_width(&r[c])).max().unwrap_or(0);
+                    data.max(word).min(MIN_WIDTH.max(word))
+                })
+                .sum();
+            let widths: Vec<usize> = t.lines().map(line_width).collect();
+            if total_width(&vec![0; headers.len()]) + floors <= target {
+                prop_assert!(widths.iter().all(|&w| w <= target), "{}:\n{}", target, t);
+            }
+            prop_assert!(widths.iter().all(|&w| w == widths[0]), "{}", t);
+            prop_assert!(t.lines().all(|l| l.starts_with(['+', '|']) && l.ends_with(['+', '|'])));
+        }
     }
 
     #[test]
