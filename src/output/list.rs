@@ -8,7 +8,7 @@ use anyhow::Result;
 use serde::Serialize;
 
 use super::Format;
-use super::columns::{Cell, Column, ServiceJson, cmp_table_text};
+use super::columns::{Cell, Column, ServiceJson, cmp_table_text, sort_rows};
 use super::formatter::{Field, Quote, write_csv_field, write_csv_row};
 use super::table::{Align, Cells};
 use crate::model::Service;
@@ -32,9 +32,7 @@ pub(crate) struct Style {
 /// they come (`cmp_table_text`), not built as strings per row: that was a second copy of
 /// every row, and the largest part of the memory of a 100,000-row JSON listing.
 pub(crate) fn sort_as_table(services: &mut [Service], order: &[Column]) {
-    // Unstable is enough: the id makes every key unique. (A stable sort would copy half the
-    // rows aside.)
-    services.sort_unstable_by(|a, b| {
+    sort_rows(services, |a, b| {
         order
             .iter()
             .map(|c| cmp_table_text(&c.value(a), &c.value(b)))
