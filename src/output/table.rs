@@ -782,6 +782,25 @@ mod tests {
         }
     }
 
+    /// Why the wrapping is svcctl's own: tabled's `Width::wrap` keeps words only at spaces,
+    /// so a host name (one word) breaks wherever the column ends.
+    #[test]
+    fn tableds_own_wrap_would_split_host_names_mid_word() {
+        use tabled::settings::Width;
+        let host = "node01@backend-2813902f-2c94";
+        let mut t = tabled::builder::Builder::from_iter([[host]]).build();
+        t.with(Style::ascii())
+            .with(Width::wrap(13).keep_words(true));
+        let theirs: Vec<String> = t
+            .to_string()
+            .lines()
+            .filter(|l| l.starts_with('|'))
+            .map(|l| l.trim_matches(['|', ' ']).to_string())
+            .collect();
+        assert_eq!(theirs, ["node01@ba", "ckend-281", "3902f-2c9", "4"]);
+        assert_eq!(wrap(host, 9), ["node01@", "backend-", "2813902f-", "2c94"]);
+    }
+
     #[test]
     fn a_table_that_fits_is_drawn_as_prettytable_draws_it() {
         let rows = vec![vec!["cinder-volume".to_string(), "node01@lvm".to_string()]];
