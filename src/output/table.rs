@@ -668,8 +668,9 @@ pub(crate) fn write_table(
 ) -> io::Result<()> {
     let mut cells = Cells::new(headers.len());
     for r in rows {
-        for c in r {
-            cells.push(c);
+        // One cell per header, whatever the row holds: a short row never shifts the next.
+        for i in 0..headers.len() {
+            cells.push(r.get(i).map_or("", String::as_str));
         }
     }
     cells.write(out, headers, None, align, fit_to)
