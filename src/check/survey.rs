@@ -138,7 +138,12 @@ pub(crate) async fn survey(
             };
             Checked {
                 heartbeat_age: service.row.heartbeat().map(|hb| (now - hb).num_seconds()),
-                refs: refs.get(&id).cloned(),
+                // Counted and absent from the counts: nothing uses it (the count leaves out
+                // the services nothing may be on).
+                refs: counted
+                    .binary_search(&id)
+                    .is_ok()
+                    .then(|| refs.get(&id).cloned().unwrap_or_default()),
                 condition,
                 service,
             }

@@ -48,6 +48,28 @@ impl Dialect {
         }
     }
 
+    /// The part of a host before its first `#`: `node01@lvm` of `node01@lvm#pool`, and the
+    /// whole host when it has none.
+    pub fn before_hash(self, col: &str) -> String {
+        match self {
+            Dialect::MySql => format!("SUBSTRING_INDEX({col}, '#', 1)"),
+            Dialect::Sqlite => format!(
+                "CASE WHEN instr({col}, '#') > 0 THEN substr({col}, 1, instr({col}, '#') - 1) \
+                 ELSE {col} END"
+            ),
+        }
+    }
+
+    /// `expr` in one character set, so that two columns of tables that may differ in
+    /// collation compare without an "illegal mix" error: equal whenever their exact (BINARY)
+    /// comparison is, and, ignoring case and accents, sometimes besides. For a superset only.
+    pub fn loose(self, expr: &str) -> String {
+        match self {
+            Dialect::MySql => format!("CONVERT({expr} USING utf8mb4)"),
+            Dialect::Sqlite => expr.to_string(),
+        }
+    }
+
     /// `col = value`, compared exactly (see `eq_exact`).
     pub fn eq_exact_value(self, col: &str, value: impl Into<Bind>) -> Stmt {
         let mut s = Stmt::new(self.eq_exact(col, ""));

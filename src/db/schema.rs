@@ -68,10 +68,16 @@ impl Schema {
     /// `SELECT <columns> FROM <table>`, reading a column this schema lacks (an older release's)
     /// as NULL, so one row type serves every release.
     pub fn select(&self, table: &str, columns: &[&str]) -> Stmt {
+        self.select_but(table, columns, &[])
+    }
+
+    /// `select`, with the columns in `unread` read as NULL too: a caller that never looks at
+    /// them keeps the row type and spares the server, the wire and its memory.
+    pub fn select_but(&self, table: &str, columns: &[&str], unread: &[&str]) -> Stmt {
         let list: Vec<String> = columns
             .iter()
             .map(|c| {
-                if self.has(table, c) {
+                if self.has(table, c) && !unread.contains(c) {
                     format!("`{c}`")
                 } else {
                     format!("NULL AS `{c}`")

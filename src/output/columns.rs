@@ -181,10 +181,10 @@ pub(crate) fn sort_services(services: &mut [Service], by: &[Column], descending:
             (Cell::Int(x), Cell::Int(y)) => x.cmp(y),
             (Cell::Bool(x), Cell::Bool(y)) => x.cmp(y),
             (Cell::Time(x), Cell::Time(y)) => x.cmp(y),
-            (x, y) => x.csv_text().cmp(&y.csv_text()),
+            (x, y) => x.with_csv_text(|x| y.with_csv_text(|y| x.cmp(y))),
         }
     };
-    services.sort_by(|a, b| {
+    sort_rows(services, |a, b| {
         by.iter()
             .map(|c| cmp(&c.value(a), &c.value(b)))
             .find(|o| o.is_ne())
@@ -203,9 +203,98 @@ pub(crate) fn plan_time(t: NaiveDateTime) -> String {
     t.format("%Y-%m-%d %H:%M:%S").to_string()
 }
 
+/// Sorts `rows` stably by `cmp`, moving each row once: the sort itself moves positions, not
+/// the rows (a service is 300 bytes; a stable sort of them set half of them aside, and an
+/// unstable one swapped them at every step), then the rows follow the order in one pass.
+pub(crate) fn sort_rows<T>(rows: &mut [T], cmp: impl Fn(&T, &T) -> std::cmp::Ordering) {
+    let mut order: Vec<usize> = (0..rows.len()).collect();
+    order.sort_by(|&a, &b| cmp(&rows[a], &rows[b]));
+    // Position j takes the row at order[j]: follow each cycle, swapping along it.
+    for i in 0..rows.len() {
+        let mut j = i;
+        loop {
+            let k = order[j];
+            order[j] = j;
+            if k == i {
+                break;
+            }
+            rows.swap(j, k);
+            j = k;
+        }
+    }
+}
+
 /// Times as cinderclient shows them: `2021-01-12T09:28:10.000000`.
 pub(crate) fn format_time(t: NaiveDateTime) -> String {
-    t.format("%Y-%m-%dT%H:%M:%S%.6f").to_string()
+    TimeText::new(t).as_str().to_string()
+}
+
+/// A time's text (see `format_time`) on the stack, written by hand: chrono's `format` parses
+/// its pattern again for every value, which for a listing's 10,000 timestamps cost more than
+/// anything else in writing it. Years outside 0 to 9999 and leap seconds, which the fixed
+/// layout cannot hold, go through chrono as before.
+pub(crate) struct TimeText {
+    buf: [u8; 40],
+    len: usize,
+}
+
+impl TimeText {
+    pub fn new(t: NaiveDateTime) -> TimeText {
+        use chrono::{Datelike, Timelike};
+        let mut text = TimeText {
+            buf: [0; 40],
+            len: 26,
+        };
+        let (year, nanos) = (t.year(), t.nanosecond());
+        if !(0..=9999).contains(&year) || nanos >= 1_000_000_000 {
+            use std::fmt::Write;
+            text.len = 0;
+            write!(text, "{}", t.format("%Y-%m-%dT%H:%M:%S%.6f"))
+                .expect("a timestamp is under 40 bytes");
+            return text;
+        }
+        let b = &mut text.buf;
+        let mut put = |at: usize, digits: usize, mut v: u32| {
+            for i in (at..at + digits).rev() {
+                b[i] = b'0' + (v % 10) as u8;
+                v /= 10;
+            }
+        };
+        put(0, 4, year.unsigned_abs());
+        put(5, 2, t.month());
+        put(8, 2, t.day());
+        put(11, 2, t.hour());
+        put(14, 2, t.minute());
+        put(17, 2, t.second());
+        put(20, 6, nanos / 1000);
+        for (at, c) in [
+            (4, b'-'),
+            (7, b'-'),
+            (10, b'T'),
+            (13, b':'),
+            (16, b':'),
+            (19, b'.'),
+        ] {
+            b[at] = c;
+        }
+        text
+    }
+
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.buf[..self.len]).expect("digits and punctuation")
+    }
+}
+
+impl std::fmt::Write for TimeText {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let end = self.len + s.len();
+        self.buf
+            .get_mut(self.len..end)
+            .ok_or(std::fmt::Error)?
+            .copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
 }
 
 /// One value of a column.
@@ -225,24 +314,65 @@ impl Cell<'_> {
     /// Text from the database is shown through `text::human`: a control character in a value
     /// never reaches the terminal, and a newline in it never makes a new row.
     pub fn table_text(&self) -> String {
-        match self {
-            Cell::Null => "-".into(),
-            Cell::Bool(b) => if *b { "True" } else { "False" }.into(),
-            other => other.csv_text(),
-        }
+        self.with_table_text(str::to_string)
     }
 
     /// In CSV: NULL as an empty field, booleans as JSON writes them; text escaped as in
     /// `table_text` (a script reading CSV gets no terminal escapes either).
     pub fn csv_text(&self) -> String {
+        self.with_csv_text(str::to_string)
+    }
+
+    /// `f` of the table text, built on the stack: no allocation per cell.
+    pub fn with_table_text<R>(&self, f: impl FnOnce(&str) -> R) -> R {
         match self {
-            Cell::Null => String::new(),
-            Cell::Int(n) => n.to_string(),
-            Cell::Text(s) => crate::text::human(s).into_owned(),
-            Cell::Time(t) => format_time(*t),
-            Cell::Bool(b) => b.to_string(),
-            Cell::Invalid(s) => format!("invalid: {}", crate::text::human(s)),
+            Cell::Null => f("-"),
+            Cell::Bool(b) => f(if *b { "True" } else { "False" }),
+            other => other.with_csv_text(f),
         }
+    }
+
+    /// `f` of the CSV text, built on the stack.
+    pub fn with_csv_text<R>(&self, f: impl FnOnce(&str) -> R) -> R {
+        match self {
+            Cell::Null => f(""),
+            Cell::Int(n) => {
+                let mut buf = [0u8; 20];
+                let mut v = n.unsigned_abs();
+                let mut at = buf.len();
+                loop {
+                    at -= 1;
+                    buf[at] = b'0' + (v % 10) as u8;
+                    v /= 10;
+                    if v == 0 {
+                        break;
+                    }
+                }
+                if *n < 0 {
+                    at -= 1;
+                    buf[at] = b'-';
+                }
+                f(std::str::from_utf8(&buf[at..]).expect("digits"))
+            }
+            Cell::Text(s) => f(&crate::text::human(s)),
+            Cell::Time(t) => f(TimeText::new(*t).as_str()),
+            Cell::Bool(b) => f(if *b { "true" } else { "false" }),
+            Cell::Invalid(s) => f(&format!("invalid: {}", crate::text::human(s))),
+        }
+    }
+
+    /// Appends the table text to `out`.
+    pub fn push_table_text(&self, out: &mut String) {
+        self.with_table_text(|t| out.push_str(t));
+    }
+}
+
+/// Orders two cells as their table texts compare, code point by code point (as cinderclient's
+/// prettytable sorts), without building either.
+pub(crate) fn cmp_table_text(a: &Cell, b: &Cell) -> std::cmp::Ordering {
+    match (a, b) {
+        (Cell::Text(x), Cell::Text(y)) => x.cmp(y),
+        _ => a.with_table_text(|x| b.with_table_text(|y| x.cmp(y))),
     }
 }
 
@@ -254,7 +384,7 @@ impl Serialize for Cell<'_> {
             Cell::Null | Cell::Invalid(_) => s.serialize_none(),
             Cell::Int(n) => s.serialize_i64(*n),
             Cell::Text(t) => s.serialize_str(t),
-            Cell::Time(t) => s.serialize_str(&format_time(*t)),
+            Cell::Time(t) => s.serialize_str(TimeText::new(*t).as_str()),
             Cell::Bool(b) => s.serialize_bool(*b),
         }
     }
@@ -309,6 +439,97 @@ impl Serialize for InvalidNote<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::NaiveDate;
+    use proptest::prelude::*;
+
+    fn time(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32, nano: u32) -> Option<NaiveDateTime> {
+        NaiveDate::from_ymd_opt(y, mo, d)?.and_hms_nano_opt(h, mi, s, nano)
+    }
+
+    proptest! {
+        /// The hand-written timestamps are chrono's, byte for byte: in the fixed layout's
+        /// range and outside it (years past 9999 or before 0, leap seconds).
+        #[test]
+        fn hand_written_times_are_chronos(
+            y in prop_oneof![0i32..=9999, -262_000i32..262_000],
+            mo in 1u32..=12, d in 1u32..=31, h in 0u32..24, mi in 0u32..60, s in 0u32..60,
+            nano in prop_oneof![0u32..1_000_000_000, 1_000_000_000u32..2_000_000_000, Just(0)],
+        ) {
+            if let Some(t) = time(y, mo, d, h, mi, s, nano) {
+                prop_assert_eq!(format_time(t), t.format("%Y-%m-%dT%H:%M:%S%.6f").to_string());
+            }
+        }
+
+        /// Comparing cells as they come orders them as their table texts would.
+        #[test]
+        fn cells_compare_as_their_text(
+            a in cell_strategy(), b in cell_strategy(),
+        ) {
+            let (a, b) = (a.cell(), b.cell());
+            prop_assert_eq!(cmp_table_text(&a, &b), a.table_text().cmp(&b.table_text()));
+        }
+    }
+
+    /// A cell's value, owned, for generating.
+    #[derive(Debug, Clone)]
+    enum Owned {
+        Null,
+        Int(i64),
+        Text(String),
+        Time(NaiveDateTime),
+        Bool(bool),
+    }
+
+    impl Owned {
+        fn cell(&self) -> Cell<'_> {
+            match self {
+                Owned::Null => Cell::Null,
+                Owned::Int(n) => Cell::Int(*n),
+                Owned::Text(t) => Cell::Text(t),
+                Owned::Time(t) => Cell::Time(*t),
+                Owned::Bool(b) => Cell::Bool(*b),
+            }
+        }
+    }
+
+    fn cell_strategy() -> impl Strategy<Value = Owned> {
+        prop_oneof![
+            Just(Owned::Null),
+            any::<i64>().prop_map(Owned::Int),
+            "[-0-9A-Za-z@#. Tf]{0,12}".prop_map(Owned::Text),
+            (0i64..400_000_000_000).prop_map(|s| Owned::Time(
+                chrono::DateTime::from_timestamp(s - 62_000_000_000, 0)
+                    .unwrap()
+                    .naive_utc()
+            )),
+            any::<bool>().prop_map(Owned::Bool),
+        ]
+    }
+
+    proptest! {
+        /// `sort_rows` is a stable sort.
+        #[test]
+        fn rows_sort_stably(v in proptest::collection::vec((0u8..5, any::<u16>()), 0..60)) {
+            let mut want = v.clone();
+            want.sort_by_key(|p| p.0);
+            let mut got = v;
+            sort_rows(&mut got, |a, b| a.0.cmp(&b.0));
+            prop_assert_eq!(got, want);
+        }
+    }
+
+    #[test]
+    fn numbers_and_times_as_text() {
+        assert_eq!(Cell::Int(i64::MIN).table_text(), i64::MIN.to_string());
+        assert_eq!(Cell::Int(0).csv_text(), "0");
+        assert_eq!(Cell::Int(-7).csv_text(), "-7");
+        let t = time(2021, 1, 12, 9, 28, 10, 5_000).unwrap();
+        assert_eq!(format_time(t), "2021-01-12T09:28:10.000005");
+        assert_eq!(Cell::Null.table_text(), "-");
+        assert_eq!(Cell::Null.csv_text(), "");
+        assert_eq!(Cell::Bool(true).table_text(), "True");
+        assert_eq!(Cell::Bool(false).csv_text(), "false");
+    }
 
     #[test]
     fn default_json_leaves_out_the_deleted_columns() {

@@ -173,39 +173,58 @@ pub(crate) struct Field<'a> {
 }
 
 /// Writes one CSV row as Python's csv module does for cliff: `,` between fields, `"` quoting
-/// with `""` inside, `\` as the escape character, `\n` at the end.
+/// with `""` inside, `\\` as the escape character, `\n` at the end.
 pub(crate) fn write_csv_row<'a>(
     out: &mut impl Write,
     fields: impl IntoIterator<Item = Field<'a>>,
     quote: Quote,
 ) -> io::Result<()> {
-    let special = |c: char| matches!(c, ',' | '"' | '\\' | '\n' | '\r');
     for (i, f) in fields.into_iter().enumerate() {
-        if i > 0 {
-            out.write_all(b",")?;
-        }
-        let quoted = match quote {
-            Quote::All => true,
-            Quote::Nonnumeric => !f.numeric,
-            Quote::Minimal => f.text.contains(special),
-            Quote::None => false,
-        };
-        if quoted {
-            write!(out, "\"{}\"", f.text.replace('"', "\"\""))?;
-        } else if quote == Quote::None {
-            let mut escaped = String::with_capacity(f.text.len());
-            for c in f.text.chars() {
-                if special(c) {
-                    escaped.push('\\');
-                }
-                escaped.push(c);
-            }
-            out.write_all(escaped.as_bytes())?;
-        } else {
-            out.write_all(f.text.as_bytes())?;
-        }
+        write_csv_field(out, i == 0, f.text, f.numeric, quote)?;
     }
     out.write_all(b"\n")
+}
+
+/// One field of a CSV row (see `write_csv_row`), with the `,` before it unless it is the
+/// `first`; a number (or boolean) is `numeric`. Written straight to `out`.
+pub(crate) fn write_csv_field(
+    out: &mut (impl Write + ?Sized),
+    first: bool,
+    text: &str,
+    numeric: bool,
+    quote: Quote,
+) -> io::Result<()> {
+    let special = |c: char| matches!(c, ',' | '"' | '\\' | '\n' | '\r');
+    if !first {
+        out.write_all(b",")?;
+    }
+    let quoted = match quote {
+        Quote::All => true,
+        Quote::Nonnumeric => !numeric,
+        Quote::Minimal => text.contains(special),
+        Quote::None => false,
+    };
+    if quoted {
+        out.write_all(b"\"")?;
+        for (i, part) in text.split('"').enumerate() {
+            if i > 0 {
+                out.write_all(b"\"\"")?;
+            }
+            out.write_all(part.as_bytes())?;
+        }
+        out.write_all(b"\"")
+    } else if quote == Quote::None && text.contains(special) {
+        let mut escaped = String::with_capacity(text.len() + 4);
+        for c in text.chars() {
+            if special(c) {
+                escaped.push('\\');
+            }
+            escaped.push(c);
+        }
+        out.write_all(escaped.as_bytes())
+    } else {
+        out.write_all(text.as_bytes())
+    }
 }
 
 #[cfg(test)]

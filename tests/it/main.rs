@@ -31,6 +31,7 @@ mod move_host;
 mod output_cli;
 mod purge;
 mod readme;
+mod references;
 mod restore;
 mod shared_process;
 mod signals;

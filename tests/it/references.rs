@@ -1,0 +1,113 @@
+//! What still uses a service, counted as the plan counts it: every kind of reference on its
+//! own service, so that the counting statement's shortcut (it counts only the services that
+//! may have something, found through one read of each table) misses none of them.
+
+use serde_json::Value;
+
+use crate::both_backends;
+use crate::harness::Schema;
+
+/// The refused services' ids and the counts that refused each, in id order.
+fn refused(v: &Value) -> Vec<(i64, Value)> {
+    let mut out: Vec<(i64, Value)> = v["refused"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let reason = r["reasons"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|x| x["kind"] == "in_use")
+                .unwrap_or_else(|| panic!("no in_use reason: {r}"));
+            (r["id"].as_i64().unwrap(), reason["counts"].clone())
+        })
+        .collect();
+    out.sort_by_key(|(id, _)| *id);
+    out
+}
+
+both_backends!(every_kind_of_reference_is_counted, Schema::Cinder, |db| {
+    for (id, host, binary) in [
+        (1, "n01@lvm", "cinder-volume"),
+        (2, "n02@lvm", "cinder-volume"),
+        (3, "n03@lvm", "cinder-volume"),
+        (4, "n04", "cinder-backup"),
+        (5, "n05@lvm", "cinder-volume"),
+        (6, "n06@lvm", "cinder-volume"),
+        (7, "n07@lvm", "cinder-volume"),
+        (8, "n08@lvm", "cinder-volume"),
+        (9, "n09#odd", "cinder-volume"),
+        (10, "n10@lvm", "cinder-volume"),
+        (11, "n11", "cinder-volume"),
+        (12, "n12@lvm", "cinder-volume"),
+    ] {
+        db.service(id, host, binary, 600);
+    }
+    db.volume("v1", "n01@lvm");
+    db.volume("v2", "n02@lvm#p1");
+    // On no host of its service: found by the service's uuid alone.
+    db.volume("v3", "elsewhere@x#p");
+    db.exec("UPDATE volumes SET service_uuid = 'uuid-3' WHERE id = 'v3'");
+    db.exec(
+        "INSERT INTO backups (deleted, id, volume_id, host, status) \
+         VALUES (0, 'b4', 'v1', 'n04', 'available')",
+    );
+    db.exec(
+        "INSERT INTO `groups` (deleted, id, host, status) VALUES (0, 'g5', 'n05@lvm#p', 'available')",
+    );
+    db.exec("INSERT INTO consistencygroups (deleted, id, host) VALUES (0, 'c6', 'n06@lvm')");
+    db.exec(&format!(
+        "INSERT INTO image_volume_cache_entries (host, image_id, volume_id, size, last_used) \
+         VALUES ('n07@lvm#p', 'i7', 'v7', 1, '{}')",
+        db.ago(100)
+    ));
+    db.exec(
+        "INSERT INTO workers (created_at, deleted, resource_type, resource_id, status, \
+         service_id, race_preventer) VALUES ('2026-01-01 00:00:00', 0, 'Volume', 'v8', \
+         'creating', 8, 0)",
+    );
+    // A host that itself holds a '#': its pool's volume is found all the same.
+    db.volume("v9", "n09#odd#p");
+    // Not references: another case (hosts compare exactly), a backup host on a service that
+    // is no cinder-backup, and rows that are deleted.
+    db.volume("v10", "N10@LVM");
+    db.exec(
+        "INSERT INTO backups (deleted, id, volume_id, host, status) \
+         VALUES (0, 'b11', 'v1', 'n11', 'available')",
+    );
+    db.volume("v12", "n12@lvm");
+    db.exec("UPDATE volumes SET deleted = 1 WHERE id = 'v12'");
+
+    let before = db.fingerprint();
+    let v = db
+        .svcctl()
+        .run(&["service", "delete", "--host", "n*", "--yes", "-f", "json"])
+        .code(3)
+        .json();
+    assert_eq!(db.fingerprint(), before, "refused: nothing changed");
+    let got = refused(&v);
+    let ids: Vec<i64> = got.iter().map(|(id, _)| *id).collect();
+    assert_eq!(ids, [1, 2, 3, 4, 5, 6, 7, 8, 9], "{v}");
+    let table = [
+        "volumes",
+        "volumes",
+        "volumes",
+        "backups",
+        "groups",
+        "consistencygroups",
+        "image_volume_cache_entries",
+        "workers",
+        "volumes",
+    ];
+    for ((id, counts), table) in got.iter().zip(table) {
+        assert_eq!(counts[table], 1, "service {id}: {counts}");
+        let total: i64 = counts
+            .as_object()
+            .unwrap()
+            .values()
+            .filter_map(Value::as_i64)
+            .sum();
+        assert_eq!(total, 1, "service {id}: {counts}");
+    }
+});
