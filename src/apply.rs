@@ -98,8 +98,11 @@ pub(crate) trait Ui {
     /// asked or written.
     fn show_plan(&self, decision: &Decision, flags: &Flags) -> Result<()>;
 
-    /// Says what opening the audit log did: what it created, or that `--no-audit` keeps none.
+    /// Says what opening the audit log means: that `--no-audit` (or `/dev/null`) keeps none.
     fn audit_opened(&self, log: &AuditLog, flags: &Flags);
+
+    /// Says what the first record created (the log, the default's directory), once.
+    fn audit_created(&self, created: &[PathBuf]);
 
     /// Asks the operator whether to go on: Ok(false) when they decline; an error when there
     /// is no one to ask.
@@ -181,19 +184,23 @@ pub(crate) async fn run<Op: Operation>(
     seams::pause(Seam::BeforeWrite).await;
     let actor = Actor::current(crate::audit::database_name(&db.url), Some(identity));
     let mut done = Vec::new();
+    let mut end = None;
     for change in op.changes(db, flags.force) {
-        match write::run(db, &change, &mut log, &actor).await? {
+        let written = write::run(db, &change, &mut log, &actor).await;
+        // Said even when the write failed: the log stays, with its record.
+        if !log.created.is_empty() {
+            ui.audit_created(&std::mem::take(&mut log.created));
+        }
+        match written? {
             Written::Committed(outcome) => done.push(outcome),
             Written::RolledBack(outcome) => {
-                return Ok(Applied {
-                    end: End::RolledBack(outcome),
-                    audit: log.path().map(PathBuf::from),
-                });
+                end = Some(End::RolledBack(outcome));
+                break;
             }
         }
     }
     Ok(Applied {
-        end: End::Done(done),
+        end: end.unwrap_or(End::Done(done)),
         audit: log.path().map(PathBuf::from),
     })
 }

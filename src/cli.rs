@@ -193,6 +193,9 @@ fn usage_error(e: &clap::Error, cmd: &clap::Command, args: &[std::ffi::OsString]
             subs.join(", ")
         ));
     }
+    if let Some(line) = from_environment(e, args) {
+        return Failure::Usage(format!("{line}; see '{path} --help'"));
+    }
     let text = e.render().to_string();
     let mut parts: Vec<String> = Vec::new();
     for l in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
@@ -230,6 +233,36 @@ fn usage_error(e: &clap::Error, cmd: &clap::Command, args: &[std::ffi::OsString]
     Failure::Usage(format!(
         "{}; see '{path} --help'",
         crate::text::one_line(&text, crate::text::LINE_MAX)
+    ))
+}
+
+/// A bad value that came from an environment variable, not from the command line: clap names
+/// the flag the variable stands in for, which the user never typed, so the line names the
+/// variable instead. None when the flag was given (its value is the one clap refused).
+fn from_environment(e: &clap::Error, args: &[std::ffi::OsString]) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue};
+    // Every flag that takes a value from the environment, and its variable.
+    const FROM_ENV: &[(&str, &str)] = &[("--max-width", "CLIFF_MAX_TERM_WIDTH")];
+    if e.kind() != ErrorKind::ValueValidation {
+        return None;
+    }
+    let Some(ContextValue::String(arg)) = e.get(ContextKind::InvalidArg) else {
+        return None;
+    };
+    let (flag, var) = FROM_ENV
+        .iter()
+        .find(|(f, _)| arg.split(' ').next() == Some(*f))?;
+    let typed = args.iter().any(|a| {
+        a.to_str()
+            .is_some_and(|a| a == *flag || a.starts_with(&format!("{flag}=")))
+    });
+    if typed {
+        return None;
+    }
+    let value = std::env::var_os(var)?;
+    let why = crate::limits::max_width(&value.to_string_lossy()).err()?;
+    Some(format!(
+        "the environment variable {var} (the default of {flag}) is refused: {why}; or unset it"
     ))
 }
 

@@ -126,10 +126,10 @@ pub fn stored_host(s: &str) -> Result<String, String> {
     stored_text(s, NAME_MAX)
 }
 
-/// `--audit-log`: a file whose directory exists, or is one missing level below a directory that
-/// exists (`/var/log/svcctl/audit.jsonl` on a fresh node: svcctl creates `svcctl`, mode 0750).
-/// Deeper than that it is a usage error: a typo would otherwise put the only record of a
-/// deletion where nobody looks.
+/// `--audit-log`: a file in a directory that exists. A missing directory is a usage error, as
+/// `tee` refuses one: a typo would otherwise put the only record of a deletion where nobody
+/// looks. Only the default log's directory (`/var/log/svcctl` on a fresh node) is made, by the
+/// first record, also when that path is given here.
 pub fn audit_log(s: &str) -> Result<PathBuf, String> {
     let path = PathBuf::from(s);
     if s.is_empty() || s.contains(char::is_control) {
@@ -146,14 +146,9 @@ pub fn audit_log(s: &str) -> Result<PathBuf, String> {
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(std::path::Path::new("."));
-    let creatable = dir
-        .parent()
-        .is_some_and(|p| p.as_os_str().is_empty() || p.is_dir());
-    // The directory itself, or one missing level under a directory that exists.
-    let usable = dir.is_dir() || (creatable && !dir.exists());
-    if !usable {
+    if !dir.is_dir() && path != crate::audit::default_log() {
         return Err(format!(
-            "directory {} does not exist; create it first or choose another path",
+            "directory {} does not exist; create it first (mkdir -m 0750) or choose another path",
             text::quote(&dir.display().to_string())
         ));
     }
@@ -191,8 +186,9 @@ mod tests {
         assert_eq!(percent("100"), Ok(100));
         assert!(percent("0").is_err() && percent("101").is_err() && percent("-5").is_err());
         assert!(audit_log("/nonexistent-dir/deeper/x.jsonl").is_err());
-        // One missing level is created (as /var/log/svcctl under /var/log).
-        assert!(audit_log("/nonexistent-dir/x.jsonl").is_ok());
+        // Not even one missing level: only the default's directory is made.
+        assert!(audit_log("/nonexistent-dir/x.jsonl").is_err());
+        assert!(audit_log(crate::audit::DEFAULT_AUDIT_LOG).is_ok());
         assert!(audit_log("/").is_err());
         assert!(audit_log("x.jsonl").is_ok());
         for bad in [

@@ -320,7 +320,7 @@ pub(crate) fn urgent_error(text: &str) {
 /// thread, which must never hang on a stderr nobody reads).
 pub(crate) fn urgent_line(text: &str) {
     let by = Instant::now() + Duration::from_millis(250);
-    let mut rest = format!("{}\n", secret::redact(text)).into_bytes();
+    let mut rest = format!("{}\n", own_line(&secret::redact(text))).into_bytes();
     while !rest.is_empty() {
         match write_within(Stream::Stderr, &rest, Some(by)) {
             Ok(0) | Err(_) => return,
@@ -348,12 +348,32 @@ pub fn styled_for_stdout(text: &clap::builder::StyledStr) -> String {
 pub fn line(args: fmt::Arguments<'_>) {
     let mut s = text::human(&secret::redact(&args.to_string())).into_owned();
     s.push('\n');
+    LINE_OPEN.store(false, Ordering::SeqCst);
     let _ = stderr().write_all(s.as_bytes());
+}
+
+/// Whether stderr's last write left a line open (a prompt waiting for its answer, a progress
+/// line): the final line of a run then starts on a line of its own, never after the question.
+static LINE_OPEN: AtomicBool = AtomicBool::new(false);
+
+/// The line left open ended outside svcctl's writes (the answer to a prompt, with its Enter).
+pub(crate) fn line_ended() {
+    LINE_OPEN.store(false, Ordering::SeqCst);
+}
+
+/// The text a final line is written with: on a line of its own.
+fn own_line(text: &str) -> String {
+    if LINE_OPEN.swap(false, Ordering::SeqCst) {
+        format!("\n{text}")
+    } else {
+        text.to_string()
+    }
 }
 
 /// Writes text without a newline to stderr (a progress line redrawn with `\r`), then flushes.
 pub fn part(args: fmt::Arguments<'_>) {
     let s = secret::redact(&args.to_string());
+    LINE_OPEN.store(!s.ends_with('\n'), Ordering::SeqCst);
     let mut err = stderr();
     let _ = err.write_all(s.as_bytes()).and_then(|()| err.flush());
 }
@@ -400,6 +420,7 @@ pub fn error_line(err: &anyhow::Error) -> String {
 
 /// Prints the final error, once.
 pub fn print_error(err: &anyhow::Error) {
+    let _ = stderr().write_all(own_line("").as_bytes());
     line(format_args!("{}", error_line(err)));
 }
 

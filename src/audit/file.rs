@@ -7,7 +7,8 @@
 //!   log every directory above it is checked too (no link, none writable by everyone). What is
 //!   in the way is refused before anything is read or changed: exit 2, naming what to fix.
 //! - A regular file only, with one link, owned by root (or the user), not writable by group or
-//!   others; created 0640. A FIFO, socket or device is refused without being opened (a FIFO
+//!   others; made 0640 by the first record, never before (its directory is checked, and tried
+//!   with a probe file, when the log is opened; only the default log's directory is ever made). A FIFO, socket or device is refused without being opened (a FIFO
 //!   would hang svcctl, `/dev/full` would feed it zeros forever); `/dev/null` is taken as
 //!   `--no-audit`, said so by the caller.
 //! - Never torn: each transaction's lines go in one `write(2)` under an exclusive `flock` and
@@ -58,10 +59,22 @@ pub(crate) struct AuditLog {
     /// The log's path, when there is one to write (also when `file` is missing: `must_exist`).
     path: Option<PathBuf>,
     file: Option<File>,
+    /// A log that does not exist yet, checked and ready to be made by the first record: a run
+    /// that writes nothing (nothing matched, refused, declined at the prompt) leaves nothing
+    /// behind.
+    pending: Option<Pending>,
     /// `/dev/null`: the command goes on without a record, as with `--no-audit`.
     null: bool,
-    /// What `open` created (directories, the log), for the caller to say once.
+    /// What the first record created (directories, the log), for the caller to say once.
     pub created: Vec<PathBuf>,
+}
+
+/// Where a log that does not exist yet will be made.
+struct Pending {
+    dir: PathBuf,
+    /// The directory, opened and checked; None when it is to be made too (the default's only).
+    dir_fd: Option<OwnedFd>,
+    name: PathBuf,
 }
 
 impl AuditLog {
@@ -70,15 +83,19 @@ impl AuditLog {
         AuditLog {
             path: None,
             file: None,
+            pending: None,
             null: false,
             created: Vec::new(),
         }
     }
 
-    /// Opens `path` for appending (see the module documentation), creating it (0640) and one
-    /// missing directory level (0750) unless `how.must_exist`; `created` lists what was made.
-    /// An unsafe path is refused (exit 2); one that cannot be opened is an error naming the
-    /// path (exit 1): nothing may be changed without a record.
+    /// Opens `path` for appending (see the module documentation). A log that does not exist
+    /// is checked now (its directory there, safe and writable) and made (0640) by the first
+    /// record, unless `how.must_exist`; of a missing directory only the default log's is made
+    /// (0750), and for any other path a missing directory is a usage error (exit 2), as `tee`
+    /// refuses one: a typo must not grow a stray directory holding the only record. An unsafe
+    /// path is refused (exit 2); one that cannot be written is an error naming the path (exit
+    /// 1): nothing may be changed without a record.
     pub fn open(path: &Path, how: Open) -> Result<AuditLog> {
         if path == Path::new(NULL_DEVICE) {
             null_device()?;
@@ -87,92 +104,107 @@ impl AuditLog {
                 ..AuditLog::none()
             });
         }
-        let mut created = Vec::new();
         let (dir, name) = split(path)?;
         if how.default {
             check_ancestors(&dir)?;
         }
+        let missing = || AuditLog {
+            path: Some(path.to_path_buf()),
+            ..AuditLog::none()
+        };
         let dir_fd = match open_dir(&dir) {
-            Err(Opened::Missing) if how.must_exist => {
+            Err(Opened::Missing) if how.must_exist => return Ok(missing()),
+            Err(Opened::Missing) if how.default => {
+                // Made by the first record; its parent must let it be made.
+                let parent = dir.parent().unwrap_or(Path::new("/"));
+                let parent_fd = nix::fcntl::open(
+                    parent,
+                    OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
+                    Mode::empty(),
+                )
+                .and_then(|fd| probe(&fd))
+                .map_err(|e| cannot_write(path, &e.into()));
+                parent_fd?;
                 return Ok(AuditLog {
-                    path: Some(path.to_path_buf()),
-                    ..AuditLog::none()
+                    pending: Some(Pending {
+                        dir,
+                        dir_fd: None,
+                        name,
+                    }),
+                    ..missing()
                 });
             }
             Err(Opened::Missing) => {
-                let made = match std::fs::DirBuilder::new().mode(DIR_MODE).create(&dir) {
-                    Ok(()) => true,
-                    // Another svcctl made it meanwhile: checked below like any other.
-                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => false,
-                    Err(e) => return Err(cannot_write(path, &e)),
-                };
-                let fd = open_dir(&dir).map_err(|e| e.into_error(&dir, path))?;
-                if made {
-                    // Exactly 0750, whatever the umask; by descriptor, never through a name
-                    // someone could have swapped for a link.
-                    nix::sys::stat::fchmod(&fd, Mode::from_bits_truncate(DIR_MODE))
-                        .map_err(|e| cannot_write(path, &e.into()))?;
-                    created.push(dir.clone());
-                }
-                fd
+                return Err(Failure::Usage(format!(
+                    "the audit log's directory {} does not exist; create it (mkdir -m 0750), or \
+                     pass --audit-log PATH in an existing directory",
+                    text::quote(&dir.display().to_string())
+                ))
+                .into());
             }
             Err(e) => return Err(e.into_error(&dir, path)),
             Ok(fd) => fd,
         };
-        let exists = match fstatat(
+        match fstatat(
             &dir_fd,
             name.as_path(),
             nix::fcntl::AtFlags::AT_SYMLINK_NOFOLLOW,
         ) {
-            Ok(st) => {
-                check_kind(&st, path)?;
-                true
-            }
-            Err(Errno::ENOENT) if how.must_exist => {
+            Ok(st) => check_kind(&st, path)?,
+            Err(Errno::ENOENT) if how.must_exist => return Ok(missing()),
+            Err(Errno::ENOENT) => {
+                probe(&dir_fd).map_err(|e| cannot_write(path, &e.into()))?;
                 return Ok(AuditLog {
-                    path: Some(path.to_path_buf()),
-                    ..AuditLog::none()
+                    pending: Some(Pending {
+                        dir,
+                        dir_fd: Some(dir_fd),
+                        name,
+                    }),
+                    ..missing()
                 });
             }
-            Err(Errno::ENOENT) => false,
             Err(e) => return Err(cannot_write(path, &e.into())),
+        }
+        let mut log = missing();
+        let (file, _) = open_in(&dir_fd, &name, path, false)?;
+        log.file = Some(file);
+        Ok(log)
+    }
+
+    /// Makes the log that `open` found missing: its directory first when that is missing too
+    /// (the default's), each exactly at its mode whatever the umask, by descriptor.
+    fn create(&mut self) -> Result<()> {
+        let (Some(pending), Some(path)) = (self.pending.take(), self.path.clone()) else {
+            return Ok(());
         };
-        let flags = OFlag::O_RDWR
-            | OFlag::O_APPEND
-            | OFlag::O_NOFOLLOW
-            | OFlag::O_NONBLOCK
-            | OFlag::O_CLOEXEC;
-        let open = |extra: OFlag| {
-            openat(
-                &dir_fd,
-                name.as_path(),
-                flags | extra,
-                Mode::from_bits_truncate(FILE_MODE),
-            )
-        };
-        // Created here, or already there: another svcctl may create it between the look and
-        // the open (then it is opened as it is, and checked below like any existing log).
-        let (fd, made) = if exists {
-            (open(OFlag::empty()), false)
-        } else {
-            match open(OFlag::O_CREAT | OFlag::O_EXCL) {
-                Err(Errno::EEXIST) => (open(OFlag::empty()), false),
-                other => (other, true),
+        let dir_fd = match pending.dir_fd {
+            Some(fd) => fd,
+            None => {
+                let made = match std::fs::DirBuilder::new()
+                    .mode(DIR_MODE)
+                    .create(&pending.dir)
+                {
+                    Ok(()) => true,
+                    // Another svcctl made it meanwhile: checked below like any other.
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => false,
+                    Err(e) => return Err(cannot_write(&path, &e)),
+                };
+                let fd = open_dir(&pending.dir).map_err(|e| e.into_error(&pending.dir, &path))?;
+                if made {
+                    // Never through a name someone could have swapped for a link.
+                    nix::sys::stat::fchmod(&fd, Mode::from_bits_truncate(DIR_MODE))
+                        .map_err(|e| cannot_write(&path, &e.into()))?;
+                    self.created.push(pending.dir.clone());
+                }
+                fd
             }
         };
-        let file = File::from(fd.map_err(|e| opened_error(e, path))?);
+        let (file, made) = open_in(&dir_fd, &pending.name, &path, true)?;
         if made {
-            file.set_permissions(std::fs::Permissions::from_mode(FILE_MODE))
-                .map_err(|e| cannot_write(path, &e))?;
-            created.push(path.to_path_buf());
+            self.created.push(path.clone());
         }
-        check_file(&file, path)?;
-        Ok(AuditLog {
-            path: Some(path.to_path_buf()),
-            file: Some(file),
-            null: false,
-            created,
-        })
+        self.file = Some(file);
+        Ok(())
     }
 
     /// The log that holds the record, if there is one.
@@ -191,6 +223,9 @@ impl AuditLog {
     pub fn append(&mut self, lines: &[Line]) -> Result<()> {
         if self.null || lines.is_empty() {
             return Ok(());
+        }
+        if self.pending.is_some() {
+            self.create()?;
         }
         let Some(path) = self.path.as_deref() else {
             return Ok(());
@@ -218,6 +253,58 @@ impl AuditLog {
             )
         })
     }
+}
+
+/// Whether the directory `dir_fd` takes a new file, as the first record will need: a file of
+/// svcctl's own, made and removed at once (`access(2)` says yes to root even where nothing can
+/// be made, as under /proc or on a read-only mount). Nothing is left behind; the name is this
+/// process's, so no one else's file is ever touched.
+fn probe(dir_fd: &OwnedFd) -> nix::Result<()> {
+    let name = format!(".svcctl-probe-{}", std::process::id());
+    let fd = openat(
+        dir_fd,
+        name.as_str(),
+        OFlag::O_WRONLY | OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
+        Mode::from_bits_truncate(0o600),
+    )?;
+    drop(fd);
+    nix::unistd::unlinkat(
+        dir_fd,
+        name.as_str(),
+        nix::unistd::UnlinkatFlags::NoRemoveDir,
+    )
+}
+
+/// Opens the log `name` inside the checked directory `dir_fd` for appending, without following
+/// a link; with `create`, makes it (0640) when it is not there. Whether it was made, with it.
+fn open_in(dir_fd: &OwnedFd, name: &Path, path: &Path, create: bool) -> Result<(File, bool)> {
+    let flags =
+        OFlag::O_RDWR | OFlag::O_APPEND | OFlag::O_NOFOLLOW | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC;
+    let open = |extra: OFlag| {
+        openat(
+            dir_fd,
+            name,
+            flags | extra,
+            Mode::from_bits_truncate(FILE_MODE),
+        )
+    };
+    // Another svcctl may make it between the look and the open: then it is opened as it is,
+    // and checked below like any existing log.
+    let (fd, made) = if create {
+        match open(OFlag::O_CREAT | OFlag::O_EXCL) {
+            Err(Errno::EEXIST) => (open(OFlag::empty()), false),
+            other => (other, true),
+        }
+    } else {
+        (open(OFlag::empty()), false)
+    };
+    let file = File::from(fd.map_err(|e| opened_error(e, path))?);
+    if made {
+        file.set_permissions(std::fs::Permissions::from_mode(FILE_MODE))
+            .map_err(|e| cannot_write(path, &e))?;
+    }
+    check_file(&file, path)?;
+    Ok((file, made))
 }
 
 /// Appends `buf` to the locked `file` in one write and syncs it; on failure the file is cut

@@ -78,7 +78,7 @@ pub(crate) fn read(path: &Path) -> Result<Log> {
 }
 
 /// `DEFAULT_AUDIT_LOG` (a test may move it: `seams::default_audit_log`).
-fn default_log() -> PathBuf {
+pub(crate) fn default_log() -> PathBuf {
     crate::seams::default_audit_log(DEFAULT_AUDIT_LOG)
 }
 

@@ -58,5 +58,5 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
             }
         })
         .collect();
-    output::cluster::print_clusters(&views, args.output.format, &cols)
+    output::cluster::print_clusters(&views, &args.output, &cols)
 }

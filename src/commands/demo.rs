@@ -177,12 +177,21 @@ pub(crate) async fn run(_args: Args, ctx: &Context) -> Result<()> {
             let _ = std::fs::remove_file(p);
         }
     }
+    // No config file read: the connection is oslo's default under /var/lib/cinder, which a
+    // newcomer running `svcctl demo` did not choose; say how to run it.
+    let hint = if ctx.settings.files_read.is_empty() {
+        "; no config file was read: run `svcctl --config-file cinder.conf.example demo` in the \
+         repository, or give --config-file a cinder.conf whose [database] connection is \
+         sqlite:///FILE"
+    } else {
+        "; point [database] connection at a file in a writable directory"
+    };
     let mut conn = SqliteConnectOptions::new()
         .filename(path)
         .create_if_missing(true)
         .connect()
         .await
-        .with_context(|| format!("creating the demo database {}", path.display()))?;
+        .map_err(|e| anyhow::anyhow!("creating the demo database {}: {e}{hint}", path.display()))?;
     sqlx::migrate!("migrations/sqlite")
         .run(&mut conn)
         .await

@@ -5,9 +5,9 @@ use chrono::NaiveDateTime;
 use serde::{Serialize, Serializer};
 
 use super::Format;
-use super::columns::{Cell, format_time, resolve_columns};
+use super::columns::{Cell, cmp_table_text, format_time, resolve_columns};
 use super::delete::{describe_counts, report_table};
-use super::formatter::ReportArgs;
+use super::formatter::{Field, OutputArgs, ReportArgs, write_csv_row};
 use super::report::{Render, Verb, plural};
 use super::table::{Align, write_table};
 use crate::apply::{End, Flags};
@@ -282,52 +282,93 @@ impl Serialize for ClusterJson<'_> {
     }
 }
 
-/// Prints the clusters in `format`, with the columns `cols`.
+/// Prints the clusters as `args` asks (format, columns, `--sort-column`, the table's width,
+/// `--noindent`, `--quote`), with the columns `cols`, as `service list` treats the same flags.
 pub(crate) fn print_clusters(
     views: &[ClusterView<'_>],
-    format: Format,
+    args: &OutputArgs,
     cols: &[ClusterColumn],
 ) -> anyhow::Result<()> {
     use std::io::Write;
-    let cells = |v: &ClusterView<'_>, csv: bool| -> Vec<String> {
-        cols.iter()
-            .map(|c| {
-                let cell = c.value(v);
-                if csv {
-                    cell.csv_text()
-                } else {
-                    cell.table_text()
-                }
-            })
-            .collect()
+    // cinderclient's order: by the cells as the table shows them, first column first; then
+    // --sort-column on top, stably (unknown names are ignored, as cliff ignores them).
+    let mut order: Vec<&ClusterView<'_>> = views.iter().collect();
+    let by_cells = |a: &ClusterView<'_>, b: &ClusterView<'_>, by: &[ClusterColumn]| {
+        by.iter()
+            .map(|c| cmp_table_text(&c.value(a), &c.value(b)))
+            .find(|o| o.is_ne())
+            .unwrap_or(std::cmp::Ordering::Equal)
     };
-    let mut out = crate::term::stdout();
-    match format {
+    order.sort_by(|a, b| by_cells(a, b, cols));
+    let sort_by: Vec<ClusterColumn> = args
+        .sort_columns
+        .iter()
+        .filter_map(|n| cluster_columns(std::slice::from_ref(n)).ok())
+        .flatten()
+        .collect();
+    if !sort_by.is_empty() {
+        order.sort_by(|a, b| {
+            let o = by_cells(a, b, &sort_by);
+            if args.sort_descending { o.reverse() } else { o }
+        });
+    }
+    let mut out = std::io::BufWriter::new(crate::term::stdout());
+    match args.format {
         Format::Table => {
             let headers: Vec<&str> = cols.iter().map(|c| c.header()).collect();
-            let mut rows: Vec<Vec<String>> = views.iter().map(|v| cells(v, false)).collect();
-            // cinderclient's order: by the cells as strings, first column first.
-            rows.sort_unstable();
-            write_table(&mut out, &headers, &rows, Align::Center, None)?;
+            let rows: Vec<Vec<String>> = order
+                .iter()
+                .map(|v| cols.iter().map(|c| c.value(v).table_text()).collect())
+                .collect();
+            write_table(
+                &mut out,
+                &headers,
+                &rows,
+                Align::Center,
+                args.table.fit_to(),
+            )?;
         }
         Format::Json | Format::Yaml => {
-            let docs: Vec<ClusterJson<'_>> = views
+            let docs: Vec<ClusterJson<'_>> = order
                 .iter()
                 .map(|view| ClusterJson { view, cols })
                 .collect();
-            super::print_doc(&docs, format == Format::Yaml, false)?;
+            super::print_doc(&docs, args.format == Format::Yaml, args.json.noindent)?;
         }
         Format::Csv => {
-            let mut w = csv::Writer::from_writer(&mut out);
-            w.write_record(cols.iter().map(|c| c.header()))?;
-            for v in views {
-                w.write_record(cells(v, true))?;
+            let headers = cols.iter().map(|c| Field {
+                text: c.header(),
+                numeric: false,
+            });
+            write_csv_row(&mut out, headers, args.quote)?;
+            for v in &order {
+                let texts: Vec<(String, bool)> = cols
+                    .iter()
+                    .map(|c| {
+                        let cell = c.value(v);
+                        (
+                            cell.csv_text(),
+                            matches!(cell, Cell::Int(_) | Cell::Bool(_)),
+                        )
+                    })
+                    .collect();
+                let fields = texts.iter().map(|(text, numeric)| Field {
+                    text,
+                    numeric: *numeric,
+                });
+                write_csv_row(&mut out, fields, args.quote)?;
             }
-            w.flush()?;
         }
         Format::Value => {
-            for v in views {
-                writeln!(out, "{}", cells(v, false).join(" "))?;
+            for v in &order {
+                for (i, c) in cols.iter().enumerate() {
+                    if i > 0 {
+                        out.write_all(b" ")?;
+                    }
+                    c.value(v)
+                        .with_value_text(|text| out.write_all(text.as_bytes()))?;
+                }
+                out.write_all(b"\n")?;
             }
         }
         Format::Prometheus => {

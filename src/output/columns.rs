@@ -310,15 +310,16 @@ pub(crate) enum Cell<'a> {
 }
 
 impl Cell<'_> {
-    /// In a table or `value` output: NULL as `-` and Python's booleans (cinderclient's way).
-    /// Text from the database is shown through `text::human`: a control character in a value
-    /// never reaches the terminal, and a newline in it never makes a new row.
+    /// In a table: NULL as `-` and Python's booleans (cinderclient's way). Text from the
+    /// database is shown through `text::human`: a control character in a value never reaches
+    /// the terminal, and a newline in it never makes a new row.
     pub fn table_text(&self) -> String {
         self.with_table_text(str::to_string)
     }
 
-    /// In CSV: NULL as an empty field, booleans as JSON writes them; text escaped as in
-    /// `table_text` (a script reading CSV gets no terminal escapes either).
+    /// In CSV, as cliff's csv formatter (Python's csv module) writes a row: NULL as an empty
+    /// field, booleans as Python's `True`/`False`; text escaped as in `table_text` (a script
+    /// reading CSV gets no terminal escapes either).
     pub fn csv_text(&self) -> String {
         self.with_csv_text(str::to_string)
     }
@@ -327,7 +328,15 @@ impl Cell<'_> {
     pub fn with_table_text<R>(&self, f: impl FnOnce(&str) -> R) -> R {
         match self {
             Cell::Null => f("-"),
-            Cell::Bool(b) => f(if *b { "True" } else { "False" }),
+            other => other.with_csv_text(f),
+        }
+    }
+
+    /// `f` of the `-f value` text, as cliff's value formatter writes a cell (Python's `str`):
+    /// NULL as `None`, booleans as `True`/`False`, the rest as in the table.
+    pub fn with_value_text<R>(&self, f: impl FnOnce(&str) -> R) -> R {
+        match self {
+            Cell::Null => f("None"),
             other => other.with_csv_text(f),
         }
     }
@@ -356,7 +365,7 @@ impl Cell<'_> {
             }
             Cell::Text(s) => f(&crate::text::human(s)),
             Cell::Time(t) => f(TimeText::new(*t).as_str()),
-            Cell::Bool(b) => f(if *b { "true" } else { "false" }),
+            Cell::Bool(b) => f(if *b { "True" } else { "False" }),
             Cell::Invalid(s) => f(&format!("invalid: {}", crate::text::human(s))),
         }
     }
@@ -528,7 +537,10 @@ mod tests {
         assert_eq!(Cell::Null.table_text(), "-");
         assert_eq!(Cell::Null.csv_text(), "");
         assert_eq!(Cell::Bool(true).table_text(), "True");
-        assert_eq!(Cell::Bool(false).csv_text(), "false");
+        assert_eq!(Cell::Bool(false).csv_text(), "False");
+        // -f value: Python's str of each value, as cliff writes it.
+        assert_eq!(Cell::Null.with_value_text(str::to_string), "None");
+        assert_eq!(Cell::Bool(true).with_value_text(str::to_string), "True");
     }
 
     #[test]

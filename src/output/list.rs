@@ -120,7 +120,7 @@ impl<W: Write> ServiceSink<W> {
                         out.write_all(b" ")?;
                     }
                     c.value(s)
-                        .with_table_text(|text| out.write_all(text.as_bytes()))?;
+                        .with_value_text(|text| out.write_all(text.as_bytes()))?;
                 }
                 out.write_all(b"\n")?;
             }
@@ -391,8 +391,8 @@ mod tests {
         let (value, _) = written(Format::Value, Style::default(), &cols);
         assert_eq!(
             value,
-            "1 node01@lvm - a, b\\nc 2021-01-12T09:28:20.000000\n\
-             2 node \"2\" - a, b\\nc 2021-01-12T09:28:20.000000\n"
+            "1 node01@lvm None a, b\\nc 2021-01-12T09:28:20.000000\n\
+             2 node \"2\" None a, b\\nc 2021-01-12T09:28:20.000000\n"
         );
     }
 

@@ -5,7 +5,6 @@
 //! can tell the two apart.
 
 use std::fmt::Display;
-use std::io::Write;
 use std::path::Path;
 
 use super::report::plural;
@@ -99,9 +98,8 @@ pub(crate) fn nothing_to_do(what: &str) {
 
 /// Asks `question` and leaves the cursor after it.
 pub(crate) fn prompt(question: &str) -> std::io::Result<()> {
-    let mut err = crate::term::stderr();
-    write!(err, "{} [y/N] ", crate::text::human(question))?;
-    err.flush()
+    crate::term::err_part!("{} [y/N] ", crate::text::human(question));
+    Ok(())
 }
 
 /// What `backend cleanup --wait` says as it waits: at a terminal, one line redrawn in place;

@@ -155,9 +155,10 @@ impl<R: Render> Ui for Screen<'_, R> {
         if log.is_null() {
             messages::null_audit();
         }
-        if !log.created.is_empty() {
-            messages::audit_created(&log.created);
-        }
+    }
+
+    fn audit_created(&self, created: &[std::path::PathBuf]) {
+        messages::audit_created(created);
     }
 
     async fn confirm(&self, flags: &Flags) -> Result<bool> {
@@ -186,6 +187,8 @@ pub(crate) async fn ask(question: &str) -> Result<bool> {
             .map(|_| answer)
     })
     .await??;
+    // The answer's Enter ended the prompt's line.
+    crate::term::line_ended();
     Ok(matches!(answer.trim().to_lowercase().as_str(), "y" | "yes"))
 }
 

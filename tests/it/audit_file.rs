@@ -275,6 +275,9 @@ both_backends!(
         refused_in_one_line(&db, run(&del), "is a symbolic link", top.path(), &before);
         std::fs::remove_file(top.path().join("var")).unwrap();
         std::fs::rename(top.path().join("realvar"), top.path().join("var")).unwrap();
+        // Nothing to write makes nothing, not even the directory.
+        run(&["service", "delete", "--host", "nodeX", "--yes"]).code(4);
+        assert!(!var_log.join("svcctl").exists());
         // As packaged: the write goes ahead and creates what is missing with its modes.
         let ok = run(&del).code(0);
         assert!(ok.stderr.contains("created"), "{}", ok.stderr);
@@ -310,6 +313,51 @@ both_backends!(
         assert_eq!(listing(&db, db.dir.path()), before);
     }
 );
+
+// The log is made by the first record, never before: a run that writes nothing (nothing
+// matched, refused, a dry run) leaves no file behind, and a write says what it made once. An
+// explicit --audit-log in a directory that does not exist is a usage error (exit 2, as `tee`
+// refuses one), in a dry run too: only the default log's directory is ever made.
+both_backends!(a_log_is_made_by_its_first_record, Schema::Cinder, |db| {
+    node02_scheduler_and_backup_down(&db);
+    let log = db.dir.path().join("fresh.jsonl");
+    db.conf("node01", "");
+    let before = listing(&db, db.dir.path());
+    let args = |host: &'static str, extra: &'static str| {
+        let mut a = vec!["service", "delete", "--host", host, "--yes"];
+        if !extra.is_empty() {
+            a.push(extra);
+        }
+        a
+    };
+    for (host, extra, code) in [
+        ("nodeX", "", 4),
+        ("node01", "", 3),
+        ("node02", "--dry-run", 0),
+    ] {
+        db.svcctl()
+            .audit_log(&log)
+            .run(&args(host, extra))
+            .code(code);
+        assert!(!log.exists(), "{host} {extra}: the log was made");
+    }
+    assert_eq!(listing(&db, db.dir.path()), before);
+    let typo = db.dir.path().join("no-such-dir/audit.jsonl");
+    for extra in ["", "--dry-run"] {
+        let run = db.svcctl().audit_log(&typo).run(&args("node02", extra));
+        refused_in_one_line(&db, run, "does not exist", db.dir.path(), &before);
+    }
+    let run = db.svcctl().audit_log(&log).run(&args("node02", "")).code(0);
+    let said: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.contains("for the audit log"))
+        .collect();
+    assert_eq!(said.len(), 1, "{}", run.stderr);
+    assert!(said[0].starts_with("created ") && said[0].contains("fresh.jsonl"));
+    // node02's two services, and the line that confirms their transaction.
+    assert_eq!(std::fs::read_to_string(&log).unwrap().lines().count(), 3);
+});
 
 // A write whose record cannot be written whole (a full disk) changes nothing, and leaves the
 // log exactly as it was: no half record for later restores to fail on or the next record to

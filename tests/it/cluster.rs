@@ -98,6 +98,44 @@ both_backends!(
             .code(0)
             .stdout;
         assert_eq!(names, "c1@lvm\nc2@nfs\n");
+        // The listing flags hold as for service list: --quote, --sort-column, --noindent.
+        let csv = |quote: &str| {
+            db.svcctl()
+                .run(&[
+                    "cluster", "list", "-f", "csv", "-c", "name", "-c", "hosts", "--quote", quote,
+                ])
+                .code(0)
+                .stdout
+        };
+        let all = csv("all");
+        assert!(
+            all.starts_with("\"Name\",\"Hosts\"\n\"c1@lvm\",\""),
+            "{all}"
+        );
+        let minimal = csv("minimal");
+        assert!(minimal.starts_with("Name,Hosts\nc1@lvm,"), "{minimal}");
+        let sorted = db
+            .svcctl()
+            .run(&[
+                "cluster",
+                "list",
+                "-f",
+                "value",
+                "-c",
+                "name",
+                "--sort-column",
+                "name",
+                "--sort-descending",
+            ])
+            .code(0)
+            .stdout;
+        assert_eq!(sorted, "c2@nfs\nc1@lvm\n");
+        let one_line = db
+            .svcctl()
+            .run(&["cluster", "list", "-f", "json", "--noindent"])
+            .code(0)
+            .stdout;
+        assert_eq!(one_line.trim_end().lines().count(), 1, "{one_line}");
         db.svcctl().run(&["cluster", "list", "-c", "nope"]).code(2);
     }
 );

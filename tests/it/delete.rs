@@ -462,6 +462,14 @@ fn asks_at_a_terminal() {
         if code == 130 {
             // svcctl's own message, not just a shell killed by the same SIGINT.
             assert!(run.stdout.contains("svcctl: interrupted"), "{}", run.stdout);
+            // On a line of its own, not after the question.
+            assert!(
+                run.stdout.lines().any(|l| l
+                    .trim_start_matches('\r')
+                    .starts_with("svcctl: interrupted")),
+                "{:?}",
+                run.stdout
+            );
         }
         if code != 0 {
             assert_eq!(db.fingerprint(), before);

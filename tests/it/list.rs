@@ -288,6 +288,45 @@ both_backends!(formats_round_trip, Schema::Cinder, |db| {
         .run(&["service", "list", "-f", "value", "-c", "binary", "-c", "id"])
         .code(0);
     assert_eq!(value.stdout, "cinder-backup 2\ncinder-volume 1\n");
+    // As cliff's formatters write Python values: NULL is `None` in value output and an empty
+    // field in CSV; booleans are True/False in both, unquoted in CSV.
+    db.exec("UPDATE services SET frozen = 0 WHERE id = 1");
+    db.exec("UPDATE services SET frozen = 1 WHERE id = 2");
+    let value = db
+        .svcctl()
+        .run(&[
+            "service",
+            "list",
+            "-f",
+            "value",
+            "-c",
+            "id",
+            "-c",
+            "cluster_name",
+            "-c",
+            "frozen",
+        ])
+        .code(0);
+    assert_eq!(value.stdout, "1 None False\n2 None True\n");
+    let csv = db
+        .svcctl()
+        .run(&[
+            "service",
+            "list",
+            "-f",
+            "csv",
+            "-c",
+            "id",
+            "-c",
+            "cluster_name",
+            "-c",
+            "frozen",
+        ])
+        .code(0);
+    assert_eq!(
+        csv.stdout,
+        "\"ID\",\"Cluster\",\"Frozen\"\n1,\"\",False\n2,\"\",True\n"
+    );
     let bad = db.svcctl().run(&["service", "list", "-c", "nope"]).code(2);
     assert!(
         bad.error_line().contains("unknown column \"nope\""),

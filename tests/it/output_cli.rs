@@ -98,6 +98,26 @@ fn tables_fit_80_and_200_columns_and_pipes_keep_the_seed_bytes() {
         .code(0)
         .stdout;
     assert_eq!(off, seed);
+    // A bad value in the environment is named as the variable, not as a flag never typed;
+    // given, --max-width's own value is what counts.
+    let bad = db
+        .svcctl()
+        .env("CLIFF_MAX_TERM_WIDTH", "abc")
+        .run(&["service", "list"])
+        .code(2);
+    assert!(
+        bad.error_line().contains("CLIFF_MAX_TERM_WIDTH")
+            && !bad.error_line().contains("'--max-width"),
+        "{}",
+        bad.stderr
+    );
+    let beaten = db
+        .svcctl()
+        .env("CLIFF_MAX_TERM_WIDTH", "abc")
+        .run(&["service", "list", "--max-width", "0"])
+        .code(0)
+        .stdout;
+    assert_eq!(beaten, seed);
 
     // At a real 80-column terminal the table fits without being asked.
     let (code, tty80) = on_terminal(&db.svcctl(), 80, &["service", "list"]);

@@ -318,6 +318,14 @@ both_backends!(quiet_night_and_spelling, Schema::Cinder, |db| {
     assert!(!run.stderr.contains("spelling"), "{}", run.stderr);
     let run = db.audited().run(&cron[..5]).code(4);
     assert!(!run.error_line().contains("spelling"), "{}", run.stderr);
+    // A log with no record of node02 (nothing above wrote one, so none was made).
+    assert!(!db.audit_path().exists());
+    std::fs::write(db.audit_path(), "").unwrap();
+    std::fs::set_permissions(
+        db.audit_path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o640),
+    )
+    .unwrap();
     for quiet in [
         &["service", "purge", "--older-than", "0", "--yes"][..],
         &["service", "restore", "--host", "node02", "--yes"],
