@@ -4,47 +4,19 @@
 use chrono::NaiveDateTime;
 use serde::{Serialize, Serializer};
 
-use super::Format;
-use super::columns::{Cell, format_time, resolve_columns};
-use super::delete::{describe_counts, report_table};
+use super::columns::{Cell, resolve_columns};
+use super::delete::{ResultDoc, describe_counts, report_table};
+use super::document::ClusterRowJson;
 use super::formatter::ReportArgs;
+use super::formatter::{Field, write_csv_row};
 use super::report::{Render, Verb, plural};
 use super::table::{Align, write_table};
+use super::{Format, OutputArgs};
 use crate::apply::{End, Flags};
 use crate::db::clusters::ClusterRow;
 use crate::error::Failure;
 use crate::plan::cluster::Plan;
 use crate::write::cluster::Removed;
-
-/// A cluster in a result: its id, name and binary (and when it was deleted).
-#[derive(Serialize)]
-pub(crate) struct ClusterEntry<'a> {
-    id: i64,
-    name: &'a str,
-    binary: &'a str,
-    deleted_at: Option<String>,
-}
-
-pub(crate) fn cluster_entry(c: &ClusterRow) -> ClusterEntry<'_> {
-    ClusterEntry {
-        id: c.id,
-        name: &c.name,
-        binary: &c.binary,
-        deleted_at: c.deleted_at.map(format_time),
-    }
-}
-
-/// `cluster remove -f json`: the keys of the delete's result document, the cluster in
-/// `clusters_deleted` (in a dry run too: `dry_run` says it was not).
-#[derive(Serialize)]
-struct ClusterGoneDoc<'a> {
-    dry_run: bool,
-    would_delete: [(); 0],
-    deleted: [(); 0],
-    refused: [(); 0],
-    clusters_deleted: Vec<ClusterEntry<'a>>,
-    already_deleted: [(); 0],
-}
 
 /// `cluster remove`'s plan for an empty cluster.
 fn plan_table(c: &ClusterRow, fit_to: Option<usize>) -> String {
@@ -90,20 +62,24 @@ impl Render for ClusterReport<'_> {
             .unwrap_or_default()
     }
 
+    /// The delete's result document (`cluster remove --recursive` prints it too), the cluster
+    /// in `would_delete_clusters` or `deleted_clusters`.
     fn document<'a>(&'a self, end: &'a End<Removed>, flags: &Flags) -> impl Serialize + 'a {
-        let cluster = match end {
-            End::DryRun => self.plan.cluster.as_ref(),
-            End::Done(done) => done.iter().find_map(|r| r.cluster.as_ref().map(|(c, _)| c)),
-            _ => None,
-        };
-        ClusterGoneDoc {
-            dry_run: flags.dry_run,
-            would_delete: [],
-            deleted: [],
-            refused: [],
-            clusters_deleted: cluster.into_iter().map(cluster_entry).collect(),
-            already_deleted: [],
+        let mut doc = ResultDoc::empty(flags.dry_run);
+        match end {
+            End::DryRun => {
+                doc.would_delete_clusters =
+                    self.plan.cluster.iter().map(ClusterRowJson::row).collect();
+            }
+            End::Done(done) => {
+                doc.deleted_clusters = done
+                    .iter()
+                    .filter_map(|r| r.cluster.as_ref().map(|(c, _)| ClusterRowJson::row(c)))
+                    .collect();
+            }
+            _ => {}
         }
+        doc
     }
 
     fn nothing(&self) -> String {
@@ -282,13 +258,15 @@ impl Serialize for ClusterJson<'_> {
     }
 }
 
-/// Prints the clusters in `format`, with the columns `cols`.
+/// Prints the clusters as `style` asks (`-f`, `--quote`, `--noindent`, the width), with the
+/// columns `cols`.
 pub(crate) fn print_clusters(
     views: &[ClusterView<'_>],
-    format: Format,
+    style: &OutputArgs,
     cols: &[ClusterColumn],
 ) -> anyhow::Result<()> {
     use std::io::Write;
+    let format = style.format;
     let cells = |v: &ClusterView<'_>, csv: bool| -> Vec<String> {
         cols.iter()
             .map(|c| {
@@ -308,22 +286,37 @@ pub(crate) fn print_clusters(
             let mut rows: Vec<Vec<String>> = views.iter().map(|v| cells(v, false)).collect();
             // cinderclient's order: by the cells as strings, first column first.
             rows.sort_unstable();
-            write_table(&mut out, &headers, &rows, Align::Center, None)?;
+            write_table(
+                &mut out,
+                &headers,
+                &rows,
+                Align::Center,
+                style.table.fit_to(),
+            )?;
         }
         Format::Json | Format::Yaml => {
             let docs: Vec<ClusterJson<'_>> = views
                 .iter()
                 .map(|view| ClusterJson { view, cols })
                 .collect();
-            super::print_doc(&docs, format == Format::Yaml, false)?;
+            super::print_doc(&docs, format == Format::Yaml, style.json.noindent)?;
         }
         Format::Csv => {
-            let mut w = csv::Writer::from_writer(&mut out);
-            w.write_record(cols.iter().map(|c| c.header()))?;
+            // As `service list -f csv`: Python's csv module under `--quote`, numbers and
+            // booleans being what `nonnumeric` leaves bare.
+            let headers = cols.iter().map(|c| Field {
+                text: c.header(),
+                numeric: false,
+            });
+            write_csv_row(&mut out, headers, style.quote)?;
             for v in views {
-                w.write_record(cells(v, true))?;
+                let texts = cells(v, true);
+                let fields = cols.iter().zip(&texts).map(|(c, text)| Field {
+                    text,
+                    numeric: matches!(c.value(v), Cell::Int(_) | Cell::Bool(_)),
+                });
+                write_csv_row(&mut out, fields, style.quote)?;
             }
-            w.flush()?;
         }
         Format::Value => {
             for v in views {

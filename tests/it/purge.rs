@@ -85,9 +85,9 @@ both_backends!(purge_skips_rows_still_referenced, Schema::Cinder, |db| {
         .code(0)
         .json();
     assert_eq!(dry["dry_run"], true);
-    assert_eq!(ids(&dry, "purged"), [3]);
+    assert_eq!(ids(&dry, "would_purge"), [3]);
     assert_eq!(ids(&dry, "skipped"), [4, 5]);
-    assert_eq!(ids(&dry, "clusters_purged"), [8]);
+    assert_eq!(ids(&dry, "would_purge_clusters"), [8]);
     assert_eq!(db.fingerprint(), before);
     assert!(db.audit_lines().is_empty());
     // No --yes and no terminal: exit 2, nothing changed.
