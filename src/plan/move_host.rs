@@ -831,6 +831,69 @@ mod tests {
         assert_eq!(p.host.as_deref(), Some("n1@b"));
     }
 
+    /// An undo of a move partly undone already moves back only what is still where the move
+    /// put it; undone wholly, it has nothing left (`found` 0: exit 4), and refuses nothing.
+    #[test]
+    fn rows_back_where_they_were_leave_the_undo() {
+        let at = |host: &str, uuid: &str| Placement {
+            host: Some(host.into()),
+            service_uuid: Some(uuid.into()),
+            cluster_name: None,
+            availability_zone: None,
+        };
+        let undo_of = |id: &str| Move {
+            table: "volumes",
+            id: id.into(),
+            status: None,
+            old: at("n1@b", "new"),
+            new: at("n2@b", "old"),
+        };
+        let mut plan = build_undo(vec![undo_of("a"), undo_of("b")]);
+        let row = |id: &str, host: &str, uuid: &str| HostedRow {
+            id: id.into(),
+            service_uuid: Some(uuid.into()),
+            ..row(host)
+        };
+        let current = [
+            ("volumes", row("a", "n2@b", "old")),
+            ("volumes", row("b", "n1@b", "new")),
+        ];
+        check_record(&mut plan, &current);
+        assert_eq!(plan.moves.len(), 1);
+        assert_eq!(plan.moves[0].id, "b");
+        assert_eq!((plan.on_record.back, plan.found), (1, 1));
+        assert!(plan.on_record.mismatched.is_empty());
+
+        let mut plan = build_undo(vec![undo_of("a")]);
+        check_record(&mut plan, &current[..1]);
+        assert_eq!(
+            (plan.moves.len(), plan.on_record.back, plan.found),
+            (0, 1, 0)
+        );
+        assert_eq!(plan.decide(false).matched, 0);
+        assert!(plan.on_record.mismatched.is_empty());
+    }
+
+    /// An undo plan of these moves, as `undo` makes it.
+    fn build_undo(moves: Vec<Move>) -> Plan {
+        Plan {
+            kind: Kind::Volume,
+            from: "n1@b".into(),
+            to: "n2@b".into(),
+            found: moves.len(),
+            target: None,
+            target_missing: None,
+            uuids_gone: Vec::new(),
+            moves,
+            blocked: Vec::new(),
+            source_down: false,
+            target_alive_since: None,
+            force: false,
+            undo_of: Some("t".into()),
+            on_record: OnRecord::default(),
+        }
+    }
+
     #[test]
     fn work_in_progress_is_busy() {
         let mut r = row("n2@b");
