@@ -309,7 +309,16 @@ both_backends!(
             ])
             .code(4);
         let v = run.json();
-        let reason = |i: usize| v["skipped"][i]["reasons"][0].as_str().unwrap().to_string();
+        let reason = |i: usize| {
+            let r = &v["skipped"][i]["reasons"][0];
+            let kind = if i == 0 {
+                "named_by_deleted"
+            } else {
+                "named_by_live"
+            };
+            assert_eq!(r["kind"], kind, "{r}");
+            r["text"].as_str().unwrap().to_string()
+        };
         assert!(
             reason(0).contains("named only by 1 soft-deleted row of volumes.service_uuid"),
             "{}",
