@@ -250,6 +250,8 @@ pub(crate) struct ServiceRecord {
     pub status: Option<String>,
     pub state: Option<String>,
     pub updated_at: Option<String>,
+    /// As stored (records written before svcctl kept it have none).
+    pub modified_at: Option<String>,
     pub created_at: Option<String>,
     pub disabled_reason: Option<String>,
     pub cluster_name: Option<String>,
@@ -277,6 +279,7 @@ impl ServiceRecord {
             status: Some(s.status().to_string()),
             state: Some(s.state().to_string()),
             updated_at: time_text(r.updated_at),
+            modified_at: time_text(r.modified_at),
             created_at: time_text(r.created_at),
             disabled_reason: r.disabled_reason.clone(),
             cluster_name: r.cluster_name.clone(),

@@ -35,6 +35,10 @@ use crate::write::delete::{Delete, Deletion, SoftDelete};
 /// --wait). Refused, exit 3, while the backend is still in [DEFAULT] enabled_backends, or live
 /// volumes, groups, workers or cache entries remain on it.
 #[derive(Debug, clap::Args)]
+#[command(
+    mut_arg("format", |a| a.help(crate::output::formatter::document_help(
+        "dry_run, would_delete, deleted, refused (each with reasons), would_delete_clusters, deleted_clusters, already_deleted, processes, shared_processes"))),
+)]
 pub(crate) struct Args {
     /// Backend UUID, its first 13 characters, or its name in enabled_backends
     #[arg(value_name = "BACKEND")]
@@ -249,6 +253,10 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
     }
     plan.guard = Some(references::backend_unreferenced(&db.schema, &key));
     plan.exempt_on = Some(this_node.clone());
+    let flags = Flags::from(&args.flags);
+    if flags.dry_run && args.output.document() {
+        plan.read_emptied(&mut db, flags.force).await?;
+    }
 
     let stopped = OnceCell::new();
     let report = DeleteReport {
@@ -278,7 +286,6 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
         refuse_processes: plan.items.is_empty() && still_enabled.is_some(),
         stopped: &stopped,
     };
-    let flags = Flags::from(&args.flags);
     let screen = Screen {
         render: &report,
         style: &args.output,

@@ -18,6 +18,8 @@ use crate::plan::move_host::{Kind, MoveArgs, Request};
 #[derive(Debug, clap::Args)]
 // Backups have no pools: the shared flags' help, reworded for them.
 #[command(
+    mut_arg("format", |a| a.help(crate::output::formatter::document_help(
+        "dry_run, txn, undo_of, from, to, target, would_move, moved, refused, not_moved"))),
     mut_arg("from", |a| a.help("The cinder-backup host to move off, e.g. node02 (exactly that host)")),
     mut_arg("to", |a| a.help("The host to move to: a live cinder-backup service's host")),
     mut_arg("force", |a| a.help("Move even when the target service is down, disabled or frozen")),

@@ -17,6 +17,11 @@ use crate::output::{self, OutputArgs, cluster::ClusterView};
 /// heartbeats), last heartbeat, number of live member services (services.cluster_name = name)
 /// and how many of them are down.
 #[derive(Debug, clap::Args)]
+// The listing flags are service list's: their help, worded for clusters.
+#[command(
+    mut_arg("columns", |a| a.help("Show only this column (repeatable), by header (`Name`, \
+        `Down Hosts`) or JSON key (`down_hosts`)")),
+)]
 pub(crate) struct Args {
     #[command(flatten)]
     pub output: OutputArgs,

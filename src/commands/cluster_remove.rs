@@ -23,6 +23,10 @@ use crate::write::delete::Delete;
 /// with its last service. A cluster that live volumes, groups or cache entries name through
 /// their cluster_name is refused too, unless --force. No live cluster NAME with BINARY: exit 4.
 #[derive(Debug, clap::Args)]
+#[command(
+    mut_arg("format", |a| a.help(crate::output::formatter::document_help(
+        "dry_run, would_delete, deleted, refused (each with reasons), would_delete_clusters, deleted_clusters, already_deleted"))),
+)]
 pub(crate) struct Args {
     /// The cluster's name, exactly as in cluster list
     #[arg(value_name = "NAME")]
@@ -68,7 +72,11 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
         .filter(|r| r.deleted == Some(false))
         .collect();
     let sdt = ctx.settings.service_down_time;
-    let deletion = delete_plan::build(&mut db, rows, plan_now(), sdt, |_| Locality::Remote).await?;
+    let mut deletion =
+        delete_plan::build(&mut db, rows, plan_now(), sdt, |_| Locality::Remote).await?;
+    if flags.dry_run && args.output.document() {
+        deletion.read_emptied(&mut db, flags.force).await?;
+    }
     let report = DeleteReport {
         plan: &deletion,
         scope: Scope::Cluster { name: args.name },

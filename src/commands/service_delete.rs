@@ -25,6 +25,8 @@ use crate::write::delete::Delete;
 /// --skip-refused the others are deleted and the refused listed (exit 0, or 4 if none passed).
 #[derive(Debug, clap::Args)]
 #[command(
+    mut_arg("format", |a| a.help(crate::output::formatter::document_help(
+        "dry_run, would_delete, deleted, refused (each with reasons), would_delete_clusters, deleted_clusters, already_deleted"))),
     mut_arg("host", |a| a
         .help("Host whose services to delete; `*` and `?` make a glob; repeatable")
         .required(false)),
@@ -72,6 +74,10 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
             every_host: sel.hosts.is_empty(),
         });
     }
+    let flags = Flags::from(&args.flags);
+    if flags.dry_run && args.output.document() {
+        plan.read_emptied(&mut db, flags.force).await?;
+    }
     let report = DeleteReport {
         plan: &plan,
         scope: Scope::Hosts {
@@ -86,6 +92,5 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
         plan: &plan,
         describe: delete::describe,
     };
-    let flags = Flags::from(&args.flags);
     report::run(&mut db, &op, &report, &args.output, &flags).await
 }

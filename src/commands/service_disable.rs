@@ -25,6 +25,8 @@ use crate::plan::cluster_toggle;
 // The usage line lists the required `--reason` before the required group of `--host` and
 // `--cluster` (one of them).
 #[command(
+    mut_arg("format", |a| a.help(crate::output::formatter::document_help(
+        "dry_run, action, would_disable, disabled, unchanged, would_disable_clusters, disabled_clusters, unchanged_clusters, already_deleted, warnings"))),
     mut_arg("host", |a| a
         .help("Host whose services to disable; `*` and `?` make a glob; repeatable")
         .required(false)),

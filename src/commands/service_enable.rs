@@ -18,7 +18,10 @@ use crate::plan::cluster_toggle;
 /// Services already enabled are reported and left as they are. --cluster NAME --binary B
 /// enables a cluster as `cinder cluster-enable` does (clearing its reason, as that does).
 #[derive(Debug, clap::Args)]
-#[command(mut_arg("host", |a| a
+#[command(
+    mut_arg("format", |a| a.help(crate::output::formatter::document_help(
+        "dry_run, action, would_enable, enabled, unchanged, would_enable_clusters, enabled_clusters, unchanged_clusters, already_deleted, warnings"))),
+    mut_arg("host", |a| a
     .help("Host whose services to enable; `*` and `?` make a glob; repeatable")
     .required(false)),
     group(clap::ArgGroup::new("what").args(["host", "cluster"]).required(true)))]

@@ -18,6 +18,10 @@ use crate::plan::purge as plan;
 /// reported, and the rest go, in transactions of --batch rows. Each purged row is written to
 /// the audit log (action "purge") before its transaction commits. Nothing purgeable: exit 4.
 #[derive(Debug, clap::Args)]
+#[command(
+    mut_arg("format", |a| a.help(crate::output::formatter::document_help(
+        "dry_run, would_purge, purged, skipped (each with reasons), would_purge_clusters, purged_clusters, batches"))),
+)]
 pub(crate) struct Args {
     /// Only rows soft-deleted more than this many days ago (0 or more)
     #[arg(long, value_name = "DAYS", value_parser = parse_days, allow_negative_numbers = true)]

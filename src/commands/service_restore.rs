@@ -21,7 +21,11 @@ use crate::plan::restore::{self as plan, Selector};
 /// since is refused: exit 3, nothing changed. A deletion already restored exits 4. The restore
 /// is audited too (action "restore"); undo it with service delete.
 #[derive(Debug, clap::Args)]
-#[command(group = clap::ArgGroup::new("which").required(true).args(["txn", "host"]))]
+#[command(
+    mut_arg("format", |a| a.help(crate::output::formatter::document_help(
+        "dry_run, txn, would_restore, restored, refused (each with reasons), would_restore_clusters, restored_clusters, refused_clusters"))),
+    group = clap::ArgGroup::new("which").required(true).args(["txn", "host"]),
+)]
 pub(crate) struct Args {
     /// The deletion to undo: its txn in the audit log
     #[arg(long, value_name = "ID", conflicts_with_all = ["host", "binary"])]

@@ -20,6 +20,10 @@ use crate::plan::move_host::{Kind, MoveArgs, Request};
 /// transaction, audited; `--undo TXN` moves a committed move's rows back, if a live service
 /// with the recorded uuid is still where they were.
 #[derive(Debug, clap::Args)]
+#[command(
+    mut_arg("format", |a| a.help(crate::output::formatter::document_help(
+        "dry_run, txn, undo_of, from, to, target, would_move, moved, refused, not_moved"))),
+)]
 pub(crate) struct Args {
     #[command(flatten)]
     pub request: MoveArgs,

@@ -4,47 +4,18 @@
 use chrono::NaiveDateTime;
 use serde::{Serialize, Serializer};
 
-use super::Format;
-use super::columns::{Cell, cmp_table_text, format_time, resolve_columns};
-use super::delete::{describe_counts, report_table};
-use super::formatter::{Field, OutputArgs, ReportArgs, write_csv_row};
+use super::columns::{Cell, cmp_table_text, resolve_columns};
+use super::delete::{ResultDoc, describe_counts, report_table};
+use super::document::ClusterRowJson;
+use super::formatter::{Field, ReportArgs, write_csv_row};
 use super::report::{Render, Verb, plural};
 use super::table::{Align, write_table};
+use super::{Format, OutputArgs};
 use crate::apply::{End, Flags};
 use crate::db::clusters::ClusterRow;
 use crate::error::Failure;
 use crate::plan::cluster::Plan;
 use crate::write::cluster::Removed;
-
-/// A cluster in a result: its id, name and binary (and when it was deleted).
-#[derive(Serialize)]
-pub(crate) struct ClusterEntry<'a> {
-    id: i64,
-    name: &'a str,
-    binary: &'a str,
-    deleted_at: Option<String>,
-}
-
-pub(crate) fn cluster_entry(c: &ClusterRow) -> ClusterEntry<'_> {
-    ClusterEntry {
-        id: c.id,
-        name: &c.name,
-        binary: &c.binary,
-        deleted_at: c.deleted_at.map(format_time),
-    }
-}
-
-/// `cluster remove -f json`: the keys of the delete's result document, the cluster in
-/// `clusters_deleted` (in a dry run too: `dry_run` says it was not).
-#[derive(Serialize)]
-struct ClusterGoneDoc<'a> {
-    dry_run: bool,
-    would_delete: [(); 0],
-    deleted: [(); 0],
-    refused: [(); 0],
-    clusters_deleted: Vec<ClusterEntry<'a>>,
-    already_deleted: [(); 0],
-}
 
 /// `cluster remove`'s plan for an empty cluster.
 fn plan_table(c: &ClusterRow, fit_to: Option<usize>) -> String {
@@ -90,20 +61,24 @@ impl Render for ClusterReport<'_> {
             .unwrap_or_default()
     }
 
+    /// The delete's result document (`cluster remove --recursive` prints it too), the cluster
+    /// in `would_delete_clusters` or `deleted_clusters`.
     fn document<'a>(&'a self, end: &'a End<Removed>, flags: &Flags) -> impl Serialize + 'a {
-        let cluster = match end {
-            End::DryRun => self.plan.cluster.as_ref(),
-            End::Done(done) => done.iter().find_map(|r| r.cluster.as_ref().map(|(c, _)| c)),
-            _ => None,
-        };
-        ClusterGoneDoc {
-            dry_run: flags.dry_run,
-            would_delete: [],
-            deleted: [],
-            refused: [],
-            clusters_deleted: cluster.into_iter().map(cluster_entry).collect(),
-            already_deleted: [],
+        let mut doc = ResultDoc::empty(flags.dry_run);
+        match end {
+            End::DryRun => {
+                doc.would_delete_clusters =
+                    self.plan.cluster.iter().map(ClusterRowJson::row).collect();
+            }
+            End::Done(done) => {
+                doc.deleted_clusters = done
+                    .iter()
+                    .filter_map(|r| r.cluster.as_ref().map(|(c, _)| ClusterRowJson::row(c)))
+                    .collect();
+            }
+            _ => {}
         }
+        doc
     }
 
     fn nothing(&self) -> String {

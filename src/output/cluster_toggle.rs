@@ -2,7 +2,9 @@
 
 use serde::Serialize;
 
+use super::document::ClusterRowJson;
 use super::report::{Render, Verb};
+use super::toggle::ToggleDoc;
 use crate::apply::{End, Flags};
 use crate::audit::ClusterRecord;
 use crate::db::clusters::ClusterRow;
@@ -11,15 +13,6 @@ use crate::text::quote;
 
 /// How disabling or enabling a cluster is shown.
 pub(crate) struct ClusterToggleReport<'a>(pub &'a Plan);
-
-/// `-f json` on every path: the cluster as it was, and whether it was (would be) changed.
-#[derive(Serialize)]
-struct Doc {
-    dry_run: bool,
-    action: &'static str,
-    cluster: Option<ClusterRecord>,
-    changed: bool,
-}
 
 /// `cluster c1@lvm (cinder-volume)`.
 fn name(p: &Plan) -> String {
@@ -49,17 +42,17 @@ impl Render for ClusterToggleReport<'_> {
         format!("{what}, id {id}: {status}, reason {why}; action: {act}\n")
     }
 
+    /// `service disable`/`enable`'s document, the cluster in its `_clusters` lists, as it was.
     fn document<'a>(&'a self, end: &'a End<Self::Outcome>, flags: &Flags) -> impl Serialize + 'a {
-        let (dry_run, action) = (flags.dry_run, self.verb().base);
-        let would = self.0.cluster.is_some() && !self.0.is_done();
-        let changed = matches!(end, End::Done(_)) || (dry_run && would);
-        let cluster = self.0.cluster.as_ref().map(ClusterRecord::new);
-        Doc {
-            dry_run,
-            action,
-            cluster,
-            changed,
+        let mut doc = ToggleDoc::empty(flags.dry_run, self.0.reason.is_some());
+        let cluster = self.0.cluster.iter().map(ClusterRowJson::row);
+        match end {
+            End::DryRun => doc.would_clusters = cluster.collect(),
+            End::Done(_) => doc.done_clusters = cluster.collect(),
+            End::Unchanged => doc.unchanged_clusters = cluster.collect(),
+            _ => {}
         }
+        doc
     }
 
     fn nothing(&self) -> String {

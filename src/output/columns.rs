@@ -225,6 +225,7 @@ pub(crate) fn sort_rows<T>(rows: &mut [T], cmp: impl Fn(&T, &T) -> std::cmp::Ord
 }
 
 /// Times as cinderclient shows them: `2021-01-12T09:28:10.000000`.
+#[cfg(test)]
 pub(crate) fn format_time(t: NaiveDateTime) -> String {
     TimeText::new(t).as_str().to_string()
 }

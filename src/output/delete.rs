@@ -7,7 +7,8 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use super::columns::{ServiceJson, json_columns, plan_time};
+use super::columns::{ServiceJson, plan_time};
+use super::document::{self, ClusterRowJson, Overridden, Reasons, With};
 use super::formatter::ReportArgs;
 use super::report::{Render, Verb, audit_note, plural};
 use super::table::{Align, cut, table};
@@ -16,7 +17,7 @@ use crate::db::references::RefCounts;
 use crate::model::{Service, ServiceRow};
 use crate::plan::delete::{Candidate, Plan, Reason};
 use crate::processes::{Proc, ProcessReport, Stopped};
-use crate::write::delete::{ClusterGone, Deletion};
+use crate::write::delete::Deletion;
 
 /// Why an emptied cluster goes: svcctl's choice, not Cinder's.
 const EMPTIED_CLUSTERS: &str =
@@ -446,27 +447,16 @@ fn stopped_processes_table(stopped: &[Stopped], fit_to: Option<usize>) -> String
     )
 }
 
-/// A deleted (or, in a dry run, to-be-deleted) service: the keys of `service list`, plus what
-/// `--force` overrode.
-#[derive(Serialize)]
-struct DeletedEntry<'a> {
-    #[serde(flatten)]
-    service: ServiceJson<'a>,
-    overridden: Vec<String>,
-}
+/// A deleted (or, in a dry run, to-be-deleted) service: the row, and what `--force` overrode.
+type DeletedEntry<'a> = With<ServiceJson<'a>, Overridden>;
 
-/// A refused (or kept) service: the keys of `service list`, plus why.
-#[derive(Serialize)]
-struct RefusedEntry<'a> {
-    #[serde(flatten)]
-    service: ServiceJson<'a>,
-    reasons: Vec<ReasonJson<'a>>,
-}
+/// A refused (or kept) service: the row, and why.
+type RefusedEntry<'a> = With<ServiceJson<'a>, Reasons<ReasonJson<'a>>>;
 
 /// Why, for a script to branch on: `kind` names the rule, the other keys are its evidence
 /// (null where the rule has none), `text` says it for a person.
 #[derive(Serialize)]
-struct ReasonJson<'a> {
+pub(crate) struct ReasonJson<'a> {
     kind: &'static str,
     seconds_ago: Option<i64>,
     counts: Option<&'a RefCounts>,
@@ -499,33 +489,52 @@ fn reason_json<'a>(reason: &'a Reason, row: &ServiceRow) -> ReasonJson<'a> {
 }
 
 /// The JSON result document of every deleting command, with the same keys on every path
-/// (nothing matched, refused, dry run, done); the processes only from `backend cleanup`.
+/// (nothing matched, refused, dry run, done), by the one rule (`output::document`); the
+/// processes only from `backend cleanup`. `cluster remove` of an empty cluster prints it too.
 #[derive(Serialize)]
-struct ResultDoc<'a> {
-    dry_run: bool,
+pub(crate) struct ResultDoc<'a> {
+    pub dry_run: bool,
     /// A dry run's services that the real run would delete; empty otherwise.
-    would_delete: Vec<DeletedEntry<'a>>,
+    pub would_delete: Vec<DeletedEntry<'a>>,
     /// What was deleted; always empty in a dry run.
-    deleted: Vec<DeletedEntry<'a>>,
-    refused: Vec<RefusedEntry<'a>>,
-    clusters_deleted: &'a [ClusterGone],
-    already_deleted: &'a [i64],
+    pub deleted: Vec<DeletedEntry<'a>>,
+    pub refused: Vec<RefusedEntry<'a>>,
+    /// A dry run's clusters that the real run would soft-delete; empty otherwise.
+    pub would_delete_clusters: Vec<ClusterRowJson>,
+    /// The clusters deleted; always empty in a dry run.
+    pub deleted_clusters: Vec<ClusterRowJson>,
+    pub already_deleted: &'a [i64],
     /// `processes` and `shared_processes`, from `backend cleanup` only.
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
-    processes: Option<ProcessReport<'a>>,
+    pub processes: Option<ProcessReport<'a>>,
+}
+
+impl ResultDoc<'_> {
+    /// Every list empty.
+    pub fn empty(dry_run: bool) -> Self {
+        ResultDoc {
+            dry_run,
+            would_delete: Vec::new(),
+            deleted: Vec::new(),
+            refused: Vec::new(),
+            would_delete_clusters: Vec::new(),
+            deleted_clusters: Vec::new(),
+            already_deleted: &[],
+            processes: None,
+        }
+    }
 }
 
 fn refused_entry(item: &Candidate) -> RefusedEntry<'_> {
-    RefusedEntry {
-        service: ServiceJson {
-            service: &item.service,
-            cols: json_columns(false),
+    With {
+        row: document::service(&item.service),
+        extra: Reasons {
+            reasons: item
+                .reasons
+                .iter()
+                .map(|r| reason_json(r, item.row()))
+                .collect(),
         },
-        reasons: item
-            .reasons
-            .iter()
-            .map(|r| reason_json(r, item.row()))
-            .collect(),
     }
 }
 
@@ -688,22 +697,12 @@ impl Render for DeleteReport<'_> {
     }
 
     fn document<'a>(&'a self, end: &'a End<Deletion>, flags: &Flags) -> impl Serialize + 'a {
-        let entry = |service: &'a Service, overridden: Vec<String>| DeletedEntry {
-            service: ServiceJson {
-                service,
-                cols: json_columns(false),
-            },
-            overridden,
+        let entry = |service: &'a Service, overridden: Vec<String>| With {
+            row: document::service(service),
+            extra: Overridden { overridden },
         };
-        let mut doc = ResultDoc {
-            dry_run: flags.dry_run,
-            would_delete: Vec::new(),
-            deleted: Vec::new(),
-            refused: Vec::new(),
-            clusters_deleted: &[],
-            already_deleted: &[],
-            processes: self.process_report(),
-        };
+        let mut doc = ResultDoc::empty(flags.dry_run);
+        doc.processes = self.process_report();
         match end {
             End::Refused | End::AllRefused => {
                 doc.refused = self.plan.refused().map(refused_entry).collect();
@@ -713,6 +712,12 @@ impl Render for DeleteReport<'_> {
                     .plan
                     .to_write(flags.force)
                     .map(|i| entry(&i.service, reason_texts(i)))
+                    .collect();
+                doc.would_delete_clusters = self
+                    .plan
+                    .would_empty
+                    .iter()
+                    .map(ClusterRowJson::row)
                     .collect();
             }
             End::Done(done) => {
@@ -725,7 +730,8 @@ impl Render for DeleteReport<'_> {
                             .collect();
                         entry(&d.service, texts)
                     }));
-                    doc.clusters_deleted = &outcome.clusters_deleted;
+                    doc.deleted_clusters
+                        .extend(outcome.clusters_before.iter().map(ClusterRowJson::row));
                     doc.already_deleted = &outcome.already_gone;
                 }
                 // With --skip-refused the plan's refusals are part of the result.

@@ -12,7 +12,7 @@ const HEADING: &str = "Output formatters";
 /// `-f/--format`, as cliff names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
 pub(crate) enum Format {
-    /// The boxed table `cinder service-list` prints
+    /// A boxed table, as the cinder client draws one
     #[default]
     Table,
     /// JSON with stable snake_case keys
@@ -138,17 +138,26 @@ impl OutputArgs {
 pub(crate) enum ReportFormat {
     /// The plan and the result as tables; notes on stderr
     Table,
-    /// One JSON document: dry_run, would_delete, deleted, refused, already_deleted,
-    /// clusters_deleted (and processes)
+    /// One JSON document, with the keys named above (the README's "JSON contract")
     Json,
     /// The same document as YAML
     Yaml,
 }
 
-/// The output flags every deleting command takes.
+/// What `-f` says of a writing command's document: its keys (`keys`) and the one rule. Each
+/// writing command words its `-f` with it (`#[command(mut_arg("format", ...))]`).
+pub(crate) fn document_help(keys: &str) -> String {
+    format!(
+        "The output format; -f json (or yaml) prints one document, every key on every path: \
+         {keys}. A dry run lists the rows it would change in would_* and leaves what changed []; \
+         a real run the reverse"
+    )
+}
+
+/// The output flags every writing command takes.
 #[derive(Debug, Clone, clap::Args)]
 pub(crate) struct ReportArgs {
-    /// The output format
+    /// The output format (each writing command names its own document here)
     #[arg(short = 'f', long = "format", value_enum, default_value_t = ReportFormat::Table,
           help_heading = HEADING)]
     pub format: ReportFormat,

@@ -10,6 +10,7 @@ pub(crate) mod cluster;
 pub(crate) mod cluster_toggle;
 pub(crate) mod columns;
 pub(crate) mod delete;
+pub(crate) mod document;
 #[cfg(test)]
 mod escape_tests;
 pub(crate) mod formatter;

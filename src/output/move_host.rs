@@ -7,14 +7,14 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 use serde::Serialize;
 
-use super::columns::{ServiceJson, json_columns, plan_time};
+use super::columns::{ServiceJson, plan_time};
 use super::delete::report_table;
+use super::document;
 use super::formatter::ReportArgs;
 use super::report::{self, Render, Verb, audit_note, plural};
 use crate::apply::{End, Flags};
 use crate::audit::Placement;
 use crate::db::Db;
-use crate::model::Service;
 use crate::plan::move_host::{
     self as plan, Blocked, Busy, Flagged, Move, OffRecord, Plan, Request,
 };
@@ -53,13 +53,6 @@ fn not_moved(why: &NotMoved) -> String {
         NotMoved::Busy(b) => format!("{} since the plan", busy(b)),
         NotMoved::PlacementChanged => "its service uuid or cluster changed since the plan".into(),
         NotMoved::TargetGone => "the target service went down or away since the plan".into(),
-    }
-}
-
-fn as_json(s: &Service) -> ServiceJson<'_> {
-    ServiceJson {
-        service: s,
-        cols: json_columns(false),
     }
 }
 
@@ -266,8 +259,10 @@ fn kept(kind: &'static str, text: String) -> KeptReason {
     KeptReason { kind, text }
 }
 
-/// The JSON document of `volume`/`backup move-host`, with the same keys on every path:
-/// `refused` (the plan said no), `not_moved` (changed after the plan, or appeared on FROM).
+/// The JSON document of `volume`/`backup move-host` (and `--undo`), with the same keys on every
+/// path, by the one rule (`output::document`): `would_move` in a dry run, `moved` after the
+/// write (the other `[]`); `refused` (the plan said no), `not_moved` (changed after the plan,
+/// or appeared on FROM).
 #[derive(Serialize)]
 struct MoveDoc<'a> {
     dry_run: bool,
@@ -277,6 +272,7 @@ struct MoveDoc<'a> {
     from: &'a str,
     to: &'a str,
     target: Option<ServiceJson<'a>>,
+    would_move: Vec<MovedEntry<'a>>,
     moved: Vec<MovedEntry<'a>>,
     refused: Vec<KeptEntry<'a>>,
     not_moved: Vec<KeptEntry<'a>>,
@@ -302,13 +298,15 @@ impl<'a> MoveDoc<'a> {
             from,
             to,
             target: None,
+            would_move: Vec::new(),
             moved: Vec::new(),
             refused: Vec::new(),
             not_moved: Vec::new(),
         }
     }
 
-    /// Before any write: a refusal (`moved` empty) or a dry run (`moved` what would move).
+    /// Before any write: a refusal (nothing in `would_move`) or a dry run (`would_move` what
+    /// would move).
     fn planned(plan: &'a Plan, dry_run: bool) -> MoveDoc<'a> {
         let ok = plan.blocked.is_empty() && plan.on_record.mismatched.is_empty() && dry_run;
         let off_record = plan.on_record.mismatched.iter().map(|m| KeptEntry {
@@ -324,12 +322,13 @@ impl<'a> MoveDoc<'a> {
             undo_of: plan.undo_of.as_deref(),
             from: &plan.from,
             to: &plan.to,
-            target: plan.target.as_ref().map(|t| as_json(&t.service)),
-            moved: if ok {
+            target: plan.target.as_ref().map(|t| document::service(&t.service)),
+            would_move: if ok {
                 plan.moves.iter().map(moved_entry).collect()
             } else {
                 Vec::new()
             },
+            moved: Vec::new(),
             refused: plan
                 .blocked
                 .iter()
@@ -371,7 +370,8 @@ impl<'a> MoveDoc<'a> {
             undo_of: plan.undo_of.as_deref(),
             from: &plan.from,
             to: &plan.to,
-            target: plan.target.as_ref().map(|t| as_json(&t.service)),
+            target: plan.target.as_ref().map(|t| document::service(&t.service)),
+            would_move: Vec::new(),
             moved: if rolled_back {
                 Vec::new()
             } else {
@@ -483,7 +483,10 @@ impl Render for MoveReport<'_> {
         let plan = self.plan;
         match end {
             End::NothingMatched => match plan.undo_of {
-                Some(_) => MoveDoc::empty(flags.dry_run, "", ""),
+                Some(_) => MoveDoc {
+                    undo_of: plan.undo_of.as_deref(),
+                    ..MoveDoc::empty(flags.dry_run, "", "")
+                },
                 None => MoveDoc::empty(flags.dry_run, &plan.from, &plan.to),
             },
             End::Refused if plan.target_missing.is_some() => {
@@ -503,7 +506,23 @@ impl Render for MoveReport<'_> {
             .map(|o| result_table(o, self.style.table.fit_to()))
     }
 
+    fn typed_a_name(&self) -> bool {
+        // A move undone already: the transaction was found; nothing is left of it.
+        self.plan.on_record.back == 0
+    }
+
     fn nothing(&self) -> String {
+        let back = self.plan.on_record.back;
+        if let (Some(txn), true) = (&self.plan.undo_of, back > 0) {
+            return format!(
+                "move {txn} is undone already: {}; nothing left to undo",
+                if back == 1 {
+                    "its row is back where it was before it".to_string()
+                } else {
+                    format!("its {back} rows are back where they were before it")
+                }
+            );
+        }
         match (&self.plan.undo_of, &self.log) {
             (Some(txn), log) => format!(
                 "no {} moves of transaction {txn} that committed, in {}",

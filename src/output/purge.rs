@@ -4,11 +4,11 @@
 use std::path::Path;
 
 use chrono::NaiveDateTime;
-use serde::{Serialize, Serializer};
+use serde::Serialize;
 
-use super::cluster::{ClusterEntry, cluster_entry};
-use super::columns::{ServiceJson, json_columns, plan_time};
+use super::columns::{ServiceJson, plan_time};
 use super::delete::report_table;
+use super::document::{self, ClusterRowJson, Reason, Reasons, With};
 use super::formatter::ReportArgs;
 use super::report::{Render, Verb, audit_note, counts, plural};
 use crate::apply::{End, Flags};
@@ -23,8 +23,9 @@ fn time(t: Option<NaiveDateTime>) -> String {
 }
 
 /// Why a purge skips a service: the foreign keys naming it, and what to do, which differs for
-/// live rows (re-point them) and deleted ones (only a purge of those rows removes them).
-fn fk_reasons(c: &FkCounts) -> Vec<String> {
+/// live rows (re-point them) and deleted ones (only a purge of those rows removes them): kind
+/// `named_by_live` or `named_by_deleted`.
+fn fk_reasons(c: &FkCounts) -> Vec<Reason> {
     let mut out = Vec::new();
     for (all, live, what, repoint) in [
         (
@@ -43,21 +44,31 @@ fn fk_reasons(c: &FkCounts) -> Vec<String> {
     ] {
         let deleted = all - live;
         if live > 0 {
-            out.push(format!(
-                "named by {live} live row{} of {what} (a foreign key); {repoint}",
-                plural(live as usize)
+            out.push(reason(
+                "named_by_live",
+                format!(
+                    "named by {live} live row{} of {what} (a foreign key); {repoint}",
+                    plural(live as usize)
+                ),
             ));
         } else if deleted > 0 {
-            out.push(format!(
-                "named only by {deleted} soft-deleted row{} of {what} (a foreign key: deleted \
+            out.push(reason(
+                "named_by_deleted",
+                format!(
+                    "named only by {deleted} soft-deleted row{} of {what} (a foreign key: deleted \
                  rows count too), which only a purge of those rows removes: `cinder-manage db \
                  purge DAYS` removes them, and this service with them, once both were deleted \
                  more than DAYS days ago",
-                plural(deleted as usize)
+                    plural(deleted as usize)
+                ),
             ));
         }
     }
     out
+}
+
+fn reason(kind: &'static str, text: String) -> Reason {
+    Reason { kind, text }
 }
 
 fn cluster_cells(c: &ClusterRow) -> Vec<String> {
@@ -132,57 +143,18 @@ fn result_table(purged: &[Service], clusters: &[ClusterRow], fit_to: Option<usiz
     )
 }
 
-/// `service purge -f json`: the same keys on every path.
+/// `service purge -f json`: the same keys on every path, by the one rule
+/// (`output::document`): what a dry run would purge in `would_purge` (`purged` empty), what
+/// was purged in `purged` (`would_purge` empty); the same for clusters; `skipped` with why.
+#[derive(Serialize)]
 struct PurgeDoc<'a> {
     dry_run: bool,
-    purged: Vec<&'a Service>,
-    skipped: &'a [(Service, FkCounts)],
-    clusters_purged: Vec<&'a ClusterRow>,
+    would_purge: Vec<ServiceJson<'a>>,
+    purged: Vec<ServiceJson<'a>>,
+    skipped: Vec<With<ServiceJson<'a>, Reasons<Reason>>>,
+    would_purge_clusters: Vec<ClusterRowJson>,
+    purged_clusters: Vec<ClusterRowJson>,
     batches: usize,
-}
-
-#[derive(Serialize)]
-struct SkippedEntry<'a> {
-    #[serde(flatten)]
-    service: ServiceJson<'a>,
-    reasons: Vec<String>,
-}
-
-impl Serialize for PurgeDoc<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        #[derive(Serialize)]
-        struct Doc<'a> {
-            dry_run: bool,
-            purged: Vec<ServiceJson<'a>>,
-            skipped: Vec<SkippedEntry<'a>>,
-            clusters_purged: Vec<ClusterEntry<'a>>,
-            batches: usize,
-        }
-        let cols = json_columns(true);
-        Doc {
-            dry_run: self.dry_run,
-            purged: self
-                .purged
-                .iter()
-                .map(|&service| ServiceJson { service, cols })
-                .collect(),
-            skipped: self
-                .skipped
-                .iter()
-                .map(|(service, c)| SkippedEntry {
-                    service: ServiceJson { service, cols },
-                    reasons: fk_reasons(c),
-                })
-                .collect(),
-            clusters_purged: self
-                .clusters_purged
-                .iter()
-                .map(|c| cluster_entry(c))
-                .collect(),
-            batches: self.batches,
-        }
-        .serialize(s)
-    }
 }
 
 /// How a purge is shown.
@@ -224,7 +196,11 @@ impl Render for PurgeReport<'_> {
                     s.row.binary(),
                     s.row.host(),
                     s.row.id,
-                    fk_reasons(c).join("; ")
+                    fk_reasons(c)
+                        .into_iter()
+                        .map(|r| r.text)
+                        .collect::<Vec<_>>()
+                        .join("; ")
                 )
             })
             .collect()
@@ -233,19 +209,40 @@ impl Render for PurgeReport<'_> {
     fn document<'a>(&'a self, end: &'a End<Purged>, flags: &Flags) -> impl Serialize + 'a {
         let mut doc = PurgeDoc {
             dry_run: flags.dry_run,
+            would_purge: Vec::new(),
             purged: Vec::new(),
-            skipped: &self.plan.skipped,
-            clusters_purged: Vec::new(),
+            skipped: self
+                .plan
+                .skipped
+                .iter()
+                .map(|(s, c)| With {
+                    row: document::service(s),
+                    extra: Reasons {
+                        reasons: fk_reasons(c),
+                    },
+                })
+                .collect(),
+            would_purge_clusters: Vec::new(),
+            purged_clusters: Vec::new(),
             batches: 0,
         };
         match end {
             End::DryRun => {
-                doc.purged = self.plan.services.iter().collect();
-                doc.clusters_purged = self.plan.clusters.iter().collect();
+                doc.would_purge = self.plan.services.iter().map(document::service).collect();
+                doc.would_purge_clusters =
+                    self.plan.clusters.iter().map(ClusterRowJson::row).collect();
             }
             End::Done(done) => {
-                doc.purged = done.iter().flat_map(|b| &b.services).collect();
-                doc.clusters_purged = done.iter().flat_map(|b| &b.clusters).collect();
+                doc.purged = done
+                    .iter()
+                    .flat_map(|b| &b.services)
+                    .map(document::service)
+                    .collect();
+                doc.purged_clusters = done
+                    .iter()
+                    .flat_map(|b| &b.clusters)
+                    .map(ClusterRowJson::row)
+                    .collect();
                 doc.batches = done.len();
             }
             _ => {}

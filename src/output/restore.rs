@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use super::columns::plan_time;
 use super::delete::report_table;
+use super::document::{ClusterRowJson, Reason, Reasons, RecordJson, With};
 use super::formatter::ReportArgs;
 use super::report::{Render, Verb, audit_note, counts, plural};
 use crate::apply::{End, Flags};
@@ -132,24 +133,23 @@ fn result_table(plan: &Plan, fit_to: Option<usize>) -> String {
     report_table(&["ID", "Binary", "Host", "Result"], &rows, fit_to)
 }
 
-/// A row on record with why it is refused.
-#[derive(Serialize)]
-struct RefusedRecord<'a, R: Serialize> {
-    #[serde(flatten)]
-    row: &'a R,
-    reasons: Vec<String>,
-}
+/// A row on record, refused, with why.
+type Refused<R> = With<R, Reasons<Reason>>;
 
-/// `service restore -f json`: the same keys on every path. Service rows carry the keys of
-/// `service list -f json`, as the deletion recorded them.
+/// `service restore -f json`: the same keys on every path, by the one rule
+/// (`output::document`): `would_restore` in a dry run, `restored` after the write (the other
+/// `[]`), the same for clusters; refusals with their reasons. Service rows have the keys of
+/// `service list -f json --include-deleted`, with the values the deletion recorded.
 #[derive(Serialize, Default)]
 struct RestoreDoc<'a> {
     dry_run: bool,
     txn: Option<&'a str>,
-    restored: Vec<&'a ServiceRecord>,
-    refused: Vec<RefusedRecord<'a, ServiceRecord>>,
-    clusters_restored: Vec<&'a ClusterRecord>,
-    clusters_refused: Vec<RefusedRecord<'a, ClusterRecord>>,
+    would_restore: Vec<RecordJson<'a>>,
+    restored: Vec<RecordJson<'a>>,
+    refused: Vec<Refused<RecordJson<'a>>>,
+    would_restore_clusters: Vec<ClusterRowJson>,
+    restored_clusters: Vec<ClusterRowJson>,
+    refused_clusters: Vec<Refused<ClusterRowJson>>,
 }
 
 impl<'a> RestoreDoc<'a> {
@@ -158,38 +158,73 @@ impl<'a> RestoreDoc<'a> {
         RestoreDoc {
             dry_run,
             txn: Some(&plan.txn),
-            refused: refusals(&plan.services, |d| &d.record),
-            clusters_refused: refusals(&plan.clusters, |d| &d.record),
+            refused: refusals(&plan.services, |d| RecordJson(&d.record)),
+            refused_clusters: refusals(&plan.clusters, |d| ClusterRowJson::record(&d.record)),
             ..RestoreDoc::default()
         }
     }
 
-    /// Restored (or, with `dry_run`, to be restored): every row of the plan.
+    /// To be restored (`dry_run`) or restored: every row of the plan.
     fn planned(plan: &'a Plan, dry_run: bool) -> RestoreDoc<'a> {
-        RestoreDoc {
+        let services = || {
+            plan.services
+                .iter()
+                .map(|i| RecordJson(&i.deleted.record))
+                .collect()
+        };
+        let clusters = || {
+            plan.clusters
+                .iter()
+                .map(|i| ClusterRowJson::record(&i.deleted.record))
+                .collect()
+        };
+        let mut doc = RestoreDoc {
             dry_run,
             txn: Some(&plan.txn),
-            restored: plan.services.iter().map(|i| &i.deleted.record).collect(),
-            clusters_restored: plan.clusters.iter().map(|i| &i.deleted.record).collect(),
             ..RestoreDoc::default()
+        };
+        if dry_run {
+            doc.would_restore = services();
+            doc.would_restore_clusters = clusters();
+        } else {
+            doc.restored = services();
+            doc.restored_clusters = clusters();
         }
+        doc
     }
 }
 
 /// The refused items of a restore plan, each with its reason.
 fn refusals<'a, T, R: Serialize>(
     items: &'a [Restorable<T>],
-    record: impl Fn(&'a T) -> &'a R,
-) -> Vec<RefusedRecord<'a, R>> {
+    row: impl Fn(&'a T) -> R,
+) -> Vec<Refused<R>> {
     items
         .iter()
         .filter_map(|i| {
-            i.refusal.as_ref().map(|r| RefusedRecord {
-                row: record(&i.deleted),
-                reasons: vec![describe(r)],
+            i.refusal.as_ref().map(|r| With {
+                row: row(&i.deleted),
+                extra: Reasons {
+                    reasons: vec![Reason {
+                        kind: kind(r),
+                        text: describe(r),
+                    }],
+                },
             })
         })
         .collect()
+}
+
+/// A refusal's `kind` in the document.
+fn kind(refusal: &Refusal) -> &'static str {
+    match refusal {
+        Refusal::Purged => "purged",
+        Refusal::Changed { .. } => "changed",
+        Refusal::Recreated { .. } => "recreated",
+        Refusal::StateChanged { .. } => "state_changed",
+        Refusal::Mismatch { .. } => "not_the_row",
+        Refusal::Implausible { .. } => "implausible",
+    }
 }
 
 /// How a restore is shown.

@@ -6,8 +6,9 @@ use std::path::Path;
 use anyhow::Result;
 use serde::Serialize;
 
-use super::columns::{ServiceJson, json_columns, plan_time};
+use super::columns::{ServiceJson, plan_time};
 use super::delete::report_table;
+use super::document::{self, ClusterRowJson};
 use super::formatter::ReportArgs;
 use super::report::{self, Render, Verb, audit_note, plural};
 use crate::apply::{End, Flags};
@@ -91,29 +92,80 @@ fn result_table(
     report_table(&["ID", "Binary", "Host", "Result"], &rows, fit_to)
 }
 
-/// The JSON document of `service disable`/`enable`, on every path: `changed` holds the
-/// services as they were before (in a dry run: those that would change), `unchanged` those
-/// already in the wanted state.
-#[derive(Serialize)]
-struct ToggleDoc {
-    dry_run: bool,
-    action: &'static str,
-    #[serde(serialize_with = "as_json")]
-    changed: Vec<Service>,
-    #[serde(serialize_with = "as_json")]
-    unchanged: Vec<Service>,
-    already_deleted: Vec<i64>,
+/// The JSON document of `service disable`/`enable` (with `--host` or `--cluster`), the same
+/// keys on every path, by the one rule (`output::document`): for disable `would_disable` in a
+/// dry run and `disabled` after the write (the other `[]`; enable's `would_enable`,
+/// `enabled`), the same for clusters with `_clusters` appended; `unchanged` those already as
+/// asked. Rows are as they were before.
+pub(crate) struct ToggleDoc {
+    pub dry_run: bool,
+    pub disable: bool,
+    pub would: Vec<Service>,
+    pub done: Vec<Service>,
+    pub unchanged: Vec<Service>,
+    pub would_clusters: Vec<ClusterRowJson>,
+    pub done_clusters: Vec<ClusterRowJson>,
+    pub unchanged_clusters: Vec<ClusterRowJson>,
+    pub already_deleted: Vec<i64>,
     /// What the change does not do: a clustered service's own flag is not what the scheduler
     /// reads.
-    warnings: Vec<String>,
+    pub warnings: Vec<String>,
 }
 
-/// Services with the keys of `service list -f json`.
-fn as_json<S: serde::Serializer>(services: &[Service], s: S) -> Result<S::Ok, S::Error> {
-    s.collect_seq(services.iter().map(|service| ServiceJson {
-        service,
-        cols: json_columns(false),
-    }))
+impl ToggleDoc {
+    /// Every list empty.
+    pub fn empty(dry_run: bool, disable: bool) -> ToggleDoc {
+        ToggleDoc {
+            dry_run,
+            disable,
+            would: Vec::new(),
+            done: Vec::new(),
+            unchanged: Vec::new(),
+            would_clusters: Vec::new(),
+            done_clusters: Vec::new(),
+            unchanged_clusters: Vec::new(),
+            already_deleted: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+}
+
+impl Serialize for ToggleDoc {
+    /// A struct whose keys name the verb: `would_disable`, `disabled`, ... or `would_enable`,
+    /// `enabled`, ....
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let [would, done, would_clusters, done_clusters] = if self.disable {
+            [
+                "would_disable",
+                "disabled",
+                "would_disable_clusters",
+                "disabled_clusters",
+            ]
+        } else {
+            [
+                "would_enable",
+                "enabled",
+                "would_enable_clusters",
+                "enabled_clusters",
+            ]
+        };
+        fn rows(v: &[Service]) -> Vec<ServiceJson<'_>> {
+            v.iter().map(document::service).collect()
+        }
+        let mut st = s.serialize_struct("ToggleDoc", 10)?;
+        st.serialize_field("dry_run", &self.dry_run)?;
+        st.serialize_field("action", action(self.disable))?;
+        st.serialize_field(would, &rows(&self.would))?;
+        st.serialize_field(done, &rows(&self.done))?;
+        st.serialize_field("unchanged", &rows(&self.unchanged))?;
+        st.serialize_field(would_clusters, &self.would_clusters)?;
+        st.serialize_field(done_clusters, &self.done_clusters)?;
+        st.serialize_field("unchanged_clusters", &self.unchanged_clusters)?;
+        st.serialize_field("already_deleted", &self.already_deleted)?;
+        st.serialize_field("warnings", &self.warnings)?;
+        st.end()
+    }
 }
 
 /// Disable or enable, as the messages say it: of services here, of a cluster in
@@ -232,19 +284,12 @@ impl Render for ToggleReport<'_> {
     }
 
     fn document<'a>(&'a self, end: &'a End<Toggled>, flags: &Flags) -> impl Serialize + 'a {
-        let disable = self.disable();
-        let mut doc = ToggleDoc {
-            dry_run: flags.dry_run,
-            action: action(disable),
-            changed: Vec::new(),
-            unchanged: Vec::new(),
-            already_deleted: Vec::new(),
-            warnings: self.warnings(),
-        };
+        let mut doc = ToggleDoc::empty(flags.dry_run, self.disable());
+        doc.warnings = self.warnings();
         match end {
             End::Done(done) => {
                 for o in done {
-                    doc.changed.extend(self.judged(&o.changed));
+                    doc.done.extend(self.judged(&o.changed));
                     doc.unchanged.extend(self.judged(&o.unchanged));
                     doc.already_deleted.extend(&o.already_gone);
                 }
@@ -254,7 +299,7 @@ impl Render for ToggleReport<'_> {
             // Before any write: a dry run (what would change), nothing to change, a refusal.
             _ => {
                 if flags.dry_run {
-                    doc.changed = self.plan.to_change().cloned().collect();
+                    doc.would = self.plan.to_change().cloned().collect();
                 }
                 doc.unchanged = self
                     .plan

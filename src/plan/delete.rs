@@ -9,6 +9,7 @@ use anyhow::Result;
 use chrono::NaiveDateTime;
 
 use super::Decision;
+use crate::db::clusters::{self, ClusterRow};
 use crate::db::references::{self, RefCounts};
 use crate::db::{Db, Stmt};
 use crate::model::{Heartbeat, Service, ServiceRow, down_before};
@@ -113,6 +114,9 @@ pub(crate) struct Plan {
     /// soft-deleted with it: svcctl's own choice (Cinder deletes a cluster only in
     /// `cinder-manage cluster remove`), so that a sweep leaves no empty clusters behind.
     pub keep_clusters: bool,
+    /// The clusters a write would soft-delete with their last live service, as read for a dry
+    /// run's document (`read_emptied`); empty otherwise.
+    pub would_empty: Vec<ClusterRow>,
 }
 
 /// The scope of a sweep (`--down-for`).
@@ -250,6 +254,7 @@ impl Plan {
             exempt_on: None,
             sweep: None,
             keep_clusters: false,
+            would_empty: Vec::new(),
         }
     }
 
@@ -280,6 +285,32 @@ impl Plan {
         out.sort();
         out.dedup();
         out
+    }
+
+    /// Reads which clusters a write of this plan would soft-delete with their last live
+    /// service (`would_empty`), for a dry run to show as the write would do it: each live
+    /// cluster of the services `to_write(force)` that no other live service of its name and
+    /// binary keeps and (unless `force`) no live row names; none with `keep_clusters`. The
+    /// write decides again inside its transaction.
+    pub async fn read_emptied(&mut self, db: &mut Db, force: bool) -> Result<()> {
+        if self.keep_clusters || !clusters::supported(&db.schema) {
+            return Ok(());
+        }
+        let going: Vec<i64> = self.to_write(force).map(|i| i.row().id).collect();
+        for (name, binary) in self.clusters_touched(force) {
+            let Some(c) = clusters::find_live(db, &name, &binary).await? else {
+                continue;
+            };
+            let kept = clusters::members(db, Some(&name))
+                .await?
+                .iter()
+                .any(|m| m.binary.as_deref() == Some(binary.as_str()) && !going.contains(&m.id));
+            if kept || (!force && references::count_cluster_named(db, c.id).await?.total() > 0) {
+                continue;
+            }
+            self.would_empty.push(c);
+        }
+        Ok(())
     }
 
     pub fn refused(&self) -> impl Iterator<Item = &Candidate> {

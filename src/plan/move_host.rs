@@ -361,11 +361,15 @@ pub(crate) struct Plan {
     pub on_record: OnRecord,
 }
 
-/// What an undo found of its record: rows refused because they are not as the record says, and
-/// the log's lines skipped as torn (for a warning).
+/// What an undo found of its record: rows refused because they are not as the record says,
+/// rows already back where they were before the move (undone already), and the log's lines
+/// skipped as torn (for a warning).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct OnRecord {
     pub mismatched: Vec<Mismatch>,
+    /// How many rows of the move are back where they were before it (an undo of it committed,
+    /// or they were moved back otherwise): nothing left to undo for them.
+    pub back: usize,
     pub skipped: Vec<Skipped>,
 }
 
@@ -701,7 +705,11 @@ async fn undo_on_record(
 /// Holds each row of an undo to its record: the row (`current`, live rows by table and id) must
 /// be where the record says the move put it (host, service uuid, cluster), and what the record
 /// sends it back to must be a value svcctl would store. A row that is gone is left to the
-/// write, which reports it. Refused rows leave `moves` for `on_record.mismatched`.
+/// write, which reports it. A row already back where it was before the move (host, service
+/// uuid and cluster) has nothing left to undo: it leaves the plan, counted in `on_record.back`
+/// (as `service restore` leaves out rows a restore already put back), so an undo of a move
+/// undone already has nothing to do (exit 4). Refused rows leave `moves` for
+/// `on_record.mismatched`.
 pub(crate) fn check_record(plan: &mut Plan, current: &[(&str, HostedRow)]) {
     let mut kept = Vec::new();
     for m in std::mem::take(&mut plan.moves) {
@@ -709,6 +717,10 @@ pub(crate) fn check_record(plan: &mut Plan, current: &[(&str, HostedRow)]) {
             .iter()
             .find(|(t, r)| *t == m.table && r.id == m.id)
             .map(|(_, r)| r);
+        if row.is_some_and(|r| is_back(&m, r)) {
+            plan.on_record.back += 1;
+            continue;
+        }
         match row.and_then(|r| off_record(&m, r)) {
             Some(what) => plan.on_record.mismatched.push(Mismatch {
                 table: m.table,
@@ -719,6 +731,16 @@ pub(crate) fn check_record(plan: &mut Plan, current: &[(&str, HostedRow)]) {
         }
     }
     plan.moves = kept;
+    plan.found = plan.moves.len() + plan.on_record.mismatched.len();
+}
+
+/// `row` is where it was before the move `m` undoes (`m.new`, the undo's destination): host,
+/// service uuid and cluster as the record says they were.
+fn is_back(m: &Move, row: &HostedRow) -> bool {
+    m.new.host.is_some()
+        && m.new.host == row.host
+        && m.new.service_uuid == row.service_uuid
+        && m.new.cluster_name == row.cluster_name
 }
 
 /// How `row` is not what the record of move `m` (undone: `m.old` is where the move put it,
@@ -807,6 +829,69 @@ mod tests {
         assert_eq!(p.cluster_name.as_deref(), Some("c@b#ssd"));
         let p = target("n1@b", None).placement("volumes", &row("n2@b"), true);
         assert_eq!(p.host.as_deref(), Some("n1@b"));
+    }
+
+    /// An undo of a move partly undone already moves back only what is still where the move
+    /// put it; undone wholly, it has nothing left (`found` 0: exit 4), and refuses nothing.
+    #[test]
+    fn rows_back_where_they_were_leave_the_undo() {
+        let at = |host: &str, uuid: &str| Placement {
+            host: Some(host.into()),
+            service_uuid: Some(uuid.into()),
+            cluster_name: None,
+            availability_zone: None,
+        };
+        let undo_of = |id: &str| Move {
+            table: "volumes",
+            id: id.into(),
+            status: None,
+            old: at("n1@b", "new"),
+            new: at("n2@b", "old"),
+        };
+        let mut plan = build_undo(vec![undo_of("a"), undo_of("b")]);
+        let row = |id: &str, host: &str, uuid: &str| HostedRow {
+            id: id.into(),
+            service_uuid: Some(uuid.into()),
+            ..row(host)
+        };
+        let current = [
+            ("volumes", row("a", "n2@b", "old")),
+            ("volumes", row("b", "n1@b", "new")),
+        ];
+        check_record(&mut plan, &current);
+        assert_eq!(plan.moves.len(), 1);
+        assert_eq!(plan.moves[0].id, "b");
+        assert_eq!((plan.on_record.back, plan.found), (1, 1));
+        assert!(plan.on_record.mismatched.is_empty());
+
+        let mut plan = build_undo(vec![undo_of("a")]);
+        check_record(&mut plan, &current[..1]);
+        assert_eq!(
+            (plan.moves.len(), plan.on_record.back, plan.found),
+            (0, 1, 0)
+        );
+        assert_eq!(plan.decide(false).matched, 0);
+        assert!(plan.on_record.mismatched.is_empty());
+    }
+
+    /// An undo plan of these moves, as `undo` makes it.
+    fn build_undo(moves: Vec<Move>) -> Plan {
+        Plan {
+            kind: Kind::Volume,
+            from: "n1@b".into(),
+            to: "n2@b".into(),
+            found: moves.len(),
+            target: None,
+            target_missing: None,
+            uuids_gone: Vec::new(),
+            moves,
+            blocked: Vec::new(),
+            source_down: false,
+            target_alive_since: None,
+            force: false,
+            undo_of: Some("t".into()),
+            on_record: OnRecord::default(),
+        }
     }
 
     #[test]

@@ -157,7 +157,7 @@ both_backends!(cluster_remove_empty_and_missing, Schema::Cinder, |db| {
         ])
         .code(0)
         .json();
-    assert_eq!(ids(&v, "clusters_deleted"), [2]);
+    assert_eq!(ids(&v, "deleted_clusters"), [2]);
     let c2 = db.cluster_row(2);
     assert_eq!(c2.deleted.as_deref(), Some("1"));
     assert_eq!(c2.race_preventer.as_deref(), Some("2"));
@@ -258,7 +258,7 @@ both_backends!(
         let mut deleted = ids(&v, "deleted");
         deleted.sort();
         assert_eq!(deleted, [11, 12]);
-        assert_eq!(ids(&v, "clusters_deleted"), [1]);
+        assert_eq!(ids(&v, "deleted_clusters"), [1]);
         assert_eq!(
             db.int("SELECT COUNT(*) FROM services WHERE deleted = 0 AND cluster_name = 'c1@lvm'"),
             0
@@ -409,7 +409,7 @@ both_backends!(
             .code(0);
         let v = run.json();
         assert_eq!(ids(&v, "deleted"), [11]);
-        assert_eq!(v["clusters_deleted"], serde_json::json!([]));
+        assert_eq!(v["deleted_clusters"], serde_json::json!([]));
         assert_eq!(cluster_columns(&db, 1), was);
     }
 );
@@ -517,7 +517,7 @@ both_backends!(
             .code(0)
             .json();
         assert_eq!(ids(&v, "deleted"), [11, 12]);
-        assert_eq!(v["clusters_deleted"], serde_json::json!([]));
+        assert_eq!(v["deleted_clusters"], serde_json::json!([]));
         assert_eq!(
             db.cluster_row(1).deleted.as_deref(),
             Some("0"),

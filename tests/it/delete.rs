@@ -279,7 +279,7 @@ both_backends!(emptied_cluster_is_soft_deleted, Schema::Cinder, |db| {
         ])
         .code(0)
         .json();
-    assert_eq!(v["clusters_deleted"], serde_json::json!([]));
+    assert_eq!(v["deleted_clusters"], serde_json::json!([]));
     let v = db
         .audited()
         .run(&[
@@ -287,10 +287,10 @@ both_backends!(emptied_cluster_is_soft_deleted, Schema::Cinder, |db| {
         ])
         .code(0)
         .json();
-    assert_eq!(
-        v["clusters_deleted"],
-        serde_json::json!([{"id": 7, "name": "c1@lvm", "binary": "cinder-volume"}])
-    );
+    assert_eq!(ids(&v, "deleted_clusters"), [7]);
+    assert_eq!(v["deleted_clusters"][0]["name"], "c1@lvm");
+    assert_eq!(v["deleted_clusters"][0]["binary"], "cinder-volume");
+    assert_eq!(v["deleted_clusters"][0]["deleted"], false, "as it was");
     let c = db.rows(&format!(
         "SELECT {}, {} FROM clusters",
         db.text("deleted"),
@@ -585,6 +585,6 @@ both_backends!(old_schema_delete, Schema::Empty, |db| {
         .code(0)
         .json();
     assert_eq!(ids(&v, "deleted"), [1]);
-    assert_eq!(v["clusters_deleted"], serde_json::json!([]));
+    assert_eq!(v["deleted_clusters"], serde_json::json!([]));
     assert_eq!(db.int("SELECT COUNT(*) FROM services WHERE deleted = 1"), 1);
 });

@@ -16,6 +16,7 @@ mod cleanup;
 mod cluster;
 mod config;
 mod connect;
+mod contract;
 mod decommission;
 mod delete;
 mod demo;

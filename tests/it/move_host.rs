@@ -311,10 +311,32 @@ both_backends!(undo_moves_them_back, Schema::Cinder, |db| {
     );
     assert_eq!(db.placement("volumes", "v2").host, s("node02@lvm"));
     assert_eq!(db.audit_rows().len(), 6);
-    // Undone already: the rows are no longer where TXN put them; nothing moves, exit 3.
+    // Undone already: every row is back where it was before TXN, so there is nothing left to
+    // undo, as for a deletion restored already: exit 4 in the dry run and the real run alike
+    // (0 with --missing-ok), nothing moved, nothing audited.
+    let before = db.fingerprint();
+    for extra in [&["--dry-run"][..], &["--yes"], &["--dry-run", "-f", "json"]] {
+        let run = db
+            .audited()
+            .run(&[&["volume", "move-host", "--undo", &txn][..], extra].concat())
+            .code(4);
+        let line = run.error_line();
+        assert!(line.contains("is undone already"), "{line}");
+        assert!(line.contains("nothing left to undo"), "{line}");
+        assert!(!line.contains("spelling"), "{line}");
+    }
     db.audited()
-        .run(&["volume", "move-host", "--undo", &txn, "--yes"])
-        .code(3);
+        .run(&[
+            "volume",
+            "move-host",
+            "--undo",
+            &txn,
+            "--yes",
+            "--missing-ok",
+        ])
+        .code(0);
+    assert_eq!(db.fingerprint(), before);
+    assert_eq!(db.audit_rows().len(), 6);
     assert_eq!(db.placement("volumes", "v1"), was.0);
     db.audited()
         .run(&["volume", "move-host", "--undo", "no-such-txn", "--yes"])

@@ -552,11 +552,12 @@ fn keys(v: &Value) -> BTreeSet<String> {
 
 const DOC_KEYS: &[&str] = &[
     "already_deleted",
-    "clusters_deleted",
     "deleted",
+    "deleted_clusters",
     "dry_run",
     "refused",
     "would_delete",
+    "would_delete_clusters",
 ];
 const REASON_KEYS: &[&str] = &["counts", "hosts", "kind", "seconds_ago", "text"];
 

@@ -85,9 +85,9 @@ both_backends!(purge_skips_rows_still_referenced, Schema::Cinder, |db| {
         .code(0)
         .json();
     assert_eq!(dry["dry_run"], true);
-    assert_eq!(ids(&dry, "purged"), [3]);
+    assert_eq!(ids(&dry, "would_purge"), [3]);
     assert_eq!(ids(&dry, "skipped"), [4, 5]);
-    assert_eq!(ids(&dry, "clusters_purged"), [8]);
+    assert_eq!(ids(&dry, "would_purge_clusters"), [8]);
     assert_eq!(db.fingerprint(), before);
     assert!(db.audit_lines().is_empty());
     // No --yes and no terminal: exit 2, nothing changed.
@@ -309,7 +309,16 @@ both_backends!(
             ])
             .code(4);
         let v = run.json();
-        let reason = |i: usize| v["skipped"][i]["reasons"][0].as_str().unwrap().to_string();
+        let reason = |i: usize| {
+            let r = &v["skipped"][i]["reasons"][0];
+            let kind = if i == 0 {
+                "named_by_deleted"
+            } else {
+                "named_by_live"
+            };
+            assert_eq!(r["kind"], kind, "{r}");
+            r["text"].as_str().unwrap().to_string()
+        };
         assert!(
             reason(0).contains("named only by 1 soft-deleted row of volumes.service_uuid"),
             "{}",

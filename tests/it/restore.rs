@@ -79,7 +79,7 @@ both_backends!(
             .code(0)
             .json();
         assert_eq!(ids(&v, "deleted"), [4, 3]);
-        assert_eq!(v["clusters_deleted"][0]["name"], "c2");
+        assert_eq!(v["deleted_clusters"][0]["name"], "c2");
         assert_ne!(listing(&db), before);
         // Also present: an unrelated later deletion of another host, which must stay deleted.
         db.audited()
@@ -97,7 +97,7 @@ both_backends!(
         restored.sort();
         assert_eq!(restored, [3, 4]);
         assert_eq!(v["refused"], serde_json::json!([]));
-        assert_eq!(v["clusters_restored"][0]["name"], "c2");
+        assert_eq!(v["restored_clusters"][0]["name"], "c2");
         let after = listing(&db);
         let without_6 = |l: &Value| -> Vec<Value> {
             l.as_array()
@@ -263,7 +263,7 @@ both_backends!(restore_by_txn_binary_and_dry_run, Schema::Cinder, |db| {
         .code(0)
         .json();
     assert_eq!(dry["dry_run"], true);
-    let mut would = ids(&dry, "restored");
+    let mut would = ids(&dry, "would_restore");
     would.sort();
     assert_eq!(would, [5, 6]);
     assert_eq!(db.fingerprint(), before);

@@ -387,12 +387,12 @@ fn check_reader(cmd: Cmd, svcctl: &Svcctl, txn: &str, state: State) {
             let v = run.code(0).json();
             match cmd {
                 Cmd::Delete => {
-                    let mut restored = ids(&v, "restored");
+                    let mut restored = ids(&v, "would_restore");
                     restored.sort();
                     assert_eq!(restored, [3, 4], "{v}");
                 }
                 _ => {
-                    let mut moved: Vec<&str> = v["moved"]
+                    let mut moved: Vec<&str> = v["would_move"]
                         .as_array()
                         .unwrap()
                         .iter()

@@ -45,8 +45,8 @@ both_backends!(disable_and_enable_like_cinder, Schema::Cinder, |db| {
         ])
         .code(0)
         .json();
-    assert_eq!(ids(&v, "changed"), [2, 3]);
-    assert_eq!(v["changed"][0]["status"], "enabled", "as it was before");
+    assert_eq!(ids(&v, "disabled"), [2, 3]);
+    assert_eq!(v["disabled"][0]["status"], "enabled", "as it was before");
     for id in [2, 3] {
         let s = db.service_row(id);
         assert_eq!(s.disabled.as_deref(), Some("1"));
@@ -81,7 +81,7 @@ both_backends!(disable_and_enable_like_cinder, Schema::Cinder, |db| {
         ])
         .code(0)
         .json();
-    assert_eq!(ids(&again, "changed"), Vec::<i64>::new());
+    assert_eq!(ids(&again, "disabled"), Vec::<i64>::new());
     assert_eq!(ids(&again, "unchanged"), [2]);
     assert_eq!(db.service_row(2).modified_at, stamped);
     assert_eq!(
@@ -103,7 +103,7 @@ both_backends!(disable_and_enable_like_cinder, Schema::Cinder, |db| {
         ])
         .code(0)
         .json();
-    assert_eq!(ids(&v, "changed"), [3]);
+    assert_eq!(ids(&v, "enabled"), [3]);
     let s = db.service_row(3);
     assert_eq!(s.disabled.as_deref(), Some("0"));
     assert_eq!(
@@ -138,8 +138,8 @@ both_backends!(a_new_reason_overwrites_the_old_one, Schema::Cinder, |db| {
     let plan = disable_lvm(&db, "rma 4711", &["--dry-run"], 0);
     assert!(plan.stdout.contains("new reason"), "{}", plan.stdout);
     let v = disable_lvm(&db, "rma 4711", &["--yes", "-f", "json"], 0).json();
-    assert_eq!(ids(&v, "changed"), [3]);
-    assert_eq!(v["changed"][0]["disabled_reason"], "RMA 4711", "as it was");
+    assert_eq!(ids(&v, "disabled"), [3]);
+    assert_eq!(v["disabled"][0]["disabled_reason"], "RMA 4711", "as it was");
     let s = db.service_row(3);
     assert_eq!(s.disabled_reason.as_deref(), Some("rma 4711"));
     assert_ne!(s.modified_at.as_deref(), Some(old.as_str()), "restamped");
@@ -282,7 +282,7 @@ both_backends!(refusals_change_nothing, Schema::Cinder, |db| {
     disable_lvm(&db, "x", &[], 2);
     let v = disable_lvm(&db, "x", &["--dry-run", "-f", "json"], 0).json();
     assert_eq!(v["dry_run"], true);
-    assert_eq!(ids(&v, "changed"), [3]);
+    assert_eq!(ids(&v, "would_disable"), [3]);
     assert_eq!(disabled(), was);
     assert_eq!(db.fingerprint(), before);
     assert!(db.audit_lines().is_empty());
@@ -311,7 +311,7 @@ both_backends!(disabled_meanwhile_keeps_its_reason, Schema::Cinder, |db| {
     let child = paused_disable(&db);
     db.exec("UPDATE services SET disabled = 1, disabled_reason = 'theirs' WHERE id = 3");
     let v = child.resume().code(0).json();
-    assert_eq!(ids(&v, "changed"), [2]);
+    assert_eq!(ids(&v, "disabled"), [2]);
     assert_eq!(ids(&v, "unchanged"), [3]);
     assert_eq!(db.service_row(3).disabled_reason.as_deref(), Some("theirs"));
     assert_eq!(db.service_row(2).disabled_reason.as_deref(), Some("ours"));
@@ -330,7 +330,7 @@ both_backends!(
         let before = db.fingerprint();
         let run = child.resume().code(3);
         let v = run.json();
-        assert_eq!(ids(&v, "changed"), Vec::<i64>::new());
+        assert_eq!(ids(&v, "disabled"), Vec::<i64>::new());
         assert_eq!(v["already_deleted"], serde_json::json!([3]));
         let last = run.error_line();
         assert!(
@@ -412,8 +412,11 @@ both_backends!(
             ))
             .code(0)
             .json();
-        assert_eq!(v["changed"], true);
-        assert_eq!(v["cluster"]["status"], "enabled", "as it was: {v}");
+        assert_eq!(ids(&v, "disabled_clusters"), [7]);
+        assert_eq!(
+            v["disabled_clusters"][0]["status"], "enabled",
+            "as it was: {v}"
+        );
         let state = cluster_state(&db);
         assert_eq!(state[0].as_deref(), Some("1"));
         assert_eq!(
