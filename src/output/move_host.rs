@@ -236,14 +236,15 @@ struct MovedEntry<'a> {
     new: &'a Placement,
 }
 
-/// A row not moved, and why.
+/// A row not moved, and why: `reasons` as every refused row of every document has them (a
+/// kept row has one).
 #[derive(Serialize)]
 struct KeptEntry<'a> {
     table: &'a str,
     id: &'a str,
     host: Option<&'a str>,
     status: Option<&'a str>,
-    reason: KeptReason,
+    reasons: [KeptReason; 1],
 }
 
 /// Why a row stays, for a script to branch on (`kind`) and a person to read (`text`).
@@ -255,8 +256,8 @@ struct KeptReason {
     text: String,
 }
 
-fn kept(kind: &'static str, text: String) -> KeptReason {
-    KeptReason { kind, text }
+fn kept(kind: &'static str, text: String) -> [KeptReason; 1] {
+    [KeptReason { kind, text }]
 }
 
 /// The JSON document of `volume`/`backup move-host` (and `--undo`), with the same keys on every
@@ -314,7 +315,7 @@ impl<'a> MoveDoc<'a> {
             id: &m.id,
             host: None,
             status: None,
-            reason: kept("off_record", off_record(&m.what)),
+            reasons: kept("off_record", off_record(&m.what)),
         });
         MoveDoc {
             dry_run,
@@ -337,7 +338,7 @@ impl<'a> MoveDoc<'a> {
                     id: &b.row.id,
                     host: b.row.host.as_deref(),
                     status: b.row.status.as_deref(),
-                    reason: kept("busy", busy(&b.why)),
+                    reasons: kept("busy", busy(&b.why)),
                 })
                 .chain(off_record)
                 .collect(),
@@ -354,7 +355,7 @@ impl<'a> MoveDoc<'a> {
                 id: &m.id,
                 host: m.old.host.as_deref(),
                 status: m.status.as_deref(),
-                reason: kept("changed", not_moved(why)),
+                reasons: kept("changed", not_moved(why)),
             })
             .collect();
         not_moved.extend(outcome.appeared.iter().map(|(t, r)| KeptEntry {
@@ -362,7 +363,7 @@ impl<'a> MoveDoc<'a> {
             id: &r.id,
             host: r.host.as_deref(),
             status: r.status.as_deref(),
-            reason: kept("appeared", "appeared on the host after the plan".into()),
+            reasons: kept("appeared", "appeared on the host after the plan".into()),
         }));
         MoveDoc {
             dry_run: false,

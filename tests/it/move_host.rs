@@ -258,8 +258,8 @@ both_backends!(
             .map(|k| {
                 (
                     k["id"].as_str().unwrap(),
-                    k["reason"]["kind"].as_str().unwrap(),
-                    k["reason"]["text"].as_str().unwrap(),
+                    k["reasons"][0]["kind"].as_str().unwrap(),
+                    k["reasons"][0]["text"].as_str().unwrap(),
                 )
             })
             .collect();
@@ -398,7 +398,7 @@ both_backends!(
         let v = run.json();
         assert_eq!(moved_ids(&v), Vec::<String>::new());
         assert!(
-            v["not_moved"][0]["reason"]["text"]
+            v["not_moved"][0]["reasons"][0]["text"]
                 .as_str()
                 .unwrap()
                 .contains("target service went down"),
