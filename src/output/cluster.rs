@@ -9,6 +9,7 @@ use super::columns::{Cell, format_time, resolve_columns};
 use super::delete::{describe_counts, report_table};
 use super::formatter::ReportArgs;
 use super::report::{Render, Verb, plural};
+use super::table::Give;
 use super::table::{Align, write_table};
 use crate::apply::{End, Flags};
 use crate::db::clusters::ClusterRow;
@@ -49,7 +50,13 @@ struct ClusterGoneDoc<'a> {
 /// `cluster remove`'s plan for an empty cluster.
 fn plan_table(c: &ClusterRow, fit_to: Option<usize>) -> String {
     report_table(
-        &["ID", "Name", "Binary", "Hosts", "Verdict"],
+        &[
+            ("ID", Give::Keep),
+            ("Name", Give::Cut),
+            ("Binary", Give::Keep),
+            ("Hosts", Give::Keep),
+            ("Verdict", Give::Wrap),
+        ],
         &[vec![
             c.id.to_string(),
             c.name.clone(),
