@@ -717,8 +717,8 @@ pub(crate) enum Give {
 /// host to tell its backends apart (`node02@backend-2813902…`).
 const CUT_FLOOR: usize = 22;
 
-/// A `Wrap` column keeps at least this much (or all of it, if shorter, and never less than
-/// its longest word): a verdict in two or three lines rather than a word a line.
+/// A `Wrap` column keeps at least this much (or all of it, if shorter): a verdict in a few
+/// lines rather than a word a line.
 const WRAP_FLOOR: usize = 16;
 
 /// Cuts `text` to `width` columns with `…`; a text with a `#pool` suffix (no wider than half
@@ -764,9 +764,10 @@ fn shrink(widths: &mut [usize], floor: &[usize], which: impl Fn(usize) -> bool, 
 
 /// Draws one of svcctl's own reports (a plan, a result, a process table) within `width`
 /// columns: drawn as it is when it fits; otherwise the `Wrap` columns wrap first (the widest
-/// first, none below `WRAP_FLOOR` or its longest word), then the `Cut` columns are cut (none
-/// below `CUT_FLOOR`); `Keep` columns stay whole. Should even that not fit (a narrow
-/// terminal), the listing's fitting rule wraps what is left. Cells must already be escaped.
+/// first, none below `WRAP_FLOOR`), then the `Cut` columns are cut (none below `CUT_FLOOR`),
+/// then both go on down to cliff's 8 (never below a header's longest word); `Keep` columns
+/// stay whole. Should even that not fit (a narrow terminal), the listing's fitting rule
+/// wraps what is left. Cells must already be escaped.
 pub(crate) fn report(headers: &[(&str, Give)], rows: &[Vec<String>], width: usize) -> String {
     let names: Vec<&str> = headers.iter().map(|(h, _)| *h).collect();
     let n = headers.len();
@@ -790,27 +791,29 @@ pub(crate) fn report(headers: &[(&str, Give)], rows: &[Vec<String>], width: usiz
             .max()
             .unwrap_or(0)
     };
-    let longest_word = |c: usize| {
-        rows.iter()
-            .filter_map(|r| r.get(c))
-            .flat_map(|t| t.split_whitespace())
-            .map(line_width)
-            .max()
-            .unwrap_or(0)
+    let floor = |at: usize| -> Vec<usize> {
+        (0..n)
+            .map(|c| match headers[c].1 {
+                Give::Keep => natural[c],
+                _ => data[c].min(at).max(header_word(c)).min(natural[c]),
+            })
+            .collect()
     };
-    let floor: Vec<usize> = (0..n)
-        .map(|c| match headers[c].1 {
-            Give::Keep => natural[c],
-            Give::Cut => data[c].min(CUT_FLOOR).max(header_word(c)),
-            Give::Wrap => data[c]
-                .min(WRAP_FLOOR)
-                .max(longest_word(c))
-                .max(header_word(c)),
-        })
-        .collect();
+    let gives = |c: usize| headers[c].1 != Give::Keep;
     let mut widths = natural.clone();
-    shrink(&mut widths, &floor, |c| headers[c].1 == Give::Wrap, usable);
-    shrink(&mut widths, &floor, |c| headers[c].1 == Give::Cut, usable);
+    shrink(
+        &mut widths,
+        &floor(WRAP_FLOOR),
+        |c| headers[c].1 == Give::Wrap,
+        usable,
+    );
+    shrink(
+        &mut widths,
+        &floor(CUT_FLOOR),
+        |c| headers[c].1 == Give::Cut,
+        usable,
+    );
+    shrink(&mut widths, &floor(MIN_WIDTH), gives, usable);
     let fitted_headers: Vec<String> = (0..n)
         .map(|c| wrap(names[c], widths[c]).join("\n"))
         .collect();
@@ -1089,6 +1092,66 @@ mod tests {
         assert_eq!(fit_widths(&cols, 40), vec![2, 19, 19]);
         let cols = [fit(2, 2, 2, 2), fit(30, 2, 2, 30), fit(31, 2, 2, 31)];
         assert_eq!(fit_widths(&cols, 41), vec![2, 19, 20]);
+    }
+
+    #[test]
+    fn a_report_cuts_hosts_keeping_pools_and_wraps_verdicts_to_fit() {
+        assert_eq!(
+            cut_keeping_pool("node02@backend-2813902f-2c94#nvme", 24),
+            "node02@backend-281…#nvme"
+        );
+        assert_eq!(
+            cut_keeping_pool("node02@backend-2813902f-2c94", 20),
+            "node02@backend-2813…"
+        );
+        let rows = vec![
+            vec![
+                "21".to_string(),
+                "cinder-volume".to_string(),
+                "node02@backend-2813902f-2c94".to_string(),
+                "10d ago".to_string(),
+                "refuse: in use: 1 volume; backend in use: 1 volume".to_string(),
+            ],
+            vec![
+                "19".to_string(),
+                "cinder-scheduler".to_string(),
+                "node02".to_string(),
+                "10d ago".to_string(),
+                "delete".to_string(),
+            ],
+        ];
+        let headers = [
+            ("ID", Give::Keep),
+            ("Binary", Give::Keep),
+            ("Host", Give::Cut),
+            ("Heartbeat", Give::Keep),
+            ("Verdict", Give::Wrap),
+        ];
+        let t = report(&headers, &rows, 80);
+        assert!(t.lines().all(|l| line_width(l) <= 80), "{t}");
+        // Keep columns whole; each clause of the verdict on a line of its own.
+        assert!(
+            t.contains("| cinder-scheduler |") && t.contains("| 10d ago "),
+            "{t}"
+        );
+        assert!(
+            t.contains("| 1 volume;  ") && t.contains("| backend in use: |"),
+            "{t}"
+        );
+        assert!(t.contains("node02@backend-28"), "{t}");
+        assert!(t.contains('…'), "{t}");
+        // Room enough: the table as it is.
+        let names: Vec<&str> = headers.iter().map(|h| h.0).collect();
+        assert_eq!(
+            report(&headers, &rows, 200),
+            table(&names, &rows, Align::Left, None)
+        );
+    }
+
+    #[test]
+    fn a_note_line_wraps_at_spaces_indented() {
+        assert_eq!(note_line("short", 80), "short\n");
+        assert_eq!(note_line("aaa bbb ccc ddd", 8), "aaa bbb\n  ccc\n  ddd\n");
     }
 
     #[test]

@@ -63,7 +63,7 @@ fn plan_table(plan: &Plan, fit_to: Option<usize>) -> String {
             ("Host", Give::Cut),
             ("State", Give::Keep),
             ("Disabled Reason", Give::Wrap),
-            ("Action", Give::Keep),
+            ("Action", Give::Wrap),
         ],
         &rows,
         fit_to,
