@@ -9,6 +9,7 @@ use super::delete::{ResultDoc, describe_counts, report_table};
 use super::document::ClusterRowJson;
 use super::formatter::{Field, ReportArgs, write_csv_row};
 use super::report::{Render, Verb, plural};
+use super::table::Give;
 use super::table::{Align, write_table};
 use super::{Format, OutputArgs};
 use crate::apply::{End, Flags};
@@ -20,7 +21,13 @@ use crate::write::cluster::Removed;
 /// `cluster remove`'s plan for an empty cluster.
 fn plan_table(c: &ClusterRow, fit_to: Option<usize>) -> String {
     report_table(
-        &["ID", "Name", "Binary", "Hosts", "Verdict"],
+        &[
+            ("ID", Give::Keep),
+            ("Name", Give::Cut),
+            ("Binary", Give::Keep),
+            ("Hosts", Give::Keep),
+            ("Verdict", Give::Wrap),
+        ],
         &[vec![
             c.id.to_string(),
             c.name.clone(),

@@ -4,6 +4,7 @@ use serde::Serialize;
 
 use super::document::ClusterRowJson;
 use super::report::{Render, Verb};
+use super::table::{PIPED_WIDTH, note_line};
 use super::toggle::ToggleDoc;
 use crate::apply::{End, Flags};
 use crate::audit::ClusterRecord;
@@ -30,7 +31,8 @@ impl Render for ClusterToggleReport<'_> {
         name(self.0)
     }
 
-    /// One line: the cluster as it is, and what is to happen to it.
+    /// One line (wrapped at 80 columns, as the plan tables fit them piped): the cluster as it
+    /// is, and what is to happen to it.
     fn plan(&self, _flags: &Flags) -> String {
         let Some(c) = self.0.cluster.as_ref().map(ClusterRecord::new) else {
             return String::new();
@@ -39,7 +41,8 @@ impl Render for ClusterToggleReport<'_> {
         let act = Some("none").filter(|_| self.0.is_done());
         let act = act.unwrap_or(self.verb().base);
         let (what, id, status) = (name(self.0), c.id, c.status.unwrap_or_default());
-        format!("{what}, id {id}: {status}, reason {why}; action: {act}\n")
+        let line = format!("{what}, id {id}: {status}, reason {why}; action: {act}");
+        note_line(&line, PIPED_WIDTH)
     }
 
     /// `service disable`/`enable`'s document, the cluster in its `_clusters` lists, as it was.

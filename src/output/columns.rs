@@ -203,6 +203,39 @@ pub(crate) fn plan_time(t: NaiveDateTime) -> String {
     t.format("%Y-%m-%d %H:%M:%S").to_string()
 }
 
+/// How long before `now` `t` was, for a plan table's Heartbeat column: `10d 3h ago`,
+/// `2h 5m ago`, `7m ago`, `45s ago` (`in 5s` ahead of `now`): the two largest units, seconds
+/// only under a minute, rounded to the smallest unit shown (a heartbeat ten days and a
+/// fraction of a second before a plan's whole-second `now` is `10d ago`, not `9d 23h ago`). A tenth of a timestamp's width, which is what lets a plan of the
+/// seed's 28-character hosts stay within 80 columns; JSON keeps the time itself.
+pub(crate) fn age(t: NaiveDateTime, now: NaiveDateTime) -> String {
+    let secs = (now - t).num_seconds();
+    let n = secs.unsigned_abs();
+    let two = |big: u64, a: &str, small: u64, b: &str| {
+        if small > 0 {
+            format!("{big}{a} {small}{b}")
+        } else {
+            format!("{big}{a}")
+        }
+    };
+    let span = if n >= 86_400 {
+        let hours = (n + 1_800) / 3_600;
+        two(hours / 24, "d", hours % 24, "h")
+    } else if n >= 3_600 {
+        let minutes = (n + 30) / 60;
+        two(minutes / 60, "h", minutes % 60, "m")
+    } else if n >= 60 {
+        format!("{}m", (n + 30) / 60)
+    } else {
+        format!("{n}s")
+    };
+    if secs < 0 {
+        format!("in {span}")
+    } else {
+        format!("{span} ago")
+    }
+}
+
 /// Sorts `rows` stably by `cmp`, moving each row once: the sort itself moves positions, not
 /// the rows (a service is 300 bytes; a stable sort of them set half of them aside, and an
 /// unstable one swapped them at every step), then the rows follow the order in one pass.
@@ -449,6 +482,22 @@ impl Serialize for InvalidNote<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ages_in_two_units_rounded() {
+        let now =
+            NaiveDateTime::parse_from_str("2026-12-07 01:00:00", "%Y-%m-%d %H:%M:%S").unwrap();
+        let ago = |s: i64| age(now - chrono::Duration::seconds(s), now);
+        assert_eq!(ago(0), "0s ago");
+        assert_eq!(ago(45), "45s ago");
+        assert_eq!(ago(599), "10m ago");
+        assert_eq!(ago(601), "10m ago");
+        assert_eq!(ago(7_199), "2h ago");
+        assert_eq!(ago(7_500), "2h 5m ago");
+        assert_eq!(ago(10 * 86_400 - 1), "10d ago");
+        assert_eq!(ago(10 * 86_400 + 3 * 3_600), "10d 3h ago");
+        assert_eq!(ago(-5), "in 5s");
+    }
     use chrono::NaiveDate;
     use proptest::prelude::*;
 

@@ -7,11 +7,11 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use super::columns::{ServiceJson, plan_time};
+use super::columns::{ServiceJson, age};
 use super::document::{self, ClusterRowJson, Overridden, Reasons, With};
 use super::formatter::ReportArgs;
 use super::report::{Render, Verb, audit_note, plural};
-use super::table::{Align, cut, table};
+use super::table::{Give, PIPED_WIDTH, report};
 use crate::apply::{End, Flags};
 use crate::db::references::RefCounts;
 use crate::model::{Service, ServiceRow};
@@ -272,15 +272,15 @@ fn reason_texts(item: &Candidate) -> Vec<String> {
         .collect()
 }
 
-/// A reason in a table cell: the short form.
+/// A reason in a table cell: the short form. The plan's Heartbeat column gives the
+/// heartbeat's age, so the reasons do not repeat it (the refusal lines on stderr give it to
+/// the second).
 fn short(reason: &Reason) -> String {
     match reason {
-        Reason::Up { seconds_ago } => format!("up ({seconds_ago}s ago)"),
+        Reason::Up { .. } => "up".into(),
         Reason::UpElsewhere { node, .. } => format!("up on {node}"),
-        Reason::FutureHeartbeat { seconds } => format!("heartbeat {seconds} s in the future"),
-        Reason::UpHereUnnamed { seconds_ago, .. } => {
-            format!("up ({seconds_ago}s ago; no process here names it)")
-        }
+        Reason::FutureHeartbeat { .. } => "heartbeat in the future".into(),
+        Reason::UpHereUnnamed { .. } => "up, and no process here names it".into(),
         Reason::StillEnabled { .. } => "still in enabled_backends".into(),
         Reason::InUse(c) => format!("in use: {}", describe_counts(c)),
         Reason::BackendInUse { counts, .. } => {
@@ -315,17 +315,20 @@ fn item_lines<'a>(what: &str, items: impl Iterator<Item = &'a Candidate>) -> Vec
 }
 
 /// A plain boxed table for svcctl's own reports (plans, results, processes): left-aligned
-/// cells, fitted to `fit_to` columns when given. Every plan and result table comes through
-/// here, so every cell is shown through `text::human`: hosts, reasons and command lines other
-/// people wrote never reach the terminal raw, and a newline in one never makes a new row.
+/// cells within `fit_to` columns, or `PIPED_WIDTH` when no terminal or flag gives a width
+/// (see `table::report`: each header says what its column gives up). Every plan and result
+/// table comes through here, so every cell is shown through `text::human`: hosts, reasons and
+/// command lines other people wrote never reach the terminal raw, and a newline in one never
+/// makes a new row.
 pub(crate) fn report_table(
-    headers: &[&str],
+    headers: &[(&str, Give)],
     rows: &[Vec<String>],
     fit_to: Option<usize>,
 ) -> String {
+    let width = fit_to.unwrap_or(PIPED_WIDTH);
     let hostile = |c: &String| c.chars().any(crate::text::hostile);
     if !rows.iter().flatten().any(hostile) {
-        return table(headers, rows, Align::Left, fit_to);
+        return report(headers, rows, width);
     }
     let shown: Vec<Vec<String>> = rows
         .iter()
@@ -335,7 +338,7 @@ pub(crate) fn report_table(
                 .collect()
         })
         .collect();
-    table(headers, &shown, Align::Left, fit_to)
+    report(headers, &shown, width)
 }
 
 /// The plan as a table: what will happen to each service.
@@ -354,19 +357,25 @@ fn plan_table(plan: &Plan, force: bool, fit_to: Option<usize>) -> String {
                 (false, true) => format!("delete (--force over: {})", shorts(&i.reasons)),
                 (false, false) => format!("refuse: {}", shorts(&i.reasons)),
             };
+            // No State column: a verdict says `up` wherever it matters, and the heartbeat's
+            // age says how long a service has been silent in a tenth of a timestamp's width.
             vec![
                 r.id.to_string(),
                 r.binary().to_string(),
                 r.host().to_string(),
-                i.service.state().to_string(),
-                // To the second: what MySQL stores, and narrow enough for an 80-column plan.
-                r.heartbeat().map_or("-".into(), plan_time),
+                r.heartbeat().map_or("never".into(), |t| age(t, plan.now)),
                 verdict,
             ]
         })
         .collect();
     report_table(
-        &["ID", "Binary", "Host", "State", "Last Heartbeat", "Verdict"],
+        &[
+            ("ID", Give::Keep),
+            ("Binary", Give::Keep),
+            ("Host", Give::Cut),
+            ("Heartbeat", Give::Keep),
+            ("Verdict", Give::Wrap),
+        ],
         &rows,
         fit_to,
     )
@@ -403,23 +412,31 @@ fn result_table(outcome: &Deletion, fit_to: Option<usize>) -> String {
             .iter()
             .map(|i| row(&i.service, format!("not deleted: {}", shorts(&i.reasons)))),
     );
-    report_table(&["ID", "Binary", "Host", "Result"], &rows, fit_to)
+    report_table(&RESULT_HEADERS, &rows, fit_to)
 }
 
-/// A command line in a process table: cut with `…` so the table fits 80 columns (JSON has it
-/// whole).
-const CMDLINE_WIDTH: usize = 40;
+/// The headers of every result table of services: the service, and what became of it.
+pub(crate) const RESULT_HEADERS: [(&str, Give); 4] = [
+    ("ID", Give::Keep),
+    ("Binary", Give::Keep),
+    ("Host", Give::Cut),
+    ("Result", Give::Wrap),
+];
 
 /// The processes `backend cleanup` is about to stop.
 fn planned_processes_table(procs: &[Stopped], kill_timeout: u64, fit_to: Option<usize>) -> String {
     report_table(
-        &["PID", "Command Line", "Action"],
+        &[
+            ("PID", Give::Keep),
+            ("Command Line", Give::Cut),
+            ("Action", Give::Wrap),
+        ],
         &procs
             .iter()
             .map(|p| {
                 vec![
                     p.pid.to_string(),
-                    cut(&p.cmdline, CMDLINE_WIDTH),
+                    p.cmdline.clone(),
                     format!("SIGTERM, SIGKILL after {kill_timeout}s"),
                 ]
             })
@@ -431,13 +448,18 @@ fn planned_processes_table(procs: &[Stopped], kill_timeout: u64, fit_to: Option<
 /// The processes `backend cleanup` stopped.
 fn stopped_processes_table(stopped: &[Stopped], fit_to: Option<usize>) -> String {
     report_table(
-        &["PID", "Command Line", "Signal", "Stopped"],
+        &[
+            ("PID", Give::Keep),
+            ("Command Line", Give::Cut),
+            ("Signal", Give::Keep),
+            ("Stopped", Give::Keep),
+        ],
         &stopped
             .iter()
             .map(|s| {
                 vec![
                     s.pid.to_string(),
-                    cut(&s.cmdline, CMDLINE_WIDTH),
+                    s.cmdline.clone(),
                     s.signal.clone().unwrap_or_else(|| "-".into()),
                     if s.stopped { "yes" } else { "NO" }.into(),
                 ]

@@ -12,6 +12,7 @@ use super::delete::report_table;
 use super::document;
 use super::formatter::ReportArgs;
 use super::report::{self, Render, Verb, audit_note, plural};
+use super::table::{Give, PIPED_WIDTH, note_line};
 use crate::apply::{End, Flags};
 use crate::audit::Placement;
 use crate::db::Db;
@@ -90,8 +91,35 @@ fn reset_hint(b: &Blocked) -> String {
     }
 }
 
+/// How a host move's rows are placed in its tables. A volume move's rows all go from FROM to
+/// TO (the lines above the table name both, the target's uuid and cluster too): what differs
+/// row by row is the pool, so the table shows pools and stays within 80 columns for the
+/// seed's 33-character pool hosts. An undo (each row back to its own record) and a backup move
+/// (no pools) show the hosts.
+fn placed_by_pool(plan: &Plan) -> bool {
+    plan.kind.pools() && plan.undo_of.is_none()
+}
+
+/// The two placement headers of a move's tables.
+fn placement_headers(by_pool: bool) -> [(&'static str, Give); 2] {
+    if by_pool {
+        [("Pool", Give::Cut), ("New Pool", Give::Cut)]
+    } else {
+        [("Host", Give::Cut), ("New Host", Give::Cut)]
+    }
+}
+
+/// A placement cell: the host, or (by pool) its pool; `-` for none.
+fn placed(host: Option<&str>, by_pool: bool) -> String {
+    match host {
+        Some(h) if by_pool => cell(plan::pool(h)),
+        h => cell(h),
+    }
+}
+
 /// The plan of a host move: each row on FROM, where it goes, or why it stays.
 fn plan_table(plan: &Plan, fit_to: Option<usize>) -> String {
+    let by_pool = placed_by_pool(plan);
     let mut rows: Vec<Vec<String>> = plan
         .moves
         .iter()
@@ -99,11 +127,8 @@ fn plan_table(plan: &Plan, fit_to: Option<usize>) -> String {
             vec![
                 m.table.to_string(),
                 m.id.clone(),
-                cell(m.status.as_deref()),
-                cell(m.old.host.as_deref()),
-                cell(m.new.host.as_deref()),
-                cell(m.new.service_uuid.as_deref()),
-                cell(m.new.cluster_name.as_deref()),
+                placed(m.old.host.as_deref(), by_pool),
+                placed(m.new.host.as_deref(), by_pool),
                 "move".into(),
             ]
         })
@@ -112,10 +137,7 @@ fn plan_table(plan: &Plan, fit_to: Option<usize>) -> String {
         vec![
             b.table.to_string(),
             b.row.id.clone(),
-            cell(b.row.status.as_deref()),
-            b.row.host().to_string(),
-            "-".into(),
-            "-".into(),
+            placed(Some(b.row.host()), by_pool),
             "-".into(),
             format!("refuse: {}", busy(&b.why)),
         ]
@@ -126,57 +148,65 @@ fn plan_table(plan: &Plan, fit_to: Option<usize>) -> String {
             m.id.clone(),
             "-".into(),
             "-".into(),
-            "-".into(),
-            "-".into(),
-            "-".into(),
             format!("refuse: {}", off_record(&m.what)),
         ]
     }));
+    let width = fit_to.unwrap_or(PIPED_WIDTH);
     let mut out = String::new();
     if let Some(t) = &plan.target {
         let r = &t.service.row;
-        out.push_str(&format!(
-            "Target: {} {} (id {}, uuid {}, zone {}, {}, {}{}{})\n",
-            r.binary(),
-            r.host(),
-            r.id,
-            cell(r.uuid.as_deref()),
-            cell(r.availability_zone.as_deref()),
-            t.service.state(),
-            t.service.status(),
-            flagged(", disabled", t.disabled.as_ref()),
-            flagged(", frozen", t.frozen.as_ref()),
+        out.push_str(&note_line(
+            &format!(
+                "Target: {} {} (id {}, uuid {}, zone {}{}, {}, {}{}{})",
+                r.binary(),
+                r.host(),
+                r.id,
+                cell(r.uuid.as_deref()),
+                cell(r.availability_zone.as_deref()),
+                r.cluster_name
+                    .as_deref()
+                    .map_or(String::new(), |c| format!(", cluster {c}")),
+                t.service.state(),
+                t.service.status(),
+                flagged(", disabled", t.disabled.as_ref()),
+                flagged(", frozen", t.frozen.as_ref()),
+            ),
+            width,
         ));
     }
     if let Some(txn) = &plan.undo_of {
         out.push_str(&format!("Undo of transaction {txn}\n"));
     } else if !plan.kind.pools() {
-        out.push_str(&format!("From: {}; to: {}\n", plan.from, plan.to));
+        out.push_str(&note_line(
+            &format!("From: {}; to: {}", plan.from, plan.to),
+            width,
+        ));
     } else {
-        out.push_str(&format!(
-            "From: {}{}; to: {}{}\n",
-            plan.from,
-            match plan::pool(&plan.from) {
-                Some(p) => format!(" (pool {p} only)"),
-                None => " (and each of its pools)".into(),
-            },
-            plan.to,
-            match plan::pool(&plan.to) {
-                Some(p) => format!(" (every row gets pool {p})"),
-                None => " (each row keeps its pool)".into(),
-            },
+        out.push_str(&note_line(
+            &format!(
+                "From: {}{}; to: {}{}",
+                plan.from,
+                match plan::pool(&plan.from) {
+                    Some(p) => format!(" (pool {p} only)"),
+                    None => " (and each of its pools)".into(),
+                },
+                plan.to,
+                match plan::pool(&plan.to) {
+                    Some(p) => format!(" (every row gets pool {p})"),
+                    None => " (each row keeps its pool)".into(),
+                },
+            ),
+            width,
         ));
     }
+    let [old, new] = placement_headers(by_pool);
     out.push_str(&report_table(
         &[
-            "Table",
-            "ID",
-            "Status",
-            "Host",
-            "New Host",
-            "New Service UUID",
-            "New Cluster",
-            "Action",
+            ("Table", Give::Keep),
+            ("ID", Give::Cut),
+            old,
+            new,
+            ("Action", Give::Wrap),
         ],
         &rows,
         fit_to,
@@ -185,7 +215,8 @@ fn plan_table(plan: &Plan, fit_to: Option<usize>) -> String {
 }
 
 /// What a host move did.
-fn result_table(outcome: &Moved, fit_to: Option<usize>) -> String {
+fn result_table(plan: &Plan, outcome: &Moved, fit_to: Option<usize>) -> String {
+    let by_pool = placed_by_pool(plan);
     let rolled_back = !outcome.not_moved.is_empty() || !outcome.appeared.is_empty();
     let mut rows: Vec<Vec<String>> = outcome
         .moved
@@ -195,8 +226,8 @@ fn result_table(outcome: &Moved, fit_to: Option<usize>) -> String {
             vec![
                 m.table.to_string(),
                 m.id.clone(),
-                cell(m.old.host.as_deref()),
-                cell(m.new.host.as_deref()),
+                placed(m.old.host.as_deref(), by_pool),
+                placed(m.new.host.as_deref(), by_pool),
                 "moved".into(),
             ]
         })
@@ -205,7 +236,7 @@ fn result_table(outcome: &Moved, fit_to: Option<usize>) -> String {
         vec![
             m.table.to_string(),
             m.id.clone(),
-            cell(m.old.host.as_deref()),
+            placed(m.old.host.as_deref(), by_pool),
             "-".into(),
             format!("not moved: {}", not_moved(why)),
         ]
@@ -214,13 +245,20 @@ fn result_table(outcome: &Moved, fit_to: Option<usize>) -> String {
         vec![
             t.to_string(),
             r.id.clone(),
-            r.host().to_string(),
+            placed(Some(r.host()), by_pool),
             "-".into(),
             "not moved: appeared after the plan".into(),
         ]
     }));
+    let [old, new] = placement_headers(by_pool);
     report_table(
-        &["Table", "ID", "Host", "New Host", "Result"],
+        &[
+            ("Table", Give::Keep),
+            ("ID", Give::Cut),
+            old,
+            new,
+            ("Result", Give::Wrap),
+        ],
         &rows,
         fit_to,
     )
@@ -504,7 +542,7 @@ impl Render for MoveReport<'_> {
 
     fn result(&self, done: &[Moved]) -> Option<String> {
         done.first()
-            .map(|o| result_table(o, self.style.table.fit_to()))
+            .map(|o| result_table(self.plan, o, self.style.table.fit_to()))
     }
 
     fn typed_a_name(&self) -> bool {

@@ -11,6 +11,7 @@ use super::delete::report_table;
 use super::document::{self, ClusterRowJson, Reason, Reasons, With};
 use super::formatter::ReportArgs;
 use super::report::{Render, Verb, audit_note, counts, plural};
+use super::table::Give;
 use crate::apply::{End, Flags};
 use crate::db::clusters::ClusterRow;
 use crate::db::foreign_keys::FkCounts;
@@ -111,7 +112,13 @@ fn plan_table(
         r
     }));
     report_table(
-        &["ID", "Binary", "Host", "Deleted At", "Verdict"],
+        &[
+            ("ID", Give::Keep),
+            ("Binary", Give::Keep),
+            ("Host", Give::Cut),
+            ("Deleted At", Give::Keep),
+            ("Verdict", Give::Wrap),
+        ],
         &rows,
         fit_to,
     )
@@ -137,7 +144,13 @@ fn result_table(purged: &[Service], clusters: &[ClusterRow], fit_to: Option<usiz
         r
     }));
     report_table(
-        &["ID", "Binary", "Host", "Deleted At", "Result"],
+        &[
+            ("ID", Give::Keep),
+            ("Binary", Give::Keep),
+            ("Host", Give::Cut),
+            ("Deleted At", Give::Keep),
+            ("Result", Give::Wrap),
+        ],
         &rows,
         fit_to,
     )

@@ -6,10 +6,11 @@ use std::path::Path;
 use serde::Serialize;
 
 use super::columns::plan_time;
-use super::delete::report_table;
+use super::delete::{RESULT_HEADERS, report_table};
 use super::document::{ClusterRowJson, Reason, Reasons, RecordJson, With};
 use super::formatter::ReportArgs;
 use super::report::{Render, Verb, audit_note, counts, plural};
+use super::table::Give;
 use crate::apply::{End, Flags};
 use crate::audit::{ClusterRecord, ServiceRecord};
 use crate::plan::restore::{Nothing, Plan, Refusal, Restorable};
@@ -110,7 +111,13 @@ fn plan_table(plan: &Plan, fit_to: Option<usize>) -> String {
         ]
     }));
     report_table(
-        &["ID", "Binary", "Host", "Deleted At", "Verdict"],
+        &[
+            ("ID", Give::Keep),
+            ("Binary", Give::Keep),
+            ("Host", Give::Cut),
+            ("Deleted At", Give::Keep),
+            ("Verdict", Give::Wrap),
+        ],
         &rows,
         fit_to,
     )
@@ -130,7 +137,7 @@ fn result_table(plan: &Plan, fit_to: Option<usize>) -> String {
         let [id, binary, name] = cluster_cells(&i.deleted.record);
         vec![id, binary, name, "restored".into()]
     }));
-    report_table(&["ID", "Binary", "Host", "Result"], &rows, fit_to)
+    report_table(&RESULT_HEADERS, &rows, fit_to)
 }
 
 /// A row on record, refused, with why.

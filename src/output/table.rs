@@ -697,6 +697,197 @@ pub(crate) fn cut(text: &str, width: usize) -> String {
     format!("{head}…")
 }
 
+/// The width svcctl's own reports (plans, results, processes) fit when no terminal or flag
+/// gives one: piped, a plan stays within 80 columns.
+pub(crate) const PIPED_WIDTH: usize = 80;
+
+/// What a report column gives up when its table is wider than the width it must fit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Give {
+    /// Nothing: short words and numbers (`ID`, `up`, `delete`, a time), always whole.
+    Keep,
+    /// Its cells are cut with `…` (a host, a uuid, a command line; whole in JSON). A host's
+    /// `#pool` is kept: `node02@backend-28…#nvme`.
+    Cut,
+    /// Its cells wrap at spaces (a verdict, a reason, a result).
+    Wrap,
+}
+
+/// A `Cut` column keeps at least this much (or all of it, if shorter): enough of a seed's
+/// host to tell its backends apart (`node02@backend-2813902…`).
+const CUT_FLOOR: usize = 22;
+
+/// A `Wrap` column keeps at least this much (or all of it, if shorter): a verdict in a few
+/// lines rather than a word a line.
+const WRAP_FLOOR: usize = 16;
+
+/// Cuts `text` to `width` columns with `…`; a text with a `#pool` suffix (no wider than half
+/// the width) keeps it and loses the middle: `node02@backend-28…#nvme`.
+pub(crate) fn cut_keeping_pool(text: &str, width: usize) -> String {
+    if line_width(text) <= width {
+        return text.to_string();
+    }
+    if let Some(at) = text.rfind('#') {
+        let (head, pool) = text.split_at(at);
+        let pool_width = line_width(pool);
+        if at > 0 && pool_width * 2 <= width {
+            let (kept, _) = split_at_width(head, width - pool_width - 1);
+            return format!("{kept}…{pool}");
+        }
+    }
+    cut(text, width)
+}
+
+/// Shrinks the columns `which` selects (their widths in `widths`, none below `floor`), the
+/// widest first, until the table's content is at most `usable` wide or all are at their
+/// floors.
+fn shrink(widths: &mut [usize], floor: &[usize], which: impl Fn(usize) -> bool, usable: usize) {
+    let fixed: usize = (0..widths.len())
+        .filter(|&c| !which(c))
+        .map(|c| widths[c])
+        .sum();
+    let top: Vec<usize> = (0..widths.len())
+        .map(|c| if which(c) { widths[c] } else { 0 })
+        .collect();
+    let low: Vec<usize> = (0..widths.len())
+        .map(|c| if which(c) { floor[c].min(widths[c]) } else { 0 })
+        .collect();
+    let room = usable.saturating_sub(fixed);
+    if top.iter().sum::<usize>() <= room {
+        return;
+    }
+    let fitted = fill(&top, &low, room);
+    for c in (0..widths.len()).filter(|&c| which(c)) {
+        widths[c] = fitted[c];
+    }
+}
+
+/// Draws one of svcctl's own reports (a plan, a result, a process table) within `width`
+/// columns: drawn as it is when it fits; otherwise the `Wrap` columns wrap first (the widest
+/// first, none below `WRAP_FLOOR`), then the `Cut` columns are cut (none below `CUT_FLOOR`),
+/// then both go on down to cliff's 8 (never below a header's longest word); `Keep` columns
+/// stay whole. Should even that not fit (a narrow terminal), the listing's fitting rule
+/// wraps what is left. Cells must already be escaped.
+pub(crate) fn report(headers: &[(&str, Give)], rows: &[Vec<String>], width: usize) -> String {
+    let names: Vec<&str> = headers.iter().map(|(h, _)| *h).collect();
+    let n = headers.len();
+    let data: Vec<usize> = (0..n)
+        .map(|c| {
+            rows.iter()
+                .map(|r| r.get(c).map_or(0, |t| block_width(t)))
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let natural: Vec<usize> = (0..n).map(|c| data[c].max(block_width(names[c]))).collect();
+    if total_width(&natural) <= width {
+        return table(&names, rows, Align::Left, None);
+    }
+    let usable = width.saturating_sub(total_width(&vec![0; n]));
+    let header_word = |c: usize| {
+        names[c]
+            .split_whitespace()
+            .map(line_width)
+            .max()
+            .unwrap_or(0)
+    };
+    let floor = |at: usize| -> Vec<usize> {
+        (0..n)
+            .map(|c| match headers[c].1 {
+                Give::Keep => natural[c],
+                _ => data[c].min(at).max(header_word(c)).min(natural[c]),
+            })
+            .collect()
+    };
+    let gives = |c: usize| headers[c].1 != Give::Keep;
+    let mut widths = natural.clone();
+    shrink(
+        &mut widths,
+        &floor(WRAP_FLOOR),
+        |c| headers[c].1 == Give::Wrap,
+        usable,
+    );
+    shrink(
+        &mut widths,
+        &floor(CUT_FLOOR),
+        |c| headers[c].1 == Give::Cut,
+        usable,
+    );
+    shrink(&mut widths, &floor(MIN_WIDTH), gives, usable);
+    let fitted_headers: Vec<String> = (0..n)
+        .map(|c| wrap(names[c], widths[c]).join("\n"))
+        .collect();
+    let fitted_rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            (0..n)
+                .map(|c| {
+                    let text = r.get(c).map_or("", String::as_str);
+                    match headers[c].1 {
+                        Give::Keep => text.to_string(),
+                        Give::Cut => cut_keeping_pool(text, widths[c]),
+                        Give::Wrap => wrap_clauses(text, widths[c]).join("\n"),
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    let header_refs: Vec<&str> = fitted_headers.iter().map(String::as_str).collect();
+    table(&header_refs, &fitted_rows, Align::Left, Some(width))
+}
+
+/// Wraps a verdict or a reason: when it does not fit, each of its `; `-separated clauses
+/// (outside parentheses) starts a line, so that each reason reads on its own.
+fn wrap_clauses(text: &str, width: usize) -> Vec<String> {
+    if line_width(text) <= width {
+        return vec![text.to_string()];
+    }
+    let mut lines = Vec::new();
+    let (mut depth, mut start) = (0i32, 0);
+    let bytes = text.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b'(' => depth += 1,
+            b')' => depth -= 1,
+            b';' if depth == 0 && bytes.get(i + 1) == Some(&b' ') => {
+                lines.extend(wrap(&text[start..=i], width));
+                start = i + 2;
+            }
+            _ => {}
+        }
+    }
+    lines.extend(wrap(&text[start..], width));
+    lines
+}
+
+/// A note line (above a plan table) within `width` columns: wrapped at spaces, each further
+/// line indented by two spaces (a word wider than a line stays whole). Ends with a newline.
+pub(crate) fn note_line(text: &str, width: usize) -> String {
+    let mut out = String::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        let room = if out.is_empty() {
+            width
+        } else {
+            width.saturating_sub(2)
+        };
+        if !line.is_empty() && line_width(&line) + 1 + line_width(word) > room {
+            out.push_str(if out.is_empty() { "" } else { "  " });
+            out.push_str(&line);
+            out.push('\n');
+            line.clear();
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    out.push_str(if out.is_empty() { "" } else { "  " });
+    out.push_str(&line);
+    out.push('\n');
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -901,6 +1092,66 @@ mod tests {
         assert_eq!(fit_widths(&cols, 40), vec![2, 19, 19]);
         let cols = [fit(2, 2, 2, 2), fit(30, 2, 2, 30), fit(31, 2, 2, 31)];
         assert_eq!(fit_widths(&cols, 41), vec![2, 19, 20]);
+    }
+
+    #[test]
+    fn a_report_cuts_hosts_keeping_pools_and_wraps_verdicts_to_fit() {
+        assert_eq!(
+            cut_keeping_pool("node02@backend-2813902f-2c94#nvme", 24),
+            "node02@backend-281…#nvme"
+        );
+        assert_eq!(
+            cut_keeping_pool("node02@backend-2813902f-2c94", 20),
+            "node02@backend-2813…"
+        );
+        let rows = vec![
+            vec![
+                "21".to_string(),
+                "cinder-volume".to_string(),
+                "node02@backend-2813902f-2c94".to_string(),
+                "10d ago".to_string(),
+                "refuse: in use: 1 volume; backend in use: 1 volume".to_string(),
+            ],
+            vec![
+                "19".to_string(),
+                "cinder-scheduler".to_string(),
+                "node02".to_string(),
+                "10d ago".to_string(),
+                "delete".to_string(),
+            ],
+        ];
+        let headers = [
+            ("ID", Give::Keep),
+            ("Binary", Give::Keep),
+            ("Host", Give::Cut),
+            ("Heartbeat", Give::Keep),
+            ("Verdict", Give::Wrap),
+        ];
+        let t = report(&headers, &rows, 80);
+        assert!(t.lines().all(|l| line_width(l) <= 80), "{t}");
+        // Keep columns whole; each clause of the verdict on a line of its own.
+        assert!(
+            t.contains("| cinder-scheduler |") && t.contains("| 10d ago "),
+            "{t}"
+        );
+        assert!(
+            t.contains("| 1 volume;  ") && t.contains("| backend in use: |"),
+            "{t}"
+        );
+        assert!(t.contains("node02@backend-28"), "{t}");
+        assert!(t.contains('…'), "{t}");
+        // Room enough: the table as it is.
+        let names: Vec<&str> = headers.iter().map(|h| h.0).collect();
+        assert_eq!(
+            report(&headers, &rows, 200),
+            table(&names, &rows, Align::Left, None)
+        );
+    }
+
+    #[test]
+    fn a_note_line_wraps_at_spaces_indented() {
+        assert_eq!(note_line("short", 80), "short\n");
+        assert_eq!(note_line("aaa bbb ccc ddd", 8), "aaa bbb\n  ccc\n  ddd\n");
     }
 
     #[test]

@@ -6,11 +6,12 @@ use std::path::Path;
 use anyhow::Result;
 use serde::Serialize;
 
-use super::columns::{ServiceJson, plan_time};
-use super::delete::report_table;
+use super::columns::ServiceJson;
+use super::delete::{RESULT_HEADERS, report_table};
 use super::document::{self, ClusterRowJson};
 use super::formatter::ReportArgs;
 use super::report::{self, Render, Verb, audit_note, plural};
+use super::table::Give;
 use crate::apply::{End, Flags};
 use crate::db::Db;
 use crate::hosts::HostArgs;
@@ -28,6 +29,9 @@ fn already(disable: bool) -> &'static str {
 }
 
 /// The plan of `service disable`/`enable`: each matched service and what will happen to it.
+/// Its state, as the operator decides on it; no Status column (the action says it: `disable`
+/// or `already disabled`) and no heartbeat (it decides nothing here), so that a plan of the
+/// seed's hosts stays within 80 columns.
 fn plan_table(plan: &Plan, fit_to: Option<usize>) -> String {
     let disable = plan.disable();
     let rows: Vec<Vec<String>> = plan
@@ -40,8 +44,6 @@ fn plan_table(plan: &Plan, fit_to: Option<usize>) -> String {
                 r.binary().to_string(),
                 r.host().to_string(),
                 s.state().to_string(),
-                s.status().to_string(),
-                r.heartbeat().map_or("-".into(), plan_time),
                 r.disabled_reason.clone().unwrap_or_else(|| "-".into()),
                 if plan.is_done(s) {
                     already(disable).into()
@@ -57,14 +59,12 @@ fn plan_table(plan: &Plan, fit_to: Option<usize>) -> String {
         .collect();
     report_table(
         &[
-            "ID",
-            "Binary",
-            "Host",
-            "State",
-            "Status",
-            "Last Heartbeat",
-            "Disabled Reason",
-            "Action",
+            ("ID", Give::Keep),
+            ("Binary", Give::Keep),
+            ("Host", Give::Cut),
+            ("State", Give::Keep),
+            ("Disabled Reason", Give::Wrap),
+            ("Action", Give::Wrap),
         ],
         &rows,
         fit_to,
@@ -89,7 +89,7 @@ fn result_table(
     let done = if disable { "disabled" } else { "enabled" };
     let mut rows: Vec<Vec<String>> = changed.iter().map(|s| row(s, done)).collect();
     rows.extend(unchanged.iter().map(|s| row(s, already(disable))));
-    report_table(&["ID", "Binary", "Host", "Result"], &rows, fit_to)
+    report_table(&RESULT_HEADERS, &rows, fit_to)
 }
 
 /// The JSON document of `service disable`/`enable` (with `--host` or `--cluster`), the same

@@ -229,7 +229,15 @@ both_backends!(
         assert_eq!(db.fingerprint(), before);
         let table = db
             .audited()
-            .run(&["service", "delete", "--host", "node01@lvm", "--dry-run"])
+            .run(&[
+                "service",
+                "delete",
+                "--host",
+                "node01@lvm",
+                "--dry-run",
+                "--max-width",
+                "200",
+            ])
             .code(3);
         assert!(
             table

@@ -259,14 +259,26 @@ fn dry_run_touches_no_process_and_no_row() {
         .audited()
         .run(&["backend", "cleanup", "0b0b0b0b-0002"])
         .code(2);
-    // The command line, cut with `…` to keep the table narrow (JSON has it whole).
-    let shown: String = leftover(key).chars().take(39).collect();
-    assert!(run.stdout.contains(&format!("{shown}…")), "{}", run.stdout);
+    // The command line, cut with `…` to keep the table within 80 columns (JSON has it whole).
+    let cmdline = leftover(key);
+    let cut = (20..cmdline.len()).any(|n| run.stdout.contains(&format!("{}…", &cmdline[..n])));
+    assert!(cut, "{}", run.stdout);
     assert!(
-        run.stdout
-            .contains("delete (on node01; after its processes here are stopped)"),
+        run.stdout.lines().all(|l| l.chars().count() <= 80),
         "{}",
         run.stdout
+    );
+    // Wide enough, the table has it whole, and the verdict on one line.
+    let wide = db
+        .audited()
+        .run(&["backend", "cleanup", "0b0b0b0b-0002", "--max-width", "200"])
+        .code(2);
+    assert!(wide.stdout.contains(&cmdline), "{}", wide.stdout);
+    assert!(
+        wide.stdout
+            .contains("delete (on node01; after its processes here are stopped)"),
+        "{}",
+        wide.stdout
     );
     assert!(p.running());
     assert_eq!(db.fingerprint(), before);

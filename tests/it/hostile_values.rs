@@ -125,7 +125,16 @@ both_backends!(plans_and_notes_escape_them, Schema::Cinder, |db| {
     // A volume on the OSC 8 host: its delete is refused, naming host and volume host on stderr.
     db.volume("v1", &format!("{LINK}#pool"));
     let hosts = ["--host", "node0*", "--host", "evil*"];
-    let mut disable = vec!["service", "disable", "--reason", "ok", "--dry-run"];
+    // Wide enough that no cell wraps: every line is a row.
+    let mut disable = vec![
+        "service",
+        "disable",
+        "--reason",
+        "ok",
+        "--dry-run",
+        "--max-width",
+        "1000",
+    ];
     disable.extend(hosts);
     let run = db.svcctl().run(&disable).code(0);
     assert_clean(&run.stdout, "the disable plan");

@@ -30,6 +30,7 @@ mod malformed_inputs;
 mod migrations;
 mod move_host;
 mod output_cli;
+mod plans;
 mod purge;
 mod readme;
 mod references;

@@ -674,8 +674,9 @@ both_backends!(one_pool_moves_alone, Schema::Cinder, |db| {
             "--dry-run",
         ])
         .code(0);
+    // Wrapped to 80 columns, each further line indented.
     assert!(
-        plan.stdout.contains(
+        plan.stdout.replace("\n  ", " ").contains(
             "From: node02@lvm#nvme (pool nvme only); to: node01@lvm#gold (every row gets pool gold)"
         ),
         "{}",

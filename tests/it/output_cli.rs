@@ -185,7 +185,8 @@ fn plan_tables_fit_80_columns_for_the_seeds_hosts() {
             run.stdout
         );
     }
-    // A refusal's long verdict is wrapped to fit an 80-column terminal, or --max-width.
+    // A refusal's long verdict is wrapped and the hosts cut with `…` to fit 80 columns:
+    // piped, at an 80-column terminal, and with --max-width 80 alike.
     let args = [
         "backend",
         "cleanup",
@@ -194,23 +195,36 @@ fn plan_tables_fit_80_columns_for_the_seeds_hosts() {
         "--no-kill",
     ];
     let piped = db.audited().run(&args).code(3).stdout;
-    assert!(widest(&piped) > 80, "{piped}");
+    assert!(widest(&piped) <= 80, "{piped}");
+    assert!(
+        piped.contains("node01@backend-2813") && piped.contains('…'),
+        "{piped}"
+    );
     let (code, tty) = on_terminal(&db.audited(), 80, &args);
     assert_eq!(code, 3);
-    assert!(widest(&tty) <= 80, "{tty}");
+    assert_eq!(tty, piped);
     let max = db
         .audited()
         .run(&[&args[..], &["--max-width", "80"]].concat())
         .code(3)
         .stdout;
-    assert_eq!(max, tty);
-    // Nothing is cut, only wrapped: the same letters and digits, in other lines.
-    let letters = |t: &str| {
-        let mut v: Vec<char> = t.chars().filter(|c| c.is_alphanumeric()).collect();
-        v.sort_unstable();
-        v
-    };
-    assert_eq!(letters(&max), letters(&piped));
+    assert_eq!(max, piped);
+    // A wider terminal, or --max-width, has room for the whole hosts: nothing is cut.
+    let (_, wide) = on_terminal(&db.audited(), 200, &args);
+    assert!(wide.contains("| node01@backend-2813902f-2c94 |"), "{wide}");
+    assert!(widest(&wide) > 80 && widest(&wide) <= 200, "{wide}");
+    let max = db
+        .audited()
+        .run(&[&args[..], &["--max-width", "200"]].concat())
+        .code(3)
+        .stdout;
+    assert_eq!(max, wide);
+    let narrow = db
+        .audited()
+        .run(&[&args[..], &["--max-width", "60"]].concat())
+        .code(3)
+        .stdout;
+    assert!(widest(&narrow) <= 60, "{narrow}");
 }
 
 /// The same command's `-f yaml`, parsed, equals its `-f json`.

@@ -17,6 +17,14 @@ pub const FILTERS: &[(&str, &str)] = &[(TIMESTAMP, "[TIMESTAMP]"), (TXN, "[TXN]"
 /// they are part of what is asserted, so only transaction ids are masked.
 pub const FIXED_TIMES: &[(&str, &str)] = &[(TXN, "[TXN]")];
 
+/// A plan table's time (`2026-11-25 03:48:55`, `output::columns::plan_time`).
+const PLAN_TIME: &str = r"\b\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\b";
+
+/// For plan and result tables, whose widths are asserted: a plan table's time is masked by
+/// a mask as wide as itself, so the snapshot shows every column where it really is (a
+/// transaction id is never in a table).
+pub const SAME_WIDTH: &[(&str, &str)] = &[(PLAN_TIME, "YYYY-MM-DD hh:mm:ss"), (TXN, "[TXN]")];
+
 /// `svcctl_snapshot!(name, value)`: the named snapshot of `value`, with `FILTERS` applied.
 /// `svcctl_snapshot!(filters, name, value)`: with these filters instead (e.g. `FIXED_TIMES`).
 /// `svcctl_snapshot!(value, @"...")`: an inline snapshot, with `FILTERS`.
