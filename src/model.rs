@@ -141,7 +141,10 @@ impl Heartbeat {
         let Some(hb) = heartbeat else {
             return Heartbeat::Down;
         };
-        if hb > now {
+        // Ahead by a whole second or more: a plan's now is cut to the second (as MySQL stores
+        // heartbeats), so a heartbeat later within the same second (SQLite keeps the fraction)
+        // is no clock skew but a service that just reported.
+        if hb - now >= Duration::seconds(1) {
             let up = Duration::try_seconds(service_down_time).is_none_or(|w| hb - now <= w);
             return Heartbeat::Ahead {
                 seconds: (hb - now).num_seconds(),
@@ -264,6 +267,9 @@ mod tests {
             }
         );
         assert!(Heartbeat::judge(Some(now + s(90)), now, 60).may_be_running());
+        // Within the same second as a whole-second now: up, not ahead.
+        let just = now + Duration::milliseconds(400);
+        assert_eq!(Heartbeat::judge(Some(just), now, 60), Heartbeat::Up);
         assert!(!Heartbeat::judge(Some(now - s(61)), now, 60).may_be_running());
         assert!(!Heartbeat::judge(None, now, 60).may_be_running());
     }
