@@ -240,7 +240,13 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
     let backend_refs = references::count_backend(&mut db, &key).await?;
     let mut plan = plan::build(&mut db, rows, plan_now(), down_time, locality).await?;
     for item in &mut plan.items {
-        if backend_refs.total() > 0 {
+        // What the service itself still holds is the backend's too: said once, as its own,
+        // when it is all the backend holds.
+        let all_its_own = item
+            .reasons
+            .iter()
+            .any(|r| matches!(r, Reason::InUse(c) if c.total() == backend_refs.total()));
+        if backend_refs.total() > 0 && !all_its_own {
             item.reasons.push(Reason::BackendInUse {
                 key: key.clone(),
                 counts: backend_refs.clone(),

@@ -239,10 +239,10 @@ fn parts(reason: &Reason, host: &str) -> (String, Option<(&'static str, String)>
     }
 }
 
-/// `, or pass --wait SECS`; after a `--wait` that ran out, what it showed instead.
+/// `, or pass --wait DURATION`; after a `--wait` that ran out, what it showed instead.
 fn or_wait(waited: Option<u64>) -> String {
     match waited {
-        None => ", or pass --wait SECS".into(),
+        None => ", or pass --wait DURATION (e.g. 5m)".into(),
         Some(secs) => format!(" (it stayed up through --wait {secs})"),
     }
 }
