@@ -15,7 +15,6 @@ use anyhow::Result;
 
 use crate::audit::{Actor, AuditArgs, AuditLog};
 use crate::db::Db;
-use crate::plan::Decision;
 use crate::seams::{self, Seam};
 use crate::write::{self, Operation, Written};
 
@@ -96,7 +95,7 @@ impl Flags {
 pub(crate) trait Ui {
     /// The plan, and what `--force` overrides or `--skip-refused` leaves, before anything is
     /// asked or written.
-    fn show_plan(&self, decision: &Decision, flags: &Flags) -> Result<()>;
+    fn show_plan(&self, flags: &Flags) -> Result<()>;
 
     /// Says what opening the audit log means: that `--no-audit` (or `/dev/null`) keeps none.
     fn audit_opened(&self, log: &AuditLog, flags: &Flags);
@@ -161,7 +160,7 @@ pub(crate) async fn run<Op: Operation>(
     if decision.matched == 0 {
         return Ok(Applied::ended(End::NothingMatched));
     }
-    ui.show_plan(&decision, flags)?;
+    ui.show_plan(flags)?;
     if decision.refused > 0 && !flags.skip_refused {
         return Ok(Applied::ended(End::Refused));
     }

@@ -17,7 +17,6 @@ use crate::apply::{self, Applied, End, Flags, Ui};
 use crate::audit::AuditLog;
 use crate::db::Db;
 use crate::error::Failure;
-use crate::plan::Decision;
 pub(crate) use crate::text::plural;
 use crate::write::Operation;
 
@@ -138,7 +137,7 @@ pub(crate) struct Screen<'a, R> {
 }
 
 impl<R: Render> Ui for Screen<'_, R> {
-    fn show_plan(&self, _decision: &Decision, flags: &Flags) -> Result<()> {
+    fn show_plan(&self, flags: &Flags) -> Result<()> {
         if !self.style.document() {
             super::print(&self.render.plan(flags))?;
         }
