@@ -25,6 +25,7 @@ mod secret;
 mod sys;
 pub mod term;
 mod text;
+mod timefmt;
 mod write;
 
 use std::io::Write;

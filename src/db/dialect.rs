@@ -94,6 +94,18 @@ impl Dialect {
         }
     }
 
+    /// `UPDATE table` for a statement whose WHERE clause holds subqueries, in the form the server
+    /// plans them best in: MariaDB before 11.1 plans a single-table UPDATE's subqueries one
+    /// service at a time (each a subquery per row, whatever their shape), and a multi-table
+    /// UPDATE's as a SELECT's (an uncorrelated `IN` read once into a lookup table). The second
+    /// "table" is one constant row, joined to nothing: the statement changes the same rows.
+    pub fn update(self, table: &str) -> String {
+        match self {
+            Dialect::MySql => format!("UPDATE {table}, (SELECT 1) AS one_row"),
+            Dialect::Sqlite => format!("UPDATE {table}"),
+        }
+    }
+
     /// Timestamps as Cinder writes them: DATETIME to the second on MySQL, text with
     /// microseconds on SQLite.
     pub fn timestamp(self, t: NaiveDateTime) -> String {

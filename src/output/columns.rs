@@ -5,6 +5,7 @@ use serde::{Serialize, Serializer};
 
 use crate::error::Failure;
 use crate::model::Service;
+pub(crate) use crate::timefmt::TimeText;
 
 /// Declares `Column` (a column of `service list`, and of every service object in a JSON
 /// result), `Column::ALL` in table order, and each column's header and JSON key, from one table
@@ -261,74 +262,6 @@ pub(crate) fn sort_rows<T>(rows: &mut [T], cmp: impl Fn(&T, &T) -> std::cmp::Ord
 #[cfg(test)]
 pub(crate) fn format_time(t: NaiveDateTime) -> String {
     TimeText::new(t).as_str().to_string()
-}
-
-/// A time's text (see `format_time`) on the stack, written by hand: chrono's `format` parses
-/// its pattern again for every value, which for a listing's 10,000 timestamps cost more than
-/// anything else in writing it. Years outside 0 to 9999 and leap seconds, which the fixed
-/// layout cannot hold, go through chrono as before.
-pub(crate) struct TimeText {
-    buf: [u8; 40],
-    len: usize,
-}
-
-impl TimeText {
-    pub fn new(t: NaiveDateTime) -> TimeText {
-        use chrono::{Datelike, Timelike};
-        let mut text = TimeText {
-            buf: [0; 40],
-            len: 26,
-        };
-        let (year, nanos) = (t.year(), t.nanosecond());
-        if !(0..=9999).contains(&year) || nanos >= 1_000_000_000 {
-            use std::fmt::Write;
-            text.len = 0;
-            write!(text, "{}", t.format("%Y-%m-%dT%H:%M:%S%.6f"))
-                .expect("a timestamp is under 40 bytes");
-            return text;
-        }
-        let b = &mut text.buf;
-        let mut put = |at: usize, digits: usize, mut v: u32| {
-            for i in (at..at + digits).rev() {
-                b[i] = b'0' + (v % 10) as u8;
-                v /= 10;
-            }
-        };
-        put(0, 4, year.unsigned_abs());
-        put(5, 2, t.month());
-        put(8, 2, t.day());
-        put(11, 2, t.hour());
-        put(14, 2, t.minute());
-        put(17, 2, t.second());
-        put(20, 6, nanos / 1000);
-        for (at, c) in [
-            (4, b'-'),
-            (7, b'-'),
-            (10, b'T'),
-            (13, b':'),
-            (16, b':'),
-            (19, b'.'),
-        ] {
-            b[at] = c;
-        }
-        text
-    }
-
-    pub fn as_str(&self) -> &str {
-        std::str::from_utf8(&self.buf[..self.len]).expect("digits and punctuation")
-    }
-}
-
-impl std::fmt::Write for TimeText {
-    fn write_str(&mut self, s: &str) -> std::fmt::Result {
-        let end = self.len + s.len();
-        self.buf
-            .get_mut(self.len..end)
-            .ok_or(std::fmt::Error)?
-            .copy_from_slice(s.as_bytes());
-        self.len = end;
-        Ok(())
-    }
 }
 
 /// One value of a column.

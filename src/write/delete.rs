@@ -189,16 +189,28 @@ impl Change for SoftDelete<'_> {
     async fn apply(&self, tx: &mut Tx<'_>) -> Result<Deletion> {
         // Lock the planned rows and see them as they are now.
         let before = tx.lock_services(&self.ids).await?;
-        let mut update = Stmt::new("UPDATE services SET deleted = 1, deleted_at = ");
+        let mut update = Stmt::new(format!(
+            "{} SET deleted = 1, deleted_at = ",
+            tx.dialect().update("services")
+        ));
         update
             .push_bind(tx.now)
             .push(", updated_at = ")
             .push_bind(tx.now)
             .push(" WHERE deleted = 0 AND ")
             .push_stmt(&self.safety);
-        tx.execute(&update).await?;
-        let after = tx.lock_services(&self.ids).await?;
-        let mut outcome = self.judge(&before, &after);
+        let changed = tx.execute(&update).await?;
+        // What the UPDATE did, row by row. The rows are locked since `before`, so the UPDATE
+        // could only change those live then (`deleted = 0`): when it changed as many as that,
+        // it changed every one of them, and reading them back would only say so again.
+        // Otherwise some stayed: only then are they read back to see which.
+        let live_before = before.iter().filter(|r| r.deleted == Some(false)).count();
+        let now_deleted: BTreeSet<i64> = if changed == live_before as u64 {
+            live_ids(&before)
+        } else {
+            deleted_ids(tx, &self.ids).await?
+        };
+        let mut outcome = self.judge(&before, &now_deleted);
         let at = Some(tx.dialect().timestamp(tx.now));
         outcome.set = Some(Set {
             deleted: true,
@@ -261,20 +273,34 @@ impl Change for SoftDelete<'_> {
     }
 }
 
+/// The ids of the live rows among `rows`.
+fn live_ids(rows: &[ServiceRow]) -> BTreeSet<i64> {
+    rows.iter()
+        .filter(|r| r.deleted == Some(false))
+        .map(|r| r.id)
+        .collect()
+}
+
+/// The ids among `ids` whose rows are deleted now, read inside the transaction.
+async fn deleted_ids(tx: &mut Tx<'_>, ids: &[i64]) -> Result<BTreeSet<i64>> {
+    Ok(tx
+        .lock_services(ids)
+        .await?
+        .iter()
+        .filter(|r| r.deleted == Some(true))
+        .map(|r| r.id)
+        .collect())
+}
+
 impl SoftDelete<'_> {
-    /// What the UPDATE did to each planned row, from the rows locked just before it and read
-    /// just after.
-    fn judge(&self, before: &[ServiceRow], after: &[ServiceRow]) -> Deletion {
+    /// What the UPDATE did to each planned row, from the rows locked just before it and the ids
+    /// deleted just after.
+    fn judge(&self, before: &[ServiceRow], now_deleted: &BTreeSet<i64>) -> Deletion {
         // Only the rows live just before the UPDATE count.
         let was_live: HashMap<i64, &ServiceRow> = before
             .iter()
             .filter(|r| r.deleted == Some(false))
             .map(|r| (r.id, r))
-            .collect();
-        let now_deleted: BTreeSet<i64> = after
-            .iter()
-            .filter(|r| r.deleted == Some(true))
-            .map(|r| r.id)
             .collect();
         let mut outcome = Deletion::default();
         for &item in &self.items {

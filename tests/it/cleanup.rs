@@ -311,7 +311,11 @@ fn other_nodes_must_be_down_or_go_down_within_wait() {
         "{}",
         run.stderr
     );
-    assert!(run.stderr.contains("or pass --wait DURATION"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("or pass --wait DURATION"),
+        "{}",
+        run.stderr
+    );
     assert_eq!(db.fingerprint(), before);
     // A wait that runs out says so once, and the refusal no longer advises waiting.
     let run = db

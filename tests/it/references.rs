@@ -27,7 +27,9 @@ fn refused(v: &Value) -> Vec<(i64, Value)> {
     out
 }
 
-both_backends!(every_kind_of_reference_is_counted, Schema::Cinder, |db| {
+/// Twelve services, `n01`..`n12`: the first nine each with one kind of reference (see
+/// `add_references`), the last three with none.
+fn add_services(db: &crate::harness::TestDb) {
     for (id, host, binary) in [
         (1, "n01@lvm", "cinder-volume"),
         (2, "n02@lvm", "cinder-volume"),
@@ -44,6 +46,11 @@ both_backends!(every_kind_of_reference_is_counted, Schema::Cinder, |db| {
     ] {
         db.service(id, host, binary, 600);
     }
+}
+
+/// One reference of each kind, on services 1 to 9, and three rows that are not references, on
+/// services 10 to 12.
+fn add_references(db: &crate::harness::TestDb) {
     db.volume("v1", "n01@lvm");
     db.volume("v2", "n02@lvm#p1");
     // On no host of its service: found by the service's uuid alone.
@@ -78,6 +85,11 @@ both_backends!(every_kind_of_reference_is_counted, Schema::Cinder, |db| {
     );
     db.volume("v12", "n12@lvm");
     db.exec("UPDATE volumes SET deleted = 1 WHERE id = 'v12'");
+}
+
+both_backends!(every_kind_of_reference_is_counted, Schema::Cinder, |db| {
+    add_services(&db);
+    add_references(&db);
 
     let before = db.fingerprint();
     let v = db
@@ -111,3 +123,37 @@ both_backends!(every_kind_of_reference_is_counted, Schema::Cinder, |db| {
         assert_eq!(total, 1, "service {id}: {counts}");
     }
 });
+
+// The same references, each arriving between the plan (which saw none) and the write: the
+// write's WHERE clause keeps every service they use, whichever table or form (a pool, a uuid,
+// a host that holds a '#', a worker) points at it.
+both_backends!(
+    every_kind_of_reference_between_plan_and_write,
+    Schema::Cinder,
+    |db| {
+        add_services(&db);
+        let pause = db.dir.path().join("pause");
+        let child = db.audited().paused(
+            "SVCCTL_TEST_PAUSE_FILE",
+            &pause,
+            &["service", "delete", "--host", "n*", "--yes", "-f", "json"],
+        );
+        add_references(&db);
+        let v = child.resume().code(3).json();
+        let mut kept: Vec<i64> = v["refused"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["id"].as_i64().unwrap())
+            .collect();
+        kept.sort_unstable();
+        assert_eq!(kept, [1, 2, 3, 4, 5, 6, 7, 8, 9], "{v}");
+        // All or nothing: the three unused services stay too, until a new plan.
+        assert_eq!(v["deleted"], serde_json::json!([]), "{v}");
+        assert_eq!(
+            db.int("SELECT COUNT(*) FROM services WHERE deleted = 0"),
+            12,
+            "{v}"
+        );
+    }
+);
