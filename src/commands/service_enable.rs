@@ -7,9 +7,7 @@ use anyhow::Result;
 use crate::Context;
 use crate::apply::{Flags, WriteFlags};
 use crate::hosts::HostArgs;
-use crate::output::cluster_toggle::ClusterToggleReport;
-use crate::output::{ReportArgs, report, toggle};
-use crate::plan::cluster_toggle;
+use crate::output::{ReportArgs, toggle};
 
 /// Enable a host's services again, as `cinder service-enable` does
 ///
@@ -42,13 +40,16 @@ pub(crate) async fn run(args: Args, ctx: &Context) -> Result<()> {
     // Checked before connecting: a bad host is a usage error whatever the database says.
     args.target.patterns()?;
     let mut db = ctx.connect().await?;
-    let flags = Flags::from(&args.flags);
-    if let (Some(name), Some(binary)) = (&args.cluster, &args.target.binary) {
-        let plan = cluster_toggle::build(&mut db, name, binary, None).await?;
-        let render = ClusterToggleReport(&plan);
-        return report::run(&mut db, &plan, &render, &args.output, &flags).await;
-    }
-    let sdt = ctx.settings.service_down_time;
-    let reason = None;
-    toggle::run(&mut db, &args.target, reason, &flags, &args.output, sdt).await
+    let (flags, sdt) = (Flags::from(&args.flags), ctx.settings.service_down_time);
+    let cluster = args.cluster.as_deref();
+    toggle::run(
+        &mut db,
+        &args.target,
+        cluster,
+        None,
+        &flags,
+        &args.output,
+        sdt,
+    )
+    .await
 }

@@ -117,21 +117,24 @@ fn placed(host: Option<&str>, by_pool: bool) -> String {
     }
 }
 
+/// A row that moves (or moved): table, id, from, to, and `verdict`.
+fn move_row(m: &Move, by_pool: bool, verdict: &str) -> Vec<String> {
+    vec![
+        m.table.to_string(),
+        m.id.clone(),
+        placed(m.old.host.as_deref(), by_pool),
+        placed(m.new.host.as_deref(), by_pool),
+        verdict.into(),
+    ]
+}
+
 /// The plan of a host move: each row on FROM, where it goes, or why it stays.
 fn plan_table(plan: &Plan, fit_to: Option<usize>) -> String {
     let by_pool = placed_by_pool(plan);
     let mut rows: Vec<Vec<String>> = plan
         .moves
         .iter()
-        .map(|m| {
-            vec![
-                m.table.to_string(),
-                m.id.clone(),
-                placed(m.old.host.as_deref(), by_pool),
-                placed(m.new.host.as_deref(), by_pool),
-                "move".into(),
-            ]
-        })
+        .map(|m| move_row(m, by_pool, "move"))
         .collect();
     rows.extend(plan.blocked.iter().map(|b| {
         vec![
@@ -222,15 +225,7 @@ fn result_table(plan: &Plan, outcome: &Moved, fit_to: Option<usize>) -> String {
         .moved
         .iter()
         .filter(|_| !rolled_back)
-        .map(|m| {
-            vec![
-                m.table.to_string(),
-                m.id.clone(),
-                placed(m.old.host.as_deref(), by_pool),
-                placed(m.new.host.as_deref(), by_pool),
-                "moved".into(),
-            ]
-        })
+        .map(|m| move_row(m, by_pool, "moved"))
         .collect();
     rows.extend(outcome.not_moved.iter().map(|(m, why)| {
         vec![

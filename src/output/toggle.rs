@@ -6,6 +6,7 @@ use std::path::Path;
 use anyhow::Result;
 use serde::Serialize;
 
+use super::cluster_toggle::ClusterToggleReport;
 use super::columns::ServiceJson;
 use super::delete::{RESULT_HEADERS, report_table};
 use super::document::{self, ClusterRowJson};
@@ -16,6 +17,7 @@ use crate::apply::{End, Flags};
 use crate::db::Db;
 use crate::hosts::HostArgs;
 use crate::model::{Service, ServiceRow};
+use crate::plan::cluster_toggle;
 use crate::plan::toggle::{self as plan, Plan};
 use crate::write::id_list;
 use crate::write::toggle::Toggled;
@@ -187,16 +189,22 @@ fn action(disable: bool) -> &'static str {
     if disable { "disable" } else { "enable" }
 }
 
-/// Plans disabling (`reason` given) or enabling the services `target` names, and runs it
-/// through the flow, shown as a toggle: what `service disable` and `service enable` do.
+/// Plans disabling (`reason` given) or enabling the services `target` names, or with
+/// `cluster` (and `target`'s binary) that cluster, and runs it through the flow: what `service
+/// disable` and `service enable` do.
 pub(crate) async fn run(
     db: &mut Db,
     target: &HostArgs,
+    cluster: Option<&str>,
     reason: Option<String>,
     flags: &Flags,
     style: &ReportArgs,
     service_down_time: i64,
 ) -> Result<()> {
+    if let (Some(name), Some(binary)) = (cluster, &target.binary) {
+        let plan = cluster_toggle::build(db, name, binary, reason.as_deref()).await?;
+        return report::run(db, &plan, &ClusterToggleReport(&plan), style, flags).await;
+    }
     let hosts = target.patterns()?;
     let binary = target.binary.clone();
     let plan = plan::build(db, hosts, binary, reason, service_down_time).await?;
