@@ -132,9 +132,11 @@ impl Relay {
                                     Hold::Commit => false,
                                 };
                                 if lose {
+                                    // Marked cut before the client can see it: its
+                                    // reconnection must find the relay refusing.
+                                    done.store(true, Ordering::SeqCst);
                                     let _ = to.shutdown(Shutdown::Both);
                                     let _ = from.shutdown(Shutdown::Both);
-                                    done.store(true, Ordering::SeqCst);
                                     return;
                                 }
                             }
