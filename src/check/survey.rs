@@ -95,17 +95,15 @@ pub(crate) async fn survey(
         .map(|s| s.row.clone())
         .collect();
     let candidate_ids: HashSet<i64> = candidates.iter().map(|r| r.id).collect();
-    let mut counted: Vec<i64> = candidate_ids.iter().copied().collect();
-    if count_down {
-        counted.extend(
-            judged
-                .iter()
-                .filter(|s| in_zone(&s.row) && !s.up && !candidate_ids.contains(&s.row.id))
-                .map(|s| s.row.id),
-        );
-    }
+    // The candidates, and with `count_down` every other down service of the zone.
+    let counted_rows: Vec<&ServiceRow> = judged
+        .iter()
+        .filter(|s| candidate_ids.contains(&s.row.id) || (count_down && in_zone(&s.row) && !s.up))
+        .map(|s| &s.row)
+        .collect();
+    let refs = references::count(db, &counted_rows).await?;
+    let mut counted: Vec<i64> = counted_rows.iter().map(|r| r.id).collect();
     counted.sort_unstable();
-    let refs = references::count(db, &counted).await?;
     let cluster_refs = if candidates.is_empty() {
         HashMap::new()
     } else {

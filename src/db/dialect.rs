@@ -48,6 +48,15 @@ impl Dialect {
         }
     }
 
+    /// `expr` as raw bytes, neither converted to the connection's character set nor compared
+    /// under a collation (so `DISTINCT` keeps `a` and `A` apart).
+    pub fn bytes(self, expr: &str) -> String {
+        match self {
+            Dialect::MySql => format!("CAST({expr} AS BINARY)"),
+            Dialect::Sqlite => format!("CAST({expr} AS BLOB)"),
+        }
+    }
+
     /// The part of a host before its first `#`: `node01@lvm` of `node01@lvm#pool`, and the
     /// whole host when it has none.
     pub fn before_hash(self, col: &str) -> String {

@@ -79,7 +79,7 @@ pub(crate) async fn count(db: &mut Db, ids: &[i64]) -> Result<HashMap<i64, FkCou
         column("workers", false),
         column("workers", true),
     ));
-    s.push_list(ids.iter().copied()).push(")");
+    s.push_ids(ids.iter().copied()).push(")");
     let rows: Vec<FkCounts> = db
         .retrying("counting what still names the services", async |conn| {
             Ok(conn.fetch_all(&s).await?)

@@ -92,7 +92,7 @@ impl Schema {
     pub fn select_ids(&self, table: &str, columns: &[&str], ids: &[i64], lock: &str) -> Stmt {
         let mut s = self.select(table, columns);
         s.push(" WHERE id IN (")
-            .push_list(ids.iter().copied())
+            .push_ids(ids.iter().copied())
             .push(") ORDER BY id")
             .push(lock);
         s

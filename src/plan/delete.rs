@@ -183,8 +183,7 @@ pub(crate) async fn build(
     service_down_time: i64,
     locality: impl Fn(&ServiceRow) -> Locality,
 ) -> Result<Plan> {
-    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let refs = references::count(db, &ids).await?;
+    let refs = references::count(db, &rows.iter().collect::<Vec<_>>()).await?;
     let cluster_refs = references::count_cluster_only(db, &rows).await?;
     let mut plan = Plan::judge(rows, &refs, now, service_down_time, locality);
     plan.refuse_cluster_only(&cluster_refs);

@@ -125,7 +125,7 @@ impl<'a> SoftDelete<'a> {
 /// `id IN (...)`.
 fn id_in(ids: &[i64]) -> Stmt {
     let mut s = Stmt::new("id IN (");
-    s.push_list(ids.iter().copied()).push(")");
+    s.push_ids(ids.iter().copied()).push(")");
     s
 }
 

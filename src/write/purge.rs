@@ -64,7 +64,7 @@ impl PurgeBatch {
     /// `DELETE FROM <table> WHERE id IN (...) AND deleted = 1 AND deleted_at < cutoff AND ...`.
     fn delete(&self, tx: &Tx<'_>, table: &str, ids: &[i64], extra: &str) -> Stmt {
         let mut s = Stmt::new(format!("DELETE FROM {table} WHERE id IN ("));
-        s.push_list(ids.iter().copied())
+        s.push_ids(ids.iter().copied())
             .push(") AND deleted = 1 AND deleted_at IS NOT NULL AND ")
             .push_stmt(&tx.dialect().before("deleted_at", self.cutoff))
             .push(extra);

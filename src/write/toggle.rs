@@ -147,7 +147,7 @@ impl Change for SetDisabled<'_> {
         }
         update
             .push(" WHERE deleted = 0 AND id IN (")
-            .push_list(self.ids.iter().copied())
+            .push_ids(self.ids.iter().copied())
             .push(") AND ")
             .push_stmt(&self.to_change(tx.dialect()));
         tx.execute(&update).await?;

@@ -157,3 +157,71 @@ both_backends!(
         );
     }
 );
+
+// A uuid compares under the columns' collation (MySQL's folds case, SQLite's does not), a host
+// byte for byte on both: the count agrees with the write's guard on each backend, whatever
+// case or characters the values hold.
+both_backends!(
+    uuids_and_hosts_compare_as_the_server_does,
+    Schema::Cinder,
+    |db| {
+        for (id, host) in [
+            (1, "m01@lvm"),
+            (2, "m02é@lvm"),
+            (3, "m03@lvm"),
+            (4, "m04@lvm"),
+            (5, "m05@lvm"),
+        ] {
+            db.service(id, host, "cinder-volume", 600);
+        }
+        let mysql = db.backend == crate::harness::Backend::MySql;
+        // Service 1's uuid in capitals: the same uuid to MySQL, another to SQLite (where the
+        // foreign key wants a service of its own with it: one that is up, not matched below).
+        if !mysql {
+            db.service(6, "other", "cinder-volume", 0);
+            db.exec("UPDATE services SET uuid = 'UUID-1' WHERE id = 6");
+        }
+        db.volume("v1", "elsewhere@x#p");
+        db.exec("UPDATE volumes SET service_uuid = 'UUID-1' WHERE id = 'v1'");
+        // A host that is not ASCII, on a pool.
+        db.volume("v2", "m02é@lvm#p");
+        // Another case of a host: never the same host.
+        db.volume("v3", "M03@LVM#p");
+        // A host that only starts like another's.
+        db.volume("v4", "m04@lvm2");
+        let before = db.fingerprint();
+        let v = db
+            .svcctl()
+            .run(&["service", "delete", "--host", "m*", "--yes", "-f", "json"])
+            .code(3)
+            .json();
+        assert_eq!(db.fingerprint(), before, "refused: nothing changed");
+        let ids: Vec<i64> = refused(&v).iter().map(|(id, _)| *id).collect();
+        let want: &[i64] = if mysql { &[1, 2] } else { &[2] };
+        assert_eq!(ids, want, "{v}");
+        // The rest go, and the guard lets them: what the count said is what the write finds.
+        let v = db
+            .audited()
+            .run(&[
+                "service",
+                "delete",
+                "--host",
+                "m*",
+                "--yes",
+                "--skip-refused",
+                "-f",
+                "json",
+            ])
+            .code(0)
+            .json();
+        let mut deleted: Vec<i64> = v["deleted"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["id"].as_i64().unwrap())
+            .collect();
+        deleted.sort_unstable();
+        let want: &[i64] = if mysql { &[3, 4, 5] } else { &[1, 3, 4, 5] };
+        assert_eq!(deleted, want, "{v}");
+    }
+);
