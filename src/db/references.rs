@@ -138,6 +138,30 @@ fn has_service_uuid(schema: &Schema) -> bool {
     schema.has("volumes", "service_uuid") && schema.has("services", "uuid")
 }
 
+/// The tables whose live rows name a host, each with the host its row names as an SQL
+/// expression on `r`: before its first `#` where the table's hosts may name a pool, a backup's
+/// whole host. For the supersets (`superset`, `named_statement`).
+fn named_hosts(schema: &Schema, d: Dialect) -> Vec<(&'static str, String)> {
+    [
+        ("volumes", true),
+        ("backups", false),
+        ("groups", true),
+        ("consistencygroups", true),
+        ("image_volume_cache_entries", true),
+    ]
+    .into_iter()
+    .filter(|(t, _)| schema.has(t, "host"))
+    .map(|(t, pools)| {
+        let host = if pools {
+            d.before_hash("r.host")
+        } else {
+            "r.host".to_string()
+        };
+        (t, host)
+    })
+    .collect()
+}
+
 /// A condition on the outer `services` row alone that holds (is TRUE) whenever any of
 /// `kinds`' conditions holds for some live row: a superset, for the write's guard (the plan's
 /// count decides the same in svcctl: `Named`), which the server answers with one read of each
@@ -159,26 +183,13 @@ fn has_service_uuid(schema: &Schema) -> bool {
 /// subquery with a UNION it would run per service).
 fn superset(schema: &Schema, d: Dialect) -> Option<Stmt> {
     let mut hosts = Vec::new();
-    for (t, pools) in [
-        ("volumes", true),
-        ("backups", false),
-        ("groups", true),
-        ("consistencygroups", true),
-        ("image_volume_cache_entries", true),
-    ] {
-        if schema.has(t, "host") {
-            let host = if pools {
-                d.before_hash("r.host")
-            } else {
-                "r.host".to_string()
-            };
-            hosts.push(format!(
-                "SELECT {} AS h FROM {} r WHERE {}r.host IS NOT NULL",
-                d.loose(&host),
-                quote(t),
-                live(schema, t)
-            ));
-        }
+    for (t, host) in named_hosts(schema, d) {
+        hosts.push(format!(
+            "SELECT {} AS h FROM {} r WHERE {}r.host IS NOT NULL",
+            d.loose(&host),
+            quote(t),
+            live(schema, t)
+        ));
     }
     let mut parts = Vec::new();
     if !hosts.is_empty() {
@@ -513,21 +524,8 @@ fn named_statement(schema: &Schema, d: Dialect) -> Option<Stmt> {
             live(schema, t)
         ))
     };
-    for (t, pools) in [
-        ("volumes", true),
-        ("backups", false),
-        ("groups", true),
-        ("consistencygroups", true),
-        ("image_volume_cache_entries", true),
-    ] {
-        if schema.has(t, "host") {
-            let host = if pools {
-                d.before_hash("r.host")
-            } else {
-                "r.host".to_string()
-            };
-            read("h", &host, t, "host");
-        }
+    for (t, host) in named_hosts(schema, d) {
+        read("h", &host, t, "host");
     }
     if schema.has("volumes", "host") && has_service_uuid(schema) {
         read("u", "r.service_uuid", "volumes", "service_uuid");
