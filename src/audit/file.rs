@@ -4,7 +4,8 @@
 //! - Opened without following links: `O_NOFOLLOW` on the log and on its directory, which is
 //!   opened first and checked by its descriptor (owned by root or the user running svcctl, not
 //!   writable by group or others), the log then opened inside it (`openat`). For the default
-//!   log every directory above it is checked too (no link, none writable by everyone). What is
+//!   log every directory above it is checked too (no link, none writable by everyone but a
+//!   sticky one of root's, as /tmp, above a directory of root's or svcctl's own). What is
 //!   in the way is refused before anything is read or changed: exit 2, naming what to fix.
 //! - A regular file only, with one link, owned by root (or the user), not writable by group or
 //!   others; made 0640 by the first record, never before (its directory is checked, and tried
@@ -567,8 +568,10 @@ fn open_dir(dir: &Path) -> std::result::Result<OwnedFd, Opened> {
 }
 
 /// Every directory above the default log's (`/`, `/var`, `/var/log`): none a symbolic link,
-/// none writable by everyone. (Group-writable is allowed there: Ubuntu's /var/log is 0775
-/// root:syslog; the log's own directory, checked by its descriptor, may not be.)
+/// none writable by everyone, unless, like /tmp, it is root's with the sticky bit and the next
+/// directory down is root's or svcctl's own (there no one else may rename or remove it).
+/// (Group-writable is allowed there: Ubuntu's /var/log is 0775 root:syslog; the log's own
+/// directory, checked by its descriptor, may not be.)
 fn check_ancestors(dir: &Path) -> Result<()> {
     let mut at = PathBuf::new();
     let mut parts = dir.components().peekable();
@@ -588,7 +591,14 @@ fn check_ancestors(dir: &Path) -> Result<()> {
                  replace the link, or pass --audit-log PATH",
             ));
         }
-        if st.mode() & 0o002 != 0 {
+        let sticky_root = st.mode() & 0o1000 != 0 && st.uid() == 0;
+        let mut next_kept = || {
+            parts.peek().is_some_and(|next| {
+                std::fs::symlink_metadata(at.join(next))
+                    .is_ok_and(|m| m.uid() == 0 || m.uid() == nix::unistd::geteuid().as_raw())
+            })
+        };
+        if st.mode() & 0o002 != 0 && !(sticky_root && !last && next_kept()) {
             return Err(unsafe_dir(
                 &at,
                 &format!(

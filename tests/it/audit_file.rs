@@ -534,3 +534,62 @@ both_backends!(
         assert_eq!(db.fingerprint(), before);
     }
 );
+
+// A directory above the default log that anyone may write but that has the sticky bit and is
+// root's (as /tmp, where a clone of this repository may sit) protects what is in it: it is
+// accepted when the directory below it is root's or svcctl's own user's, and refused as any
+// world-writable directory when it is not root's (as when the tests run unprivileged).
+both_backends!(
+    a_sticky_directory_of_roots_above_the_default_log_is_fine,
+    Schema::Cinder,
+    |db| {
+        node02_scheduler_and_backup_down(&db);
+        let top = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+        let default = top.path().join("var/log/svcctl/audit.jsonl");
+        let var = top.path().join("var");
+        std::fs::create_dir_all(var.join("log")).unwrap();
+        std::fs::set_permissions(&var, std::fs::Permissions::from_mode(0o1777)).unwrap();
+        let run = db
+            .svcctl()
+            .env("SVCCTL_TEST_DEFAULT_AUDIT_LOG", default.to_str().unwrap())
+            .run(&[
+                "service",
+                "delete",
+                "--host",
+                "node02",
+                "--binary",
+                "cinder-backup",
+                "--yes",
+            ]);
+        if nix::unistd::geteuid().is_root() {
+            run.code(0);
+            assert_eq!(
+                std::fs::read_to_string(&default).unwrap().lines().count(),
+                2
+            );
+            // The directory below it someone else's (nobody's): they could swap it.
+            nix::unistd::chown(&var.join("log"), Some(65534.into()), Some(65534.into())).unwrap();
+            let run = db
+                .svcctl()
+                .env("SVCCTL_TEST_DEFAULT_AUDIT_LOG", default.to_str().unwrap())
+                .run(&["service", "delete", "--host", "node02", "--yes"])
+                .code(2);
+            assert!(
+                run.stderr.contains("is writable by everyone"),
+                "{}",
+                run.stderr
+            );
+            assert_eq!(
+                std::fs::read_to_string(&default).unwrap().lines().count(),
+                2
+            );
+        } else {
+            let run = run.code(2);
+            assert!(
+                run.stderr.contains("is writable by everyone"),
+                "{}",
+                run.stderr
+            );
+        }
+    }
+);
