@@ -134,6 +134,7 @@ fn kinds(schema: &Schema, d: Dialect) -> Vec<RefKind> {
     out
 }
 
+/// Whether a volume can name its service by uuid (Cinder's `service_uuid`, since Queens).
 fn has_service_uuid(schema: &Schema) -> bool {
     schema.has("volumes", "service_uuid") && schema.has("services", "uuid")
 }
