@@ -69,16 +69,6 @@ impl Dialect {
         }
     }
 
-    /// `expr` in one character set, so that two columns of tables that may differ in
-    /// collation compare without an "illegal mix" error: equal whenever their exact (BINARY)
-    /// comparison is, and, ignoring case and accents, sometimes besides. For a superset only.
-    pub fn loose(self, expr: &str) -> String {
-        match self {
-            Dialect::MySql => format!("CONVERT({expr} USING utf8mb4)"),
-            Dialect::Sqlite => expr.to_string(),
-        }
-    }
-
     /// `col = value`, compared exactly (see `eq_exact`).
     pub fn eq_exact_value(self, col: &str, value: impl Into<Bind>) -> Stmt {
         let mut s = Stmt::new(self.eq_exact(col, ""));

@@ -175,8 +175,9 @@ fn named_hosts(schema: &Schema, d: Dialect) -> Vec<(&'static str, String)> {
 /// `service_uuid`s, its id among the workers' `service_id`s; and every service whose own host
 /// holds a `#` (its pools' rows have its host before their second `#`, not their first). Why
 /// it is a superset: a row on host `h` (no `#`) by the exact condition is `h` or starts with
-/// `h#`, so its host before the first `#` is `h`, byte for byte, and so equal under the looser
-/// comparison (`Dialect::loose`: one character set, Cinder's tables all being utf8); backups
+/// `h#`, so its host before the first `#` is `h`, byte for byte, and the sets compare bytes
+/// (`Dialect::bytes`, in each column's own character set, as BINARY does: text converted to one
+/// character set would let the same bytes of two differently encoded tables differ); backups
 /// are looked up whatever the binary; a uuid or id compares as the exact condition compares it.
 /// NULLs are left out of the sets, so that a service with nothing on it reads FALSE, not NULL.
 ///
@@ -187,7 +188,7 @@ fn superset(schema: &Schema, d: Dialect) -> Option<Stmt> {
     for (t, host) in named_hosts(schema, d) {
         hosts.push(format!(
             "SELECT {} AS h FROM {} r WHERE {}r.host IS NOT NULL",
-            d.loose(&host),
+            d.bytes(&host),
             quote(t),
             live(schema, t)
         ));
@@ -197,7 +198,7 @@ fn superset(schema: &Schema, d: Dialect) -> Option<Stmt> {
         parts.push("services.host LIKE '%#%'".to_string());
         parts.push(format!(
             "{} IN (SELECT h FROM ({}) hosts)",
-            d.loose("services.host"),
+            d.bytes("services.host"),
             hosts.join(" UNION ")
         ));
     }
@@ -506,7 +507,8 @@ pub(crate) async fn count(
 
 /// One value a referencing table names: `h` a host (before its first `#` where the table's
 /// hosts may name a pool; a backup's whole host), `u` a volume's `service_uuid`, `w` a
-/// worker's `service_id`; as bytes, which the server neither converts nor folds.
+/// worker's `service_id`; as bytes, which the server neither converts nor folds (and `e`,
+/// SQLite's text encoding).
 #[derive(sqlx::FromRow)]
 struct NamedRow {
     k: String,
@@ -534,6 +536,11 @@ fn named_statement(schema: &Schema, d: Dialect) -> Option<Stmt> {
     if schema.has("workers", "service_id") {
         read("w", &d.as_text("r.service_id"), "workers", "service_id");
     }
+    // SQLite's bytes are its text in the database's own encoding, which may be UTF-16: `e`
+    // says which, and any but UTF-8 has every service asked.
+    if d == Dialect::Sqlite && !parts.is_empty() {
+        parts.push("SELECT 'e' AS k, CAST(encoding AS BLOB) AS v FROM pragma_encoding".into());
+    }
     (!parts.is_empty()).then(|| Stmt::new(parts.join(" UNION ALL ")))
 }
 
@@ -557,7 +564,7 @@ struct Named {
     odd_uuid: bool,
     workers: HashSet<i64>,
     /// A worker's `service_id` that did not read as an integer (never so for an integer
-    /// column): every service is asked.
+    /// column), or SQLite text not in UTF-8: every service is asked.
     unreadable: bool,
 }
 
@@ -569,6 +576,7 @@ impl Named {
                 "h" => {
                     named.hosts.insert(row.v);
                 }
+                "e" => named.unreadable |= row.v != b"UTF-8",
                 "u" => match std::str::from_utf8(&row.v).ok().and_then(plain_uuid) {
                     Some(u) => {
                         named.uuids.insert(u);
@@ -598,7 +606,12 @@ impl Named {
         let uuid = s.uuid.as_deref().is_some_and(|u| {
             self.odd_uuid || plain_uuid(u).is_none_or(|u| self.uuids.contains(&u))
         });
-        host || uuid || self.workers.contains(&s.id) || self.unreadable
+        // A host or uuid svcctl could not read (not UTF-8, say) is the server's to judge.
+        let unread = s
+            .invalid
+            .iter()
+            .any(|i| i.column == "host" || i.column == "uuid");
+        host || uuid || unread || self.workers.contains(&s.id) || self.unreadable
     }
 }
 

@@ -189,24 +189,31 @@ impl Change for SoftDelete<'_> {
     async fn apply(&self, tx: &mut Tx<'_>) -> Result<Deletion> {
         // Lock the planned rows and see them as they are now.
         let before = tx.lock_services(&self.ids).await?;
-        let mut update = Stmt::new(format!(
-            "{} SET deleted = 1, deleted_at = ",
-            tx.dialect().update("services")
-        ));
-        update
-            .push_bind(tx.now)
-            .push(", updated_at = ")
-            .push_bind(tx.now)
-            .push(" WHERE deleted = 0 AND ")
-            .push_stmt(&self.safety);
-        let changed = tx.execute(&update).await?;
-        // What the UPDATE did, row by row. The rows are locked since `before`, so the UPDATE
-        // could only change those live then (`deleted = 0`): when it changed as many as that,
-        // it changed every one of them, and reading them back would only say so again.
-        // Otherwise some stayed: only then are they read back to see which.
-        let live_before = before.iter().filter(|r| r.deleted == Some(false)).count();
-        let now_deleted: BTreeSet<i64> = if changed == live_before as u64 {
-            live_ids(&before)
+        // Only the rows locked live: a planned id gone by the lock (purged) and inserted again
+        // by someone else is not the row planned, and no lock holds it.
+        let live: Vec<i64> = live_ids(&before).into_iter().collect();
+        let changed = if live.is_empty() {
+            0
+        } else {
+            let mut update = Stmt::new(format!(
+                "{} SET deleted = 1, deleted_at = ",
+                tx.dialect().update("services")
+            ));
+            update
+                .push_bind(tx.now)
+                .push(", updated_at = ")
+                .push_bind(tx.now)
+                .push(" WHERE deleted = 0 AND ")
+                .push_stmt(&id_in(&live))
+                .push(" AND ")
+                .push_stmt(&self.safety);
+            tx.execute(&update).await?
+        };
+        // What the UPDATE did, row by row. It could change only the rows locked live: when it
+        // changed as many as that, it changed every one of them, and reading them back would
+        // only say so again. Otherwise some stayed: only then are they read back to see which.
+        let now_deleted: BTreeSet<i64> = if changed == live.len() as u64 {
+            live.iter().copied().collect()
         } else {
             deleted_ids(tx, &self.ids).await?
         };

@@ -225,3 +225,38 @@ both_backends!(
         assert_eq!(deleted, want, "{v}");
     }
 );
+
+// A SQLite database may store its text as UTF-16 (`PRAGMA encoding`, fixed when its first
+// table is made): its bytes are then not the UTF-8 svcctl reads, and the count asks about every
+// service rather than find none on a host it cannot match byte for byte.
+#[test]
+fn a_utf16_sqlite_database_is_counted_all_the_same() {
+    let db = crate::harness::TestDb::new(crate::harness::Backend::Sqlite, Schema::Empty).unwrap();
+    db.exec(&format!(
+        "PRAGMA encoding = 'UTF-16le'; {}",
+        crate::harness::fixture("cinder-29.0.0-sqlite-schema.sql")
+    ));
+    let encoding = db.rows("SELECT encoding FROM pragma_encoding");
+    assert_eq!(encoding[0][0].as_deref(), Some("UTF-16le"));
+    // Volumes alone (a worker's id, unreadable as UTF-16 bytes, would have every service
+    // asked anyway): on a pool, on the host, and none.
+    for (id, host) in [(1, "n01@lvm"), (2, "n02@lvm"), (3, "n03@lvm")] {
+        db.service(id, host, "cinder-volume", 600);
+    }
+    db.volume("v1", "n01@lvm#p");
+    db.volume("v2", "n02@lvm");
+    let v = db
+        .svcctl()
+        .run(&[
+            "service",
+            "delete",
+            "--host",
+            "n*",
+            "--dry-run",
+            "-f",
+            "json",
+        ])
+        .json();
+    let ids: Vec<i64> = refused(&v).iter().map(|(id, _)| *id).collect();
+    assert_eq!(ids, [1, 2], "{v}");
+}

@@ -19,7 +19,7 @@ pub mod snapshot;
 pub mod strace;
 
 pub use background::Background;
-pub use database::{Backend, Schema, TestDb, load_fixture_rows};
+pub use database::{Backend, Schema, TestDb, fixture, load_fixture_rows};
 pub use own_server::OwnServer;
 pub use relay::{Hold, Relay};
 pub use rows::Placement;
