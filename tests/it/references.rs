@@ -260,3 +260,44 @@ fn a_utf16_sqlite_database_is_counted_all_the_same() {
     let ids: Vec<i64> = refused(&v).iter().map(|(id, _)| *id).collect();
     assert_eq!(ids, [1, 2], "{v}");
 }
+
+// Hosts compare as BINARY compares them, in each column's own character set: a volume whose
+// host column is latin1 holds the bytes of the service's UTF-8 host `né02@lvm` (to latin1 they
+// read `nÃ©02@lvm`). Arriving between plan and write, it keeps the service: the guard's
+// superset compares those bytes, where text converted to one character set would differ and let
+// the service go.
+#[test]
+fn a_host_in_another_character_set_is_matched_byte_for_byte() {
+    let Some(db) = crate::harness::fleet::mysql_db() else {
+        return;
+    };
+    db.exec("ALTER TABLE volumes MODIFY host VARCHAR(255) CHARACTER SET latin1");
+    db.service(1, "né02@lvm", "cinder-volume", 600);
+    let pause = db.dir.path().join("pause");
+    let child = db.audited().paused(
+        "SVCCTL_TEST_PAUSE_FILE",
+        &pause,
+        &[
+            "service",
+            "delete",
+            "--host",
+            "né02@lvm",
+            "--yes",
+            "-f",
+            "json",
+        ],
+    );
+    // `né02@lvm` as bytes (C3 A9 for `é`), stored as latin1 text.
+    db.exec(
+        "INSERT INTO volumes (created_at, deleted, id, host, status, volume_type_id, use_quota) \
+         VALUES (UTC_TIMESTAMP(), 0, 'v1', CONVERT(_binary 0x6EC3A93032406C766D USING latin1), \
+         'available', 'vt', 1)",
+    );
+    let v = child.resume().code(3).json();
+    assert_eq!(v["deleted"], serde_json::json!([]), "{v}");
+    assert_eq!(
+        db.int("SELECT deleted FROM services WHERE id = 1"),
+        0,
+        "{v}"
+    );
+}
