@@ -226,7 +226,7 @@ pub(crate) struct Placement {
 /// Times in records as `service list` shows them: `2021-01-12T09:28:10.000000` (written by hand:
 /// chrono's `format` was a tenth of a 2,000-row cleanup's instructions).
 fn time_text(t: Option<NaiveDateTime>) -> Option<String> {
-    t.map(|t| crate::timefmt::TimeText::new(t).as_str().to_string())
+    t.map(crate::timefmt::text)
 }
 
 /// A time from a record: `service list`'s form, a stored form (`2021-01-12 09:28:10[.ffffff]`)

@@ -5,7 +5,7 @@ use serde::{Serialize, Serializer};
 
 use crate::error::Failure;
 use crate::model::Service;
-pub(crate) use crate::timefmt::TimeText;
+use crate::timefmt::TimeText;
 
 /// Declares `Column` (a column of `service list`, and of every service object in a JSON
 /// result), `Column::ALL` in table order, and each column's header and JSON key, from one table
@@ -199,7 +199,7 @@ pub(crate) fn sort_services(services: &mut [Service], by: &[Column], descending:
 /// Times in svcctl's own tables and notes (plans, results, refusals): UTC to the second,
 /// `2026-12-02 04:16:27`, as MySQL stores them and narrow enough for an 80-column plan.
 /// Listings (`service list`, `cluster list`) and every JSON/YAML document keep Cinder's form,
-/// `format_time`.
+/// `timefmt::text`.
 pub(crate) fn plan_time(t: NaiveDateTime) -> String {
     t.format("%Y-%m-%d %H:%M:%S").to_string()
 }
@@ -256,12 +256,6 @@ pub(crate) fn sort_rows<T>(rows: &mut [T], cmp: impl Fn(&T, &T) -> std::cmp::Ord
             j = k;
         }
     }
-}
-
-/// Times as cinderclient shows them: `2021-01-12T09:28:10.000000`.
-#[cfg(test)]
-pub(crate) fn format_time(t: NaiveDateTime) -> String {
-    TimeText::new(t).as_str().to_string()
 }
 
 /// One value of a column.
@@ -431,27 +425,9 @@ mod tests {
         assert_eq!(ago(10 * 86_400 + 3 * 3_600), "10d 3h ago");
         assert_eq!(ago(-5), "in 5s");
     }
-    use chrono::NaiveDate;
     use proptest::prelude::*;
 
-    fn time(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32, nano: u32) -> Option<NaiveDateTime> {
-        NaiveDate::from_ymd_opt(y, mo, d)?.and_hms_nano_opt(h, mi, s, nano)
-    }
-
     proptest! {
-        /// The hand-written timestamps are chrono's, byte for byte: in the fixed layout's
-        /// range and outside it (years past 9999 or before 0, leap seconds).
-        #[test]
-        fn hand_written_times_are_chronos(
-            y in prop_oneof![0i32..=9999, -262_000i32..262_000],
-            mo in 1u32..=12, d in 1u32..=31, h in 0u32..24, mi in 0u32..60, s in 0u32..60,
-            nano in prop_oneof![0u32..1_000_000_000, 1_000_000_000u32..2_000_000_000, Just(0)],
-        ) {
-            if let Some(t) = time(y, mo, d, h, mi, s, nano) {
-                prop_assert_eq!(format_time(t), t.format("%Y-%m-%dT%H:%M:%S%.6f").to_string());
-            }
-        }
-
         /// Comparing cells as they come orders them as their table texts would.
         #[test]
         fn cells_compare_as_their_text(
@@ -515,8 +491,6 @@ mod tests {
         assert_eq!(Cell::Int(i64::MIN).table_text(), i64::MIN.to_string());
         assert_eq!(Cell::Int(0).csv_text(), "0");
         assert_eq!(Cell::Int(-7).csv_text(), "-7");
-        let t = time(2021, 1, 12, 9, 28, 10, 5_000).unwrap();
-        assert_eq!(format_time(t), "2021-01-12T09:28:10.000005");
         assert_eq!(Cell::Null.table_text(), "-");
         assert_eq!(Cell::Null.csv_text(), "");
         assert_eq!(Cell::Bool(true).table_text(), "True");
