@@ -123,9 +123,9 @@ impl<'a> SoftDelete<'a> {
 }
 
 /// `id IN (...)`.
-fn id_in(ids: &[i64]) -> Stmt {
+fn id_in<'a>(ids: impl IntoIterator<Item = &'a i64>) -> Stmt {
     let mut s = Stmt::new("id IN (");
-    s.push_ids(ids.iter().copied()).push(")");
+    s.push_ids(ids.into_iter().copied()).push(")");
     s
 }
 
@@ -191,7 +191,7 @@ impl Change for SoftDelete<'_> {
         let before = tx.lock_services(&self.ids).await?;
         // Only the rows locked live: a planned id gone by the lock (purged) and inserted again
         // by someone else is not the row planned, and no lock holds it.
-        let live: Vec<i64> = live_ids(&before).into_iter().collect();
+        let live = live_ids(&before);
         let changed = if live.is_empty() {
             0
         } else {
@@ -213,7 +213,7 @@ impl Change for SoftDelete<'_> {
         // changed as many as that, it changed every one of them, and reading them back would
         // only say so again. Otherwise some stayed: only then are they read back to see which.
         let now_deleted: BTreeSet<i64> = if changed == live.len() as u64 {
-            live.iter().copied().collect()
+            live
         } else {
             deleted_ids(tx, &self.ids).await?
         };
